@@ -1,0 +1,175 @@
+// Package auth turns a bearer token into a principal (a user, a company API key or the
+// platform) with its scopes, and derives the principal's role on a case. The role is
+// never taken from the request.
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+)
+
+// Kind is what a principal is.
+type Kind string
+
+// The principal kinds.
+const (
+	KindUser     Kind = "user"
+	KindCompany  Kind = "company"
+	KindPlatform Kind = "platform"
+)
+
+// The scopes a token can carry.
+const (
+	ScopeRead   = "read"
+	ScopeManage = "manage"
+)
+
+// Principal is who a request acts as.
+type Principal struct {
+	Kind    Kind
+	TokenID string // "" for the PLATFORM_TOKEN from the environment
+	// UserID is the user of a user token.
+	UserID string
+	// CompanyID is the company of a company API key.
+	CompanyID string
+	// TeamCompanyIDs are, for a user token, the companies the user acts for as merchant.
+	TeamCompanyIDs []string
+	Scopes         []string
+}
+
+// CanRead reports whether the principal may read; manage implies read.
+func (p *Principal) CanRead() bool {
+	return slices.Contains(p.Scopes, ScopeRead) || p.CanManage()
+}
+
+// CanManage reports whether the principal may call mutations.
+func (p *Principal) CanManage() bool { return slices.Contains(p.Scopes, ScopeManage) }
+
+// MerchantOf returns the companies the principal acts for as merchant.
+func (p *Principal) MerchantOf() []string {
+	switch p.Kind {
+	case KindCompany:
+		return []string{p.CompanyID}
+	case KindUser:
+		return p.TeamCompanyIDs
+	}
+	return nil
+}
+
+// Scope is what the principal may see in queries.
+func (p *Principal) Scope() db.Scope {
+	switch p.Kind {
+	case KindPlatform:
+		return db.Scope{All: true}
+	case KindCompany:
+		return db.Scope{CompanyIDs: []string{p.CompanyID}}
+	default:
+		return db.Scope{UserID: p.UserID, CompanyIDs: p.TeamCompanyIDs}
+	}
+}
+
+// RoleOn returns the principal's role on a case: platform, the customer who opened it,
+// or the merchant of its company; "" when the case is none of its business. A user who
+// is both the customer and a team member of the company acts as the customer.
+func (p *Principal) RoleOn(c dispute.Case) dispute.Actor {
+	switch {
+	case p.Kind == KindPlatform:
+		return dispute.ActorPlatform
+	case p.Kind == KindUser && c.UserID == p.UserID:
+		return dispute.ActorCustomer
+	case slices.Contains(p.MerchantOf(), c.CompanyID):
+		return dispute.ActorMerchant
+	}
+	return ""
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the request's principal, or nil when unauthenticated.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(ctxKey{}).(*Principal)
+	return p
+}
+
+// ErrBadToken is returned for a token that is malformed, unknown or revoked.
+var ErrBadToken = &dispute.Error{Code: dispute.CodeUnauthenticated, Message: "invalid or revoked token"}
+
+// Authenticator resolves tokens against the database and the optional operator token.
+type Authenticator struct {
+	DB            bun.IDB
+	PlatformToken string // accepted as a platform token with both scopes when non-empty
+}
+
+// Authenticate returns the principal of a clear-text token.
+func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if token == "" || len(token) > 512 {
+		return nil, ErrBadToken
+	}
+	if a.PlatformToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(a.PlatformToken)) == 1 {
+		return &Principal{Kind: KindPlatform, Scopes: []string{ScopeRead, ScopeManage}}, nil
+	}
+	t, err := db.LookupToken(ctx, a.DB, token)
+	if dispute.CodeOf(err) == dispute.CodeNotFound {
+		return nil, ErrBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes}
+	if p.Kind == KindUser {
+		if p.TeamCompanyIDs, err = db.TeamCompanies(ctx, a.DB, p.UserID); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// BearerToken extracts the token of an "Authorization: Bearer <token>" header value;
+// ok is false when the header is present but not a bearer token.
+func BearerToken(header string) (token string, present, ok bool) {
+	if header == "" {
+		return "", false, true
+	}
+	scheme, rest, found := strings.Cut(header, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", true, false
+	}
+	rest = strings.TrimSpace(rest)
+	return rest, true, rest != ""
+}
+
+// FromRequest authenticates the request's Authorization header. It returns a nil
+// principal and nil error when there is no header.
+func (a *Authenticator) FromRequest(r *http.Request) (*Principal, error) {
+	return a.FromHeader(r.Context(), r.Header.Get("Authorization"))
+}
+
+// FromHeader authenticates an Authorization header value (also used for the
+// connection_init payload of WebSockets).
+func (a *Authenticator) FromHeader(ctx context.Context, header string) (*Principal, error) {
+	tok, present, ok := BearerToken(header)
+	if !present {
+		return nil, nil
+	}
+	if !ok {
+		return nil, ErrBadToken
+	}
+	return a.Authenticate(ctx, tok)
+}
+
+// IsAuthError reports whether err means the credentials were rejected.
+func IsAuthError(err error) bool { return errors.Is(err, dispute.ErrUnauthenticated) }

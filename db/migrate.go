@@ -1,0 +1,83 @@
+package db
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/uptrace/bun/migrate"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// migrationLockKey is the pg_advisory_lock key that serialises migrations of
+// several replicas starting at once ("rescentr" in ASCII).
+const migrationLockKey = 0x7265736365_6e7472
+
+func (d *DB) migrator() (*migrate.Migrator, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations/"+string(d.Engine))
+	if err != nil {
+		return nil, err
+	}
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(sub); err != nil {
+		return nil, fmt.Errorf("db: discover migrations: %w", err)
+	}
+	return migrate.NewMigrator(d.Bun, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+}
+
+// Migrate applies every pending migration and returns the names of those it applied.
+// On PostgreSQL a session advisory lock makes replicas that start together take turns.
+func (d *DB) Migrate(ctx context.Context) ([]string, error) {
+	m, err := d.migrator()
+	if err != nil {
+		return nil, err
+	}
+	if d.Engine == Postgres {
+		conn, err := d.Bun.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("db: migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+			return nil, fmt.Errorf("db: migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck
+	} else {
+		if d.writer != nil {
+			d.writer <- struct{}{}
+			defer func() { <-d.writer }()
+		}
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("db: migrate init: %w", err)
+	}
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: migrate: %w", err)
+	}
+	var names []string
+	for _, mig := range group.Migrations {
+		names = append(names, mig.Name)
+	}
+	return names, nil
+}
+
+// PendingMigrations returns the names of migrations not yet applied (for readiness).
+func (d *DB) PendingMigrations(ctx context.Context) ([]string, error) {
+	m, err := d.migrator()
+	if err != nil {
+		return nil, err
+	}
+	missing, err := m.MissingMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, mig := range missing {
+		names = append(names, mig.Name)
+	}
+	return names, nil
+}

@@ -1,0 +1,240 @@
+package db
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
+)
+
+// Scope limits what a query may see: everything (the platform), or the cases of one
+// customer and of some companies (a user token), or of one company (a company key).
+type Scope struct {
+	All        bool
+	UserID     string
+	CompanyIDs []string
+}
+
+// apply narrows q, whose resolutions table is aliased "r", to the scope.
+func (s Scope) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.All {
+		return q
+	}
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		if s.UserID != "" {
+			q = q.WhereOr("r.user_id = ?", s.UserID)
+		}
+		if len(s.CompanyIDs) > 0 {
+			q = q.WhereOr("r.company_id IN (?)", bun.List(s.CompanyIDs))
+		}
+		if s.UserID == "" && len(s.CompanyIDs) == 0 {
+			q = q.Where("1 = 0")
+		}
+		return q
+	})
+}
+
+// Filter selects cases; every set condition must hold.
+type Filter struct {
+	CompanyID     string
+	UserID        string
+	Statuses      []dispute.Status
+	Issues        []dispute.Issue
+	Outcome       dispute.Outcome
+	CreatedBefore *time.Time
+	CreatedAfter  *time.Time
+	DueBefore     *time.Time
+}
+
+func (f Filter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.CompanyID != "" {
+		q = q.Where("r.company_id = ?", f.CompanyID)
+	}
+	if f.UserID != "" {
+		q = q.Where("r.user_id = ?", f.UserID)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("r.status IN (?)", bun.List(f.Statuses))
+	}
+	if len(f.Issues) > 0 {
+		q = q.Where("r.issue IN (?)", bun.List(f.Issues))
+	}
+	if f.Outcome != "" {
+		q = q.Where("r.outcome = ?", string(f.Outcome))
+	}
+	if f.CreatedBefore != nil {
+		q = q.Where("r.created_at < ?", f.CreatedBefore.UTC())
+	}
+	if f.CreatedAfter != nil {
+		q = q.Where("r.created_at >= ?", f.CreatedAfter.UTC())
+	}
+	if f.DueBefore != nil {
+		q = q.Where("r.due_date < ?", f.DueBefore.UTC())
+	}
+	return q
+}
+
+// OrderField is a column cases can be ordered by; the ID breaks ties.
+type OrderField string
+
+// The order fields.
+const (
+	OrderCreatedAt OrderField = "created_at"
+	OrderDueDate   OrderField = "due_date"
+)
+
+// Key is a position in an ordering: the order field's value (nil for a case without a
+// deadline, which sorts after every deadline) and the ID.
+type Key struct {
+	Time *time.Time
+	ID   string
+}
+
+// Page asks for up to Limit cases after After (or, with Backward, before Before) in the
+// order (Field, Desc). Backward pages are returned in the order's direction too.
+type Page struct {
+	Field    OrderField
+	Desc     bool
+	Limit    int
+	After    *Key
+	Before   *Key
+	Backward bool
+}
+
+// ListResult is a page of cases and whether more follow in the direction of travel.
+type ListResult struct {
+	Cases []dispute.Case
+	More  bool
+}
+
+// KeyOf returns c's position in an ordering by field.
+func KeyOf(c dispute.Case, field OrderField) Key {
+	if field == OrderDueDate {
+		return Key{Time: c.DueDate, ID: c.ID}
+	}
+	t := c.CreatedAt
+	return Key{Time: &t, ID: c.ID}
+}
+
+// ListResolutions returns one keyset page of the cases in scope that match f. It costs
+// one indexed range scan whatever the depth of the page.
+func ListResolutions(ctx context.Context, idb bun.IDB, s Scope, f Filter, p Page) (ListResult, error) {
+	var rows []resolutionRow
+	q := idb.NewSelect().Model(&rows).ModelTableExpr("resolutions AS r")
+	q = f.apply(s.apply(q))
+	// Travel direction: forward in the order, or backward from Before.
+	desc := p.Desc
+	cursor := p.After
+	if p.Backward {
+		desc = !desc
+		cursor = p.Before
+	}
+	if cursor != nil {
+		q = keysetAfter(q, p.Field, desc, *cursor)
+	}
+	col := "r." + string(p.Field)
+	if desc {
+		q = q.OrderExpr(col + " DESC NULLS FIRST").OrderExpr("r.id DESC")
+	} else {
+		q = q.OrderExpr(col + " ASC NULLS LAST").OrderExpr("r.id ASC")
+	}
+	q = q.Limit(int64(p.Limit) + 1)
+	if err := q.Scan(ctx); err != nil {
+		return ListResult{}, mapErr(err)
+	}
+	res := ListResult{More: len(rows) > p.Limit}
+	if res.More {
+		rows = rows[:p.Limit]
+	}
+	res.Cases = make([]dispute.Case, len(rows))
+	for i, r := range rows {
+		if p.Backward {
+			res.Cases[len(rows)-1-i] = toDomainCase(r)
+		} else {
+			res.Cases[i] = toDomainCase(r)
+		}
+	}
+	return res, nil
+}
+
+// keysetAfter keeps the rows strictly after k when travelling in direction desc. A nil
+// time (no deadline) counts as later than every time.
+func keysetAfter(q *bun.SelectQuery, field OrderField, desc bool, k Key) *bun.SelectQuery {
+	if field == OrderCreatedAt {
+		if desc {
+			return q.Where("(r.created_at, r.id) < (?, ?)", k.Time.UTC(), k.ID)
+		}
+		return q.Where("(r.created_at, r.id) > (?, ?)", k.Time.UTC(), k.ID)
+	}
+	switch {
+	case !desc && k.Time != nil: // later deadline, or none, or same deadline and later id
+		t := k.Time.UTC()
+		return q.Where("(r.due_date > ? OR r.due_date IS NULL OR (r.due_date = ? AND r.id > ?))", t, t, k.ID)
+	case !desc: // among the no-deadline cases, later id
+		return q.Where("(r.due_date IS NULL AND r.id > ?)", k.ID)
+	case k.Time != nil: // earlier deadline, or same and earlier id
+		t := k.Time.UTC()
+		return q.Where("(r.due_date < ? OR (r.due_date = ? AND r.id < ?))", t, t, k.ID)
+	default: // every case with a deadline, or no deadline and earlier id
+		return q.Where("(r.due_date IS NOT NULL OR r.id < ?)", k.ID)
+	}
+}
+
+// GetResolutions returns the cases with the given IDs that are in scope, keyed by ID.
+func GetResolutions(ctx context.Context, idb bun.IDB, s Scope, ids []string) (map[string]dispute.Case, error) {
+	out := make(map[string]dispute.Case, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []resolutionRow
+	q := idb.NewSelect().Model(&rows).ModelTableExpr("resolutions AS r").Where("r.id IN (?)", bun.List(ids))
+	if err := s.apply(q).Scan(ctx); err != nil {
+		return nil, mapErr(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = toDomainCase(r)
+	}
+	return out, nil
+}
+
+// Summary counts the cases in scope matching a filter.
+type Summary struct {
+	Total     int
+	Open      int
+	ByStatus  map[dispute.Status]int
+	ByIssue   map[dispute.Issue]int
+	ByOutcome map[dispute.Outcome]int
+}
+
+// Summarize counts the cases in scope matching f by status, issue and outcome, in one
+// grouped statement.
+func Summarize(ctx context.Context, idb bun.IDB, s Scope, f Filter) (Summary, error) {
+	var rows []struct {
+		Status  string  `bun:"status"`
+		Issue   string  `bun:"issue"`
+		Outcome *string `bun:"outcome"`
+		N       int     `bun:"n"`
+	}
+	q := idb.NewSelect().ModelTableExpr("resolutions AS r").
+		ColumnExpr("r.status, r.issue, r.outcome, count(*) AS n").
+		GroupExpr("r.status, r.issue, r.outcome")
+	if err := f.apply(s.apply(q)).Scan(ctx, &rows); err != nil {
+		return Summary{}, mapErr(err)
+	}
+	sum := Summary{ByStatus: map[dispute.Status]int{}, ByIssue: map[dispute.Issue]int{}, ByOutcome: map[dispute.Outcome]int{}}
+	for _, r := range rows {
+		sum.Total += r.N
+		st := dispute.Status(r.Status)
+		if st.Open() {
+			sum.Open += r.N
+		}
+		sum.ByStatus[st] += r.N
+		sum.ByIssue[dispute.Issue(r.Issue)] += r.N
+		if r.Outcome != nil {
+			sum.ByOutcome[dispute.Outcome(*r.Outcome)] += r.N
+		}
+	}
+	return sum, nil
+}

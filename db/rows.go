@@ -1,0 +1,250 @@
+package db
+
+import (
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
+)
+
+// Row structs carry the bun tags; the rest of the program sees dispute types or the
+// plain records below, converted by the named functions in this file.
+
+type companyRow struct {
+	bun.BaseModel `bun:"table:companies"`
+	ID            string    `bun:"id,pk"`
+	Title         string    `bun:"title,notnull"`
+	Route         string    `bun:"route,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+}
+
+type userRow struct {
+	bun.BaseModel `bun:"table:users"`
+	ID            string    `bun:"id,pk"`
+	Name          *string   `bun:"name"`
+	Username      string    `bun:"username,notnull"`
+	Email         string    `bun:"email,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+}
+
+type teamMemberRow struct {
+	bun.BaseModel `bun:"table:team_members"`
+	CompanyID     string    `bun:"company_id,pk"`
+	UserID        string    `bun:"user_id,pk"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+}
+
+type membershipRow struct {
+	bun.BaseModel `bun:"table:memberships"`
+	ID            string     `bun:"id,pk"`
+	UserID        string     `bun:"user_id,notnull"`
+	CompanyID     string     `bun:"company_id,notnull"`
+	Status        string     `bun:"status,notnull"`
+	CreatedAt     time.Time  `bun:"created_at,notnull"`
+	CanceledAt    *time.Time `bun:"canceled_at"`
+}
+
+type paymentRow struct {
+	bun.BaseModel  `bun:"table:payments"`
+	ID             string     `bun:"id,pk"`
+	UserID         string     `bun:"user_id,notnull"`
+	CompanyID      string     `bun:"company_id,notnull"`
+	MembershipID   *string    `bun:"membership_id"`
+	Currency       string     `bun:"currency,notnull"`
+	Total          int64      `bun:"total,notnull"`
+	Subtotal       *int64     `bun:"subtotal"`
+	RefundedAmount int64      `bun:"refunded_amount,notnull"`
+	Status         string     `bun:"status,notnull"`
+	PaidAt         *time.Time `bun:"paid_at"`
+	RefundedAt     *time.Time `bun:"refunded_at"`
+	CreatedAt      time.Time  `bun:"created_at,notnull"`
+}
+
+type resolutionRow struct {
+	bun.BaseModel    `bun:"table:resolutions"`
+	ID               string     `bun:"id,pk"`
+	Status           string     `bun:"status,notnull"`
+	Issue            string     `bun:"issue,notnull"`
+	CompanyID        string     `bun:"company_id,notnull"`
+	UserID           string     `bun:"user_id,notnull"`
+	PaymentID        string     `bun:"payment_id,notnull"`
+	MemberID         *string    `bun:"member_id"`
+	CreatedAt        time.Time  `bun:"created_at,notnull"`
+	UpdatedAt        time.Time  `bun:"updated_at,notnull"`
+	DueDate          *time.Time `bun:"due_date"`
+	CustomerAppealed bool       `bun:"customer_appealed,notnull"`
+	MerchantAppealed bool       `bun:"merchant_appealed,notnull"`
+	Outcome          *string    `bun:"outcome"`
+	Refund           *string    `bun:"refund"`
+	DecidedBy        *string    `bun:"decided_by"`
+	InfoRequests     int        `bun:"info_requests,notnull"`
+	PaymentRefunded  bool       `bun:"payment_refunded,notnull"`
+	Version          int        `bun:"version,notnull"`
+	EventCount       int        `bun:"event_count,notnull"`
+}
+
+type eventRow struct {
+	bun.BaseModel      `bun:"table:resolution_events"`
+	ID                 string    `bun:"id,pk"`
+	ResolutionID       string    `bun:"resolution_id,notnull"`
+	Position           int       `bun:"position,notnull"`
+	Action             string    `bun:"action,notnull"`
+	ReporterType       string    `bun:"reporter_type,notnull"`
+	Details            *string   `bun:"details"`
+	FromStatus         string    `bun:"from_status,notnull"`
+	ToStatus           string    `bun:"to_status,notnull"`
+	ViewableByCustomer bool      `bun:"viewable_by_customer,notnull"`
+	ViewableByMerchant bool      `bun:"viewable_by_merchant,notnull"`
+	CreatedAt          time.Time `bun:"created_at,notnull"`
+}
+
+type tokenRow struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+	ID            string     `bun:"id,pk"`
+	Hash          string     `bun:"hash,notnull"`
+	Kind          string     `bun:"kind,notnull"`
+	UserID        *string    `bun:"user_id"`
+	CompanyID     *string    `bun:"company_id"`
+	Scopes        string     `bun:"scopes,notnull"`
+	Label         *string    `bun:"label"`
+	CreatedAt     time.Time  `bun:"created_at,notnull"`
+	RevokedAt     *time.Time `bun:"revoked_at"`
+}
+
+// Company is a merchant.
+type Company struct {
+	ID        string
+	Title     string
+	Route     string
+	CreatedAt time.Time
+}
+
+// User is a person: a customer and possibly a team member of companies.
+type User struct {
+	ID        string
+	Name      string // empty when not given
+	Username  string
+	Email     string
+	CreatedAt time.Time
+}
+
+// Membership is a user's subscription with a company.
+type Membership struct {
+	ID         string
+	UserID     string
+	CompanyID  string
+	Active     bool
+	CreatedAt  time.Time
+	CanceledAt *time.Time
+}
+
+// Payment is a payment by a user to a company. Amounts are minor units.
+type Payment struct {
+	ID             string
+	UserID         string
+	CompanyID      string
+	MembershipID   string
+	Currency       string
+	Total          int64
+	Subtotal       *int64
+	RefundedAmount int64
+	Refunded       bool
+	PaidAt         *time.Time
+	RefundedAt     *time.Time
+	CreatedAt      time.Time
+}
+
+func toCompany(r companyRow) Company {
+	return Company{ID: r.ID, Title: r.Title, Route: r.Route, CreatedAt: r.CreatedAt.UTC()}
+}
+
+func toUser(r userRow) User {
+	return User{ID: r.ID, Name: deref(r.Name), Username: r.Username, Email: r.Email, CreatedAt: r.CreatedAt.UTC()}
+}
+
+func toMembership(r membershipRow) Membership {
+	return Membership{ID: r.ID, UserID: r.UserID, CompanyID: r.CompanyID, Active: r.Status == "active",
+		CreatedAt: r.CreatedAt.UTC(), CanceledAt: utcPtr(r.CanceledAt)}
+}
+
+func toPayment(r paymentRow) Payment {
+	return Payment{ID: r.ID, UserID: r.UserID, CompanyID: r.CompanyID, MembershipID: deref(r.MembershipID),
+		Currency: r.Currency, Total: r.Total, Subtotal: r.Subtotal, RefundedAmount: r.RefundedAmount,
+		Refunded: r.Status == "refunded", PaidAt: utcPtr(r.PaidAt), RefundedAt: utcPtr(r.RefundedAt),
+		CreatedAt: r.CreatedAt.UTC()}
+}
+
+func toDomainCase(r resolutionRow) dispute.Case {
+	return dispute.Case{
+		ID: r.ID, Status: dispute.Status(r.Status), Issue: dispute.Issue(r.Issue),
+		CompanyID: r.CompanyID, UserID: r.UserID, PaymentID: r.PaymentID, MemberID: deref(r.MemberID),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), DueDate: utcPtr(r.DueDate),
+		CustomerAppealed: r.CustomerAppealed, MerchantAppealed: r.MerchantAppealed,
+		Outcome: dispute.Outcome(deref(r.Outcome)), Refund: dispute.Refund(deref(r.Refund)),
+		DecidedBy: dispute.Actor(deref(r.DecidedBy)), InfoRequests: r.InfoRequests,
+		PaymentRefunded: r.PaymentRefunded, Version: r.Version, EventCount: r.EventCount,
+	}
+}
+
+func fromDomainCase(c dispute.Case) resolutionRow {
+	return resolutionRow{
+		ID: c.ID, Status: string(c.Status), Issue: string(c.Issue), CompanyID: c.CompanyID,
+		UserID: c.UserID, PaymentID: c.PaymentID, MemberID: ptr(c.MemberID),
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, DueDate: c.DueDate,
+		CustomerAppealed: c.CustomerAppealed, MerchantAppealed: c.MerchantAppealed,
+		Outcome: ptr(string(c.Outcome)), Refund: ptr(string(c.Refund)), DecidedBy: ptr(string(c.DecidedBy)),
+		InfoRequests: c.InfoRequests, PaymentRefunded: c.PaymentRefunded, Version: c.Version,
+		EventCount: c.EventCount,
+	}
+}
+
+func toDomainEvent(r eventRow) dispute.Event {
+	return dispute.Event{
+		ID: r.ID, ResolutionID: r.ResolutionID, Position: r.Position,
+		Action: dispute.EventAction(r.Action), Reporter: dispute.Actor(r.ReporterType),
+		Details: deref(r.Details), FromStatus: dispute.Status(r.FromStatus), ToStatus: dispute.Status(r.ToStatus),
+		ViewableByCustomer: r.ViewableByCustomer, ViewableByMerchant: r.ViewableByMerchant,
+		CreatedAt: r.CreatedAt.UTC(),
+	}
+}
+
+func fromDomainEvent(e dispute.Event) eventRow {
+	return eventRow{
+		ID: e.ID, ResolutionID: e.ResolutionID, Position: e.Position, Action: string(e.Action),
+		ReporterType: string(e.Reporter), Details: ptr(e.Details), FromStatus: string(e.FromStatus),
+		ToStatus: string(e.ToStatus), ViewableByCustomer: e.ViewableByCustomer,
+		ViewableByMerchant: e.ViewableByMerchant, CreatedAt: e.CreatedAt,
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ptr maps "" to NULL.
+func ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func splitScopes(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

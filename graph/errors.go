@@ -1,0 +1,93 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"resolutioncenter/dispute"
+)
+
+// presentError puts a code from the closed set in extensions.code of every error. Domain
+// errors keep their message (and field, and the actions allowed now); parse, validation
+// and coercion errors become INVALID_ARGUMENT; anything unexpected is logged with detail
+// and shown as "internal error".
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *dispute.Error
+		if errors.As(err, &de) {
+			gqlErr.Message = de.Message
+			if gqlErr.Message == "" {
+				gqlErr.Message = de.Error()
+			}
+			ext := map[string]any{"code": string(de.Code)}
+			if de.Field != "" {
+				ext["field"] = de.Field
+			}
+			if de.Code == dispute.CodeActionNotAllowed || de.Code == dispute.CodeLimitReached {
+				ext["allowedActions"] = actionNames(de.Allowed)
+			}
+			gqlErr.Extensions = ext
+			return gqlErr
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			gqlErr.Message = "request canceled or timed out"
+			gqlErr.Extensions = map[string]any{"code": string(dispute.CodeUnavailable)}
+			return gqlErr
+		}
+		// Errors gqlgen raised itself before or while executing: bad documents,
+		// validation, variable coercion. Their text is safe and useful.
+		if code, ok := gqlErr.Extensions["code"].(string); ok {
+			switch code {
+			case errcode.ParseFailed, errcode.ValidationFailed, "GRAPHQL_OPERATION_NOT_FOUND":
+				gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
+				return gqlErr
+			case string(dispute.CodeInvalidArgument), string(dispute.CodeRateLimited):
+				return gqlErr
+			}
+		}
+		var ge *gqlerror.Error
+		if errors.As(err, &ge) && ge.Rule != "" || isInputError(err) {
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
+			return gqlErr
+		}
+		logger.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+		return &gqlerror.Error{Message: "internal error", Path: gqlErr.Path,
+			Extensions: map[string]any{"code": string(dispute.CodeInternal)}}
+	}
+}
+
+// isInputError tells argument and variable coercion failures (which gqlgen wraps
+// without a code) from real failures.
+func isInputError(err error) bool {
+	var ge *gqlerror.Error
+	if !errors.As(err, &ge) {
+		return false
+	}
+	return ge.Extensions != nil && ge.Extensions["code"] == errcode.ValidationFailed
+}
+
+// recoverPanic logs a panicking resolver and answers "internal error".
+func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(v))
+		return errors.New("internal error")
+	}
+}
+
+func actionNames(a []dispute.Action) []string {
+	out := make([]string, len(a))
+	for i, v := range a {
+		out[i] = enumName(string(v))
+	}
+	return out
+}

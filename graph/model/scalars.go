@@ -1,0 +1,89 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// dateTimeLayout is RFC 3339 in UTC with exactly three fractional digits.
+const dateTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// MarshalDateTime writes t as RFC 3339 in UTC with milliseconds.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		var buf [32]byte
+		b := append(buf[:0], '"')
+		b = t.UTC().AppendFormat(b, dateTimeLayout)
+		b = append(b, '"')
+		w.Write(b) //nolint:errcheck
+	})
+}
+
+// UnmarshalDateTime reads an RFC 3339 string (any offset, any precision) and returns it in
+// UTC truncated to milliseconds, the precision the server stores.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string, got %T", v)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("DateTime must be RFC 3339, e.g. 2026-01-02T15:04:05.000Z: %q", s)
+	}
+	return t.UTC().Truncate(time.Millisecond), nil
+}
+
+// Money is an exact amount: integer minor units and a currency.
+type Money struct {
+	Minor    int64
+	Code     string
+	Exponent int
+}
+
+// NewMoney returns minor units of a currency as Money.
+func NewMoney(minor int64, currency string) Money {
+	return Money{Minor: minor, Code: currency, Exponent: CurrencyExponent(currency)}
+}
+
+// Amount is the exact decimal string in major units.
+func (m Money) Amount() string {
+	neg := m.Minor < 0
+	v := m.Minor
+	if neg {
+		v = -v
+	}
+	s := strconv.FormatInt(v, 10)
+	if m.Exponent > 0 {
+		if len(s) <= m.Exponent {
+			s = strings.Repeat("0", m.Exponent-len(s)+1) + s
+		}
+		s = s[:len(s)-m.Exponent] + "." + s[len(s)-m.Exponent:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// Currency is the ISO 4217 code.
+func (m Money) Currency() string { return m.Code }
+
+// MinorUnits is the amount in minor units.
+func (m Money) MinorUnits() int { return int(m.Minor) }
+
+// CurrencyExponent returns the number of decimals of an ISO 4217 currency: 2 unless
+// the currency is one of the few with 0 or 3.
+func CurrencyExponent(code string) int {
+	switch code {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	}
+	return 2
+}

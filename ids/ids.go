@@ -1,0 +1,49 @@
+// Package ids makes and checks the opaque, type-prefixed, time-ordered identifiers of
+// the resolution center: a prefix naming the type ("reso_") and a ULID, whose first
+// 48 bits are the creation time in milliseconds, so IDs sort by creation time.
+package ids
+
+import (
+	"strings"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// The type prefixes.
+const (
+	Resolution = "reso_"
+	Company    = "biz_"
+	User       = "user_"
+	Payment    = "pay_"
+	Membership = "mem_"
+	Event      = "revt_"
+	Token      = "tok_"
+)
+
+var prefixes = []string{Resolution, Company, User, Payment, Membership, Event, Token}
+
+// New returns a fresh ID with the given prefix.
+func New(prefix string) string {
+	return prefix + strings.ToLower(ulid.Make().String())
+}
+
+// Prefix returns the type prefix of id if id is well formed (a known prefix followed by
+// a ULID), and "" otherwise.
+func Prefix(id string) string {
+	for _, p := range prefixes {
+		if strings.HasPrefix(id, p) {
+			rest := id[len(p):]
+			if len(rest) != ulid.EncodedSize {
+				return ""
+			}
+			if _, err := ulid.ParseStrict(strings.ToUpper(rest)); err != nil {
+				return ""
+			}
+			return p
+		}
+	}
+	return ""
+}
+
+// Is reports whether id is well formed and has the given prefix.
+func Is(id, prefix string) bool { return Prefix(id) == prefix }
