@@ -133,3 +133,13 @@ func PaysTo(ctx context.Context, idb bun.IDB, userID string, companyIDs []string
 		Where("user_id = ?", userID).Where("company_id IN (?)", bun.List(companyIDs)).Exists(ctx)
 	return ok, mapErr(err)
 }
+
+// IsEmpty reports whether the database holds no companies and no users yet.
+func IsEmpty(ctx context.Context, idb bun.IDB) (bool, error) {
+	c, err := idb.NewSelect().Model((*companyRow)(nil)).Exists(ctx)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	u, err := idb.NewSelect().Model((*userRow)(nil)).Exists(ctx)
+	return !c && !u, mapErr(err)
+}

@@ -122,7 +122,7 @@ func KeyOf(c dispute.Case, field OrderField) Key {
 // one indexed range scan whatever the depth of the page.
 func ListResolutions(ctx context.Context, idb bun.IDB, s Scope, f Filter, p Page) (ListResult, error) {
 	var rows []resolutionRow
-	q := idb.NewSelect().Model(&rows).ModelTableExpr("resolutions AS r")
+	q := idb.NewSelect().Model(&rows)
 	q = f.apply(s.apply(q))
 	// Travel direction: forward in the order, or backward from Before.
 	desc := p.Desc
@@ -189,7 +189,7 @@ func GetResolutions(ctx context.Context, idb bun.IDB, s Scope, ids []string) (ma
 		return out, nil
 	}
 	var rows []resolutionRow
-	q := idb.NewSelect().Model(&rows).ModelTableExpr("resolutions AS r").Where("r.id IN (?)", bun.List(ids))
+	q := idb.NewSelect().Model(&rows).Where("r.id IN (?)", bun.List(ids))
 	if err := s.apply(q).Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}

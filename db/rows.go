@@ -63,7 +63,7 @@ type paymentRow struct {
 }
 
 type resolutionRow struct {
-	bun.BaseModel    `bun:"table:resolutions"`
+	bun.BaseModel    `bun:"table:resolutions,alias:r"`
 	ID               string     `bun:"id,pk"`
 	Status           string     `bun:"status,notnull"`
 	Issue            string     `bun:"issue,notnull"`
@@ -86,7 +86,7 @@ type resolutionRow struct {
 }
 
 type eventRow struct {
-	bun.BaseModel      `bun:"table:resolution_events"`
+	bun.BaseModel      `bun:"table:resolution_events,alias:e"`
 	ID                 string    `bun:"id,pk"`
 	ResolutionID       string    `bun:"resolution_id,notnull"`
 	Position           int       `bun:"position,notnull"`

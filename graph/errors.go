@@ -45,7 +45,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		// validation, variable coercion. Their text is safe and useful.
 		if code, ok := gqlErr.Extensions["code"].(string); ok {
 			switch code {
-			case errcode.ParseFailed, errcode.ValidationFailed, "GRAPHQL_OPERATION_NOT_FOUND":
+			case errcode.ParseFailed, errcode.ValidationFailed, "GRAPHQL_OPERATION_NOT_FOUND", "COMPLEXITY_LIMIT_EXCEEDED":
 				gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
 				return gqlErr
 			case string(dispute.CodeInvalidArgument), string(dispute.CodeRateLimited):

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -108,3 +109,6 @@ func loadersFrom(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(loadersKey{}).(*Loaders)
 	return l
 }
+
+// isLoaderNotFound reports whether a mapped loader found no value for a key.
+func isLoaderNotFound(err error) bool { return errors.Is(err, dataloadgen.ErrNotFound) }

@@ -1,8 +1,76 @@
+// Package graph is the GraphQL layer: gqlgen's generated executor, thin resolvers that
+// check the principal, convert arguments and call the store, per-operation dataloaders,
+// and the error presenter.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"context"
+	"log/slog"
+	"time"
 
-type Resolver struct{}
+	"resolutioncenter/auth"
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+)
+
+//go:generate go tool gqlgen generate
+
+// Resolver holds the dependencies of every resolver. It is built once at start.
+type Resolver struct {
+	DB     *db.DB
+	Policy *dispute.Policy
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// now returns the current time in UTC at the millisecond precision the store keeps.
+func (r *Resolver) now() time.Time { return r.Now().UTC().Truncate(time.Millisecond) }
+
+// reader returns the principal of a request that may read, or the error to answer with.
+func reader(ctx context.Context) (*auth.Principal, error) {
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return nil, dispute.Unauthenticated("authentication required: send Authorization: Bearer <token>")
+	}
+	if !p.CanRead() {
+		return nil, dispute.Forbidden("the token lacks the read scope")
+	}
+	return p, nil
+}
+
+// manager returns the principal of a request that may change things.
+func manager(ctx context.Context) (*auth.Principal, error) {
+	p := auth.FromContext(ctx)
+	if p == nil {
+		return nil, dispute.Unauthenticated("authentication required: send Authorization: Bearer <token>")
+	}
+	if !p.CanManage() {
+		return nil, dispute.Forbidden("the token lacks the manage scope")
+	}
+	return p, nil
+}
+
+// platform returns the principal of a platform request that may change things.
+func platform(ctx context.Context) (*auth.Principal, error) {
+	p, err := manager(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind != auth.KindPlatform {
+		return nil, dispute.Forbidden("only a platform token may do this")
+	}
+	return p, nil
+}
+
+// loaders returns the operation's loaders, creating them when the operation started
+// without (e.g. a test calling a resolver directly).
+func (r *Resolver) loaders(ctx context.Context) *Loaders {
+	if l := loadersFrom(ctx); l != nil {
+		return l
+	}
+	var merchantOf []string
+	if p := auth.FromContext(ctx); p != nil {
+		merchantOf = p.MerchantOf()
+	}
+	return NewLoaders(r.DB.Bun, merchantOf)
+}

@@ -7,133 +7,197 @@ package graph
 
 import (
 	"context"
-	"fmt"
+
+	"resolutioncenter/auth"
 	"resolutioncenter/graph/model"
 )
 
 // User is the resolver for the user field.
 func (r *membershipResolver) User(ctx context.Context, obj *model.Membership) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return r.userFor(ctx, obj.M.UserID)
 }
 
 // Company is the resolver for the company field.
 func (r *membershipResolver) Company(ctx context.Context, obj *model.Membership) (*model.Company, error) {
-	panic(fmt.Errorf("not implemented: Company - company"))
+	return r.company(ctx, obj.M.CompanyID)
 }
 
 // CreateCompany is the resolver for the createCompany field.
 func (r *mutationResolver) CreateCompany(ctx context.Context, input model.CreateCompanyInput) (*model.CreateCompanyPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateCompany - createCompany"))
+	return r.createCompany(ctx, input)
 }
 
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*model.CreateUserPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateUser - createUser"))
+	return r.createUser(ctx, input)
 }
 
 // AddTeamMember is the resolver for the addTeamMember field.
 func (r *mutationResolver) AddTeamMember(ctx context.Context, input model.AddTeamMemberInput) (*model.AddTeamMemberPayload, error) {
-	panic(fmt.Errorf("not implemented: AddTeamMember - addTeamMember"))
+	return r.addTeamMember(ctx, input)
 }
 
 // CreatePayment is the resolver for the createPayment field.
 func (r *mutationResolver) CreatePayment(ctx context.Context, input model.CreatePaymentInput) (*model.CreatePaymentPayload, error) {
-	panic(fmt.Errorf("not implemented: CreatePayment - createPayment"))
+	return r.createPayment(ctx, input)
 }
 
 // CreateMembership is the resolver for the createMembership field.
 func (r *mutationResolver) CreateMembership(ctx context.Context, input model.CreateMembershipInput) (*model.CreateMembershipPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateMembership - createMembership"))
+	return r.createMembership(ctx, input)
 }
 
 // CreateToken is the resolver for the createToken field.
 func (r *mutationResolver) CreateToken(ctx context.Context, input model.CreateTokenInput) (*model.CreateTokenPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateToken - createToken"))
+	return r.createToken(ctx, input)
 }
 
 // User is the resolver for the user field.
 func (r *paymentResolver) User(ctx context.Context, obj *model.Payment) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return r.userFor(ctx, obj.P.UserID)
 }
 
 // Company is the resolver for the company field.
 func (r *paymentResolver) Company(ctx context.Context, obj *model.Payment) (*model.Company, error) {
-	panic(fmt.Errorf("not implemented: Company - company"))
+	return r.company(ctx, obj.P.CompanyID)
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.loadNodes(ctx, p, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return list[0], nil
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.loadNodes(ctx, p, ids)
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toViewer(p), nil
 }
 
 // Resolution is the resolver for the resolution field.
 func (r *queryResolver) Resolution(ctx context.Context, id string) (*model.Resolution, error) {
-	panic(fmt.Errorf("not implemented: Resolution - resolution"))
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.resolution(ctx, p, id)
 }
 
 // Resolutions is the resolver for the resolutions field.
 func (r *queryResolver) Resolutions(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (*model.ResolutionConnection, error) {
-	panic(fmt.Errorf("not implemented: Resolutions - resolutions"))
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.resolutions(ctx, p, first, after, last, before, filter, orderBy)
 }
 
 // ResolutionSummary is the resolver for the resolutionSummary field.
 func (r *queryResolver) ResolutionSummary(ctx context.Context, filter *model.ResolutionFilter) (*model.ResolutionSummary, error) {
-	panic(fmt.Errorf("not implemented: ResolutionSummary - resolutionSummary"))
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.summary(ctx, p, filter)
 }
 
 // Company is the resolver for the company field.
 func (r *resolutionResolver) Company(ctx context.Context, obj *model.Resolution) (*model.Company, error) {
-	panic(fmt.Errorf("not implemented: Company - company"))
+	return r.company(ctx, obj.Case.CompanyID)
 }
 
 // User is the resolver for the user field.
 func (r *resolutionResolver) User(ctx context.Context, obj *model.Resolution) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	u, err := r.loaders(ctx).Users.Load(ctx, obj.Case.UserID)
+	if err != nil {
+		return nil, err
+	}
+	// Whoever sees the case is the customer, its merchant or the platform: all may
+	// see the customer's e-mail.
+	return model.NewUser(u, true), nil
 }
 
 // Payment is the resolver for the payment field.
 func (r *resolutionResolver) Payment(ctx context.Context, obj *model.Resolution) (*model.Payment, error) {
-	panic(fmt.Errorf("not implemented: Payment - payment"))
+	pay, err := r.loaders(ctx).Payments.Load(ctx, obj.Case.PaymentID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Payment{P: pay}, nil
 }
 
 // Member is the resolver for the member field.
 func (r *resolutionResolver) Member(ctx context.Context, obj *model.Resolution) (*model.Membership, error) {
-	panic(fmt.Errorf("not implemented: Member - member"))
+	if obj.Case.MemberID == "" {
+		return nil, nil
+	}
+	m, err := r.loaders(ctx).Memberships.Load(ctx, obj.Case.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Membership{M: m}, nil
 }
 
 // ResolutionEvents is the resolver for the resolutionEvents field.
 func (r *resolutionResolver) ResolutionEvents(ctx context.Context, obj *model.Resolution) ([]*model.Event, error) {
-	panic(fmt.Errorf("not implemented: ResolutionEvents - resolutionEvents"))
+	return r.recentEvents(ctx, obj)
 }
 
 // Events is the resolver for the events field.
 func (r *resolutionResolver) Events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string) (*model.ResolutionEventConnection, error) {
-	panic(fmt.Errorf("not implemented: Events - events"))
+	return r.events(ctx, obj, first, after, last, before)
 }
 
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	if obj.UserID == "" {
+		return nil, nil
+	}
+	u, err := r.loaders(ctx).Users.Load(ctx, obj.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewUser(u, true), nil
 }
 
 // Company is the resolver for the company field.
 func (r *viewerResolver) Company(ctx context.Context, obj *model.Viewer) (*model.Company, error) {
-	panic(fmt.Errorf("not implemented: Company - company"))
+	if obj.CompanyID == "" {
+		return nil, nil
+	}
+	return r.company(ctx, obj.CompanyID)
 }
 
 // Companies is the resolver for the companies field.
 func (r *viewerResolver) Companies(ctx context.Context, obj *model.Viewer) ([]*model.Company, error) {
-	panic(fmt.Errorf("not implemented: Companies - companies"))
+	out := make([]*model.Company, 0, len(obj.CompanyIDs))
+	for _, id := range obj.CompanyIDs {
+		c, err := r.company(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Membership returns MembershipResolver implementation.
@@ -154,11 +218,11 @@ func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{
 // Viewer returns ViewerResolver implementation.
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
-type (
-	membershipResolver struct{ *Resolver }
-	mutationResolver   struct{ *Resolver }
-	paymentResolver    struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
-	resolutionResolver struct{ *Resolver }
-	viewerResolver     struct{ *Resolver }
-)
+type membershipResolver struct{ *Resolver }
+type mutationResolver struct{ *Resolver }
+type paymentResolver struct{ *Resolver }
+type queryResolver struct{ *Resolver }
+type resolutionResolver struct{ *Resolver }
+type viewerResolver struct{ *Resolver }
+
+var _ = auth.FromContext

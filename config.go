@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph"
+)
+
+var errHelp = errors.New("help requested")
+
+// config is every setting of the server. Each has a flag and an environment variable;
+// the flag wins. Defaults are documented in README.md and by --help.
+type config struct {
+	Addr            string
+	DatabaseURL     string
+	PlatformToken   string
+	ResponseWindow  time.Duration
+	SweepInterval   time.Duration
+	ShutdownGrace   time.Duration
+	Seed            bool
+	Limits          graph.Limits
+	MaxInfoRequests int
+	LogFormat       string
+}
+
+type setting struct {
+	name, env, def, help string
+	secret               bool
+	set                  func(string) error
+}
+
+func parseConfig(cmd string, args []string, getenv func(string) string, out io.Writer) (config, error) {
+	c := config{Limits: graph.DefaultLimits}
+	dur := func(p *time.Duration) func(string) error {
+		return func(s string) error {
+			d, err := parseDuration(s)
+			if err == nil && d <= 0 {
+				err = errors.New("must be positive")
+			}
+			*p = d
+			return err
+		}
+	}
+	num := func(p *int) func(string) error {
+		return func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err == nil && n <= 0 {
+				err = errors.New("must be positive")
+			}
+			*p = n
+			return err
+		}
+	}
+	boolean := func(p *bool) func(string) error {
+		return func(s string) error {
+			v, err := strconv.ParseBool(s)
+			*p = v
+			return err
+		}
+	}
+	str := func(p *string) func(string) error { return func(s string) error { *p = s; return nil } }
+	var bodyBytes int
+	settings := []setting{
+		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
+		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
+		{"platform-token", "PLATFORM_TOKEN", "", "a token accepted as the platform with read and manage scopes (for operators and scripts)", true, str(&c.PlatformToken)},
+		{"response-window", "RESPONSE_WINDOW", "168h", "how long a party has to answer before the deadline passes (e.g. 168h or 7d)", false, dur(&c.ResponseWindow)},
+		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the deadline sweeper looks for past-due cases", false, dur(&c.SweepInterval)},
+		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
+		{"seed-demo", "SEED_DEMO", "true", "seed demo data on the first start of an empty embedded (SQLite) database", false, boolean(&c.Seed)},
+		{"max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest accepted request body; larger bodies answer 413", false, num(&bodyBytes)},
+		{"max-depth", "MAX_DEPTH", "15", "deepest selection nesting accepted", false, num(&c.Limits.MaxDepth)},
+		{"max-complexity", "MAX_COMPLEXITY", "50000", "largest operation cost accepted (connections cost page size x selection)", false, num(&c.Limits.MaxComplexity)},
+		{"max-tokens", "MAX_TOKENS", "15000", "largest number of lexer tokens in a document", false, num(&c.Limits.MaxTokens)},
+		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
+		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
+		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: resolutioncenter [serve|migrate|seed] [flags]\n\nEvery flag can also be set by its environment variable.\n\n")
+		for _, s := range settings {
+			def := s.def
+			if def == "" {
+				def = `""`
+			}
+			fmt.Fprintf(out, "  -%s  (env %s, default %s)\n    \t%s\n", s.name, s.env, def, s.help)
+		}
+	}
+	values := map[string]*string{}
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		values[s.name] = fs.String(s.name, v, s.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var problems []string
+	for _, s := range settings {
+		if err := s.set(*values[s.name]); err != nil {
+			problems = append(problems, fmt.Sprintf("-%s / %s = %q: %v", s.name, s.env, *values[s.name], err))
+		}
+	}
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	c.Limits.MaxBodyBytes = int64(bodyBytes)
+	if cmd == "serve" {
+		fmt.Fprintln(out, "configuration:")
+		for _, s := range settings {
+			v := *values[s.name]
+			if s.secret && v != "" {
+				v = maskSecret(s.name, v)
+			}
+			fmt.Fprintf(out, "  %-18s %s\n", s.env, v)
+		}
+	}
+	return c, nil
+}
+
+func (c config) policy() *dispute.Policy {
+	p := dispute.DefaultPolicy()
+	p.ResponseWindow = c.ResponseWindow
+	p.MaxInfoRequests = c.MaxInfoRequests
+	return &p
+}
+
+// parseDuration accepts Go durations plus a day suffix ("7d").
+func parseDuration(s string) (time.Duration, error) {
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func maskSecret(name, v string) string {
+	if name == "database-url" {
+		return maskURL(v)
+	}
+	return "xxxxx"
+}

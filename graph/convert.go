@@ -1,0 +1,104 @@
+package graph
+
+import (
+	"strings"
+
+	"resolutioncenter/auth"
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph/model"
+	"resolutioncenter/ids"
+)
+
+// Page sizes of connections.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+	maxNodes        = 100
+)
+
+// enumName turns a wire name (merchant_won) into its GraphQL enum name (MERCHANT_WON).
+func enumName(wire string) string { return strings.ToUpper(wire) }
+
+// pageArgs are validated Relay pagination arguments.
+type pageArgs struct {
+	limit    int
+	after    *string
+	before   *string
+	backward bool
+}
+
+// toPageArgs validates first/after/last/before: at most one of first and last, at most
+// one of after and before, sizes 0..100, 20 by default.
+func toPageArgs(first *int, after *string, last *int, before *string) (pageArgs, error) {
+	if first != nil && last != nil {
+		return pageArgs{}, dispute.Invalid("first", "pass either first or last, not both")
+	}
+	if after != nil && before != nil {
+		return pageArgs{}, dispute.Invalid("after", "pass either after or before, not both")
+	}
+	p := pageArgs{limit: defaultPageSize, after: after, before: before}
+	if last != nil || (before != nil && first == nil) {
+		p.backward = true
+	}
+	if p.backward && after != nil {
+		return pageArgs{}, dispute.Invalid("after", "after goes with first; use before with last")
+	}
+	if !p.backward && before != nil {
+		return pageArgs{}, dispute.Invalid("before", "before goes with last; use after with first")
+	}
+	for name, v := range map[string]*int{"first": first, "last": last} {
+		if v == nil {
+			continue
+		}
+		if *v < 0 || *v > maxPageSize {
+			return pageArgs{}, dispute.Invalid(name, "must be between 0 and 100")
+		}
+		p.limit = *v
+	}
+	return p, nil
+}
+
+// toFilter validates and converts a GraphQL filter.
+func toFilter(f *model.ResolutionFilter) (db.Filter, error) {
+	var out db.Filter
+	if f == nil {
+		return out, nil
+	}
+	if f.CompanyID != nil {
+		if !ids.Is(*f.CompanyID, ids.Company) {
+			return out, dispute.Invalid("filter.companyId", "not a company ID")
+		}
+		out.CompanyID = *f.CompanyID
+	}
+	if f.UserID != nil {
+		if !ids.Is(*f.UserID, ids.User) {
+			return out, dispute.Invalid("filter.userId", "not a user ID")
+		}
+		out.UserID = *f.UserID
+	}
+	if len(f.Statuses) > len(dispute.Statuses) || len(f.Issues) > len(dispute.Issues) {
+		return out, dispute.Invalid("filter", "too many values")
+	}
+	out.Statuses = f.Statuses
+	out.Issues = f.Issues
+	if f.Outcome != nil {
+		out.Outcome = *f.Outcome
+	}
+	out.CreatedBefore, out.CreatedAfter, out.DueBefore = f.CreatedBefore, f.CreatedAfter, f.DueBefore
+	return out, nil
+}
+
+// toResolution wraps a case for the principal; role must be the principal's role on it.
+func (r *Resolver) toResolution(c dispute.Case, p *auth.Principal) *model.Resolution {
+	return model.NewResolution(c, p.RoleOn(c), r.Policy)
+}
+
+// emptyPageInfo is the page info of an empty page.
+func pageInfo(hasPrev, hasNext bool, start, end string) *model.PageInfo {
+	pi := &model.PageInfo{HasPreviousPage: hasPrev, HasNextPage: hasNext}
+	if start != "" {
+		pi.StartCursor, pi.EndCursor = &start, &end
+	}
+	return pi
+}

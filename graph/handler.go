@@ -1,0 +1,107 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"resolutioncenter/auth"
+)
+
+// Limits bound what one request may cost.
+type Limits struct {
+	// MaxBodyBytes caps a request body; larger bodies answer 413.
+	MaxBodyBytes int64
+	// MaxTokens caps the lexer tokens of a document.
+	MaxTokens int
+	// MaxDepth caps the nesting of selections.
+	MaxDepth int
+	// MaxComplexity caps the computed cost; connections cost their page size times
+	// their selection.
+	MaxComplexity int
+	// Introspection enables __schema and __type.
+	Introspection bool
+}
+
+// DefaultLimits are the limits used when a field is zero.
+var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, MaxTokens: 15000, MaxDepth: 15, MaxComplexity: 50000, Introspection: true}
+
+// NewServer builds the gqlgen server: schema, limits, error presenter, and the
+// per-operation loaders. Transports are added by the caller.
+func NewServer(res *Resolver, lim Limits) *handler.Server {
+	cfg := Config{Resolvers: res}
+	setComplexity(&cfg.Complexity)
+	srv := handler.New(NewExecutableSchema(cfg))
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(lim.MaxTokens)
+	srv.SetErrorPresenter(presentError(res.Logger))
+	srv.SetRecoverFunc(recoverPanic(res.Logger))
+	if lim.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(depthLimit{max: lim.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		var merchantOf []string
+		if p := auth.FromContext(ctx); p != nil {
+			merchantOf = p.MerchantOf()
+		}
+		return next(withLoaders(ctx, NewLoaders(res.DB.Bun, merchantOf)))
+	})
+	return srv
+}
+
+// AddHTTPTransports adds the plain HTTP transports (GET and POST).
+func AddHTTPTransports(srv *handler.Server) {
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+}
+
+// Authenticate puts the principal of the request's bearer token in the context. A
+// request without a token goes on unauthenticated (introspection still answers); a
+// bad token answers 401.
+func Authenticate(authn *auth.Authenticator, logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := authn.FromRequest(r)
+		if err != nil {
+			if !auth.IsAuthError(err) {
+				logger.ErrorContext(r.Context(), "authenticate", "err", err)
+				writeJSONError(w, http.StatusServiceUnavailable, "authentication unavailable", "UNAVAILABLE")
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeJSONError(w, http.StatusUnauthorized, "invalid or revoked token", "UNAUTHENTICATED")
+			return
+		}
+		if p != nil {
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"` + code + `"}}]}`))
+}
+
+// LimitBody answers 413 to bodies larger than max and caps what handlers can read.
+func LimitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, "request body too large", "INVALID_ARGUMENT")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
+}

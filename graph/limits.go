@@ -1,0 +1,99 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"resolutioncenter/graph/model"
+)
+
+// depthLimit refuses operations whose selections nest deeper than max, counting through
+// fragments (validation has already refused fragment cycles).
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                          { return "DepthLimit" }
+func (depthLimit) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	op := opCtx.Doc.Operations.ForName(opCtx.OperationName)
+	if op == nil {
+		return nil
+	}
+	if depth := selectionDepth(op.SelectionSet, d.max+1); depth > d.max {
+		err := gqlerror.Errorf("operation nests %d levels deep or more, which exceeds the limit of %d", depth, d.max)
+		errcode.Set(err, errcode.ValidationFailed)
+		return err
+	}
+	return nil
+}
+
+// selectionDepth returns the depth of a selection set, stopping once it reaches stop.
+func selectionDepth(set ast.SelectionSet, stop int) int {
+	if stop <= 0 {
+		return 0
+	}
+	best := 0
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) == 0 {
+				d = 1
+			} else {
+				d = 1 + selectionDepth(s.SelectionSet, stop-1)
+			}
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, stop)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				d = selectionDepth(s.Definition.SelectionSet, stop)
+			}
+		}
+		if d > best {
+			best = d
+			if best >= stop {
+				return best
+			}
+		}
+	}
+	return best
+}
+
+// pageCost is the page size a connection field will return, for complexity.
+func pageCost(first, last *int) int {
+	n := defaultPageSize
+	if first != nil {
+		n = *first
+	}
+	if last != nil {
+		n = *last
+	}
+	if n < 1 {
+		n = 1
+	}
+	if n > maxPageSize {
+		n = maxPageSize
+	}
+	return n
+}
+
+// setComplexity makes list fields cost their size times their selection.
+func setComplexity(c *ComplexityRoot) {
+	c.Query.Resolutions = func(child int, first *int, _ *string, last *int, _ *string, _ *model.ResolutionFilter, _ *model.ResolutionOrder) int {
+		return 1 + pageCost(first, last)*child
+	}
+	c.Resolution.Events = func(child int, first *int, _ *string, last *int, _ *string) int {
+		return 1 + pageCost(first, last)*child
+	}
+	c.Resolution.ResolutionEvents = func(child int) int { return 1 + recentCount*child }
+	c.Query.Nodes = func(child int, list []string) int { return 1 + len(list)*child }
+}

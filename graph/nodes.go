@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"context"
+
+	"resolutioncenter/auth"
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph/model"
+	"resolutioncenter/ids"
+)
+
+// loadNodes resolves IDs of any type, in order, with one lookup per type. An object the
+// principal may not see is null, exactly like an unknown ID; a malformed ID is an error.
+func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []string) ([]model.Node, error) {
+	if len(list) > maxNodes {
+		return nil, dispute.Invalid("ids", "at most 100 IDs")
+	}
+	byType := map[string][]string{}
+	for _, id := range list {
+		pre := ids.Prefix(id)
+		if pre == "" || pre == ids.Token {
+			return nil, dispute.Invalid("id", "malformed ID: "+truncate(id, 64))
+		}
+		byType[pre] = append(byType[pre], id)
+	}
+	found := map[string]model.Node{}
+	l := r.loaders(ctx)
+	merchantOf := p.MerchantOf()
+
+	if list := byType[ids.Resolution]; len(list) > 0 {
+		cases, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), list)
+		if err != nil {
+			return nil, err
+		}
+		for id, c := range cases {
+			found[id] = r.toResolution(c, p)
+		}
+	}
+	if list := byType[ids.Event]; len(list) > 0 {
+		evs, err := db.GetEvents(ctx, r.DB.Bun, list)
+		if err != nil {
+			return nil, err
+		}
+		var caseIDs []string
+		for _, e := range evs {
+			caseIDs = append(caseIDs, e.ResolutionID)
+		}
+		cases, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), caseIDs)
+		if err != nil {
+			return nil, err
+		}
+		for id, e := range evs {
+			if c, ok := cases[e.ResolutionID]; ok && e.VisibleTo(p.RoleOn(c)) {
+				found[id] = model.NewEvent(e)
+			}
+		}
+	}
+	for _, id := range byType[ids.Company] {
+		c, err := l.Companies.Load(ctx, id)
+		if err == nil {
+			found[id] = model.NewCompany(c)
+		} else if !isNotFound(err) {
+			return nil, err
+		}
+	}
+	for _, id := range byType[ids.Payment] {
+		pay, err := l.Payments.Load(ctx, id)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		if err == nil && (p.Kind == auth.KindPlatform || pay.UserID == p.UserID || contains(merchantOf, pay.CompanyID)) {
+			found[id] = &model.Payment{P: pay}
+		}
+	}
+	for _, id := range byType[ids.Membership] {
+		m, err := l.Memberships.Load(ctx, id)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		if err == nil && (p.Kind == auth.KindPlatform || m.UserID == p.UserID || contains(merchantOf, m.CompanyID)) {
+			found[id] = &model.Membership{M: m}
+		}
+	}
+	for _, id := range byType[ids.User] {
+		u, err := l.Users.Load(ctx, id)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		if err != nil {
+			continue
+		}
+		visible := p.Kind == auth.KindPlatform || p.UserID == id
+		if !visible && len(merchantOf) > 0 {
+			// Merchants see their own customers: users who paid them.
+			if visible, err = db.PaysTo(ctx, r.DB.Bun, id, merchantOf); err != nil {
+				return nil, err
+			}
+		}
+		if !visible {
+			continue
+		}
+		show, err := r.mayShowEmail(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		found[id] = model.NewUser(u, show)
+	}
+	out := make([]model.Node, len(list))
+	for i, id := range list {
+		if n, ok := found[id]; ok {
+			out[i] = n
+		}
+	}
+	return out, nil
+}
+
+func isNotFound(err error) bool { return dispute.CodeOf(err) == dispute.CodeNotFound || isLoaderNotFound(err) }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,256 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"resolutioncenter/auth"
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph/model"
+	"resolutioncenter/ids"
+)
+
+// The reference-data mutations let the platform (or an upstream payments system with a
+// platform token) feed companies, users, payments, memberships and tokens.
+
+var (
+	routePattern    = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+	usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// userErrors turns a business refusal into the payload's userErrors; anything else is
+// returned as a top-level error.
+func userErrors(err error) ([]*model.UserError, error) {
+	var de *dispute.Error
+	if !errors.As(err, &de) {
+		return nil, err
+	}
+	switch de.Code {
+	case dispute.CodeUnauthenticated, dispute.CodeForbidden, dispute.CodeInternal, dispute.CodeUnavailable, dispute.CodeRateLimited:
+		return nil, err
+	}
+	ue := &model.UserError{Code: string(de.Code), Message: de.Message}
+	if ue.Message == "" {
+		ue.Message = de.Error()
+	}
+	if de.Field != "" {
+		f := de.Field
+		ue.Field = &f
+	}
+	return []*model.UserError{ue}, nil
+}
+
+func checkText(field, v string, min, max int) error {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		return dispute.Invalid(field, "must be valid UTF-8 text without NUL characters")
+	case n < min:
+		return dispute.Invalid(field, "is required")
+	case n > max:
+		return dispute.Invalid(field, "is too long")
+	}
+	return nil
+}
+
+func checkID(field, id, prefix string) error {
+	if !ids.Is(id, prefix) {
+		return dispute.Invalid(field, "malformed ID")
+	}
+	return nil
+}
+
+func (r *Resolver) createCompany(ctx context.Context, in model.CreateCompanyInput) (*model.CreateCompanyPayload, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	err := errors.Join(checkText("title", in.Title, 1, 200), checkText("route", in.Route, 1, 100))
+	if err == nil && !routePattern.MatchString(in.Route) {
+		err = dispute.Invalid("route", "use lower-case letters, digits and single dashes")
+	}
+	var c db.Company
+	if err == nil {
+		c, err = db.CreateCompany(ctx, r.DB.Bun, strings.TrimSpace(in.Title), in.Route, r.now())
+	}
+	if err != nil {
+		ue, err := userErrors(firstErr(err))
+		return &model.CreateCompanyPayload{UserErrors: ue}, err
+	}
+	return &model.CreateCompanyPayload{Company: model.NewCompany(c), UserErrors: []*model.UserError{}}, nil
+}
+
+func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*model.CreateUserPayload, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	name := ""
+	if in.Name != nil {
+		name = *in.Name
+	}
+	err := errors.Join(checkText("name", name, 0, 200), checkText("username", in.Username, 1, 100), checkText("email", in.Email, 3, 254))
+	if err == nil && !usernamePattern.MatchString(in.Username) {
+		err = dispute.Invalid("username", "use letters, digits, '_', '.' and '-'")
+	}
+	if err == nil {
+		if a, perr := mail.ParseAddress(in.Email); perr != nil || a.Address != in.Email {
+			err = dispute.Invalid("email", "not an e-mail address")
+		}
+	}
+	var u db.User
+	if err == nil {
+		u, err = db.CreateUser(ctx, r.DB.Bun, name, in.Username, in.Email, r.now())
+	}
+	if err != nil {
+		ue, err := userErrors(firstErr(err))
+		return &model.CreateUserPayload{UserErrors: ue}, err
+	}
+	return &model.CreateUserPayload{User: model.NewUser(u, true), UserErrors: []*model.UserError{}}, nil
+}
+
+func (r *Resolver) addTeamMember(ctx context.Context, in model.AddTeamMemberInput) (*model.AddTeamMemberPayload, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	err := errors.Join(checkID("companyId", in.CompanyID, ids.Company), checkID("userId", in.UserID, ids.User))
+	if err == nil {
+		err = db.AddTeamMember(ctx, r.DB.Bun, in.CompanyID, in.UserID, r.now())
+	}
+	if err != nil {
+		ue, err := userErrors(firstErr(err))
+		return &model.AddTeamMemberPayload{UserErrors: ue}, err
+	}
+	c, err := r.company(ctx, in.CompanyID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.loaders(ctx).Users.Load(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddTeamMemberPayload{Company: c, User: model.NewUser(u, true), UserErrors: []*model.UserError{}}, nil
+}
+
+func (r *Resolver) createPayment(ctx context.Context, in model.CreatePaymentInput) (*model.CreatePaymentPayload, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	err := errors.Join(checkID("userId", in.UserID, ids.User), checkID("companyId", in.CompanyID, ids.Company))
+	if err == nil && !currencyPattern.MatchString(in.Currency) {
+		err = dispute.Invalid("currency", "an ISO 4217 code in capitals, e.g. USD")
+	}
+	if err == nil && (in.TotalMinor < 1 || in.TotalMinor > 2147483647) {
+		err = dispute.Invalid("totalMinor", "must be between 1 and 2147483647")
+	}
+	if err == nil && in.SubtotalMinor != nil && (*in.SubtotalMinor < 0 || *in.SubtotalMinor > in.TotalMinor) {
+		err = dispute.Invalid("subtotalMinor", "must be between 0 and the total")
+	}
+	np := db.NewPayment{UserID: in.UserID, CompanyID: in.CompanyID, Currency: in.Currency, Total: int64(in.TotalMinor), PaidAt: r.now()}
+	if in.SubtotalMinor != nil {
+		s := int64(*in.SubtotalMinor)
+		np.Subtotal = &s
+	}
+	if in.PaidAt != nil {
+		np.PaidAt = *in.PaidAt
+	}
+	if err == nil && in.MembershipID != nil {
+		np.MembershipID = *in.MembershipID
+		if err = checkID("membershipId", np.MembershipID, ids.Membership); err == nil {
+			m, lerr := r.loaders(ctx).Memberships.Load(ctx, np.MembershipID)
+			if lerr != nil || m.UserID != in.UserID || m.CompanyID != in.CompanyID {
+				err = dispute.Invalid("membershipId", "no membership of this user with this company")
+			}
+		}
+	}
+	var pay db.Payment
+	if err == nil {
+		pay, err = db.CreatePayment(ctx, r.DB.Bun, np, r.now())
+	}
+	if err != nil {
+		ue, err := userErrors(firstErr(err))
+		return &model.CreatePaymentPayload{UserErrors: ue}, err
+	}
+	return &model.CreatePaymentPayload{Payment: &model.Payment{P: pay}, UserErrors: []*model.UserError{}}, nil
+}
+
+func (r *Resolver) createMembership(ctx context.Context, in model.CreateMembershipInput) (*model.CreateMembershipPayload, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	err := errors.Join(checkID("userId", in.UserID, ids.User), checkID("companyId", in.CompanyID, ids.Company))
+	var m db.Membership
+	if err == nil {
+		m, err = db.CreateMembership(ctx, r.DB.Bun, in.UserID, in.CompanyID, r.now())
+	}
+	if err != nil {
+		ue, err := userErrors(firstErr(err))
+		return &model.CreateMembershipPayload{UserErrors: ue}, err
+	}
+	return &model.CreateMembershipPayload{Membership: &model.Membership{M: m}, UserErrors: []*model.UserError{}}, nil
+}
+
+func (r *Resolver) createToken(ctx context.Context, in model.CreateTokenInput) (*model.CreateTokenPayload, error) {
+	if _, err := platform(ctx); err != nil {
+		return nil, err
+	}
+	t := db.Token{}
+	kinds := 0
+	var err error
+	if in.UserID != nil {
+		kinds++
+		t.Kind, t.UserID = db.TokenUser, *in.UserID
+		err = checkID("userId", t.UserID, ids.User)
+	}
+	if in.CompanyID != nil {
+		kinds++
+		t.Kind, t.CompanyID = db.TokenCompany, *in.CompanyID
+		err = errors.Join(err, checkID("companyId", t.CompanyID, ids.Company))
+	}
+	if in.Platform != nil && *in.Platform {
+		kinds++
+		t.Kind = db.TokenPlatform
+	}
+	if kinds != 1 {
+		err = dispute.Invalid("userId", "give exactly one of userId, companyId or platform: true")
+	}
+	if in.Label != nil {
+		t.Label = *in.Label
+		err = errors.Join(err, checkText("label", t.Label, 0, 200))
+	}
+	scopes := in.Scopes
+	if len(scopes) == 0 {
+		scopes = []model.Scope{model.ScopeRead}
+	}
+	for _, s := range scopes {
+		name := strings.ToLower(string(s))
+		if !contains(t.Scopes, name) {
+			t.Scopes = append(t.Scopes, name)
+		}
+	}
+	var clear string
+	if err == nil {
+		t, clear, err = db.CreateToken(ctx, r.DB.Bun, t, r.now())
+	}
+	if err != nil {
+		ue, err := userErrors(firstErr(err))
+		return &model.CreateTokenPayload{UserErrors: ue}, err
+	}
+	return &model.CreateTokenPayload{Token: &clear, TokenID: &t.ID, UserErrors: []*model.UserError{}}, nil
+}
+
+// firstErr returns the first error of an errors.Join, so one userError names one field.
+func firstErr(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		if list := j.Unwrap(); len(list) > 0 {
+			return list[0]
+		}
+	}
+	return err
+}
+
+var _ = auth.KindUser
