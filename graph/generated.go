@@ -102,12 +102,24 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddTeamMember    func(childComplexity int, input model.AddTeamMemberInput) int
-		CreateCompany    func(childComplexity int, input model.CreateCompanyInput) int
-		CreateMembership func(childComplexity int, input model.CreateMembershipInput) int
-		CreatePayment    func(childComplexity int, input model.CreatePaymentInput) int
-		CreateToken      func(childComplexity int, input model.CreateTokenInput) int
-		CreateUser       func(childComplexity int, input model.CreateUserInput) int
+		AcceptResolution      func(childComplexity int, input model.AcceptResolutionInput) int
+		AddTeamMember         func(childComplexity int, input model.AddTeamMemberInput) int
+		AppealResolution      func(childComplexity int, input model.ResolutionMessageInput) int
+		CreateCompany         func(childComplexity int, input model.CreateCompanyInput) int
+		CreateMembership      func(childComplexity int, input model.CreateMembershipInput) int
+		CreatePayment         func(childComplexity int, input model.CreatePaymentInput) int
+		CreateToken           func(childComplexity int, input model.CreateTokenInput) int
+		CreateUser            func(childComplexity int, input model.CreateUserInput) int
+		DecideMerchantRefund  func(childComplexity int, input model.DecideResolutionInput) int
+		DecideMerchantWins    func(childComplexity int, input model.DecideResolutionInput) int
+		DenyResolution        func(childComplexity int, input model.DenyResolutionInput) int
+		OpenResolution        func(childComplexity int, input model.OpenResolutionInput) int
+		RecordChargebackEvent func(childComplexity int, input model.RecordChargebackEventInput) int
+		RequestBuyerInfo      func(childComplexity int, input model.ResolutionMessageInput) int
+		RequestMerchantInfo   func(childComplexity int, input model.ResolutionMessageInput) int
+		RequestMoreInfo       func(childComplexity int, input model.ResolutionMessageInput) int
+		RespondToResolution   func(childComplexity int, input model.ResolutionMessageInput) int
+		WithdrawResolution    func(childComplexity int, input model.WithdrawResolutionInput) int
 	}
 
 	OutcomeCount struct {
@@ -204,6 +216,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ResolutionPayload struct {
+		Event      func(childComplexity int) int
+		Replayed   func(childComplexity int) int
+		Resolution func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	ResolutionSummary struct {
 		ByIssue   func(childComplexity int) int
 		ByOutcome func(childComplexity int) int
@@ -254,6 +273,18 @@ type MutationResolver interface {
 	CreatePayment(ctx context.Context, input model.CreatePaymentInput) (*model.CreatePaymentPayload, error)
 	CreateMembership(ctx context.Context, input model.CreateMembershipInput) (*model.CreateMembershipPayload, error)
 	CreateToken(ctx context.Context, input model.CreateTokenInput) (*model.CreateTokenPayload, error)
+	OpenResolution(ctx context.Context, input model.OpenResolutionInput) (*model.ResolutionPayload, error)
+	WithdrawResolution(ctx context.Context, input model.WithdrawResolutionInput) (*model.ResolutionPayload, error)
+	AcceptResolution(ctx context.Context, input model.AcceptResolutionInput) (*model.ResolutionPayload, error)
+	DenyResolution(ctx context.Context, input model.DenyResolutionInput) (*model.ResolutionPayload, error)
+	RequestMoreInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error)
+	RespondToResolution(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error)
+	AppealResolution(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error)
+	RequestBuyerInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error)
+	RequestMerchantInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error)
+	DecideMerchantWins(ctx context.Context, input model.DecideResolutionInput) (*model.ResolutionPayload, error)
+	DecideMerchantRefund(ctx context.Context, input model.DecideResolutionInput) (*model.ResolutionPayload, error)
+	RecordChargebackEvent(ctx context.Context, input model.RecordChargebackEventInput) (*model.ResolutionPayload, error)
 }
 type PaymentResolver interface {
 	User(ctx context.Context, obj *model.Payment) (*model.User, error)
@@ -483,6 +514,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.MinorUnits(childComplexity), true
 
+	case "Mutation.acceptResolution":
+		if e.ComplexityRoot.Mutation.AcceptResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptResolution(childComplexity, args["input"].(model.AcceptResolutionInput)), true
 	case "Mutation.addTeamMember":
 		if e.ComplexityRoot.Mutation.AddTeamMember == nil {
 			break
@@ -494,6 +536,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddTeamMember(childComplexity, args["input"].(model.AddTeamMemberInput)), true
+	case "Mutation.appealResolution":
+		if e.ComplexityRoot.Mutation.AppealResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appealResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppealResolution(childComplexity, args["input"].(model.ResolutionMessageInput)), true
 	case "Mutation.createCompany":
 		if e.ComplexityRoot.Mutation.CreateCompany == nil {
 			break
@@ -549,6 +602,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.decideMerchantRefund":
+		if e.ComplexityRoot.Mutation.DecideMerchantRefund == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideMerchantRefund_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideMerchantRefund(childComplexity, args["input"].(model.DecideResolutionInput)), true
+	case "Mutation.decideMerchantWins":
+		if e.ComplexityRoot.Mutation.DecideMerchantWins == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideMerchantWins_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideMerchantWins(childComplexity, args["input"].(model.DecideResolutionInput)), true
+	case "Mutation.denyResolution":
+		if e.ComplexityRoot.Mutation.DenyResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_denyResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DenyResolution(childComplexity, args["input"].(model.DenyResolutionInput)), true
+	case "Mutation.openResolution":
+		if e.ComplexityRoot.Mutation.OpenResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenResolution(childComplexity, args["input"].(model.OpenResolutionInput)), true
+	case "Mutation.recordChargebackEvent":
+		if e.ComplexityRoot.Mutation.RecordChargebackEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordChargebackEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordChargebackEvent(childComplexity, args["input"].(model.RecordChargebackEventInput)), true
+	case "Mutation.requestBuyerInfo":
+		if e.ComplexityRoot.Mutation.RequestBuyerInfo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestBuyerInfo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestBuyerInfo(childComplexity, args["input"].(model.ResolutionMessageInput)), true
+	case "Mutation.requestMerchantInfo":
+		if e.ComplexityRoot.Mutation.RequestMerchantInfo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestMerchantInfo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestMerchantInfo(childComplexity, args["input"].(model.ResolutionMessageInput)), true
+	case "Mutation.requestMoreInfo":
+		if e.ComplexityRoot.Mutation.RequestMoreInfo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestMoreInfo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestMoreInfo(childComplexity, args["input"].(model.ResolutionMessageInput)), true
+	case "Mutation.respondToResolution":
+		if e.ComplexityRoot.Mutation.RespondToResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_respondToResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RespondToResolution(childComplexity, args["input"].(model.ResolutionMessageInput)), true
+	case "Mutation.withdrawResolution":
+		if e.ComplexityRoot.Mutation.WithdrawResolution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawResolution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawResolution(childComplexity, args["input"].(model.WithdrawResolutionInput)), true
 
 	case "OutcomeCount.count":
 		if e.ComplexityRoot.OutcomeCount.Count == nil {
@@ -974,6 +1137,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResolutionEventEdge.Node(childComplexity), true
 
+	case "ResolutionPayload.event":
+		if e.ComplexityRoot.ResolutionPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionPayload.Event(childComplexity), true
+	case "ResolutionPayload.replayed":
+		if e.ComplexityRoot.ResolutionPayload.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionPayload.Replayed(childComplexity), true
+	case "ResolutionPayload.resolution":
+		if e.ComplexityRoot.ResolutionPayload.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionPayload.Resolution(childComplexity), true
+	case "ResolutionPayload.userErrors":
+		if e.ComplexityRoot.ResolutionPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionPayload.UserErrors(childComplexity), true
+
 	case "ResolutionSummary.byIssue":
 		if e.ComplexityRoot.ResolutionSummary.ByIssue == nil {
 			break
@@ -1102,14 +1290,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AcceptResolutionInput", ec.unmarshalInputAcceptResolutionInput),
 			graphql.NewInputUnmarshaler("AddTeamMemberInput", ec.unmarshalInputAddTeamMemberInput),
 			graphql.NewInputUnmarshaler("CreateCompanyInput", ec.unmarshalInputCreateCompanyInput),
 			graphql.NewInputUnmarshaler("CreateMembershipInput", ec.unmarshalInputCreateMembershipInput),
 			graphql.NewInputUnmarshaler("CreatePaymentInput", ec.unmarshalInputCreatePaymentInput),
 			graphql.NewInputUnmarshaler("CreateTokenInput", ec.unmarshalInputCreateTokenInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("DecideResolutionInput", ec.unmarshalInputDecideResolutionInput),
+			graphql.NewInputUnmarshaler("DenyResolutionInput", ec.unmarshalInputDenyResolutionInput),
+			graphql.NewInputUnmarshaler("OpenResolutionInput", ec.unmarshalInputOpenResolutionInput),
+			graphql.NewInputUnmarshaler("RecordChargebackEventInput", ec.unmarshalInputRecordChargebackEventInput),
 			graphql.NewInputUnmarshaler("ResolutionFilter", ec.unmarshalInputResolutionFilter),
+			graphql.NewInputUnmarshaler("ResolutionMessageInput", ec.unmarshalInputResolutionMessageInput),
 			graphql.NewInputUnmarshaler("ResolutionOrder", ec.unmarshalInputResolutionOrder),
+			graphql.NewInputUnmarshaler("WithdrawResolutionInput", ec.unmarshalInputWithdrawResolutionInput),
 		)
 	}
 	first := true
@@ -1847,6 +2042,121 @@ type CreateTokenPayload {
   userErrors: [UserError!]!
 }
 
+
+"An informational chargeback event from the card network, recorded by the platform."
+enum ChargebackEvent {
+  "The card network opened a chargeback."
+  DISPUTE_OPENED
+  "The chargeback was decided for the customer."
+  DISPUTE_CUSTOMER_WON
+  "The chargeback was decided for the merchant."
+  DISPUTE_MERCHANT_WON
+}
+
+"""
+The result of an action on a case. On success ` + "`" + `resolution` + "`" + ` is the case after the action and
+` + "`" + `event` + "`" + ` the one timeline event it appended; on a business refusal both are null, ` + "`" + `userErrors` + "`" + `
+says why, and nothing changed.
+"""
+type ResolutionPayload {
+  "The case after the action."
+  resolution: Resolution
+  "The event the action appended."
+  event: ResolutionEvent
+  "Why the action was refused (codes: ACTION_NOT_ALLOWED, LIMIT_REACHED, INVALID_ARGUMENT, CONFLICT, NOT_FOUND, ALREADY_EXISTS, NOT_REFUNDABLE)."
+  userErrors: [UserError!]!
+  "True when this is the stored result of an earlier request with the same idempotency key."
+  replayed: Boolean!
+}
+
+"Open a case on one of your paid, not refunded payments (customer)."
+input OpenResolutionInput {
+  "The payment in dispute; it must be yours."
+  paymentId: ID!
+  "What went wrong."
+  issue: ResolutionIssue!
+  "What happened, for the merchant: 1 to 10,000 characters (required)."
+  message: String
+  "Retrying with the same key (up to 255 characters) returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
+"Withdraw your case (customer)."
+input WithdrawResolutionInput {
+  "The case."
+  resolutionId: ID!
+  "Why, optionally: at most 10,000 characters."
+  message: String
+  "Act only if the case is still at this version; otherwise CONFLICT."
+  expectedVersion: Int
+  "Retrying with the same key returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
+"Accept the case and refund the customer in full (merchant)."
+input AcceptResolutionInput {
+  "The case."
+  resolutionId: ID!
+  "A note to the customer, optionally: at most 10,000 characters."
+  message: String
+  "Also cancel the customer's membership the payment belongs to."
+  terminateMembership: Boolean = false
+  "Act only if the case is still at this version; otherwise CONFLICT."
+  expectedVersion: Int
+  "Retrying with the same key returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
+"Deny the case (merchant)."
+input DenyResolutionInput {
+  "The case."
+  resolutionId: ID!
+  "Why: 1 to 10,000 characters (required)."
+  message: String
+  "Act only if the case is still at this version; otherwise CONFLICT."
+  expectedVersion: Int
+  "Retrying with the same key returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
+"Ask for something from the other side, or add a message (see each mutation)."
+input ResolutionMessageInput {
+  "The case."
+  resolutionId: ID!
+  "The message: 1 to 10,000 characters (required)."
+  message: String
+  "Act only if the case is still at this version; otherwise CONFLICT."
+  expectedVersion: Int
+  "Retrying with the same key returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
+"Decide a case (platform)."
+input DecideResolutionInput {
+  "The case."
+  resolutionId: ID!
+  "The reasoning, optionally: at most 10,000 characters."
+  message: String
+  "Act only if the case is still at this version; otherwise CONFLICT."
+  expectedVersion: Int
+  "Retrying with the same key returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
+"Record a chargeback event on a case without changing its status (platform)."
+input RecordChargebackEventInput {
+  "The case."
+  resolutionId: ID!
+  "What the card network reported."
+  action: ChargebackEvent!
+  "Details, optionally: at most 10,000 characters."
+  details: String
+  "Act only if the case is still at this version; otherwise CONFLICT."
+  expectedVersion: Int
+  "Retrying with the same key returns the first result and changes nothing."
+  idempotencyKey: String
+}
+
 "Change the resolution center. Every field needs a token with the ` + "`" + `manage` + "`" + ` scope."
 type Mutation {
   "Create a company (platform only)."
@@ -1861,6 +2171,31 @@ type Mutation {
   createMembership(input: CreateMembershipInput!): CreateMembershipPayload!
   "Issue an API token (platform only)."
   createToken(input: CreateTokenInput!): CreateTokenPayload!
+
+  "Customer: open a case on a payment. It starts in MERCHANT_RESPONSE_NEEDED with a 7-day deadline."
+  openResolution(input: OpenResolutionInput!): ResolutionPayload!
+  "Customer: withdraw the case (closes as CUSTOMER_WITHDREW, no refund)."
+  withdrawResolution(input: WithdrawResolutionInput!): ResolutionPayload!
+  "Merchant: accept the case; refunds the payment in full (closes as CUSTOMER_WON)."
+  acceptResolution(input: AcceptResolutionInput!): ResolutionPayload!
+  "Merchant: deny the case (closes as MERCHANT_WON unless the customer appeals)."
+  denyResolution(input: DenyResolutionInput!): ResolutionPayload!
+  "Merchant: ask the customer for more information (at most 3 times per case)."
+  requestMoreInfo(input: ResolutionMessageInput!): ResolutionPayload!
+  "Customer or merchant (the role comes from the token and the case): add a message; hands the case to the other side where the lifecycle says so."
+  respondToResolution(input: ResolutionMessageInput!): ResolutionPayload!
+  "Customer (after MERCHANT_WON) or merchant (after a platform decision for the customer): appeal to the platform, once per case."
+  appealResolution(input: ResolutionMessageInput!): ResolutionPayload!
+  "Platform: ask the customer for information (hidden from the merchant)."
+  requestBuyerInfo(input: ResolutionMessageInput!): ResolutionPayload!
+  "Platform: ask the merchant for information (hidden from the customer)."
+  requestMerchantInfo(input: ResolutionMessageInput!): ResolutionPayload!
+  "Platform: decide for the merchant (refund PLATFORM if the customer was already refunded)."
+  decideMerchantWins(input: DecideResolutionInput!): ResolutionPayload!
+  "Platform: decide for the customer; the merchant's balance refunds the payment."
+  decideMerchantRefund(input: DecideResolutionInput!): ResolutionPayload!
+  "Platform: record a chargeback event on the timeline, without a status change."
+  recordChargebackEvent(input: RecordChargebackEventInput!): ResolutionPayload!
 }
 `, BuiltIn: false},
 }
@@ -2158,6 +2493,20 @@ func (ec *executionContext) childFields_ResolutionEventEdge(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ResolutionEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ResolutionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resolution":
+		return ec.fieldContext_ResolutionPayload_resolution(ctx, field)
+	case "event":
+		return ec.fieldContext_ResolutionPayload_event(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ResolutionPayload_userErrors(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ResolutionPayload_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResolutionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ResolutionSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "total":
@@ -2342,12 +2691,40 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_acceptResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AcceptResolutionInput, error) {
+			return ec.unmarshalNAcceptResolutionInput2resolutioncenterᚋgraphᚋmodelᚐAcceptResolutionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addTeamMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AddTeamMemberInput, error) {
 			return ec.unmarshalNAddTeamMemberInput2resolutioncenterᚋgraphᚋmodelᚐAddTeamMemberInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_appealResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResolutionMessageInput, error) {
+			return ec.unmarshalNResolutionMessageInput2resolutioncenterᚋgraphᚋmodelᚐResolutionMessageInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2418,6 +2795,146 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateUserInput, error) {
 			return ec.unmarshalNCreateUserInput2resolutioncenterᚋgraphᚋmodelᚐCreateUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideMerchantRefund_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideResolutionInput, error) {
+			return ec.unmarshalNDecideResolutionInput2resolutioncenterᚋgraphᚋmodelᚐDecideResolutionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideMerchantWins_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideResolutionInput, error) {
+			return ec.unmarshalNDecideResolutionInput2resolutioncenterᚋgraphᚋmodelᚐDecideResolutionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_denyResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DenyResolutionInput, error) {
+			return ec.unmarshalNDenyResolutionInput2resolutioncenterᚋgraphᚋmodelᚐDenyResolutionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenResolutionInput, error) {
+			return ec.unmarshalNOpenResolutionInput2resolutioncenterᚋgraphᚋmodelᚐOpenResolutionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordChargebackEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordChargebackEventInput, error) {
+			return ec.unmarshalNRecordChargebackEventInput2resolutioncenterᚋgraphᚋmodelᚐRecordChargebackEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestBuyerInfo_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResolutionMessageInput, error) {
+			return ec.unmarshalNResolutionMessageInput2resolutioncenterᚋgraphᚋmodelᚐResolutionMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestMerchantInfo_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResolutionMessageInput, error) {
+			return ec.unmarshalNResolutionMessageInput2resolutioncenterᚋgraphᚋmodelᚐResolutionMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestMoreInfo_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResolutionMessageInput, error) {
+			return ec.unmarshalNResolutionMessageInput2resolutioncenterᚋgraphᚋmodelᚐResolutionMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_respondToResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResolutionMessageInput, error) {
+			return ec.unmarshalNResolutionMessageInput2resolutioncenterᚋgraphᚋmodelᚐResolutionMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawResolution_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawResolutionInput, error) {
+			return ec.unmarshalNWithdrawResolutionInput2resolutioncenterᚋgraphᚋmodelᚐWithdrawResolutionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3713,6 +4230,534 @@ func (ec *executionContext) fieldContext_Mutation_createToken(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_openResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenResolution(ctx, fc.Args["input"].(model.OpenResolutionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawResolution(ctx, fc.Args["input"].(model.WithdrawResolutionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptResolution(ctx, fc.Args["input"].(model.AcceptResolutionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_denyResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_denyResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DenyResolution(ctx, fc.Args["input"].(model.DenyResolutionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_denyResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_denyResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestMoreInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestMoreInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestMoreInfo(ctx, fc.Args["input"].(model.ResolutionMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestMoreInfo(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestMoreInfo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_respondToResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_respondToResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RespondToResolution(ctx, fc.Args["input"].(model.ResolutionMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_respondToResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_respondToResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_appealResolution(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_appealResolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AppealResolution(ctx, fc.Args["input"].(model.ResolutionMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_appealResolution(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_appealResolution_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestBuyerInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestBuyerInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestBuyerInfo(ctx, fc.Args["input"].(model.ResolutionMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestBuyerInfo(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestBuyerInfo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestMerchantInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestMerchantInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestMerchantInfo(ctx, fc.Args["input"].(model.ResolutionMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestMerchantInfo(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestMerchantInfo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideMerchantWins(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideMerchantWins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideMerchantWins(ctx, fc.Args["input"].(model.DecideResolutionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideMerchantWins(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideMerchantWins_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideMerchantRefund(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideMerchantRefund(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideMerchantRefund(ctx, fc.Args["input"].(model.DecideResolutionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideMerchantRefund(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideMerchantRefund_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordChargebackEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordChargebackEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordChargebackEvent(ctx, fc.Args["input"].(model.RecordChargebackEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+			return ec.marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordChargebackEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordChargebackEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5564,6 +6609,125 @@ func (ec *executionContext) fieldContext_ResolutionEventEdge_node(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _ResolutionPayload_resolution(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionPayload_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Resolution) graphql.Marshaler {
+			return ec.marshalOResolution2ᚖresolutioncenterᚋgraphᚋmodelᚐResolution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionPayload_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Event) graphql.Marshaler {
+			return ec.marshalOResolutionEvent2ᚖresolutioncenterᚋgraphᚋmodelᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖresolutioncenterᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResolutionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionPayload_replayed(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionPayload_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionPayload_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _ResolutionSummary_total(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7128,6 +8292,80 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAcceptResolutionInput(ctx context.Context, obj any) (model.AcceptResolutionInput, error) {
+	var it model.AcceptResolutionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["terminateMembership"]; !present {
+		asMap["terminateMembership"] = false
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "message", "terminateMembership", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "terminateMembership":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("terminateMembership"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TerminateMembership = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAcceptResolutionInput unmarshals raw into the AcceptResolutionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAcceptResolutionInput(ctx context.Context, raw any) (model.AcceptResolutionInput, error) {
+	var out model.AcceptResolutionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AcceptResolutionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAddTeamMemberInput(ctx context.Context, obj any) (model.AddTeamMemberInput, error) {
 	var it model.AddTeamMemberInput
 	if obj == nil {
@@ -7485,6 +8723,265 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (model.CreateUserInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDecideResolutionInput(ctx context.Context, obj any) (model.DecideResolutionInput, error) {
+	var it model.DecideResolutionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "message", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideResolutionInput unmarshals raw into the DecideResolutionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideResolutionInput(ctx context.Context, raw any) (model.DecideResolutionInput, error) {
+	var out model.DecideResolutionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideResolutionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDenyResolutionInput(ctx context.Context, obj any) (model.DenyResolutionInput, error) {
+	var it model.DenyResolutionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "message", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDenyResolutionInput unmarshals raw into the DenyResolutionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDenyResolutionInput(ctx context.Context, raw any) (model.DenyResolutionInput, error) {
+	var out model.DenyResolutionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DenyResolutionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpenResolutionInput(ctx context.Context, obj any) (model.OpenResolutionInput, error) {
+	var it model.OpenResolutionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"paymentId", "issue", "message", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "paymentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentID = data
+		case "issue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issue"))
+			data, err := ec.unmarshalNResolutionIssue2resolutioncenterᚋdisputeᚐIssue(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issue = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenResolutionInput unmarshals raw into the OpenResolutionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenResolutionInput(ctx context.Context, raw any) (model.OpenResolutionInput, error) {
+	var out model.OpenResolutionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenResolutionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordChargebackEventInput(ctx context.Context, obj any) (model.RecordChargebackEventInput, error) {
+	var it model.RecordChargebackEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "action", "details", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "details":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("details"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Details = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordChargebackEventInput unmarshals raw into the RecordChargebackEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordChargebackEventInput(ctx context.Context, raw any) (model.RecordChargebackEventInput, error) {
+	var out model.RecordChargebackEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordChargebackEventInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResolutionFilter(ctx context.Context, obj any) (model.ResolutionFilter, error) {
 	var it model.ResolutionFilter
 	if obj == nil {
@@ -7576,6 +9073,69 @@ func UnmarshalResolutionFilter(ctx context.Context, raw any) (model.ResolutionFi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResolutionMessageInput(ctx context.Context, obj any) (model.ResolutionMessageInput, error) {
+	var it model.ResolutionMessageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "message", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResolutionMessageInput unmarshals raw into the ResolutionMessageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResolutionMessageInput(ctx context.Context, raw any) (model.ResolutionMessageInput, error) {
+	var out model.ResolutionMessageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolutionMessageInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResolutionOrder(ctx context.Context, obj any) (model.ResolutionOrder, error) {
 	var it model.ResolutionOrder
 	if obj == nil {
@@ -7629,6 +9189,69 @@ func (ec *executionContext) unmarshalInputResolutionOrder(ctx context.Context, o
 func UnmarshalResolutionOrder(ctx context.Context, raw any) (model.ResolutionOrder, error) {
 	var out model.ResolutionOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolutionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWithdrawResolutionInput(ctx context.Context, obj any) (model.WithdrawResolutionInput, error) {
+	var it model.WithdrawResolutionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"resolutionId", "message", "expectedVersion", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "resolutionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionID = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "expectedVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expectedVersion"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpectedVersion = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawResolutionInput unmarshals raw into the WithdrawResolutionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawResolutionInput(ctx context.Context, raw any) (model.WithdrawResolutionInput, error) {
+	var out model.WithdrawResolutionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawResolutionInput", raw, &out)
 	return out, err
 }
 
@@ -8167,6 +9790,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "denyResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_denyResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestMoreInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestMoreInfo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "respondToResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_respondToResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appealResolution":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_appealResolution(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestBuyerInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestBuyerInfo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestMerchantInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestMerchantInfo(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideMerchantWins":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideMerchantWins(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideMerchantRefund":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideMerchantRefund(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordChargebackEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordChargebackEvent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -8824,6 +10531,54 @@ func (ec *executionContext) _ResolutionEventEdge(ctx context.Context, sel ast.Se
 	return out
 }
 
+var resolutionPayloadImplementors = []string{"ResolutionPayload"}
+
+func (ec *executionContext) _ResolutionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResolutionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resolutionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResolutionPayload")
+		case "resolution":
+			out.Values[i] = ec._ResolutionPayload_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._ResolutionPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ResolutionPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._ResolutionPayload_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var resolutionSummaryImplementors = []string{"ResolutionSummary"}
 
 func (ec *executionContext) _ResolutionSummary(ctx context.Context, sel ast.SelectionSet, obj *model.ResolutionSummary) graphql.Marshaler {
@@ -9424,6 +11179,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAcceptResolutionInput2resolutioncenterᚋgraphᚋmodelᚐAcceptResolutionInput(ctx context.Context, v any) (model.AcceptResolutionInput, error) {
+	res, err := ec.unmarshalInputAcceptResolutionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddTeamMemberInput2resolutioncenterᚋgraphᚋmodelᚐAddTeamMemberInput(ctx context.Context, v any) (model.AddTeamMemberInput, error) {
 	res, err := ec.unmarshalInputAddTeamMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9450,6 +11210,34 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	}
 	return res
 }
+
+func (ec *executionContext) unmarshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction(ctx context.Context, v any) (dispute.EventAction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction(ctx context.Context, sel ast.SelectionSet, v dispute.EventAction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ChargebackEvent!")
+	}
+	return res
+}
+
+var (
+	unmarshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction = map[string]dispute.EventAction{
+		"DISPUTE_OPENED":       dispute.EventDisputeOpened,
+		"DISPUTE_CUSTOMER_WON": dispute.EventDisputeCustomerWon,
+		"DISPUTE_MERCHANT_WON": dispute.EventDisputeMerchantWon,
+	}
+	marshalNChargebackEvent2resolutioncenterᚋdisputeᚐEventAction = map[dispute.EventAction]string{
+		dispute.EventDisputeOpened:      "DISPUTE_OPENED",
+		dispute.EventDisputeCustomerWon: "DISPUTE_CUSTOMER_WON",
+		dispute.EventDisputeMerchantWon: "DISPUTE_MERCHANT_WON",
+	}
+)
 
 func (ec *executionContext) marshalNCompany2ᚕᚖresolutioncenterᚋgraphᚋmodelᚐCompanyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Company) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -9610,6 +11398,16 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDecideResolutionInput2resolutioncenterᚋgraphᚋmodelᚐDecideResolutionInput(ctx context.Context, v any) (model.DecideResolutionInput, error) {
+	res, err := ec.unmarshalInputDecideResolutionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDenyResolutionInput2resolutioncenterᚋgraphᚋmodelᚐDenyResolutionInput(ctx context.Context, v any) (model.DenyResolutionInput, error) {
+	res, err := ec.unmarshalInputDenyResolutionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -9779,6 +11577,11 @@ func (ec *executionContext) marshalNNode2ᚕresolutioncenterᚋgraphᚋmodelᚐN
 	return ret
 }
 
+func (ec *executionContext) unmarshalNOpenResolutionInput2resolutioncenterᚋgraphᚋmodelᚐOpenResolutionInput(ctx context.Context, v any) (model.OpenResolutionInput, error) {
+	res, err := ec.unmarshalInputOpenResolutionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNOrderDirection2resolutioncenterᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
 	var res model.OrderDirection
 	err := res.UnmarshalGQL(v)
@@ -9897,6 +11700,11 @@ func (ec *executionContext) marshalNPlatformAction2ᚕresolutioncenterᚋdispute
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNRecordChargebackEventInput2resolutioncenterᚋgraphᚋmodelᚐRecordChargebackEventInput(ctx context.Context, v any) (model.RecordChargebackEventInput, error) {
+	res, err := ec.unmarshalInputRecordChargebackEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNReporterType2resolutioncenterᚋdisputeᚐActor(ctx context.Context, v any) (dispute.Actor, error) {
@@ -10189,6 +11997,11 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNResolutionMessageInput2resolutioncenterᚋgraphᚋmodelᚐResolutionMessageInput(ctx context.Context, v any) (model.ResolutionMessageInput, error) {
+	res, err := ec.unmarshalInputResolutionMessageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNResolutionOrderField2resolutioncenterᚋgraphᚋmodelᚐResolutionOrderField(ctx context.Context, v any) (model.ResolutionOrderField, error) {
 	var res model.ResolutionOrderField
 	err := res.UnmarshalGQL(v)
@@ -10226,6 +12039,14 @@ var (
 		dispute.OutcomeWithdrawn:   "WITHDRAWN",
 	}
 )
+
+func (ec *executionContext) marshalNResolutionPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResolutionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResolutionPayload!")
+		return graphql.Null
+	}
+	return ec._ResolutionPayload(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNResolutionStatus2resolutioncenterᚋdisputeᚐStatus(ctx context.Context, v any) (dispute.Status, error) {
 	tmp, err := graphql.UnmarshalString(v)
@@ -10399,6 +12220,11 @@ func (ec *executionContext) unmarshalNViewerRole2resolutioncenterᚋgraphᚋmode
 
 func (ec *executionContext) marshalNViewerRole2resolutioncenterᚋgraphᚋmodelᚐViewerRole(ctx context.Context, sel ast.SelectionSet, v model.ViewerRole) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNWithdrawResolutionInput2resolutioncenterᚋgraphᚋmodelᚐWithdrawResolutionInput(ctx context.Context, v any) (model.WithdrawResolutionInput, error) {
+	res, err := ec.unmarshalInputWithdrawResolutionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -10667,6 +12493,13 @@ func (ec *executionContext) marshalOResolution2ᚖresolutioncenterᚋgraphᚋmod
 		return graphql.Null
 	}
 	return ec._Resolution(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOResolutionEvent2ᚖresolutioncenterᚋgraphᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ResolutionEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOResolutionFilter2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionFilter(ctx context.Context, v any) (*model.ResolutionFilter, error) {

@@ -24,15 +24,17 @@ var (
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
-// userErrors turns a business refusal into the payload's userErrors; anything else is
-// returned as a top-level error.
+// userErrors turns a business refusal into the payload's userErrors. Authentication,
+// permission, not-found (indistinguishable from foreign, as in queries) and internal
+// errors are returned as top-level errors instead.
 func userErrors(err error) ([]*model.UserError, error) {
 	var de *dispute.Error
 	if !errors.As(err, &de) {
 		return nil, err
 	}
 	switch de.Code {
-	case dispute.CodeUnauthenticated, dispute.CodeForbidden, dispute.CodeInternal, dispute.CodeUnavailable, dispute.CodeRateLimited:
+	case dispute.CodeUnauthenticated, dispute.CodeForbidden, dispute.CodeInternal, dispute.CodeUnavailable,
+		dispute.CodeRateLimited, dispute.CodeNotFound:
 		return nil, err
 	}
 	ue := &model.UserError{Code: string(de.Code), Message: de.Message}

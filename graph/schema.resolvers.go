@@ -7,8 +7,6 @@ package graph
 
 import (
 	"context"
-
-	"resolutioncenter/auth"
 	"resolutioncenter/graph/model"
 )
 
@@ -50,6 +48,66 @@ func (r *mutationResolver) CreateMembership(ctx context.Context, input model.Cre
 // CreateToken is the resolver for the createToken field.
 func (r *mutationResolver) CreateToken(ctx context.Context, input model.CreateTokenInput) (*model.CreateTokenPayload, error) {
 	return r.createToken(ctx, input)
+}
+
+// OpenResolution is the resolver for the openResolution field.
+func (r *mutationResolver) OpenResolution(ctx context.Context, input model.OpenResolutionInput) (*model.ResolutionPayload, error) {
+	return r.openResolution(ctx, input)
+}
+
+// WithdrawResolution is the resolver for the withdrawResolution field.
+func (r *mutationResolver) WithdrawResolution(ctx context.Context, input model.WithdrawResolutionInput) (*model.ResolutionPayload, error) {
+	return r.withdraw(ctx, input)
+}
+
+// AcceptResolution is the resolver for the acceptResolution field.
+func (r *mutationResolver) AcceptResolution(ctx context.Context, input model.AcceptResolutionInput) (*model.ResolutionPayload, error) {
+	return r.accept(ctx, input)
+}
+
+// DenyResolution is the resolver for the denyResolution field.
+func (r *mutationResolver) DenyResolution(ctx context.Context, input model.DenyResolutionInput) (*model.ResolutionPayload, error) {
+	return r.deny(ctx, input)
+}
+
+// RequestMoreInfo is the resolver for the requestMoreInfo field.
+func (r *mutationResolver) RequestMoreInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
+	return r.messageAction(ctx, "requestMoreInfo", input)
+}
+
+// RespondToResolution is the resolver for the respondToResolution field.
+func (r *mutationResolver) RespondToResolution(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
+	return r.messageAction(ctx, "respondToResolution", input)
+}
+
+// AppealResolution is the resolver for the appealResolution field.
+func (r *mutationResolver) AppealResolution(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
+	return r.messageAction(ctx, "appealResolution", input)
+}
+
+// RequestBuyerInfo is the resolver for the requestBuyerInfo field.
+func (r *mutationResolver) RequestBuyerInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
+	return r.messageAction(ctx, "requestBuyerInfo", input)
+}
+
+// RequestMerchantInfo is the resolver for the requestMerchantInfo field.
+func (r *mutationResolver) RequestMerchantInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
+	return r.messageAction(ctx, "requestMerchantInfo", input)
+}
+
+// DecideMerchantWins is the resolver for the decideMerchantWins field.
+func (r *mutationResolver) DecideMerchantWins(ctx context.Context, input model.DecideResolutionInput) (*model.ResolutionPayload, error) {
+	return r.decideAction(ctx, "decideMerchantWins", input)
+}
+
+// DecideMerchantRefund is the resolver for the decideMerchantRefund field.
+func (r *mutationResolver) DecideMerchantRefund(ctx context.Context, input model.DecideResolutionInput) (*model.ResolutionPayload, error) {
+	return r.decideAction(ctx, "decideMerchantRefund", input)
+}
+
+// RecordChargebackEvent is the resolver for the recordChargebackEvent field.
+func (r *mutationResolver) RecordChargebackEvent(ctx context.Context, input model.RecordChargebackEventInput) (*model.ResolutionPayload, error) {
+	return r.recordChargeback(ctx, input)
 }
 
 // User is the resolver for the user field.
@@ -218,11 +276,11 @@ func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{
 // Viewer returns ViewerResolver implementation.
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
-type membershipResolver struct{ *Resolver }
-type mutationResolver struct{ *Resolver }
-type paymentResolver struct{ *Resolver }
-type queryResolver struct{ *Resolver }
-type resolutionResolver struct{ *Resolver }
-type viewerResolver struct{ *Resolver }
-
-var _ = auth.FromContext
+type (
+	membershipResolver struct{ *Resolver }
+	mutationResolver   struct{ *Resolver }
+	paymentResolver    struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
+	resolutionResolver struct{ *Resolver }
+	viewerResolver     struct{ *Resolver }
+)

@@ -16,6 +16,20 @@ type Node interface {
 	IsNode()
 }
 
+// Accept the case and refund the customer in full (merchant).
+type AcceptResolutionInput struct {
+	// The case.
+	ResolutionID string `json:"resolutionId"`
+	// A note to the customer, optionally: at most 10,000 characters.
+	Message *string `json:"message,omitempty"`
+	// Also cancel the customer's membership the payment belongs to.
+	TerminateMembership *bool `json:"terminateMembership,omitempty"`
+	// Act only if the case is still at this version; otherwise CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Retrying with the same key returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // Make a user a team member of a company, so the user acts as its merchant (platform only).
 type AddTeamMemberInput struct {
 	// The company.
@@ -134,6 +148,30 @@ type CreateUserPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Decide a case (platform).
+type DecideResolutionInput struct {
+	// The case.
+	ResolutionID string `json:"resolutionId"`
+	// The reasoning, optionally: at most 10,000 characters.
+	Message *string `json:"message,omitempty"`
+	// Act only if the case is still at this version; otherwise CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Retrying with the same key returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// Deny the case (merchant).
+type DenyResolutionInput struct {
+	// The case.
+	ResolutionID string `json:"resolutionId"`
+	// Why: 1 to 10,000 characters (required).
+	Message *string `json:"message,omitempty"`
+	// Act only if the case is still at this version; otherwise CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Retrying with the same key returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // A count for one enum value.
 type IssueCount struct {
 	// The issue.
@@ -144,6 +182,18 @@ type IssueCount struct {
 
 // Change the resolution center. Every field needs a token with the `manage` scope.
 type Mutation struct {
+}
+
+// Open a case on one of your paid, not refunded payments (customer).
+type OpenResolutionInput struct {
+	// The payment in dispute; it must be yours.
+	PaymentID string `json:"paymentId"`
+	// What went wrong.
+	Issue dispute.Issue `json:"issue"`
+	// What happened, for the merchant: 1 to 10,000 characters (required).
+	Message *string `json:"message,omitempty"`
+	// Retrying with the same key (up to 255 characters) returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A count for one enum value.
@@ -168,6 +218,20 @@ type PageInfo struct {
 
 // Read the resolution center. Every field needs a token with the `read` scope.
 type Query struct {
+}
+
+// Record a chargeback event on a case without changing its status (platform).
+type RecordChargebackEventInput struct {
+	// The case.
+	ResolutionID string `json:"resolutionId"`
+	// What the card network reported.
+	Action dispute.EventAction `json:"action"`
+	// Details, optionally: at most 10,000 characters.
+	Details *string `json:"details,omitempty"`
+	// Act only if the case is still at this version; otherwise CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Retrying with the same key returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A page of cases.
@@ -226,12 +290,38 @@ type ResolutionFilter struct {
 	DueBefore *time.Time `json:"dueBefore,omitempty"`
 }
 
+// Ask for something from the other side, or add a message (see each mutation).
+type ResolutionMessageInput struct {
+	// The case.
+	ResolutionID string `json:"resolutionId"`
+	// The message: 1 to 10,000 characters (required).
+	Message *string `json:"message,omitempty"`
+	// Act only if the case is still at this version; otherwise CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Retrying with the same key returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
 // How to order cases.
 type ResolutionOrder struct {
 	// The field; CREATED_AT by default.
 	Field ResolutionOrderField `json:"field"`
 	// The direction; DESC by default.
 	Direction OrderDirection `json:"direction"`
+}
+
+// The result of an action on a case. On success `resolution` is the case after the action and
+// `event` the one timeline event it appended; on a business refusal both are null, `userErrors`
+// says why, and nothing changed.
+type ResolutionPayload struct {
+	// The case after the action.
+	Resolution *Resolution `json:"resolution,omitempty"`
+	// The event the action appended.
+	Event *Event `json:"event,omitempty"`
+	// Why the action was refused (codes: ACTION_NOT_ALLOWED, LIMIT_REACHED, INVALID_ARGUMENT, CONFLICT, NOT_FOUND, ALREADY_EXISTS, NOT_REFUNDABLE).
+	UserErrors []*UserError `json:"userErrors"`
+	// True when this is the stored result of an earlier request with the same idempotency key.
+	Replayed bool `json:"replayed"`
 }
 
 // Counts over a filter, every enum value present (zero included).
@@ -264,6 +354,18 @@ type UserError struct {
 	Field *string `json:"field,omitempty"`
 	// A human-readable explanation.
 	Message string `json:"message"`
+}
+
+// Withdraw your case (customer).
+type WithdrawResolutionInput struct {
+	// The case.
+	ResolutionID string `json:"resolutionId"`
+	// Why, optionally: at most 10,000 characters.
+	Message *string `json:"message,omitempty"`
+	// Act only if the case is still at this version; otherwise CONFLICT.
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// Retrying with the same key returns the first result and changes nothing.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // The status of a customer's membership (subscription) with a company.
