@@ -13,6 +13,7 @@ import (
 
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
+	"resolutioncenter/deadline"
 	"resolutioncenter/graph"
 	"resolutioncenter/graphiql"
 	"resolutioncenter/seed"
@@ -34,9 +35,14 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	res := &graph.Resolver{DB: d, Policy: policy, Now: time.Now, Logger: logger}
 	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: cfg.PlatformToken}
+	sweeper := &deadline.Sweeper{DB: d, Policy: *policy, Now: time.Now, Interval: cfg.SweepInterval, Logger: logger}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() { defer close(sweepDone); sweeper.Run(sweepCtx) }()
+	defer func() { stopSweep(); <-sweepDone }()
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", newGraphQLHandler(res, authn, cfg, logger))
+	mux.Handle("/graphql", graph.NewHTTPHandler(res, authn, cfg.Limits))
 	graphiql.Mount(mux, "Resolution Center", "/graphql")
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -85,14 +91,6 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-func newGraphQLHandler(res *graph.Resolver, authn *auth.Authenticator, cfg config, logger *slog.Logger) http.Handler {
-	srv := graph.NewServer(res, cfg.Limits)
-	graph.AddHTTPTransports(srv)
-	var h http.Handler = srv
-	h = graph.Authenticate(authn, logger, h)
-	return graph.LimitBody(cfg.Limits.MaxBodyBytes, h)
 }
 
 func openAndMigrate(ctx context.Context, cfg config, stdout io.Writer) (*db.DB, error) {

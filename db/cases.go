@@ -294,3 +294,14 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// DueCases returns the IDs of open cases whose deadline is at or before now, oldest
+// deadline first, at most limit.
+func DueCases(ctx context.Context, idb bun.IDB, now time.Time, limit int) ([]string, error) {
+	var list []string
+	err := idb.NewSelect().Model((*resolutionRow)(nil)).Column("r.id").
+		Where("r.status IN (?)", bun.List([]dispute.Status{dispute.StatusMerchantResponseNeeded,
+			dispute.StatusCustomerResponseNeeded, dispute.StatusMerchantInfoNeeded, dispute.StatusCustomerInfoNeeded})).
+		Where("r.due_date <= ?", now).OrderExpr("r.due_date ASC, r.id ASC").Limit(int64(limit)).Scan(ctx, &list)
+	return list, mapErr(err)
+}

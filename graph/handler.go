@@ -58,6 +58,14 @@ func NewServer(res *Resolver, lim Limits) *handler.Server {
 	return srv
 }
 
+// NewHTTPHandler is the /graphql endpoint: body limit, authentication, then the
+// GraphQL server with its transports.
+func NewHTTPHandler(res *Resolver, authn *auth.Authenticator, lim Limits) http.Handler {
+	srv := NewServer(res, lim)
+	AddHTTPTransports(srv)
+	return LimitBody(lim.MaxBodyBytes, Authenticate(authn, res.Logger, srv))
+}
+
 // AddHTTPTransports adds the plain HTTP transports (GET and POST).
 func AddHTTPTransports(srv *handler.Server) {
 	srv.AddTransport(transport.Options{})

@@ -1,0 +1,89 @@
+// Package deadline runs the sweeper that applies the system's deadline transitions to
+// past-due cases. Several server processes may sweep one PostgreSQL database at once:
+// each case is changed under its row lock and only if it is still due, so each
+// past-due case transitions exactly once.
+package deadline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+)
+
+// errNotDue tells UpdateCase to change nothing: another sweeper or an action got there
+// first.
+var errNotDue = errors.New("deadline: case no longer due")
+
+// batchSize bounds the cases one sweep looks at; a sweep loops until none are due.
+const batchSize = 500
+
+// Sweeper applies deadline transitions.
+type Sweeper struct {
+	DB       *db.DB
+	Policy   dispute.Policy
+	Now      func() time.Time
+	Interval time.Duration
+	Logger   *slog.Logger
+	// OnSweep, when set, is called after every sweep with the number of transitions.
+	OnSweep func(n int, err error)
+}
+
+// Run sweeps every Interval until ctx ends.
+func (s *Sweeper) Run(ctx context.Context) {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		n, err := s.Sweep(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.Logger.Error("deadline sweep", "err", err, "transitioned", n)
+		} else if n > 0 {
+			s.Logger.Info("deadline sweep", "transitioned", n)
+		}
+		if s.OnSweep != nil {
+			s.OnSweep(n, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep transitions every case due at Now() and returns how many it changed.
+func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	total := 0
+	for {
+		due, err := db.DueCases(ctx, s.DB.Bun, now, batchSize)
+		if err != nil {
+			return total, err
+		}
+		changed := 0
+		for _, id := range due {
+			_, err := s.DB.UpdateCase(ctx, db.Change{CaseID: id, Scope: db.Scope{All: true},
+				Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
+					next, ev, ok := s.Policy.Expire(c, now)
+					if !ok {
+						return c, ev, dispute.Effects{}, errNotDue
+					}
+					return next, ev, dispute.Effects{}, nil
+				}})
+			switch {
+			case err == nil:
+				changed++
+			case errors.Is(err, errNotDue):
+			default:
+				return total + changed, err
+			}
+		}
+		total += changed
+		if len(due) < batchSize || changed == 0 {
+			return total, nil
+		}
+	}
+}
