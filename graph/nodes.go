@@ -115,7 +115,9 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 	return out, nil
 }
 
-func isNotFound(err error) bool { return dispute.CodeOf(err) == dispute.CodeNotFound || isLoaderNotFound(err) }
+func isNotFound(err error) bool {
+	return dispute.CodeOf(err) == dispute.CodeNotFound || isLoaderNotFound(err)
+}
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

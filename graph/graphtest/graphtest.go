@@ -67,7 +67,10 @@ func New(tb testing.TB, d *db.DB, opts ...Options) *Server {
 
 type testWriter struct{ tb testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.tb.Log(string(bytes.TrimRight(p, "\n"))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.tb.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
 
 // Error is one GraphQL error.
 type Error struct {
