@@ -16,6 +16,7 @@ import (
 	"resolutioncenter/deadline"
 	"resolutioncenter/graph"
 	"resolutioncenter/graphiql"
+	"resolutioncenter/pubsub"
 	"resolutioncenter/seed"
 )
 
@@ -33,7 +34,20 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 			return err
 		}
 	}
-	res := &graph.Resolver{DB: d, Policy: policy, Now: time.Now, Logger: logger}
+	hub := pubsub.NewHub(d, logger)
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(hubCtx) }()
+	defer func() { stopHub(); <-hubDone }()
+	var listener *pubsub.Listener
+	if d.Engine == db.Postgres {
+		listener = &pubsub.Listener{Config: d.ListenConfig(), Channel: db.NotifyChannel, Hub: hub, Logger: logger,
+			Parse: func(s string) (pubsub.Notice, error) { n, err := db.ParseNotice(s); return pubsub.Notice(n), err }}
+		go listener.Run(hubCtx)
+	} else {
+		d.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
+	}
+	res := &graph.Resolver{DB: d, Policy: policy, Now: time.Now, Logger: logger, Hub: hub}
 	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: cfg.PlatformToken}
 	sweeper := &deadline.Sweeper{DB: d, Policy: *policy, Now: time.Now, Interval: cfg.SweepInterval, Logger: logger}
 	sweepCtx, stopSweep := context.WithCancel(ctx)
@@ -55,6 +69,11 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 		if err := d.Ping(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = io.WriteString(w, "database unreachable\n")
+			return
+		}
+		if listener != nil && !listener.Up() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "LISTEN connection down\n")
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")

@@ -83,12 +83,18 @@ func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
 		if err := applyEffects(ctx, tx, next, eff, ev.CreatedAt); err != nil {
 			return err
 		}
+		if err := d.announce(ctx, tx, next, ev); err != nil {
+			return err
+		}
 		res = Result{Case: next, Event: ev}
 		if ch.Idem != nil {
 			return storeResult(ctx, tx, *ch.Idem, res)
 		}
 		return nil
 	})
+	if err == nil {
+		d.committed(res)
+	}
 	return res, err
 }
 
@@ -147,12 +153,18 @@ func (d *DB) OpenCase(ctx context.Context, p dispute.Policy, req OpenRequest, no
 		if ev, err = d.appendEvent(ctx, tx, ev); err != nil {
 			return err
 		}
+		if err := d.announce(ctx, tx, c, ev); err != nil {
+			return err
+		}
 		res = Result{Case: c, Event: ev}
 		if req.Idem != nil {
 			return storeResult(ctx, tx, *req.Idem, res)
 		}
 		return nil
 	})
+	if err == nil {
+		d.committed(res)
+	}
 	return res, err
 }
 

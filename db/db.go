@@ -44,6 +44,10 @@ type DB struct {
 	// URL is the URL the database was opened with, with any password masked.
 	URL string
 
+	// OnCommit, when set, is called on SQLite after every committed change of a case.
+	// (On PostgreSQL changes are announced by NOTIFY instead; see ListenConfig.)
+	OnCommit func(Notice)
+
 	pool   *pgxpool.Pool // PostgreSQL only
 	writer chan struct{} // SQLite only: a one-slot semaphore for write transactions
 }
@@ -126,6 +130,15 @@ func (d *DB) Close() error {
 		d.pool.Close()
 	}
 	return err
+}
+
+// ListenConfig returns a copy of the connection settings for a dedicated LISTEN
+// connection, or nil on SQLite.
+func (d *DB) ListenConfig() *pgx.ConnConfig {
+	if d.pool == nil {
+		return nil
+	}
+	return d.pool.Config().ConnConfig.Copy()
 }
 
 // Pool returns the pgx pool on PostgreSQL and nil on SQLite.

@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Payment() PaymentResolver
 	Query() QueryResolver
 	Resolution() ResolutionResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 }
 
@@ -236,6 +237,11 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ResolutionEventAdded func(childComplexity int, resolutionID string, after *string) int
+		ResolutionUpdated    func(childComplexity int, filter *model.ResolutionUpdatesFilter) int
+	}
+
 	User struct {
 		Email    func(childComplexity int) int
 		ID       func(childComplexity int) int
@@ -305,6 +311,10 @@ type ResolutionResolver interface {
 	Member(ctx context.Context, obj *model.Resolution) (*model.Membership, error)
 	ResolutionEvents(ctx context.Context, obj *model.Resolution) ([]*model.Event, error)
 	Events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string) (*model.ResolutionEventConnection, error)
+}
+type SubscriptionResolver interface {
+	ResolutionEventAdded(ctx context.Context, resolutionID string, after *string) (<-chan *model.ResolutionEventEdge, error)
+	ResolutionUpdated(ctx context.Context, filter *model.ResolutionUpdatesFilter) (<-chan *model.Resolution, error)
 }
 type ViewerResolver interface {
 	User(ctx context.Context, obj *model.Viewer) (*model.User, error)
@@ -1206,6 +1216,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "Subscription.resolutionEventAdded":
+		if e.ComplexityRoot.Subscription.ResolutionEventAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_resolutionEventAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ResolutionEventAdded(childComplexity, args["resolutionId"].(string), args["after"].(*string)), true
+	case "Subscription.resolutionUpdated":
+		if e.ComplexityRoot.Subscription.ResolutionUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_resolutionUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ResolutionUpdated(childComplexity, args["filter"].(*model.ResolutionUpdatesFilter)), true
+
 	case "User.email":
 		if e.ComplexityRoot.User.Email == nil {
 			break
@@ -1304,6 +1337,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResolutionFilter", ec.unmarshalInputResolutionFilter),
 			graphql.NewInputUnmarshaler("ResolutionMessageInput", ec.unmarshalInputResolutionMessageInput),
 			graphql.NewInputUnmarshaler("ResolutionOrder", ec.unmarshalInputResolutionOrder),
+			graphql.NewInputUnmarshaler("ResolutionUpdatesFilter", ec.unmarshalInputResolutionUpdatesFilter),
 			graphql.NewInputUnmarshaler("WithdrawResolutionInput", ec.unmarshalInputWithdrawResolutionInput),
 		)
 	}
@@ -1355,6 +1389,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1389,6 +1440,7 @@ without a token only introspection and ` + "`" + `__typename` + "`" + ` answer.
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `."
@@ -2196,6 +2248,34 @@ type Mutation {
   decideMerchantRefund(input: DecideResolutionInput!): ResolutionPayload!
   "Platform: record a chargeback event on the timeline, without a status change."
   recordChargebackEvent(input: RecordChargebackEventInput!): ResolutionPayload!
+}
+
+"Which case changes to stream. All given conditions must hold; the viewer's visibility always applies."
+input ResolutionUpdatesFilter {
+  "Only this company's cases."
+  companyId: ID
+  "Only this customer's cases."
+  userId: ID
+  "Only these cases (at most 100)."
+  resolutionIds: [ID!]
+}
+
+"""
+Live updates over WebSocket (graphql-transport-ws, or legacy graphql-ws) or Server-Sent Events
+at /graphql. Authenticate with the ` + "`" + `connection_init` + "`" + ` payload ` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `
+or the request's Authorization header.
+"""
+type Subscription {
+  """
+  The case's new timeline events, each once and in order, as they commit, filtered by what
+  the viewer may see. With ` + "`" + `after` + "`" + ` (the cursor of the last event you saw, from this stream or
+  from ` + "`" + `Resolution.events` + "`" + `), every visible event after it is delivered first, then live ones,
+  with no gap and no duplicate. A subscriber too slow to keep up is ended with an error
+  (code SLOW_CONSUMER) and resumes with the cursor it last received.
+  """
+  resolutionEventAdded("The case." resolutionId: ID!, "Resume after this event cursor." after: String): ResolutionEventEdge!
+  "Cases the viewer can see as they change (status, deadline, action lists, appeal flags), optionally narrowed."
+  resolutionUpdated("Which cases." filter: ResolutionUpdatesFilter): Resolution!
 }
 `, BuiltIn: false},
 }
@@ -3102,6 +3182,42 @@ func (ec *executionContext) field_Resolution_events_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_resolutionEventAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "resolutionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolutionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_resolutionUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ResolutionUpdatesFilter, error) {
+			return ec.unmarshalOResolutionUpdatesFilter2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionUpdatesFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
 	return args, nil
 }
 
@@ -6916,6 +7032,94 @@ func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, fi
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Subscription_resolutionEventAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_resolutionEventAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ResolutionEventAdded(ctx, fc.Args["resolutionId"].(string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionEventEdge) graphql.Marshaler {
+			return ec.marshalNResolutionEventEdge2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionEventEdge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_resolutionEventAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResolutionEventEdge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_resolutionEventAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_resolutionUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_resolutionUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ResolutionUpdated(ctx, fc.Args["filter"].(*model.ResolutionUpdatesFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Resolution) graphql.Marshaler {
+			return ec.marshalNResolution2ᚖresolutioncenterᚋgraphᚋmodelᚐResolution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_resolutionUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resolution(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_resolutionUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9192,6 +9396,62 @@ func UnmarshalResolutionOrder(ctx context.Context, raw any) (model.ResolutionOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResolutionUpdatesFilter(ctx context.Context, obj any) (model.ResolutionUpdatesFilter, error) {
+	var it model.ResolutionUpdatesFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"companyId", "userId", "resolutionIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "companyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyID = data
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "resolutionIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolutionIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolutionIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResolutionUpdatesFilter unmarshals raw into the ResolutionUpdatesFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResolutionUpdatesFilter(ctx context.Context, raw any) (model.ResolutionUpdatesFilter, error) {
+	var out model.ResolutionUpdatesFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolutionUpdatesFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWithdrawResolutionInput(ctx context.Context, obj any) (model.WithdrawResolutionInput, error) {
 	var it model.WithdrawResolutionInput
 	if obj == nil {
@@ -10668,6 +10928,28 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "resolutionEventAdded":
+		return ec._Subscription_resolutionEventAdded(ctx, fields[0])
+	case "resolutionUpdated":
+		return ec._Subscription_resolutionUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -12424,6 +12706,41 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -12652,6 +12969,14 @@ func (ec *executionContext) marshalOResolutionStatus2ᚕresolutioncenterᚋdispu
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOResolutionUpdatesFilter2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionUpdatesFilter(ctx context.Context, v any) (*model.ResolutionUpdatesFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputResolutionUpdatesFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOScope2ᚕresolutioncenterᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, v any) ([]model.Scope, error) {

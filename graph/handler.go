@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -13,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"resolutioncenter/auth"
+	"resolutioncenter/graph/gqlhttp"
 )
 
 // Limits bound what one request may cost.
@@ -53,8 +55,9 @@ func NewServer(res *Resolver, lim Limits) *handler.Server {
 		if p := auth.FromContext(ctx); p != nil {
 			merchantOf = p.MerchantOf()
 		}
-		return next(withLoaders(ctx, NewLoaders(res.DB.Bun, merchantOf)))
+		return next(withStreamEnd(withLoaders(ctx, NewLoaders(res.DB.Bun, merchantOf))))
 	})
+	srv.AroundResponses(streamEndResponse)
 	return srv
 }
 
@@ -62,15 +65,44 @@ func NewServer(res *Resolver, lim Limits) *handler.Server {
 // GraphQL server with its transports.
 func NewHTTPHandler(res *Resolver, authn *auth.Authenticator, lim Limits) http.Handler {
 	srv := NewServer(res, lim)
+	AddStreamingTransports(srv, authn)
 	AddHTTPTransports(srv)
 	return LimitBody(lim.MaxBodyBytes, Authenticate(authn, res.Logger, srv))
 }
 
-// AddHTTPTransports adds the plain HTTP transports (GET and POST).
+// AddStreamingTransports adds the subscription transports: WebSocket
+// (graphql-transport-ws and legacy graphql-ws) and Server-Sent Events. They must come
+// before POST, which would otherwise take SSE requests. WebSocket clients authenticate
+// with the connection_init payload {"Authorization": "Bearer ..."} or the upgrade
+// request's header.
+func AddStreamingTransports(srv *handler.Server, authn *auth.Authenticator) {
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		InitTimeout:           3 * time.Second,
+		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			if auth.FromContext(ctx) != nil {
+				return ctx, nil, nil
+			}
+			p, err := authn.FromHeader(ctx, payload.Authorization())
+			if err != nil {
+				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+			}
+			if p != nil {
+				ctx = auth.WithPrincipal(ctx, p)
+			}
+			return ctx, nil, nil
+		},
+	})
+	srv.AddTransport(transport.SSE{})
+}
+
+// AddHTTPTransports adds the plain HTTP transports (GET and POST), which follow the
+// GraphQL over HTTP spec. gqlhttp.POST claims every non-upgrade POST (to answer 415
+// to other content types): add streaming transports (SSE, ...) before calling this.
 func AddHTTPTransports(srv *handler.Server) {
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(gqlhttp.GET{})
+	srv.AddTransport(gqlhttp.POST{})
 }
 
 // Authenticate puts the principal of the request's bearer token in the context. A

@@ -11,6 +11,7 @@ import (
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
+	"resolutioncenter/pubsub"
 )
 
 //go:generate go tool gqlgen generate
@@ -21,6 +22,8 @@ type Resolver struct {
 	Policy *dispute.Policy
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Hub fans committed changes out to subscriptions; nil disables them.
+	Hub *pubsub.Hub
 }
 
 // now returns the current time in UTC at the millisecond precision the store keeps.

@@ -225,6 +225,16 @@ func (r *resolutionResolver) Events(ctx context.Context, obj *model.Resolution, 
 	return r.events(ctx, obj, first, after, last, before)
 }
 
+// ResolutionEventAdded is the resolver for the resolutionEventAdded field.
+func (r *subscriptionResolver) ResolutionEventAdded(ctx context.Context, resolutionID string, after *string) (<-chan *model.ResolutionEventEdge, error) {
+	return r.subscribeEvents(ctx, resolutionID, after)
+}
+
+// ResolutionUpdated is the resolver for the resolutionUpdated field.
+func (r *subscriptionResolver) ResolutionUpdated(ctx context.Context, filter *model.ResolutionUpdatesFilter) (<-chan *model.Resolution, error) {
+	return r.subscribeUpdates(ctx, filter)
+}
+
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.User, error) {
 	if obj.UserID == "" {
@@ -273,14 +283,18 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Resolution returns ResolutionResolver implementation.
 func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Viewer returns ViewerResolver implementation.
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
-	membershipResolver struct{ *Resolver }
-	mutationResolver   struct{ *Resolver }
-	paymentResolver    struct{ *Resolver }
-	queryResolver      struct{ *Resolver }
-	resolutionResolver struct{ *Resolver }
-	viewerResolver     struct{ *Resolver }
+	membershipResolver   struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	paymentResolver      struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	resolutionResolver   struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+	viewerResolver       struct{ *Resolver }
 )

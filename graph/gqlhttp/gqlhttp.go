@@ -22,6 +22,7 @@
 package gqlhttp
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"mime"
@@ -161,13 +162,13 @@ func writeResponse(w io.Writer, resp *graphql.Response, withData bool) {
 	var errs, path, ext []byte
 	var err error
 	if len(resp.Errors) > 0 {
-		errs, err = json.Marshal(resp.Errors)
+		errs, err = marshal(resp.Errors)
 	}
 	if err == nil && len(resp.Path) > 0 {
-		path, err = json.Marshal(resp.Path)
+		path, err = marshal(resp.Path)
 	}
 	if err == nil && len(resp.Extensions) > 0 {
-		ext, err = json.Marshal(resp.Extensions)
+		ext, err = marshal(resp.Extensions)
 	}
 	if err != nil {
 		errs = []byte(`[{"message":"internal error: the response could not be encoded","extensions":{"code":"INTERNAL"}}]`)
@@ -191,7 +192,7 @@ func writeResponse(w io.Writer, resp *graphql.Response, withData bool) {
 		sep = ","
 	}
 	if resp.Label != "" {
-		label, _ := json.Marshal(resp.Label)
+		label, _ := marshal(resp.Label)
 		_, _ = io.WriteString(w, sep+`"label":`)
 		_, _ = w.Write(label)
 		sep = ","
@@ -215,4 +216,16 @@ func writeResponse(w io.Writer, resp *graphql.Response, withData bool) {
 		return
 	}
 	_, _ = io.WriteString(w, "}")
+}
+
+// marshal encodes v without escaping <, > and & (error messages quote GraphQL
+// source such as "<EOF>"; the responses are never embedded in HTML).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -338,12 +338,28 @@ type ResolutionSummary struct {
 	ByOutcome []*OutcomeCount `json:"byOutcome"`
 }
 
+// Which case changes to stream. All given conditions must hold; the viewer's visibility always applies.
+type ResolutionUpdatesFilter struct {
+	// Only this company's cases.
+	CompanyID *string `json:"companyId,omitempty"`
+	// Only this customer's cases.
+	UserID *string `json:"userId,omitempty"`
+	// Only these cases (at most 100).
+	ResolutionIds []string `json:"resolutionIds,omitempty"`
+}
+
 // A count for one enum value.
 type StatusCount struct {
 	// The status.
 	Status dispute.Status `json:"status"`
 	// How many cases.
 	Count int `json:"count"`
+}
+
+// Live updates over WebSocket (graphql-transport-ws, or legacy graphql-ws) or Server-Sent Events
+// at /graphql. Authenticate with the `connection_init` payload `{"Authorization": "Bearer <token>"}`
+// or the request's Authorization header.
+type Subscription struct {
 }
 
 // A problem with the input that the caller can fix; nothing changed.

@@ -1,0 +1,1 @@
+DROP INDEX resolutions_updated_idx;

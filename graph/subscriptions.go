@@ -1,0 +1,191 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph/model"
+	"resolutioncenter/ids"
+	"resolutioncenter/pubsub"
+)
+
+// Subscriptions: the resolvers register with the hub and start one forwarding goroutine
+// each. The goroutine converts and forwards, selects on ctx.Done(), closes its channel
+// once, and unregisters; the hub never waits for it.
+
+// CodeSlowConsumer is the extensions.code of the error that ends a subscription whose
+// client did not keep up.
+const CodeSlowConsumer = "SLOW_CONSUMER"
+
+// maxSubscriptionCases bounds resolutionUpdated's list of case IDs.
+const maxSubscriptionCases = 100
+
+func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *string) (<-chan *model.ResolutionEventEdge, error) {
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.Hub == nil {
+		return nil, dispute.Unavailable("subscriptions are not enabled")
+	}
+	if !ids.Is(caseID, ids.Resolution) {
+		return nil, dispute.Invalid("resolutionId", "not a resolution ID")
+	}
+	cases, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), []string{caseID})
+	if err != nil {
+		return nil, err
+	}
+	c, ok := cases[caseID]
+	if !ok {
+		return nil, dispute.NotFound("no resolution with this ID")
+	}
+	from := c.EventCount
+	if after != nil {
+		if from, err = decodeEventCursor(*after, caseID); err != nil {
+			return nil, err
+		}
+	}
+	sub := r.Hub.SubscribeEvents(caseID, p.RoleOn(c), from)
+	end := streamEndFrom(ctx)
+	out := make(chan *model.ResolutionEventEdge)
+	go func() {
+		defer close(out)
+		defer r.Hub.UnsubscribeEvents(sub)
+		var lastCursor string
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-sub.C:
+				if !ok {
+					end.set(sub.Err(), lastCursor)
+					return
+				}
+				lastCursor = eventCursor(e)
+				edge := &model.ResolutionEventEdge{Cursor: lastCursor, Node: model.NewEvent(e)}
+				select {
+				case out <- edge:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.ResolutionUpdatesFilter) (<-chan *model.Resolution, error) {
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r.Hub == nil {
+		return nil, dispute.Unavailable("subscriptions are not enabled")
+	}
+	s := p.Scope()
+	f := pubsub.UpdateFilter{All: s.All, UserID: s.UserID, CompanyIDs: s.CompanyIDs}
+	if filter != nil {
+		if filter.CompanyID != nil {
+			if !ids.Is(*filter.CompanyID, ids.Company) {
+				return nil, dispute.Invalid("filter.companyId", "not a company ID")
+			}
+			f.CompanyID = *filter.CompanyID
+		}
+		if filter.UserID != nil {
+			if !ids.Is(*filter.UserID, ids.User) {
+				return nil, dispute.Invalid("filter.userId", "not a user ID")
+			}
+			f.Customer = *filter.UserID
+		}
+		if len(filter.ResolutionIds) > maxSubscriptionCases {
+			return nil, dispute.Invalid("filter.resolutionIds", "at most 100 IDs")
+		}
+		for _, id := range filter.ResolutionIds {
+			if !ids.Is(id, ids.Resolution) {
+				return nil, dispute.Invalid("filter.resolutionIds", "not a resolution ID")
+			}
+		}
+		f.CaseIDs = filter.ResolutionIds
+	}
+	sub := r.Hub.SubscribeUpdates(f)
+	end := streamEndFrom(ctx)
+	out := make(chan *model.Resolution)
+	go func() {
+		defer close(out)
+		defer r.Hub.UnsubscribeUpdates(sub)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case c, ok := <-sub.C:
+				if !ok {
+					end.set(sub.Err(), "")
+					return
+				}
+				select {
+				case out <- r.toResolution(c, p):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// streamEnd carries why a subscription stream ended, from the forwarding goroutine to
+// the response middleware, which sends it as a final error before completing.
+type streamEnd struct {
+	err  *gqlerror.Error
+	sent bool
+}
+
+type streamEndKey struct{}
+
+func streamEndFrom(ctx context.Context) *streamEnd {
+	if e, ok := ctx.Value(streamEndKey{}).(*streamEnd); ok {
+		return e
+	}
+	return &streamEnd{}
+}
+
+func (e *streamEnd) set(err error, cursor string) {
+	switch {
+	case errors.Is(err, pubsub.ErrSlowConsumer):
+		ext := map[string]any{"code": CodeSlowConsumer}
+		if cursor != "" {
+			ext["cursor"] = cursor
+		}
+		e.err = &gqlerror.Error{Message: err.Error(), Extensions: ext}
+	case errors.Is(err, pubsub.ErrClosed):
+		e.err = &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": string(dispute.CodeUnavailable)}}
+	}
+}
+
+// withStreamEnd is the operation and response middleware pair that reports why a
+// subscription ended: after the stream's last value, one final response carrying the
+// error, then the end of the stream.
+func withStreamEnd(ctx context.Context) context.Context {
+	if graphql.GetOperationContext(ctx).Operation.Operation != "subscription" {
+		return ctx
+	}
+	return context.WithValue(ctx, streamEndKey{}, &streamEnd{})
+}
+
+func streamEndResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp != nil {
+		return resp
+	}
+	e, ok := ctx.Value(streamEndKey{}).(*streamEnd)
+	if !ok || e.err == nil || e.sent {
+		return nil
+	}
+	e.sent = true
+	return &graphql.Response{Errors: gqlerror.List{e.err}}
+}

@@ -1,0 +1,354 @@
+// Package pubsub fans committed case changes out to subscribers. The timeline table is
+// the log: a notice says only which case moved (and its new event position and
+// version); the hub reads what is new from the store by position and hands each
+// subscriber the events it may see, each once and in order. Notices come from an
+// in-process call after commit (SQLite) or from PostgreSQL LISTEN/NOTIFY, which
+// delivers at commit and never on rollback, to every server process.
+//
+// A publisher never waits for a subscriber: deliveries are non-blocking, and a
+// subscriber whose buffer is full is ended with ErrSlowConsumer; it resumes from the
+// cursor it last received.
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"resolutioncenter/dispute"
+)
+
+// Notice says that a case changed: it now has an event at Position and is at Version.
+type Notice struct {
+	CaseID   string
+	Position int
+	Version  int
+}
+
+// Store reads what the hub delivers. The db package implements it.
+type Store interface {
+	// EventsAfter returns, per case, the events with a position greater than the
+	// given one, in position order.
+	EventsAfter(ctx context.Context, after map[string]int) (map[string][]dispute.Event, error)
+	// CasesByID returns the current cases, keyed by ID.
+	CasesByID(ctx context.Context, ids []string) (map[string]dispute.Case, error)
+	// CasesUpdatedSince returns the cases updated at or after t (for catching up after
+	// missed notices), at most limit.
+	CasesUpdatedSince(ctx context.Context, t time.Time, limit int) ([]dispute.Case, error)
+}
+
+// ErrSlowConsumer ends a subscription whose client does not keep up.
+var ErrSlowConsumer = errors.New("subscriber too slow: resubscribe with the last cursor received")
+
+// ErrClosed ends subscriptions when the hub shuts down.
+var ErrClosed = errors.New("server shutting down")
+
+// Buffer is the number of undelivered items a subscriber may have before it is
+// dropped as too slow.
+const Buffer = 128
+
+// Hub tracks subscribers and delivers notices to them. Create it with NewHub and run
+// it with Run.
+type Hub struct {
+	store  Store
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu         sync.Mutex
+	events     map[string]map[*EventSub]struct{} // by case ID
+	updates    map[*UpdateSub]struct{}
+	pending    map[string]Notice  // cases with notices not yet processed
+	catchup    map[*EventSub]bool // subscribers that need a read from the store
+	resync     bool               // notices may have been missed: re-read everything
+	lastNotice time.Time          // when the last notice arrived (for resync windows)
+	broadcast  map[string]int     // case ID -> last version sent to update subscribers
+	closed     bool
+	wake       chan struct{}
+
+	// OnDeliver, when set, observes every delivery (for metrics), with the time of the
+	// change's commit as best known (the event's createdAt).
+	OnDeliver func(committed time.Time)
+	// OnDrop, when set, is called for every subscriber dropped as too slow.
+	OnDrop func()
+}
+
+// NewHub returns a hub reading from store.
+func NewHub(store Store, logger *slog.Logger) *Hub {
+	return &Hub{store: store, logger: logger, now: time.Now,
+		events: map[string]map[*EventSub]struct{}{}, updates: map[*UpdateSub]struct{}{},
+		pending: map[string]Notice{}, catchup: map[*EventSub]bool{}, broadcast: map[string]int{},
+		wake: make(chan struct{}, 1)}
+}
+
+// Notify records that a case changed. It never blocks.
+func (h *Hub) Notify(n Notice) {
+	h.mu.Lock()
+	if old, ok := h.pending[n.CaseID]; !ok || n.Position > old.Position || n.Version > old.Version {
+		h.pending[n.CaseID] = n
+	}
+	h.lastNotice = h.now()
+	h.mu.Unlock()
+	h.signal()
+}
+
+// Resync asks the hub to re-read everything its subscribers may have missed, e.g.
+// after the LISTEN connection was lost. since is the last time notices were surely
+// received.
+func (h *Hub) Resync() {
+	h.mu.Lock()
+	h.resync = true
+	h.mu.Unlock()
+	h.signal()
+}
+
+func (h *Hub) signal() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats counts the hub's subscribers.
+type Stats struct{ EventSubscribers, UpdateSubscribers int }
+
+// Stats returns the current subscriber counts.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, set := range h.events {
+		n += len(set)
+	}
+	return Stats{EventSubscribers: n, UpdateSubscribers: len(h.updates)}
+}
+
+// Run processes notices until ctx ends, then ends every subscription with ErrClosed.
+func (h *Hub) Run(ctx context.Context) {
+	defer h.closeAll()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.wake:
+		}
+		h.process(ctx)
+	}
+}
+
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, set := range h.events {
+		for s := range set {
+			s.end(ErrClosed)
+		}
+	}
+	for s := range h.updates {
+		s.end(ErrClosed)
+	}
+	h.events = map[string]map[*EventSub]struct{}{}
+	h.updates = map[*UpdateSub]struct{}{}
+}
+
+// resyncWindow is how far back a resync looks for changed cases, to cover
+// transactions that were in flight when notices stopped.
+const resyncWindow = time.Minute
+
+// process handles everything pending in one round: one store read for the events of
+// all changed cases, one for the changed cases themselves.
+func (h *Hub) process(ctx context.Context) {
+	h.mu.Lock()
+	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.lastNotice
+	h.pending, h.catchup, h.resync = map[string]Notice{}, map[*EventSub]bool{}, false
+	// Which cases need an event read, and from where.
+	after := map[string]int{}
+	need := func(caseID string, pos int) {
+		if old, ok := after[caseID]; !ok || pos < old {
+			after[caseID] = pos
+		}
+	}
+	for caseID := range pending {
+		for s := range h.events[caseID] {
+			need(caseID, s.last)
+		}
+	}
+	for s := range catchup {
+		need(s.CaseID, s.last)
+	}
+	if resync {
+		for caseID, set := range h.events {
+			for s := range set {
+				need(caseID, s.last)
+			}
+		}
+	}
+	wantUpdates := len(h.updates) > 0
+	h.mu.Unlock()
+
+	if len(after) > 0 {
+		evs, err := h.store.EventsAfter(ctx, after)
+		if err != nil {
+			h.retryLater(ctx, pending, catchup, resync, err)
+			return
+		}
+		h.deliverEvents(evs, after)
+	}
+	if wantUpdates {
+		var cases []dispute.Case
+		ids := make([]string, 0, len(pending))
+		for id := range pending {
+			ids = append(ids, id)
+		}
+		if len(ids) > 0 {
+			m, err := h.store.CasesByID(ctx, ids)
+			if err != nil {
+				h.retryLater(ctx, pending, nil, resync, err)
+				return
+			}
+			for _, c := range m {
+				cases = append(cases, c)
+			}
+		}
+		if resync {
+			since := last.Add(-resyncWindow)
+			more, err := h.store.CasesUpdatedSince(ctx, since, 10000)
+			if err != nil {
+				h.retryLater(ctx, nil, nil, true, err)
+				return
+			}
+			cases = append(cases, more...)
+		}
+		h.deliverUpdates(cases)
+	}
+}
+
+// retryLater puts work back after a store failure and tries again shortly.
+func (h *Hub) retryLater(ctx context.Context, pending map[string]Notice, catchup map[*EventSub]bool, resync bool, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	h.logger.Warn("pubsub: store read failed; retrying", "err", err)
+	h.mu.Lock()
+	for id, n := range pending {
+		if _, ok := h.pending[id]; !ok {
+			h.pending[id] = n
+		}
+	}
+	for s := range catchup {
+		h.catchup[s] = true
+	}
+	h.resync = h.resync || resync
+	h.mu.Unlock()
+	time.AfterFunc(200*time.Millisecond, h.signal)
+}
+
+// stallLimit is how long a subscriber may stay full before it is dropped as too slow.
+// Until then undelivered events wait in the store, not in memory: the subscriber's
+// position stays put and the hub reads again shortly.
+const stallLimit = 5 * time.Second
+
+// deliverEvents hands each subscriber the events after its position. after tells from
+// which position each case was read: subscribers behind that (registered while the
+// read ran) are left to their own catch-up read, so nobody skips an event.
+func (h *Hub) deliverEvents(evs map[string][]dispute.Event, after map[string]int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	retry := false
+	now := h.now()
+	for caseID, from := range after {
+		list := evs[caseID]
+		for s := range h.events[caseID] {
+			if s.last < from {
+				continue
+			}
+			for _, e := range list {
+				if e.Position <= s.last {
+					continue
+				}
+				if e.VisibleTo(s.Role) {
+					if !s.offer(e) {
+						if s.stalledSince.IsZero() {
+							s.stalledSince = now
+						}
+						if now.Sub(s.stalledSince) > stallLimit {
+							h.dropEvent(s)
+						} else {
+							h.catchup[s] = true
+							retry = true
+						}
+						break
+					}
+					s.stalledSince = time.Time{}
+					if h.OnDeliver != nil {
+						h.OnDeliver(e.CreatedAt)
+					}
+				}
+				s.last = e.Position
+			}
+		}
+	}
+	if retry {
+		time.AfterFunc(50*time.Millisecond, h.signal)
+	}
+}
+
+func (h *Hub) deliverUpdates(cases []dispute.Case) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range cases {
+		if v, ok := h.broadcast[c.ID]; ok && c.Version <= v {
+			continue
+		}
+		h.broadcast[c.ID] = c.Version
+		for s := range h.updates {
+			if !s.matches(c) {
+				continue
+			}
+			if !s.offer(c) {
+				h.dropUpdate(s)
+				continue
+			}
+			if h.OnDeliver != nil {
+				h.OnDeliver(c.UpdatedAt)
+			}
+		}
+	}
+	h.trimBroadcast()
+}
+
+// trimBroadcast bounds the version memory; forgetting a case only risks sending its
+// current state once more after a resync.
+func (h *Hub) trimBroadcast() {
+	if len(h.broadcast) > 100000 {
+		h.broadcast = map[string]int{}
+	}
+}
+
+func (h *Hub) dropEvent(s *EventSub) {
+	h.removeEvent(s)
+	s.end(ErrSlowConsumer)
+	if h.OnDrop != nil {
+		h.OnDrop()
+	}
+}
+
+func (h *Hub) dropUpdate(s *UpdateSub) {
+	delete(h.updates, s)
+	s.end(ErrSlowConsumer)
+	if h.OnDrop != nil {
+		h.OnDrop()
+	}
+}
+
+func (h *Hub) removeEvent(s *EventSub) {
+	if set := h.events[s.CaseID]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.events, s.CaseID)
+		}
+	}
+	delete(h.catchup, s)
+}

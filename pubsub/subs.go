@@ -1,0 +1,157 @@
+package pubsub
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"resolutioncenter/dispute"
+)
+
+// EventSub receives one case's new timeline events that its role may see.
+type EventSub struct {
+	CaseID string
+	Role   dispute.Actor
+	C      <-chan dispute.Event
+
+	c    chan dispute.Event
+	last int // position of the last event handled (delivered or invisible); hub-owned
+	// stalledSince is when the subscriber's buffer was first found full; hub-owned.
+	stalledSince time.Time
+	once sync.Once
+	err  error
+}
+
+func (s *EventSub) offer(e dispute.Event) bool {
+	select {
+	case s.c <- e:
+		return true
+	default:
+		return false
+	}
+}
+
+// end closes the channel once, recording why. Called with the hub's lock held.
+func (s *EventSub) end(err error) {
+	s.once.Do(func() {
+		s.err = err
+		close(s.c)
+	})
+}
+
+// Err tells why C was closed: ErrSlowConsumer, ErrClosed, or nil after Unsubscribe.
+// Read it only after C is closed.
+func (s *EventSub) Err() error { return s.err }
+
+// SubscribeEvents registers a subscriber to caseID's events after position after, seen
+// in role. It immediately reads anything already committed after that position, so a
+// subscriber resuming from a cursor gets what it missed first, and one starting at the
+// case's current position misses nothing committed meanwhile.
+func (h *Hub) SubscribeEvents(caseID string, role dispute.Actor, after int) *EventSub {
+	c := make(chan dispute.Event, Buffer)
+	s := &EventSub{CaseID: caseID, Role: role, C: c, c: c, last: after}
+	h.mu.Lock()
+	if h.closed {
+		s.end(ErrClosed)
+		h.mu.Unlock()
+		return s
+	}
+	set := h.events[caseID]
+	if set == nil {
+		set = map[*EventSub]struct{}{}
+		h.events[caseID] = set
+	}
+	set[s] = struct{}{}
+	h.catchup[s] = true
+	h.mu.Unlock()
+	h.signal()
+	return s
+}
+
+// UnsubscribeEvents removes a subscriber and closes its channel. Safe to call twice.
+func (h *Hub) UnsubscribeEvents(s *EventSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeEvent(s)
+	s.end(nil)
+}
+
+// UpdateFilter narrows case updates; the visibility scope always applies.
+type UpdateFilter struct {
+	// Visibility: All, or cases of UserID or of CompanyIDs.
+	All        bool
+	UserID     string
+	CompanyIDs []string
+	// Narrowing (optional).
+	CompanyID string
+	Customer  string
+	CaseIDs   []string
+}
+
+// UpdateSub receives changed cases.
+type UpdateSub struct {
+	Filter UpdateFilter
+	C      <-chan dispute.Case
+
+	c    chan dispute.Case
+	once sync.Once
+	err  error
+}
+
+func (s *UpdateSub) matches(c dispute.Case) bool {
+	f := s.Filter
+	if !f.All && c.UserID != f.UserID && !slices.Contains(f.CompanyIDs, c.CompanyID) {
+		return false
+	}
+	if f.CompanyID != "" && c.CompanyID != f.CompanyID {
+		return false
+	}
+	if f.Customer != "" && c.UserID != f.Customer {
+		return false
+	}
+	if len(f.CaseIDs) > 0 && !slices.Contains(f.CaseIDs, c.ID) {
+		return false
+	}
+	return true
+}
+
+func (s *UpdateSub) offer(c dispute.Case) bool {
+	select {
+	case s.c <- c:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *UpdateSub) end(err error) {
+	s.once.Do(func() {
+		s.err = err
+		close(s.c)
+	})
+}
+
+// Err tells why C was closed. Read it only after C is closed.
+func (s *UpdateSub) Err() error { return s.err }
+
+// SubscribeUpdates registers a subscriber to changed cases matching f.
+func (h *Hub) SubscribeUpdates(f UpdateFilter) *UpdateSub {
+	c := make(chan dispute.Case, Buffer)
+	s := &UpdateSub{Filter: f, C: c, c: c}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		s.end(ErrClosed)
+		return s
+	}
+	h.updates[s] = struct{}{}
+	return s
+}
+
+// UnsubscribeUpdates removes a subscriber and closes its channel. Safe to call twice.
+func (h *Hub) UnsubscribeUpdates(s *UpdateSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.updates, s)
+	s.end(nil)
+}
