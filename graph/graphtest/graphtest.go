@@ -4,6 +4,7 @@ package graphtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
+	"resolutioncenter/pubsub"
 )
 
 // PlatformToken is the operator token every test server accepts.
@@ -26,6 +28,9 @@ type Server struct {
 	URL      string // the /graphql endpoint
 	DB       *db.DB
 	Resolver *graph.Resolver
+	Hub      *pubsub.Hub
+	// Listener is the LISTEN connection on PostgreSQL, nil on SQLite.
+	Listener *pubsub.Listener
 }
 
 // Options tune a test server; zero values take defaults.
@@ -56,13 +61,35 @@ func New(tb testing.TB, d *db.DB, opts ...Options) *Server {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{tb}, nil))
 	}
-	res := &graph.Resolver{DB: d, Policy: o.Policy, Now: o.Now, Logger: logger}
+	hub := pubsub.NewHub(d, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); hub.Run(ctx) }()
+	var listener *pubsub.Listener
+	if d.Engine == db.Postgres {
+		listener = &pubsub.Listener{Config: d.ListenConfig(), Channel: db.NotifyChannel, Hub: hub, Logger: logger,
+			Parse: func(s string) (pubsub.Notice, error) { n, err := db.ParseNotice(s); return pubsub.Notice(n), err }}
+		go listener.Run(ctx)
+	} else {
+		d.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
+	}
+	res := &graph.Resolver{DB: d, Policy: o.Policy, Now: o.Now, Logger: logger, Hub: hub}
 	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: PlatformToken}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHTTPHandler(res, authn, o.Limits))
 	ts := httptest.NewServer(mux)
-	tb.Cleanup(ts.Close)
-	return &Server{URL: ts.URL + "/graphql", DB: d, Resolver: res}
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		ts.Close()
+	})
+	if listener != nil {
+		deadline := time.Now().Add(10 * time.Second)
+		for !listener.Up() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return &Server{URL: ts.URL + "/graphql", DB: d, Resolver: res, Hub: hub, Listener: listener}
 }
 
 type testWriter struct{ tb testing.TB }
