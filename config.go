@@ -28,6 +28,21 @@ type config struct {
 	Limits          graph.Limits
 	MaxInfoRequests int
 	LogFormat       string
+
+	MetricsToken        string
+	RateLimit           float64
+	RateBurst           float64
+	APQCacheSize        int
+	Suggestions         bool
+	CORSOrigins         []string
+	RequestTimeout      time.Duration
+	StatementTimeout    time.Duration
+	HeaderTimeout       time.Duration
+	ReadTimeout         time.Duration
+	IdleTimeout         time.Duration
+	MaxSubsPerPrincipal int
+	WSOrigins           []string
+	WSInitTimeout       time.Duration
 }
 
 type setting struct {
@@ -58,6 +73,16 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			return err
 		}
 	}
+	numZero := func(p *int) func(string) error {
+		return func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err == nil && n < 0 {
+				err = errors.New("must not be negative")
+			}
+			*p = n
+			return err
+		}
+	}
 	boolean := func(p *bool) func(string) error {
 		return func(s string) error {
 			v, err := strconv.ParseBool(s)
@@ -66,6 +91,27 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		}
 	}
 	str := func(p *string) func(string) error { return func(s string) error { *p = s; return nil } }
+	float := func(p *float64) func(string) error {
+		return func(s string) error {
+			v, err := strconv.ParseFloat(s, 64)
+			if err == nil && v < 0 {
+				err = errors.New("must not be negative")
+			}
+			*p = v
+			return err
+		}
+	}
+	list := func(p *[]string) func(string) error {
+		return func(s string) error {
+			*p = nil
+			for _, v := range strings.Split(s, ",") {
+				if v = strings.TrimSpace(v); v != "" {
+					*p = append(*p, v)
+				}
+			}
+			return nil
+		}
+	}
 	var bodyBytes int
 	settings := []setting{
 		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
@@ -82,6 +128,20 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
+		{"metrics-token", "METRICS_TOKEN", "", "when set, /metrics requires Authorization: Bearer <this>", true, str(&c.MetricsToken)},
+		{"rate-limit", "RATE_LIMIT", "50000", "cost units (operation complexity) each principal earns per second; 0 disables rate limiting", false, float(&c.RateLimit)},
+		{"rate-burst", "RATE_BURST", "250000", "most cost units a principal can save up", false, float(&c.RateBurst)},
+		{"apq-cache-size", "APQ_CACHE_SIZE", "1000", "automatic persisted queries kept (0 disables APQ)", false, numZero(&c.APQCacheSize)},
+		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
+		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any); none by default", false, list(&c.CORSOrigins)},
+		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time an ordinary (non-streaming) request may take", false, dur(&c.RequestTimeout)},
+		{"statement-timeout", "STATEMENT_TIMEOUT", "10s", "PostgreSQL statement_timeout for every statement", false, dur(&c.StatementTimeout)},
+		{"header-timeout", "HEADER_TIMEOUT", "5s", "longest time a client may take to send request headers", false, dur(&c.HeaderTimeout)},
+		{"read-timeout", "READ_TIMEOUT", "30s", "longest time a client may take to send a whole request", false, dur(&c.ReadTimeout)},
+		{"idle-timeout", "IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open", false, dur(&c.IdleTimeout)},
+		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com); same origin and localhost are always allowed", false, list(&c.WSOrigins)},
+		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
+		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -122,6 +182,9 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	case "auto", "text", "json":
 	default:
 		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
+	}
+	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
+		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))

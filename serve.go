@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -9,75 +10,111 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/deadline"
 	"resolutioncenter/graph"
+	"resolutioncenter/graph/wsproto"
 	"resolutioncenter/graphiql"
+	"resolutioncenter/observe"
 	"resolutioncenter/pubsub"
+	"resolutioncenter/ratelimit"
 	"resolutioncenter/seed"
 )
 
-// serve runs the HTTP server until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, cfg config, stdout io.Writer) error {
+// serve runs the HTTP server until ctx ends, then shuts down gracefully: it stops
+// accepting, completes subscriptions, lets in-flight requests finish within the grace
+// period, ends WebSockets, and closes the database.
+func serve(ctx context.Context, cfg config, getenv func(string) string, stdout io.Writer) error {
 	logger := newLogger(cfg.LogFormat, stdout)
+	tp, shutdownTracing, err := observe.NewTracerProvider(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownTracing(context.WithoutCancel(ctx)) //nolint:errcheck
+	tracer := tp.Tracer("resolutioncenter")
+	if !observe.TracingEnabled(getenv) {
+		tracer = nil
+	}
+
 	d, err := openAndMigrate(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	metrics := observe.NewMetrics(sqlDB(d))
+	d.Bun = d.Bun.WithQueryHook(observe.QueryHook{Metrics: metrics, Tracer: tracer})
 	policy := cfg.policy()
 	if cfg.Seed && d.Engine == db.SQLite {
 		if err := seedDemoIfEmpty(ctx, d, cfg, stdout); err != nil {
 			return err
 		}
 	}
+
+	// Background work lives until the HTTP server has drained.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	defer func() { stopBackground(); bg.Wait() }()
+
 	hub := pubsub.NewHub(d, logger)
-	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	hub.OnDeliver = metrics.ObserveFanout
+	hub.OnDrop = metrics.SlowDropped.Inc
+	hubCtx, stopHub := context.WithCancel(bgCtx)
+	defer stopHub()
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx) }()
-	defer func() { stopHub(); <-hubDone }()
 	var listener *pubsub.Listener
 	if d.Engine == db.Postgres {
 		listener = &pubsub.Listener{Config: d.ListenConfig(), Channel: db.NotifyChannel, Hub: hub, Logger: logger,
 			Parse: func(s string) (pubsub.Notice, error) { n, err := db.ParseNotice(s); return pubsub.Notice(n), err }}
-		go listener.Run(hubCtx)
+		bg.Add(1)
+		go func() { defer bg.Done(); listener.Run(bgCtx) }()
 	} else {
 		d.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
+		metrics.ListenUp.Set(1)
 	}
-	res := &graph.Resolver{DB: d, Policy: policy, Now: time.Now, Logger: logger, Hub: hub}
+
+	sweeper := &deadline.Sweeper{DB: d, Policy: *policy, Now: time.Now, Interval: cfg.SweepInterval, Logger: logger,
+		OnSweep: func(n int, err error) {
+			if err != nil {
+				metrics.DeadlineSweeps.WithLabelValues("error").Inc()
+			} else {
+				metrics.DeadlineSweeps.WithLabelValues("ok").Inc()
+			}
+			metrics.DeadlineChanges.Add(float64(n))
+			if listener != nil {
+				metrics.ListenUp.Set(boolFloat(listener.Up()))
+			}
+		}}
+	bg.Add(1)
+	go func() { defer bg.Done(); sweeper.Run(bgCtx) }()
+
+	res := &graph.Resolver{DB: d, Policy: policy, Now: time.Now, Logger: logger, Hub: hub,
+		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
 	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: cfg.PlatformToken}
-	sweeper := &deadline.Sweeper{DB: d, Policy: *policy, Now: time.Now, Interval: cfg.SweepInterval, Logger: logger}
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	sweepDone := make(chan struct{})
-	go func() { defer close(sweepDone); sweeper.Run(sweepCtx) }()
-	defer func() { stopSweep(); <-sweepDone }()
+	var limiter *ratelimit.Limiter
+	if cfg.RateLimit > 0 {
+		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
+	}
+	api := graph.NewAPI(res, authn, graph.Options{Limits: cfg.Limits, Metrics: metrics, Tracer: tracer,
+		RateLimiter: limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
+		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
+		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
+			InitTimeout: cfg.WSInitTimeout}})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graph.NewHTTPHandler(res, authn, cfg.Limits))
+	mux.Handle("/graphql", metrics.CountRequests("graphql", api))
 	graphiql.Mount(mux, "Resolution Center", "/graphql")
+	mux.Handle("GET /metrics", metrics.Handler(cfg.MetricsToken))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain")
-		if err := d.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "database unreachable\n")
-			return
-		}
-		if listener != nil && !listener.Up() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "LISTEN connection down\n")
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
+	mux.Handle("GET /readyz", readiness(d, listener))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -86,11 +123,13 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
 	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           observe.WithRequestID(mux),
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "listening on http://%s (GraphiQL at /, API at /graphql, engine %s)\n", displayAddr(ln.Addr()), d.Engine)
 	errc := make(chan error, 1)
@@ -103,8 +142,14 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	// WebSockets are hijacked and not tracked by Shutdown: end them through their context.
+	// Stop accepting and let ordinary requests finish, while subscriptions complete
+	// cleanly: the hub ends every stream, so SSE responses return and WebSockets send
+	// complete; then the hijacked WebSocket connections are ended through their context.
+	shutErr := make(chan error, 1)
+	go func() { shutErr <- srv.Shutdown(shutCtx) }()
+	stopHub()
+	<-hubDone
+	err = <-shutErr
 	cancelBase()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
@@ -112,8 +157,50 @@ func serve(ctx context.Context, cfg config, stdout io.Writer) error {
 	return nil
 }
 
+// readiness answers 200 when the database answers, migrations are current and (on
+// PostgreSQL) the LISTEN connection is up; 503 with the reason otherwise.
+func readiness(d *db.DB, listener *pubsub.Listener) http.Handler {
+	var migrated atomic.Bool
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain")
+		fail := func(msg string) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, msg+"\n")
+		}
+		if err := d.Ping(ctx); err != nil {
+			fail("database unreachable")
+			return
+		}
+		if !migrated.Load() {
+			pending, err := d.PendingMigrations(ctx)
+			if err != nil || len(pending) > 0 {
+				fail("migrations pending")
+				return
+			}
+			migrated.Store(true)
+		}
+		if listener != nil && !listener.Up() {
+			fail("LISTEN connection down")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// sqlDB returns the database/sql handle under bun, for pool statistics.
+func sqlDB(d *db.DB) *sql.DB { return d.Bun.DB }
+
 func openAndMigrate(ctx context.Context, cfg config, stdout io.Writer) (*db.DB, error) {
-	d, err := db.Open(ctx, cfg.DatabaseURL)
+	d, err := db.Open(ctx, cfg.DatabaseURL, db.WithStatementTimeout(cfg.StatementTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +271,3 @@ func displayAddr(a net.Addr) string {
 }
 
 func maskURL(v string) string { return db.MaskURL(v) }
-
-func seedCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("seed: not implemented yet")
-}

@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, stdout)
+		return serve(ctx, cfg, getenv, stdout)
 	case "migrate":
 		cfg, err := parseConfig("migrate", args, getenv, stdout)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,10 +57,14 @@ type DB struct {
 // means PostgreSQL; "" means the SQLite file DefaultSQLitePath; sqlite:PATH or
 // file:PATH means an SQLite file at PATH. The SQLite file and its folder are created
 // when missing. Open does not migrate; call Migrate.
-func Open(ctx context.Context, rawURL string) (*DB, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		return openPostgres(ctx, rawURL)
+		return openPostgres(ctx, rawURL, o)
 	case rawURL == "":
 		return openSQLite(DefaultSQLitePath)
 	case strings.HasPrefix(rawURL, "sqlite:"):
@@ -70,7 +75,20 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	return nil, fmt.Errorf("db: unsupported DATABASE_URL %q: want postgres://..., sqlite:PATH or empty", MaskURL(rawURL))
 }
 
-func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+// Option tunes Open.
+type Option func(*options)
+
+type options struct {
+	statementTimeout time.Duration
+}
+
+// WithStatementTimeout sets PostgreSQL's statement_timeout on every connection, so no
+// statement runs longer than d (SQLite statements are bounded by the request context).
+func WithStatementTimeout(d time.Duration) Option {
+	return func(o *options) { o.statementTimeout = d }
+}
+
+func openPostgres(ctx context.Context, rawURL string, o options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("db: parse postgres url: %w", err)
@@ -81,6 +99,13 @@ func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if o.statementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.statementTimeout.Milliseconds(), 10)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
+		// Fail fast when the database is down, so requests answer UNAVAILABLE quickly.
+		cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: connect postgres: %w", err)

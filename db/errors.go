@@ -3,9 +3,14 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -27,6 +32,9 @@ func mapErrField(err error, field string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return &dispute.Error{Code: dispute.CodeNotFound, Message: "not found"}
 	}
+	if isUnavailable(err) {
+		return &dispute.Error{Code: dispute.CodeUnavailable, Message: "the database is unavailable; retry shortly"}
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -36,6 +44,10 @@ func mapErrField(err error, field string) error {
 			return &dispute.Error{Code: dispute.CodeNotFound, Message: "a referenced object does not exist"}
 		case "40001", "40P01": // serialization failure, deadlock
 			return &dispute.Error{Code: dispute.CodeConflict, Message: "concurrent update, retry"}
+		case "57014": // query_canceled (statement_timeout)
+			return &dispute.Error{Code: dispute.CodeUnavailable, Message: "the query took too long"}
+		case "57P01", "57P02", "57P03", "53300": // admin shutdown, crash shutdown, cannot connect now, too many connections
+			return &dispute.Error{Code: dispute.CodeUnavailable, Message: "the database is unavailable; retry shortly"}
 		}
 		return err
 	}
@@ -49,4 +61,18 @@ func mapErrField(err error, field string) error {
 		}
 	}
 	return err
+}
+
+// isUnavailable recognises failures to reach the database (as opposed to errors the
+// database reported): refused or broken connections and connect timeouts.
+func isUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return false
+	}
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		pgconn.Timeout(err) || errors.Is(err, puddle.ErrClosedPool)
 }

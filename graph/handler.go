@@ -12,9 +12,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/auth"
 	"resolutioncenter/graph/gqlhttp"
+	"resolutioncenter/graph/wsproto"
+	"resolutioncenter/observe"
+	"resolutioncenter/ratelimit"
 )
 
 // Limits bound what one request may cost.
@@ -35,9 +39,31 @@ type Limits struct {
 // DefaultLimits are the limits used when a field is zero.
 var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, MaxTokens: 15000, MaxDepth: 15, MaxComplexity: 50000, Introspection: true}
 
-// NewServer builds the gqlgen server: schema, limits, error presenter, and the
-// per-operation loaders. Transports are added by the caller.
-func NewServer(res *Resolver, lim Limits) *handler.Server {
+// Options configure the /graphql endpoint beyond its limits. Zero values disable the
+// feature they name (no metrics, no tracing, no rate limit, no APQ cache...).
+type Options struct {
+	Limits Limits
+	// Metrics, Tracer observe operations; nil disables them.
+	Metrics *observe.Metrics
+	Tracer  trace.Tracer
+	// RateLimiter charges each operation its complexity; nil disables rate limiting.
+	RateLimiter *ratelimit.Limiter
+	// APQCacheSize bounds the automatic persisted query cache; 0 disables APQ.
+	APQCacheSize int
+	// DisableSuggestions hides "did you mean" hints in validation errors.
+	DisableSuggestions bool
+	// CORSOrigins lists the browser origins allowed to call the API cross-origin.
+	CORSOrigins []string
+	// RequestTimeout bounds ordinary (non-streaming) requests.
+	RequestTimeout time.Duration
+	// WebSocket tunes the WebSocket transport (allowed origins, init timeout...).
+	WebSocket wsproto.Options
+}
+
+// NewServer builds the gqlgen server: schema, limits, error presenter, observation,
+// rate limiting, and the per-operation loaders. Transports are added by the caller.
+func NewServer(res *Resolver, o Options) *handler.Server {
+	lim := o.Limits
 	cfg := Config{Resolvers: res}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
@@ -45,54 +71,88 @@ func NewServer(res *Resolver, lim Limits) *handler.Server {
 	srv.SetParserTokenLimit(lim.MaxTokens)
 	srv.SetErrorPresenter(presentError(res.Logger))
 	srv.SetRecoverFunc(recoverPanic(res.Logger))
+	srv.SetDisableSuggestion(o.DisableSuggestions)
 	if lim.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	if o.APQCacheSize > 0 {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.APQCacheSize)})
+	}
 	srv.Use(depthLimit{max: lim.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
+	if o.RateLimiter != nil {
+		rl := rateLimit{limiter: o.RateLimiter}
+		if o.Metrics != nil {
+			rl.onLimit = o.Metrics.RateLimited.Inc
+		}
+		srv.Use(rl)
+	}
+	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		var merchantOf []string
 		if p := auth.FromContext(ctx); p != nil {
 			merchantOf = p.MerchantOf()
 		}
-		return next(withStreamEnd(withLoaders(ctx, NewLoaders(res.DB.Bun, merchantOf))))
+		return next(withStreamEnd(withLoaders(ctx, NewLoaders(res.DB.Bun, merchantOf, o.Tracer))))
 	})
 	srv.AroundResponses(streamEndResponse)
 	return srv
 }
 
-// NewHTTPHandler is the /graphql endpoint: body limit, authentication, then the
-// GraphQL server with its transports.
+// principalKind names the caller's kind for logs, never its identity.
+func principalKind(ctx context.Context) string {
+	if p := auth.FromContext(ctx); p != nil {
+		return string(p.Kind)
+	}
+	return "none"
+}
+
+// NewHTTPHandler is the /graphql endpoint with default options: body limit,
+// authentication, then the GraphQL server with its transports.
 func NewHTTPHandler(res *Resolver, authn *auth.Authenticator, lim Limits) http.Handler {
-	srv := NewServer(res, lim)
-	AddStreamingTransports(srv, authn)
+	return NewAPI(res, authn, Options{Limits: lim})
+}
+
+// NewAPI is the /graphql endpoint: CORS, request timeout, body limit, authentication,
+// then the GraphQL server with its transports.
+func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
+	srv := NewServer(res, o)
+	AddStreamingTransports(srv, authn, o.WebSocket)
 	AddHTTPTransports(srv)
-	return LimitBody(lim.MaxBodyBytes, Authenticate(authn, res.Logger, srv))
+	h := LimitBody(o.Limits.MaxBodyBytes, Authenticate(authn, res.Logger, srv))
+	return CORS(o.CORSOrigins, RequestTimeout(o.RequestTimeout, h))
 }
 
 // AddStreamingTransports adds the subscription transports: WebSocket
-// (graphql-transport-ws and legacy graphql-ws) and Server-Sent Events. They must come
-// before POST, which would otherwise take SSE requests. WebSocket clients authenticate
-// with the connection_init payload {"Authorization": "Bearer ..."} or the upgrade
-// request's header.
-func AddStreamingTransports(srv *handler.Server, authn *auth.Authenticator) {
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           3 * time.Second,
-		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if auth.FromContext(ctx) != nil {
-				return ctx, nil, nil
+// (graphql-transport-ws, conformant to its protocol including close codes, by
+// wsproto; legacy graphql-ws by gqlgen's stock transport) and Server-Sent Events
+// (graphql-sse's distinct connections mode). They must come before POST, which
+// would otherwise take SSE requests. WebSocket clients authenticate with the
+// connection_init payload {"Authorization": "Bearer ..."} or the upgrade request's
+// header; a rejected token closes the connection with 4403. ws tunes the WebSocket
+// transport (allowed browser origins, init timeout, ...); its InitFunc is set here.
+func AddStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options) {
+	ws.InitFunc = func(ctx context.Context, payload map[string]any) (context.Context, error) {
+		if auth.FromContext(ctx) != nil {
+			return ctx, nil
+		}
+		header, _ := payload["Authorization"].(string)
+		if header == "" {
+			header, _ = payload["authorization"].(string)
+		}
+		p, err := authn.FromHeader(ctx, header)
+		if err != nil {
+			if auth.IsAuthError(err) {
+				return nil, wsproto.ErrForbidden
 			}
-			p, err := authn.FromHeader(ctx, payload.Authorization())
-			if err != nil {
-				return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
-			}
-			if p != nil {
-				ctx = auth.WithPrincipal(ctx, p)
-			}
-			return ctx, nil, nil
-		},
-	})
+			return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error: " + err.Error()}
+		}
+		if p != nil {
+			ctx = auth.WithPrincipal(ctx, p)
+		}
+		return ctx, nil
+	}
+	srv.AddTransport(wsproto.New(ws))
 	srv.AddTransport(transport.SSE{})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/vikstrous/dataloadgen"
+	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
@@ -40,21 +41,24 @@ type Loaders struct {
 const recentCount = 50
 
 // NewLoaders returns fresh loaders over idb; merchantOf are the viewer's merchant companies.
-func NewLoaders(idb bun.IDB, merchantOf []string) *Loaders {
-	opt := dataloadgen.WithWait(loaderWait)
+func NewLoaders(idb bun.IDB, merchantOf []string, tracer trace.Tracer) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(loaderWait)}
+	if tracer != nil {
+		opts = append(opts, dataloadgen.WithTracer(tracer))
+	}
 	return &Loaders{
 		Companies: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.Company, error) {
 			return db.GetCompanies(ctx, idb, keys)
-		}, opt),
+		}, opts...),
 		Users: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.User, error) {
 			return db.GetUsers(ctx, idb, keys)
-		}, opt),
+		}, opts...),
 		Payments: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.Payment, error) {
 			return db.GetPayments(ctx, idb, keys)
-		}, opt),
+		}, opts...),
 		Memberships: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.Membership, error) {
 			return db.GetMemberships(ctx, idb, keys)
-		}, opt),
+		}, opts...),
 		Recent: dataloadgen.NewLoader(func(ctx context.Context, keys []db.CaseView) ([][]dispute.Event, []error) {
 			m, err := db.RecentEvents(ctx, idb, keys, recentCount)
 			out := make([][]dispute.Event, len(keys))
@@ -63,10 +67,10 @@ func NewLoaders(idb bun.IDB, merchantOf []string) *Loaders {
 				out[i], errs[i] = m[k.CaseID], err
 			}
 			return out, errs
-		}, opt),
+		}, opts...),
 		Events: dataloadgen.NewLoader(func(ctx context.Context, keys []eventsKey) ([][]dispute.Event, []error) {
 			return fetchEventPages(ctx, idb, keys)
-		}, opt),
+		}, opts...),
 		Disputants: dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
 			set, err := db.Disputants(ctx, idb, keys, merchantOf)
 			out := make([]bool, len(keys))
@@ -75,7 +79,7 @@ func NewLoaders(idb bun.IDB, merchantOf []string) *Loaders {
 				out[i], errs[i] = set[k], err
 			}
 			return out, errs
-		}, opt),
+		}, opts...),
 	}
 }
 

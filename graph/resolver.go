@@ -6,6 +6,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"resolutioncenter/auth"
@@ -24,6 +25,12 @@ type Resolver struct {
 	Logger *slog.Logger
 	// Hub fans committed changes out to subscriptions; nil disables them.
 	Hub *pubsub.Hub
+	// MaxSubscriptionsPerPrincipal bounds one principal's concurrent subscriptions
+	// (0: 1000).
+	MaxSubscriptionsPerPrincipal int
+
+	subsMu sync.Mutex
+	subs   map[string]int // active subscriptions per principal key
 }
 
 // now returns the current time in UTC at the millisecond precision the store keeps.
@@ -75,5 +82,5 @@ func (r *Resolver) loaders(ctx context.Context) *Loaders {
 	if p := auth.FromContext(ctx); p != nil {
 		merchantOf = p.MerchantOf()
 	}
-	return NewLoaders(r.DB.Bun, merchantOf)
+	return NewLoaders(r.DB.Bun, merchantOf, nil)
 }

@@ -3,10 +3,13 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
@@ -50,11 +53,16 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 			return nil, err
 		}
 	}
+	release, err := r.acquireSubscription(p)
+	if err != nil {
+		return nil, err
+	}
 	sub := r.Hub.SubscribeEvents(caseID, p.RoleOn(c), from)
 	end := streamEndFrom(ctx)
 	out := make(chan *model.ResolutionEventEdge)
 	go func() {
 		defer close(out)
+		defer release()
 		defer r.Hub.UnsubscribeEvents(sub)
 		var lastCursor string
 		for {
@@ -112,11 +120,16 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 		}
 		f.CaseIDs = filter.ResolutionIds
 	}
+	release, err := r.acquireSubscription(p)
+	if err != nil {
+		return nil, err
+	}
 	sub := r.Hub.SubscribeUpdates(f)
 	end := streamEndFrom(ctx)
 	out := make(chan *model.Resolution)
 	go func() {
 		defer close(out)
+		defer release()
 		defer r.Hub.UnsubscribeUpdates(sub)
 		for {
 			select {
@@ -136,6 +149,35 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 		}
 	}()
 	return out, nil
+}
+
+// acquireSubscription counts a new subscription against the principal's limit and
+// returns the function that releases it.
+func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
+	limit := r.MaxSubscriptionsPerPrincipal
+	if limit <= 0 {
+		limit = 1000
+	}
+	key := principalKey(p)
+	r.subsMu.Lock()
+	defer r.subsMu.Unlock()
+	if r.subs == nil {
+		r.subs = map[string]int{}
+	}
+	if r.subs[key] >= limit {
+		return nil, &dispute.Error{Code: dispute.CodeLimitReached, Message: fmt.Sprintf("at most %d concurrent subscriptions per token", limit)}
+	}
+	r.subs[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			r.subsMu.Lock()
+			defer r.subsMu.Unlock()
+			if r.subs[key]--; r.subs[key] <= 0 {
+				delete(r.subs, key)
+			}
+		})
+	}, nil
 }
 
 // streamEnd carries why a subscription stream ended, from the forwarding goroutine to
@@ -162,9 +204,9 @@ func (e *streamEnd) set(err error, cursor string) {
 			ext["cursor"] = cursor
 		}
 		e.err = &gqlerror.Error{Message: err.Error(), Extensions: ext}
-	case errors.Is(err, pubsub.ErrClosed):
-		e.err = &gqlerror.Error{Message: err.Error(), Extensions: map[string]any{"code": string(dispute.CodeUnavailable)}}
 	}
+	// ErrClosed (server shutdown) and nil (unsubscribed) end the stream with a plain
+	// complete: the client may reconnect to another replica with its last cursor.
 }
 
 // withStreamEnd is the operation and response middleware pair that reports why a

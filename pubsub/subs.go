@@ -18,8 +18,8 @@ type EventSub struct {
 	last int // position of the last event handled (delivered or invisible); hub-owned
 	// stalledSince is when the subscriber's buffer was first found full; hub-owned.
 	stalledSince time.Time
-	once sync.Once
-	err  error
+	once         sync.Once
+	err          error
 }
 
 func (s *EventSub) offer(e dispute.Event) bool {

@@ -2,6 +2,7 @@ package gqlhttp
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -23,7 +24,13 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		}
 		resp := exec.DispatchError(ctx, errs)
 		setContentType(w, mediaType)
-		w.WriteHeader(requestErrorStatus(mediaType))
+		status := requestErrorStatus(mediaType)
+		if secs, limited := rateLimited(resp); limited {
+			// Too many requests is a transport-level answer whatever the media type.
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			status = http.StatusTooManyRequests
+		}
+		w.WriteHeader(status)
 		writeResponse(w, resp, false)
 		return
 	}
@@ -51,4 +58,26 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	setContentType(w, mediaType)
 	w.WriteHeader(http.StatusOK)
 	writeResponse(w, resp, true)
+}
+
+// CodeRateLimited is the extensions.code of a rate-limit refusal.
+const CodeRateLimited = "RATE_LIMITED"
+
+// rateLimited reports whether a request error is a rate-limit refusal, and the seconds
+// to wait (from extensions.retryAfter).
+func rateLimited(resp *graphql.Response) (int, bool) {
+	for _, e := range resp.Errors {
+		if e.Extensions["code"] != CodeRateLimited {
+			continue
+		}
+		secs := 1
+		switch v := e.Extensions["retryAfter"].(type) {
+		case int:
+			secs = max(v, 1)
+		case float64:
+			secs = max(int(v), 1)
+		}
+		return secs, true
+	}
+	return 0, false
 }

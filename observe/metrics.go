@@ -1,0 +1,129 @@
+// Package observe is the server's telemetry: Prometheus metrics, OpenTelemetry tracing
+// (off unless the standard OTEL_* variables ask for it), request IDs and one structured
+// log line per GraphQL operation. Nothing here logs tokens, e-mails or messages.
+package observe
+
+import (
+	"database/sql"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds every collector, registered on its own registry (no global state).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Operations      *prometheus.CounterVec   // by operation name, type
+	OperationTime   *prometheus.HistogramVec // by operation type
+	Errors          *prometheus.CounterVec   // by code
+	SQLStatements   prometheus.Counter
+	HTTPRequests    *prometheus.CounterVec // by route, status class
+	Connections     *prometheus.GaugeVec   // by transport (websocket, sse)
+	Subscriptions   *prometheus.GaugeVec   // by field
+	FanoutLag       prometheus.Histogram   // commit to delivery, seconds
+	SlowDropped     prometheus.Counter
+	DeadlineSweeps  *prometheus.CounterVec // by result (ok, error)
+	DeadlineChanges prometheus.Counter
+	RateLimited     prometheus.Counter
+	ListenUp        prometheus.Gauge
+	Reconnects      prometheus.Counter
+
+	namesMu sync.Mutex
+	names   map[string]bool
+}
+
+// maxOperationNames bounds the operation label's values: clients choose operation
+// names, and an unbounded label would let them grow the metrics without end.
+const maxOperationNames = 200
+
+// operationLabel returns name while fewer than maxOperationNames names were seen, and
+// "other" for new names after that.
+func (m *Metrics) operationLabel(name string) string {
+	m.namesMu.Lock()
+	defer m.namesMu.Unlock()
+	if m.names[name] {
+		return name
+	}
+	if len(m.names) >= maxOperationNames || len(name) > 100 {
+		return "other"
+	}
+	m.names[name] = true
+	return name
+}
+
+// NewMetrics creates and registers the collectors, plus Go runtime, process and (when
+// db is non-nil) database pool statistics.
+func NewMetrics(db *sql.DB) *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		names:    map[string]bool{},
+		Operations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_graphql_operations_total",
+			Help: "GraphQL operations by operation name and type."}, []string{"operation", "type"}),
+		OperationTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rc_graphql_operation_duration_seconds",
+			Help: "GraphQL operation latency (subscriptions: until set up).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
+			[]string{"operation", "type"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_graphql_errors_total",
+			Help: "GraphQL errors by extensions.code."}, []string{"code"}),
+		SQLStatements: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_sql_statements_total",
+			Help: "SQL statements executed."}),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_http_requests_total",
+			Help: "HTTP requests by route and status class."}, []string{"route", "status"}),
+		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rc_stream_connections",
+			Help: "Open streaming connections by transport."}, []string{"transport"}),
+		Subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rc_subscriptions",
+			Help: "Active subscriptions by field."}, []string{"field"}),
+		FanoutLag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rc_fanout_lag_seconds",
+			Help: "Time from an event's commit to its hand-over to a subscriber.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		SlowDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_subscribers_dropped_total",
+			Help: "Subscribers ended because they did not keep up."}),
+		DeadlineSweeps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_deadline_sweeps_total",
+			Help: "Deadline sweeps by result."}, []string{"result"}),
+		DeadlineChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_deadline_transitions_total",
+			Help: "Cases transitioned by the deadline sweeper."}),
+		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_rate_limited_total",
+			Help: "Operations refused by the rate limiter."}),
+		ListenUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rc_listen_up",
+			Help: "1 when the PostgreSQL LISTEN connection is up (always 1 on SQLite)."}),
+		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_listen_reconnects_total",
+			Help: "Times the LISTEN connection was re-established."}),
+	}
+	r.MustRegister(m.Operations, m.OperationTime, m.Errors, m.SQLStatements, m.HTTPRequests, m.Connections,
+		m.Subscriptions, m.FanoutLag, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
+		m.ListenUp, m.Reconnects,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db != nil {
+		r.MustRegister(collectors.NewDBStatsCollector(db, "main"))
+	}
+	return m
+}
+
+// Handler serves the metrics; with a non-empty token it requires
+// "Authorization: Bearer <token>".
+func (m *Metrics) Handler(token string) http.Handler {
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ObserveFanout records one delivery of a change committed at committed.
+func (m *Metrics) ObserveFanout(committed time.Time) {
+	if m == nil {
+		return
+	}
+	m.FanoutLag.Observe(time.Since(committed).Seconds())
+}

@@ -1,0 +1,237 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/db"
+)
+
+// writer stores bulk rows: COPY on PostgreSQL, multi-row INSERTs on SQLite. Each
+// batch is one transaction, so an interrupted run leaves whole cases behind.
+type writer interface {
+	writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error
+	writeBatch(ctx context.Context, b *batch) error
+	finish(ctx context.Context) error
+	close()
+}
+
+func newWriter(ctx context.Context, d *db.DB) (writer, error) {
+	if d.Engine == db.Postgres && d.Pool() != nil {
+		conn, err := d.Pool().Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("seed: acquire connection: %w", err)
+		}
+		return &pgWriter{conn: conn}, nil
+	}
+	return &bunWriter{d: d}, nil
+}
+
+// pgWriter streams rows with COPY (binary) over one pooled connection.
+type pgWriter struct {
+	conn *pgxpool.Conn
+}
+
+func (w *pgWriter) close() { w.conn.Release() }
+
+func (w *pgWriter) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := w.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
+	// Losing the last batches in a crash is fine for generated data; waiting for
+	// each commit to reach the disk is not needed.
+	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (w *pgWriter) writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error {
+	return w.tx(ctx, func(tx pgx.Tx) error {
+		if err := copyRows(ctx, tx, "companies", companyColumns, companies, companyValues); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "users", userColumns, users, userValues); err != nil {
+			return err
+		}
+		return copyRows(ctx, tx, "team_members", teamColumns, team, teamValues)
+	})
+}
+
+func (w *pgWriter) writeBatch(ctx context.Context, b *batch) error {
+	return w.tx(ctx, func(tx pgx.Tx) error {
+		if err := copyRows(ctx, tx, "memberships", membershipColumns, b.memberships, membershipValues); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "payments", paymentColumns, b.payments, paymentValues); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, "resolutions", resolutionColumns, b.resolutions, resolutionValues); err != nil {
+			return err
+		}
+		return copyRows(ctx, tx, "resolution_events", eventColumns, b.events, eventValues)
+	})
+}
+
+// finish refreshes the planner's statistics, so the first queries on the new data
+// use the indexes as they would in production.
+func (w *pgWriter) finish(ctx context.Context) error {
+	_, err := w.conn.Exec(ctx, "ANALYZE companies, users, team_members, memberships, payments, resolutions, resolution_events")
+	return err
+}
+
+// copyRows COPYs rows into table, converting each with values into a reused slice.
+func copyRows[T any](ctx context.Context, tx pgx.Tx, table string, cols []string, rows []T, values func(*T, []any)) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	src := &rowSource[T]{rows: rows, vals: make([]any, len(cols)), conv: values}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, src)
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("copy into %s: %d of %d rows", table, n, len(rows))
+	}
+	return nil
+}
+
+// rowSource is a pgx.CopyFromSource over a slice. pgx encodes the values of a row
+// before asking for the next, so one []any serves every row.
+type rowSource[T any] struct {
+	rows []T
+	i    int
+	vals []any
+	conv func(*T, []any)
+}
+
+func (s *rowSource[T]) Next() bool { s.i++; return s.i <= len(s.rows) }
+
+func (s *rowSource[T]) Values() ([]any, error) {
+	s.conv(&s.rows[s.i-1], s.vals)
+	return s.vals, nil
+}
+
+func (s *rowSource[T]) Err() error { return nil }
+
+// nullable maps the zero value to NULL, as the nullzero tags do for bun.
+func nullable[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
+}
+
+var (
+	companyColumns    = []string{"id", "title", "route", "created_at"}
+	userColumns       = []string{"id", "name", "username", "email", "created_at"}
+	teamColumns       = []string{"company_id", "user_id", "created_at"}
+	membershipColumns = []string{"id", "user_id", "company_id", "status", "created_at", "canceled_at"}
+	paymentColumns    = []string{"id", "user_id", "company_id", "membership_id", "currency", "total", "subtotal",
+		"refunded_amount", "status", "paid_at", "refunded_at", "created_at"}
+	resolutionColumns = []string{"id", "status", "issue", "company_id", "user_id", "payment_id", "member_id",
+		"created_at", "updated_at", "due_date", "customer_appealed", "merchant_appealed", "outcome", "refund",
+		"decided_by", "info_requests", "payment_refunded", "version", "event_count"}
+	eventColumns = []string{"id", "resolution_id", "position", "action", "reporter_type", "details",
+		"from_status", "to_status", "viewable_by_customer", "viewable_by_merchant", "created_at"}
+)
+
+func companyValues(r *companyRow, v []any) {
+	v[0], v[1], v[2], v[3] = r.ID, r.Title, r.Route, r.CreatedAt
+}
+
+func userValues(r *userRow, v []any) {
+	v[0], v[1], v[2], v[3], v[4] = r.ID, nullable(r.Name), r.Username, r.Email, r.CreatedAt
+}
+
+func teamValues(r *teamMemberRow, v []any) {
+	v[0], v[1], v[2] = r.CompanyID, r.UserID, r.CreatedAt
+}
+
+func membershipValues(r *membershipRow, v []any) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.UserID, r.CompanyID, r.Status, r.CreatedAt, nullable(r.CanceledAt)
+}
+
+func paymentValues(r *paymentRow, v []any) {
+	var sub any
+	if r.Subtotal != nil {
+		sub = *r.Subtotal
+	}
+	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.UserID, r.CompanyID, nullable(r.MembershipID), r.Currency, r.Total
+	v[6], v[7], v[8], v[9], v[10], v[11] = sub, r.RefundedAmount, r.Status, nullable(r.PaidAt), nullable(r.RefundedAt), r.CreatedAt
+}
+
+func resolutionValues(r *resolutionRow, v []any) {
+	v[0], v[1], v[2], v[3], v[4], v[5], v[6] = r.ID, r.Status, r.Issue, r.CompanyID, r.UserID, r.PaymentID, nullable(r.MemberID)
+	v[7], v[8], v[9], v[10], v[11] = r.CreatedAt, r.UpdatedAt, nullable(r.DueDate), r.CustomerAppealed, r.MerchantAppealed
+	v[12], v[13], v[14], v[15], v[16] = nullable(r.Outcome), nullable(r.Refund), nullable(r.DecidedBy), r.InfoRequests, r.PaymentRefunded
+	v[17], v[18] = r.Version, r.EventCount
+}
+
+func eventValues(r *eventRow, v []any) {
+	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.ResolutionID, r.Position, r.Action, r.ReporterType, nullable(r.Details)
+	v[6], v[7], v[8], v[9], v[10] = r.FromStatus, r.ToStatus, r.ViewableByCustomer, r.ViewableByMerchant, r.CreatedAt
+}
+
+// bunWriter inserts through bun, many rows per statement, one transaction per batch.
+// It serves SQLite, whose bun dialect then formats values exactly as the server's
+// own writes do.
+type bunWriter struct {
+	d *db.DB
+}
+
+func (w *bunWriter) close() {}
+
+func (w *bunWriter) finish(context.Context) error { return nil }
+
+func (w *bunWriter) writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error {
+	return w.d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertRows(ctx, tx, companies); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, users); err != nil {
+			return err
+		}
+		return insertRows(ctx, tx, team)
+	})
+}
+
+func (w *bunWriter) writeBatch(ctx context.Context, b *batch) error {
+	return w.d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertRows(ctx, tx, b.memberships); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, b.payments); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, b.resolutions); err != nil {
+			return err
+		}
+		return insertRows(ctx, tx, b.events)
+	})
+}
+
+// insertChunk is the number of rows per INSERT statement.
+const insertChunk = 500
+
+func insertRows[T any](ctx context.Context, tx bun.Tx, rows []T) error {
+	for len(rows) > 0 {
+		n := min(len(rows), insertChunk)
+		chunk := rows[:n]
+		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
