@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -109,10 +111,24 @@ func FromContext(ctx context.Context) *Principal {
 var ErrBadToken = &dispute.Error{Code: dispute.CodeUnauthenticated, Message: "invalid or revoked token"}
 
 // Authenticator resolves tokens against the database and the optional operator token.
+// It remembers resolved principals for CacheTTL (default 5 s) so a busy client costs no
+// lookup per request; a token created or a team change shows within that time.
 type Authenticator struct {
 	DB            bun.IDB
 	PlatformToken string // accepted as a platform token with both scopes when non-empty
+	CacheTTL      time.Duration
+
+	mu    sync.Mutex
+	cache map[string]cached
 }
+
+type cached struct {
+	p       *Principal
+	expires time.Time
+}
+
+// maxCached bounds the principal cache.
+const maxCached = 10000
 
 // Authenticate returns the principal of a clear-text token.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
@@ -121,6 +137,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	}
 	if a.PlatformToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(a.PlatformToken)) == 1 {
 		return &Principal{Kind: KindPlatform, Scopes: []string{ScopeRead, ScopeManage}}, nil
+	}
+	hash := db.HashToken(token)
+	if p := a.cached(hash); p != nil {
+		return p, nil
 	}
 	t, err := db.LookupToken(ctx, a.DB, token)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
@@ -135,7 +155,40 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 			return nil, err
 		}
 	}
+	a.remember(hash, p)
 	return p, nil
+}
+
+func (a *Authenticator) ttl() time.Duration {
+	if a.CacheTTL == 0 {
+		return 5 * time.Second
+	}
+	return a.CacheTTL
+}
+
+func (a *Authenticator) cached(hash string) *Principal {
+	if a.ttl() < 0 {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.cache[hash]
+	if !ok || time.Now().After(c.expires) {
+		return nil
+	}
+	return c.p
+}
+
+func (a *Authenticator) remember(hash string, p *Principal) {
+	if a.ttl() < 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cache == nil || len(a.cache) >= maxCached {
+		a.cache = map[string]cached{}
+	}
+	a.cache[hash] = cached{p: p, expires: time.Now().Add(a.ttl())}
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer <token>" header value;

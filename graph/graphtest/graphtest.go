@@ -74,7 +74,7 @@ func New(tb testing.TB, d *db.DB, opts ...Options) *Server {
 		d.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
 	}
 	res := &graph.Resolver{DB: d, Policy: o.Policy, Now: o.Now, Logger: logger, Hub: hub}
-	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: PlatformToken}
+	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: PlatformToken, CacheTTL: -1}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHTTPHandler(res, authn, o.Limits))
 	ts := httptest.NewServer(mux)
