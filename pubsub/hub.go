@@ -79,7 +79,7 @@ func NewHub(store Store, logger *slog.Logger) *Hub {
 	return &Hub{store: store, logger: logger, now: time.Now,
 		events: map[string]map[*EventSub]struct{}{}, updates: map[*UpdateSub]struct{}{},
 		pending: map[string]Notice{}, catchup: map[*EventSub]bool{}, broadcast: map[string]int{},
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), lastNotice: time.Now()}
 }
 
 // Notify records that a case changed. It never blocks.

@@ -3,6 +3,8 @@ package seed
 import (
 	"context"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,18 +70,27 @@ func (w *pgWriter) writeReferences(ctx context.Context, companies []companyRow, 
 }
 
 func (w *pgWriter) writeBatch(ctx context.Context, b *batch) error {
-	return w.tx(ctx, func(tx pgx.Tx) error {
+	t0 := time.Now()
+	var t1, t2, t3 time.Time
+	err := w.tx(ctx, func(tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, "memberships", membershipColumns, b.memberships, membershipValues); err != nil {
 			return err
 		}
 		if err := copyRows(ctx, tx, "payments", paymentColumns, b.payments, paymentValues); err != nil {
 			return err
 		}
+		t1 = time.Now()
 		if err := copyRows(ctx, tx, "resolutions", resolutionColumns, b.resolutions, resolutionValues); err != nil {
 			return err
 		}
+		t2 = time.Now()
 		return copyRows(ctx, tx, "resolution_events", eventColumns, b.events, eventValues)
 	})
+	t3 = time.Now()
+	if os.Getenv("SEED_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "batch %d: mem+pay %s res %s events %s\n", b.index, t1.Sub(t0), t2.Sub(t1), t3.Sub(t2))
+	}
+	return err
 }
 
 // finish refreshes the planner's statistics, so the first queries on the new data
