@@ -96,6 +96,10 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	res := &graph.Resolver{DB: d, Policy: policy, Now: time.Now, Logger: logger, Hub: hub,
 		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
 	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: cfg.PlatformToken}
+	// baseCtx is the lifetime of connections: WebSockets end when it is canceled, after
+	// ordinary requests have drained.
+	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
 	var limiter *ratelimit.Limiter
 	if cfg.RateLimit > 0 {
 		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
@@ -104,7 +108,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 		RateLimiter: limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
 		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
-			InitTimeout: cfg.WSInitTimeout}})
+			InitTimeout: cfg.WSInitTimeout, BaseContext: baseCtx, Logger: logger}})
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", metrics.CountRequests("graphql", api))
@@ -120,8 +124,6 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelBase()
 	srv := &http.Server{
 		Handler:           observe.WithRequestID(mux),
 		ReadHeaderTimeout: cfg.HeaderTimeout,

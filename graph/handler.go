@@ -145,7 +145,7 @@ func AddStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws w
 			if auth.IsAuthError(err) {
 				return nil, wsproto.ErrForbidden
 			}
-			return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error: " + err.Error()}
+			return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error", Err: err}
 		}
 		if p != nil {
 			ctx = auth.WithPrincipal(ctx, p)

@@ -45,9 +45,16 @@ var ErrSlowConsumer = errors.New("subscriber too slow: resubscribe with the last
 // ErrClosed ends subscriptions when the hub shuts down.
 var ErrClosed = errors.New("server shutting down")
 
-// Buffer is the number of undelivered items a subscriber may have before it is
+// EventBuffer is how many undelivered events a subscriber holds in memory. When it is
+// full the hub does not wait and does not drop at once: the subscriber's position stays
+// put and the hub reads the rest from the store again shortly; only a subscriber that
+// stays full past the stall limit is dropped. A small buffer keeps idle subscriptions
+// cheap.
+const EventBuffer = 16
+
+// UpdateBuffer is how many undelivered case updates a subscriber may hold before it is
 // dropped as too slow.
-const Buffer = 128
+const UpdateBuffer = 64
 
 // Hub tracks subscribers and delivers notices to them. Create it with NewHub and run
 // it with Run.

@@ -48,7 +48,7 @@ func (s *EventSub) Err() error { return s.err }
 // subscriber resuming from a cursor gets what it missed first, and one starting at the
 // case's current position misses nothing committed meanwhile.
 func (h *Hub) SubscribeEvents(caseID string, role dispute.Actor, after int) *EventSub {
-	c := make(chan dispute.Event, Buffer)
+	c := make(chan dispute.Event, EventBuffer)
 	s := &EventSub{CaseID: caseID, Role: role, C: c, c: c, last: after}
 	h.mu.Lock()
 	if h.closed {
@@ -136,7 +136,7 @@ func (s *UpdateSub) Err() error { return s.err }
 
 // SubscribeUpdates registers a subscriber to changed cases matching f.
 func (h *Hub) SubscribeUpdates(f UpdateFilter) *UpdateSub {
-	c := make(chan dispute.Case, Buffer)
+	c := make(chan dispute.Case, UpdateBuffer)
 	s := &UpdateSub{Filter: f, C: c, c: c}
 	h.mu.Lock()
 	defer h.mu.Unlock()

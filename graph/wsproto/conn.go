@@ -8,15 +8,17 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// conn is one graphql-transport-ws connection. The goroutine of the HTTP request
-// reads and dispatches messages; each operation runs in its own goroutine; writes
+// conn is one graphql-transport-ws connection. One goroutine (the HTTP request's,
+// or its own with Options.BaseContext) reads and dispatches messages; each operation runs in its own goroutine; writes
 // are serialized by the WebSocket and bounded by WriteTimeout, so a slow client
 // only ever holds up its own connection.
 type conn struct {
@@ -45,6 +47,9 @@ type conn struct {
 type operation struct {
 	id     string
 	cancel context.CancelFunc
+	// single: a query or mutation (one result), which server shutdown lets finish
+	// within ShutdownWait instead of cancelling it.
+	single atomic.Bool
 }
 
 func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.GraphExecutor) {
@@ -59,17 +64,31 @@ func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Graph
 	}
 	c.mu.Unlock()
 
+	// Server shutdown: the request's context (the server's base context) ends, or
+	// Options.BaseContext does.
+	base := r.Context()
+	if t.opts.BaseContext != nil {
+		base = t.opts.BaseContext
+	}
 	shutdownDone := make(chan struct{})
-	stop := context.AfterFunc(r.Context(), func() {
+	stop := context.AfterFunc(base, func() {
 		defer close(shutdownDone)
 		c.shutdown()
 	})
-
-	c.readLoop()
-	c.teardown()
-	if !stop() {
-		<-shutdownDone
+	run := func() {
+		c.readLoop()
+		c.teardown()
+		if !stop() {
+			<-shutdownDone
+		}
 	}
+	if t.opts.BaseContext != nil {
+		// The handler returns and frees the HTTP server's goroutine and its deep
+		// stack; the connection runs on in a goroutine of its own.
+		go run()
+		return
+	}
+	run()
 }
 
 func (c *conn) readLoop() {
@@ -251,6 +270,9 @@ func (c *conn) run(ctx context.Context, o *operation, params *graphql.RawParams)
 	}()
 
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
+	if errs == nil && rc.Operation != nil && rc.Operation.Operation != ast.Subscription {
+		o.single.Store(true)
+	}
 	if errs != nil {
 		// A request error (syntax, validation, variables): the protocol's error
 		// message, which ends the operation without complete.
@@ -388,8 +410,9 @@ func (c *conn) ping() {
 	c.mu.Unlock()
 }
 
-// shutdown runs when the server's base context ends: operations end and send
-// complete, then the connection closes with 1001 going away.
+// shutdown runs when the server's base context ends: subscriptions end and send
+// complete, queries and mutations get ShutdownWait to finish, then the connection
+// closes with 1001 going away.
 func (c *conn) shutdown() {
 	c.mu.Lock()
 	if c.closing {
@@ -403,7 +426,9 @@ func (c *conn) shutdown() {
 	}
 	c.mu.Unlock()
 	for _, o := range ops {
-		o.cancel()
+		if !o.single.Load() {
+			o.cancel()
+		}
 	}
 	// No operation can start any more (shuttingDown), so Wait is safe here.
 	done := make(chan struct{})

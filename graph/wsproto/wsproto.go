@@ -13,8 +13,11 @@
 package wsproto
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,33 +52,42 @@ const (
 
 // Defaults for zero Options fields.
 const (
-	DefaultInitTimeout       = 3 * time.Second
-	DefaultPingInterval      = 15 * time.Second
-	DefaultWriteTimeout      = 10 * time.Second
-	DefaultReadLimit         = 1 << 20
-	DefaultLegacyKeepAlive   = 15 * time.Second
-	DefaultShutdownWait      = 2 * time.Second
-	maxCloseReasonBytes      = 123
-	shutdownCloseReason      = "Server shutting down"
-	invalidMessageReason     = "Invalid message received"
-	unauthorizedReason       = "Unauthorized"
-	forbiddenReason          = "Forbidden"
-	initTimeoutReason        = "Connection initialisation timeout"
-	tooManyInitReason        = "Too many initialisation requests"
-	internalServerErrorReasn = "Internal server error"
+	DefaultInitTimeout     = 3 * time.Second
+	DefaultPingInterval    = 15 * time.Second
+	DefaultWriteTimeout    = 10 * time.Second
+	DefaultReadLimit       = 1 << 20
+	DefaultLegacyKeepAlive = 15 * time.Second
+	DefaultShutdownWait    = 2 * time.Second
+	maxCloseReasonBytes    = 123
+	shutdownCloseReason    = "Server shutting down"
+	invalidMessageReason   = "Invalid message received"
+	unauthorizedReason     = "Unauthorized"
+	forbiddenReason        = "Forbidden"
+	initTimeoutReason      = "Connection initialisation timeout"
+	tooManyInitReason      = "Too many initialisation requests"
 )
 
 // DefaultAllowedOrigins are the browser origins accepted, besides the same origin,
 // when Options.AllowedOrigins is nil: loopback hosts on any port and scheme.
 var DefaultAllowedOrigins = []string{"localhost", "127.0.0.1", "[::1]"}
 
-// CloseError is an error an InitFunc returns to choose the close code and reason.
+// CloseError is an error an InitFunc returns to choose the close code and reason
+// (at most 123 bytes, sent to the client). Err, if any, is the cause: logged, never
+// sent.
 type CloseError struct {
 	Code   int
 	Reason string
+	Err    error
 }
 
-func (e *CloseError) Error() string { return e.Reason }
+func (e *CloseError) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *CloseError) Unwrap() error { return e.Err }
 
 // ErrForbidden closes the connection with 4403 Forbidden; an InitFunc error that is
 // not a *CloseError does the same.
@@ -116,9 +128,18 @@ type Options struct {
 	// LegacyKeepAlive is the interval of "ka" messages on legacy graphql-ws
 	// connections (default 15s; negative disables).
 	LegacyKeepAlive time.Duration
-	// ShutdownWait bounds how long, on server shutdown, the connection waits for
-	// its operations to send complete before closing with 1001 (default 2s).
+	// ShutdownWait bounds how long, on server shutdown, the connection waits for its
+	// operations (subscriptions are cancelled and send complete; queries and
+	// mutations may finish) before closing with 1001 (default 2s).
 	ShutdownWait time.Duration
+	// BaseContext, when set, is the server's lifetime: when it ends, operations send
+	// complete and connections close with 1001 (going away). It also lets the HTTP
+	// handler return once the connection is upgraded, the connection running on in a
+	// goroutine of its own, which saves 10 to 20 KB per idle connection (the HTTP
+	// server's goroutine with its deep stack, and net/http's 4 KiB buffers). nil: the
+	// request's context (the http.Server's BaseContext) plays this part, and the
+	// handler runs until the connection ends.
+	BaseContext context.Context
 	// Logger receives unexpected errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -186,7 +207,11 @@ func New(opts Options) *Transport {
 			nctx, err := o.InitFunc(ctx, p)
 			if err != nil {
 				code, reason := closeFor(err)
-				return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason), nil, err
+				if code == CloseInternalServerError {
+					o.Logger.ErrorContext(ctx, "websocket connection_init", "err", err)
+				}
+				// gqlgen sends the error's text in connection_error: the reason only.
+				return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason), nil, errors.New(reason)
 			}
 			if nctx == nil {
 				nctx = ctx
@@ -217,6 +242,9 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = w.Write([]byte(`{"errors":[{"message":"origin not allowed","extensions":{"code":"FORBIDDEN"}}]}`))
 		return
+	}
+	if canHijack(w) {
+		w = smallBuffers{w}
 	}
 	if !offers(r, Subprotocol) {
 		t.legacy.Do(w, r, exec)
@@ -324,4 +352,62 @@ func isClosedErr(err error) bool {
 		return true
 	}
 	return websocket.CloseStatus(err) != -1
+}
+
+// Buffer sizes of a hijacked connection: frames are mostly small, and larger reads
+// and writes bypass bufio anyway.
+const (
+	readBufferSize  = 512
+	writeBufferSize = 512
+)
+
+// smallBuffers hands coder/websocket the hijacked connection with small bufio
+// buffers instead of net/http's 4 KiB ones, which would otherwise stay with every
+// idle connection (net/http does not reuse them after a hijack; once the handler has
+// returned, see Options.BaseContext, they are garbage).
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// canHijack reports whether w, or a writer it wraps, is an http.Hijacker.
+func canHijack(w http.ResponseWriter) bool {
+	for {
+		switch t := w.(type) {
+		case http.Hijacker:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if brw.Writer.Buffered() > 0 {
+		if err := brw.Writer.Flush(); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	// Bytes the client sent after its request and net/http already read must come
+	// first, and stay Buffered(): coder/websocket takes them from there.
+	pending := brw.Reader.Buffered()
+	var r io.Reader = conn
+	if pending > 0 {
+		b, _ := brw.Reader.Peek(pending)
+		r = io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn)
+	}
+	br := bufio.NewReaderSize(r, max(readBufferSize, pending))
+	if pending > 0 {
+		if _, err := br.Peek(pending); err != nil {
+			_ = conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, writeBufferSize)), nil
 }
