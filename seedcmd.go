@@ -24,7 +24,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	users := fs.Int("users", 0, "number of customers (0: cases/3, at least 20)")
 	batch := fs.Int("batch", 0, "cases per transaction (0: 10000)")
 	demo := fs.Bool("demo", false, "seed the demo data set into an empty database and print its tokens instead")
-	dbURL := fs.String("database-url", getenv("DATABASE_URL"),
+	dbURL := fs.String("database-url", "",
 		"postgres://... for PostgreSQL; empty for the SQLite file "+db.DefaultSQLitePath+"; sqlite:PATH for another file (default $DATABASE_URL)")
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: resolutioncenter seed [flags]\n\nAppends generated companies, users, payments and cases to the database (migrating it first).\n\n")
@@ -38,6 +38,9 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("seed: unexpected arguments %q", fs.Args())
+	}
+	if *dbURL == "" {
+		*dbURL = getenv("DATABASE_URL")
 	}
 	if *cases < 0 {
 		return errors.New("seed: -cases must not be negative")

@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"resolutioncenter/db"
@@ -52,12 +54,11 @@ var currencies = []currency{
 
 // plan is what every batch needs: sizes, times, the walk table and the reference rows.
 type plan struct {
-	o      Options
-	now    time.Time
-	nb     int // number of batches
-	walk   *walkTable
-	salt   uint64 // rows already in the database; keeps IDs and names of a second run apart
-	window time.Duration
+	o    Options
+	now  time.Time
+	nb   int // number of batches
+	walk *walkTable
+	salt uint64 // rows already in the database; keeps IDs and names of a second run apart
 
 	companyIDs  []string
 	companyCur  []int // index in currencies
@@ -79,10 +80,6 @@ type batch struct {
 	resolutions []resolutionRow
 	events      []eventRow
 	err         error
-}
-
-func (b *batch) rows() int64 {
-	return int64(len(b.memberships) + len(b.payments) + len(b.resolutions) + len(b.events))
 }
 
 // BulkWithStats is Bulk, returning what it wrote.
@@ -118,11 +115,12 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 	st.Companies, st.Users, st.TeamMembers = int64(len(p.companies)), int64(len(p.users)), int64(len(p.team))
 	p.companies, p.users, p.team = nil, nil, nil
 
-	// Batches are generated concurrently, a few ahead of the writer, and written in order.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ahead := 3
-	futures := make(chan chan *batch, ahead)
+	// Batches are generated concurrently, a few ahead of the writers, handed over in
+	// order, and written by one or more writers (one transaction each).
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	writers := wr.parallel()
+	futures := make(chan chan *batch, writers+1)
 	go func() {
 		defer close(futures)
 		for j := 0; j < p.nb; j++ {
@@ -135,31 +133,61 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 			go func(j int) { f <- p.batch(j) }(j)
 		}
 	}()
-	last := time.Now()
-	for f := range futures {
-		var b *batch
-		select {
-		case b = <-f:
-		case <-ctx.Done():
-			return st, ctx.Err()
+	batches := make(chan *batch)
+	go func() {
+		defer close(batches)
+		for f := range futures {
+			select {
+			case b := <-f:
+				select {
+				case batches <- b:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
 		}
-		if b.err != nil {
-			return st, fmt.Errorf("seed: generate batch %d: %w", b.index, b.err)
-		}
-		if err := wr.writeBatch(ctx, b); err != nil {
-			return st, fmt.Errorf("seed: write batch %d: %w", b.index, err)
-		}
-		st.Memberships += int64(len(b.memberships))
-		st.Payments += int64(len(b.payments))
-		st.Cases += int64(len(b.resolutions))
-		st.Events += int64(len(b.events))
-		if now := time.Now(); now.Sub(last) >= time.Second || b.index == p.nb-1 {
-			last = now
+	}()
+	var mu sync.Mutex
+	last, reported := time.Now(), int64(-1)
+	report := func(force bool) {
+		if now := time.Now(); force && reported != st.Rows() || now.Sub(last) >= time.Second {
+			last, reported = now, st.Rows()
 			el := now.Sub(start)
 			fmt.Fprintf(progress, "seed: %d/%d cases, %d events, %d rows in %s (%.0f rows/s)\n",
 				st.Cases, p.o.Cases, st.Events, st.Rows(), el.Round(100*time.Millisecond), float64(st.Rows())/el.Seconds())
 		}
 	}
+	var wg sync.WaitGroup
+	for k := 0; k < writers; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if b.err != nil {
+					cancel(fmt.Errorf("seed: generate batch %d: %w", b.index, b.err))
+					return
+				}
+				if err := wr.writeBatch(ctx, b); err != nil {
+					cancel(fmt.Errorf("seed: write batch %d: %w", b.index, err))
+					return
+				}
+				mu.Lock()
+				st.Memberships += int64(len(b.memberships))
+				st.Payments += int64(len(b.payments))
+				st.Cases += int64(len(b.resolutions))
+				st.Events += int64(len(b.events))
+				report(false)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return st, err
+	}
+	report(true)
 	if err := wr.finish(ctx); err != nil {
 		return st, err
 	}
@@ -188,11 +216,7 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 10000
 	}
-	window := o.Policy.ResponseWindow
-	if window <= 0 {
-		window = dispute.DefaultResponseWindow
-	}
-	p := &plan{o: o, now: ms(o.Now), walk: w, salt: salt, window: window}
+	p := &plan{o: o, now: ms(o.Now), walk: w, salt: salt}
 	p.nb = (o.Cases + o.BatchSize - 1) / o.BatchSize
 	r := rand.New(rand.NewPCG(uint64(o.Seed), 1<<63))
 	ent := entropy(o.Seed, salt, -1)
@@ -268,7 +292,9 @@ func entropy(seed int64, salt uint64, batch int) io.Reader {
 func (p *plan) batch(j int) *batch {
 	lo := j * p.o.BatchSize
 	hi := min(lo+p.o.BatchSize, p.o.Cases)
-	b := &batch{index: j, cases: hi - lo}
+	n := hi - lo
+	b := &batch{index: j, cases: n, memberships: make([]membershipRow, 0, n/3), payments: make([]paymentRow, 0, n*2),
+		resolutions: make([]resolutionRow, 0, n), events: make([]eventRow, 0, n*11)}
 	g := p.newCaseGen(j)
 	for i := lo; i < hi; i++ {
 		if err := g.generate(i, b); err != nil {
@@ -276,12 +302,40 @@ func (p *plan) batch(j int) *batch {
 			return b
 		}
 	}
-	// Insert in ID (creation time) order: appending to the indexes is cheapest.
-	slices.SortFunc(b.memberships, func(x, y membershipRow) int { return strings.Compare(x.ID, y.ID) })
-	slices.SortFunc(b.payments, func(x, y paymentRow) int { return strings.Compare(x.ID, y.ID) })
-	slices.SortFunc(b.resolutions, func(x, y resolutionRow) int { return strings.Compare(x.ID, y.ID) })
-	slices.SortFunc(b.events, func(x, y eventRow) int { return strings.Compare(x.ID, y.ID) })
+	// Insert in ID (creation time) order: the indexes' pages are then visited in order.
+	b.memberships = sortByID(b.memberships, func(r *membershipRow) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.payments = sortByID(b.payments, func(r *paymentRow) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.resolutions = sortByID(b.resolutions, func(r *resolutionRow) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.events = sortByID(b.events, func(r *eventRow) (time.Time, string) { return r.CreatedAt, r.ID })
 	return b
+}
+
+// sortByID returns rows sorted by ID, given each row's creation time (the ID's time
+// part) and ID. It sorts keys by time first, comparing IDs only within a
+// millisecond, and moves each (large) row once.
+func sortByID[T any](rows []T, key func(*T) (time.Time, string)) []T {
+	type k struct {
+		ms int64
+		i  int32
+	}
+	keys := make([]k, len(rows))
+	for i := range rows {
+		t, _ := key(&rows[i])
+		keys[i] = k{t.UnixMilli(), int32(i)}
+	}
+	slices.SortFunc(keys, func(x, y k) int {
+		if x.ms != y.ms {
+			return cmp.Compare(x.ms, y.ms)
+		}
+		_, a := key(&rows[x.i])
+		_, b := key(&rows[y.i])
+		return strings.Compare(a, b)
+	})
+	out := make([]T, len(rows))
+	for i, k := range keys {
+		out[i] = rows[k.i]
+	}
+	return out
 }
 
 // caseGen generates cases; one per batch, not shared between goroutines.

@@ -331,8 +331,8 @@ var demoCases = []demoCase{
 	},
 	{ // merchant_response_needed, opened a few hours ago
 		customer: "hannah.schmidt", company: "harbor", member: true, currency: "GBP", total: 4500, paidBefore: 1 * day,
-		issue:   dispute.IssueForgotToCancel,
-		opening: "I thought my trial would end automatically, but I was charged for a full month. Please cancel the membership and refund this charge.",
+		issue:    dispute.IssueForgotToCancel,
+		opening:  "I thought my trial would end automatically, but I was charged for a full month. Please cancel the membership and refund this charge.",
 		endedAgo: 3 * time.Hour,
 	},
 	{ // customer_withdrew early

@@ -3,8 +3,6 @@ package seed
 import (
 	"context"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,41 +13,65 @@ import (
 
 // writer stores bulk rows: COPY on PostgreSQL, multi-row INSERTs on SQLite. Each
 // batch is one transaction, so an interrupted run leaves whole cases behind.
+// writeBatch may be called from parallel() goroutines at once.
 type writer interface {
 	writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error
 	writeBatch(ctx context.Context, b *batch) error
+	parallel() int
 	finish(ctx context.Context) error
 	close()
 }
 
 func newWriter(ctx context.Context, d *db.DB) (writer, error) {
 	if d.Engine == db.Postgres && d.Pool() != nil {
-		conn, err := d.Pool().Acquire(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("seed: acquire connection: %w", err)
+		w := &pgWriter{pool: d.Pool()}
+		var super string
+		if err := w.pool.QueryRow(ctx, "SHOW is_superuser").Scan(&super); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
 		}
-		return &pgWriter{conn: conn}, nil
+		w.skipTriggers = super == "on"
+		return w, nil
 	}
 	return &bunWriter{d: d}, nil
 }
 
-// pgWriter streams rows with COPY (binary) over one pooled connection.
+// pgWriter streams rows with binary COPY, two transactions at a time: on a
+// two-core machine the server's COPY work, not the generator, is the bottleneck.
 type pgWriter struct {
-	conn *pgxpool.Conn
+	pool *pgxpool.Pool
+	// skipTriggers: the session may set session_replication_role, which turns off
+	// the foreign-key triggers for the load, as pg_restore --disable-triggers does.
+	// The generator writes every referenced row before the rows that reference it,
+	// in the same or an earlier transaction, so the checks could only pass; they would
+	// cost more than half of the server's time (each locks the referenced row).
+	// Indexes and unique constraints stay in force.
+	skipTriggers bool
 }
 
-func (w *pgWriter) close() { w.conn.Release() }
+func (w *pgWriter) close() {}
+
+func (w *pgWriter) parallel() int { return 2 }
 
 func (w *pgWriter) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := w.conn.Begin(ctx)
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
-	// Losing the last batches in a crash is fine for generated data; waiting for
-	// each commit to reach the disk is not needed.
+	// Losing the last batches in a crash is fine for generated data: no need to wait
+	// for each commit to reach the disk.
 	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 		return err
+	}
+	if w.skipTriggers {
+		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return err
+		}
 	}
 	if err := fn(tx); err != nil {
 		return err
@@ -70,33 +92,24 @@ func (w *pgWriter) writeReferences(ctx context.Context, companies []companyRow, 
 }
 
 func (w *pgWriter) writeBatch(ctx context.Context, b *batch) error {
-	t0 := time.Now()
-	var t1, t2, t3 time.Time
-	err := w.tx(ctx, func(tx pgx.Tx) error {
+	return w.tx(ctx, func(tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, "memberships", membershipColumns, b.memberships, membershipValues); err != nil {
 			return err
 		}
 		if err := copyRows(ctx, tx, "payments", paymentColumns, b.payments, paymentValues); err != nil {
 			return err
 		}
-		t1 = time.Now()
 		if err := copyRows(ctx, tx, "resolutions", resolutionColumns, b.resolutions, resolutionValues); err != nil {
 			return err
 		}
-		t2 = time.Now()
 		return copyRows(ctx, tx, "resolution_events", eventColumns, b.events, eventValues)
 	})
-	t3 = time.Now()
-	if os.Getenv("SEED_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "batch %d: mem+pay %s res %s events %s\n", b.index, t1.Sub(t0), t2.Sub(t1), t3.Sub(t2))
-	}
-	return err
 }
 
 // finish refreshes the planner's statistics, so the first queries on the new data
 // use the indexes as they would in production.
 func (w *pgWriter) finish(ctx context.Context) error {
-	_, err := w.conn.Exec(ctx, "ANALYZE companies, users, team_members, memberships, payments, resolutions, resolution_events")
+	_, err := w.pool.Exec(ctx, "ANALYZE companies, users, team_members, memberships, payments, resolutions, resolution_events")
 	return err
 }
 
@@ -202,6 +215,8 @@ type bunWriter struct {
 }
 
 func (w *bunWriter) close() {}
+
+func (w *bunWriter) parallel() int { return 1 }
 
 func (w *bunWriter) finish(context.Context) error { return nil }
 
