@@ -183,7 +183,7 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) e
 		}
 		defer func() { <-d.writer }()
 	}
-	return d.Bun.RunInTx(ctx, nil, fn)
+	return mapErr(d.Bun.RunInTx(ctx, nil, fn))
 }
 
 // MaskURL hides the password in a database URL, for logs.

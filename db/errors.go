@@ -74,5 +74,5 @@ func isUnavailable(err error) bool {
 	}
 	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		pgconn.Timeout(err) || errors.Is(err, puddle.ErrClosedPool)
+		pgconn.Timeout(err) || errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, pgconn.ErrConnClosed)
 }

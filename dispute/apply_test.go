@@ -73,6 +73,14 @@ func TestApplyVariants(t *testing.T) {
 					t.Errorf("got %+v, %+v", n, eff)
 				}
 			}},
+		{name: "withdraw after a refund leaves the money: refund=platform",
+			c:     with(sUR, func(c *Case) { c.PaymentRefunded, c.MerchantAppealed = true, true }),
+			actor: cust, action: ActionWithdraw,
+			check: func(t *testing.T, n Case, eff Effects) {
+				if eff != (Effects{}) || n.Refund != RefundPlatform || n.Outcome != OutcomeWithdrawn {
+					t.Errorf("got %+v, %+v", n, eff)
+				}
+			}},
 		{name: "request_more_info beyond the limit",
 			c:     with(sMR, func(c *Case) { c.InfoRequests = 3 }),
 			actor: merc, action: ActionRequestMoreInfo, in: Input{Message: "more?"},

@@ -112,8 +112,10 @@ var table = []rule{
 	// Either side may end an open case in the customer's favour.
 	{from: anyOpen, actor: ActorMerchant, action: ActionAccept,
 		to: StatusCustomerWon, event: EventAccepted, refund: refundByMerchant, mayCancel: true},
+	// A customer who withdraws after being refunded (the merchant appealed a platform
+	// refund) keeps the money, which is never taken back: the platform covers it.
 	{from: anyOpen, actor: ActorCustomer, action: ActionWithdraw,
-		to: StatusCustomerWithdrew, event: EventWithdrew, refund: refundNone},
+		to: StatusCustomerWithdrew, event: EventWithdrew, refund: refundPlatformIfPaid},
 
 	// The platform moderates any open case.
 	{from: anyOpen, actor: ActorPlatform, action: ActionRequestBuyerInfo,

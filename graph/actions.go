@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
@@ -81,7 +82,7 @@ func idempotency(p *auth.Principal, op string, key *string, input any) (*db.Idem
 		return nil, nil
 	}
 	k := *key
-	if k == "" || len(k) > maxIdempotencyKey || strings.ContainsRune(k, 0) {
+	if k == "" || utf8.RuneCountInString(k) > maxIdempotencyKey || !utf8.ValidString(k) || strings.ContainsRune(k, 0) {
 		return nil, dispute.Invalid("idempotencyKey", "must be 1 to 255 characters")
 	}
 	b, err := json.Marshal(input)

@@ -41,6 +41,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = map[string]any{"code": string(dispute.CodeUnavailable)}
 			return gqlErr
 		}
+		var ge *gqlerror.Error
 		// Errors gqlgen raised itself before or while executing: bad documents,
 		// validation, variable coercion. Their text is safe and useful.
 		if code, ok := gqlErr.Extensions["code"].(string); ok {
@@ -48,11 +49,23 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			case errcode.ParseFailed, errcode.ValidationFailed, "GRAPHQL_OPERATION_NOT_FOUND", "COMPLEXITY_LIMIT_EXCEEDED":
 				gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
 				return gqlErr
-			case string(dispute.CodeInvalidArgument), string(dispute.CodeRateLimited):
+			case "PERSISTED_QUERY_NOT_FOUND":
+				// APQ's miss keeps its code: Apollo clients resend the query on it.
 				return gqlErr
 			}
+			if dispute.Code(code).Valid() {
+				return gqlErr // raised by our own extensions with a code of the closed set
+			}
 		}
-		var ge *gqlerror.Error
+		// gqlgen's own refusals before execution (APQ hash mismatch, introspection
+		// disabled...) carry no path and no code: they are the client's business.
+		if errors.As(err, &ge) && len(ge.Path) == 0 && gqlErr.Extensions["code"] == nil {
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
+			return gqlErr
+		}
 		if errors.As(err, &ge) && ge.Rule != "" || isInputError(err) {
 			if gqlErr.Extensions == nil {
 				gqlErr.Extensions = map[string]any{}

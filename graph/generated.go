@@ -250,9 +250,10 @@ type ComplexityRoot struct {
 	}
 
 	UserError struct {
-		Code    func(childComplexity int) int
-		Field   func(childComplexity int) int
-		Message func(childComplexity int) int
+		AllowedActions func(childComplexity int) int
+		Code           func(childComplexity int) int
+		Field          func(childComplexity int) int
+		Message        func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -1264,6 +1265,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
 
+	case "UserError.allowedActions":
+		if e.ComplexityRoot.UserError.AllowedActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserError.AllowedActions(childComplexity), true
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
 			break
@@ -1974,6 +1981,8 @@ type UserError {
   field: String
   "A human-readable explanation."
   message: String!
+  "For ACTION_NOT_ALLOWED and LIMIT_REACHED: the actions the caller may take now."
+  allowedActions: [ResolutionAction!]
 }
 
 "Create a company (platform only)."
@@ -2115,7 +2124,7 @@ type ResolutionPayload {
   resolution: Resolution
   "The event the action appended."
   event: ResolutionEvent
-  "Why the action was refused (codes: ACTION_NOT_ALLOWED, LIMIT_REACHED, INVALID_ARGUMENT, CONFLICT, NOT_FOUND, ALREADY_EXISTS, NOT_REFUNDABLE)."
+  "Why the action was refused (codes: ACTION_NOT_ALLOWED, LIMIT_REACHED, INVALID_ARGUMENT, CONFLICT, ALREADY_EXISTS, NOT_REFUNDABLE). A case the token cannot see is a top-level NOT_FOUND error instead."
   userErrors: [UserError!]!
   "True when this is the stored result of an earlier request with the same idempotency key."
   replayed: Boolean!
@@ -2635,6 +2644,8 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_field(ctx, field)
 	case "message":
 		return ec.fieldContext_UserError_message(ctx, field)
+	case "allowedActions":
+		return ec.fieldContext_UserError_allowedActions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
 }
@@ -7281,6 +7292,29 @@ func (ec *executionContext) fieldContext_UserError_message(_ context.Context, fi
 	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
 }
 
+func (ec *executionContext) _UserError_allowedActions(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserError_allowedActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedActions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dispute.Action) graphql.Marshaler {
+			return ec.marshalOResolutionAction2ᚕresolutioncenterᚋdisputeᚐActionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserError_allowedActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "ResolutionAction")
+}
+
 func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11026,6 +11060,11 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "allowedActions":
+			out.Values[i] = ec._UserError_allowedActions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12810,6 +12849,42 @@ func (ec *executionContext) marshalOResolution2ᚖresolutioncenterᚋgraphᚋmod
 		return graphql.Null
 	}
 	return ec._Resolution(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResolutionAction2ᚕresolutioncenterᚋdisputeᚐActionᚄ(ctx context.Context, v any) ([]dispute.Action, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]dispute.Action, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNResolutionAction2resolutioncenterᚋdisputeᚐAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOResolutionAction2ᚕresolutioncenterᚋdisputeᚐActionᚄ(ctx context.Context, sel ast.SelectionSet, v []dispute.Action) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResolutionAction2resolutioncenterᚋdisputeᚐAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOResolutionEvent2ᚖresolutioncenterᚋgraphᚋmodelᚐEvent(ctx context.Context, sel ast.SelectionSet, v *model.Event) graphql.Marshaler {

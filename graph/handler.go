@@ -72,12 +72,18 @@ func NewServer(res *Resolver, o Options) *handler.Server {
 	srv.SetErrorPresenter(presentError(res.Logger))
 	srv.SetRecoverFunc(recoverPanic(res.Logger))
 	srv.SetDisableSuggestion(o.DisableSuggestions)
+	if o.DisableSuggestions {
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
 	if lim.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(introspectionOff{})
 	}
 	if o.APQCacheSize > 0 {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.APQCacheSize)})
 	}
+	srv.Use(newShapeLimit(lim.MaxTokens)) // after APQ, which fills in the query
 	srv.Use(depthLimit{max: lim.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
 	if o.RateLimiter != nil {
@@ -120,7 +126,7 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	AddStreamingTransports(srv, authn, o.WebSocket)
 	AddHTTPTransports(srv)
 	h := LimitBody(o.Limits.MaxBodyBytes, Authenticate(authn, res.Logger, srv))
-	return CORS(o.CORSOrigins, RequestTimeout(o.RequestTimeout, h))
+	return CORS(o.CORSOrigins, allowMethods(RequestTimeout(o.RequestTimeout, h)))
 }
 
 // AddStreamingTransports adds the subscription transports: WebSocket

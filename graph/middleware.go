@@ -59,3 +59,17 @@ func RequestTimeout(d time.Duration, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// allowMethods answers methods other than GET, POST and OPTIONS with 405 and a JSON
+// error, as the rest of the endpoint does.
+func allowMethods(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodPost, http.MethodOptions:
+			next.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeJSONError(w, http.StatusMethodNotAllowed, "method not allowed: use POST (or GET for queries)", "INVALID_ARGUMENT")
+		}
+	})
+}

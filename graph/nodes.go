@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
@@ -58,10 +60,22 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 	}
 	for _, id := range byType[ids.Company] {
 		c, err := l.Companies.Load(ctx, id)
-		if err == nil {
-			found[id] = model.NewCompany(c)
-		} else if !isNotFound(err) {
+		if err != nil && !isNotFound(err) {
 			return nil, err
+		}
+		if err != nil {
+			continue
+		}
+		// A company shows to the platform, its own merchants, and its customers (users
+		// who paid it); to anyone else it is as unknown as a foreign case.
+		visible := p.Kind == auth.KindPlatform || contains(merchantOf, id)
+		if !visible && p.Kind == auth.KindUser {
+			if visible, err = db.PaysTo(ctx, r.DB.Bun, p.UserID, []string{id}); err != nil {
+				return nil, err
+			}
+		}
+		if visible {
+			found[id] = model.NewCompany(c)
 		}
 	}
 	for _, id := range byType[ids.Payment] {
@@ -107,10 +121,17 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 		found[id] = model.NewUser(u, show)
 	}
 	out := make([]model.Node, len(list))
+	var cases []*model.Resolution
 	for i, id := range list {
 		if n, ok := found[id]; ok {
 			out[i] = n
+			if c, ok := n.(*model.Resolution); ok {
+				cases = append(cases, c)
+			}
 		}
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		r.prime(ctx, cases, fc.Field.Selections)
 	}
 	return out, nil
 }

@@ -66,6 +66,7 @@ func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *in
 		conn.Edges = append(conn.Edges, &model.ResolutionEdge{Cursor: resolutionCursor(c, page.Field), Node: node})
 		conn.Nodes = append(conn.Nodes, node)
 	}
+	r.prime(ctx, conn.Nodes, connectionNodeSelection(ctx))
 	var start, end string
 	if n := len(conn.Edges); n > 0 {
 		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
@@ -165,7 +166,8 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 	return conn, nil
 }
 
-// company loads a company; companies are public to every authenticated reader.
+// company loads a company reached from an object the caller may see (a case, payment,
+// membership or the viewer itself).
 func (r *Resolver) company(ctx context.Context, id string) (*model.Company, error) {
 	c, err := r.loaders(ctx).Companies.Load(ctx, id)
 	if err != nil {

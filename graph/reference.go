@@ -45,6 +45,9 @@ func userErrors(err error) ([]*model.UserError, error) {
 		f := de.Field
 		ue.Field = &f
 	}
+	if de.Code == dispute.CodeActionNotAllowed || de.Code == dispute.CodeLimitReached {
+		ue.AllowedActions = append([]dispute.Action{}, de.Allowed...)
+	}
 	return []*model.UserError{ue}, nil
 }
 

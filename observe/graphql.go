@@ -83,6 +83,16 @@ func (o Operations) InterceptResponse(ctx context.Context, next graphql.Response
 	resp := next(ctx)
 	st, ok := ctx.Value(opStateKey{}).(*opState)
 	if !ok {
+		// A request error (parse, validation, limits): no operation ran.
+		if resp != nil && o.Metrics != nil {
+			for _, e := range resp.Errors {
+				code, _ := e.Extensions["code"].(string)
+				if code == "" {
+					code = "INTERNAL"
+				}
+				o.Metrics.Errors.WithLabelValues(code).Inc()
+			}
+		}
 		return resp
 	}
 	var codesSeen []string

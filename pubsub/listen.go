@@ -32,8 +32,12 @@ func (l *Listener) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	first := true
 	for ctx.Err() == nil {
+		started := time.Now()
 		err := l.session(ctx, first)
 		l.up.Store(false)
+		if time.Since(started) > 30*time.Second {
+			backoff = 100 * time.Millisecond // a long session: this is a new outage
+		}
 		if ctx.Err() != nil {
 			return
 		}

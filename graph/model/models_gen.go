@@ -318,7 +318,7 @@ type ResolutionPayload struct {
 	Resolution *Resolution `json:"resolution,omitempty"`
 	// The event the action appended.
 	Event *Event `json:"event,omitempty"`
-	// Why the action was refused (codes: ACTION_NOT_ALLOWED, LIMIT_REACHED, INVALID_ARGUMENT, CONFLICT, NOT_FOUND, ALREADY_EXISTS, NOT_REFUNDABLE).
+	// Why the action was refused (codes: ACTION_NOT_ALLOWED, LIMIT_REACHED, INVALID_ARGUMENT, CONFLICT, ALREADY_EXISTS, NOT_REFUNDABLE). A case the token cannot see is a top-level NOT_FOUND error instead.
 	UserErrors []*UserError `json:"userErrors"`
 	// True when this is the stored result of an earlier request with the same idempotency key.
 	Replayed bool `json:"replayed"`
@@ -370,6 +370,8 @@ type UserError struct {
 	Field *string `json:"field,omitempty"`
 	// A human-readable explanation.
 	Message string `json:"message"`
+	// For ACTION_NOT_ALLOWED and LIMIT_REACHED: the actions the caller may take now.
+	AllowedActions []dispute.Action `json:"allowedActions,omitempty"`
 }
 
 // Withdraw your case (customer).

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"resolutioncenter/dispute"
 )
 
 // dateTimeLayout is RFC 3339 in UTC with exactly three fractional digits.
@@ -29,11 +31,11 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string, got %T", v)
+		return time.Time{}, dispute.Invalid("", fmt.Sprintf("DateTime must be an RFC 3339 string, got %T", v))
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("DateTime must be RFC 3339, e.g. 2026-01-02T15:04:05.000Z: %q", s)
+	if err != nil || len(s) > 64 {
+		return time.Time{}, dispute.Invalid("", "DateTime must be RFC 3339, e.g. 2026-01-02T15:04:05.000Z")
 	}
 	return t.UTC().Truncate(time.Millisecond), nil
 }

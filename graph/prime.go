@@ -1,0 +1,120 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"resolutioncenter/auth"
+	"resolutioncenter/db"
+	"resolutioncenter/graph/model"
+)
+
+// prime registers, in one go, every loader key a list of cases will ask for, so each
+// loader fetches the whole list in one statement however the resolvers of the list's
+// items are scheduled. Without it, batching rests on the loaders' short wait, and a
+// busy machine splits a page into several batches. Only selected fields are primed.
+// sel is the selection set applied to each case.
+func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast.SelectionSet) {
+	if len(cases) == 0 || len(sel) == 0 {
+		return
+	}
+	oc := graphql.GetOperationContext(ctx)
+	l := r.loaders(ctx)
+	fields := graphql.CollectFields(oc, sel, []string{"Resolution", "Node"})
+	var companies, users, payments, members []string
+	var views []db.CaseView
+	for _, c := range cases {
+		companies = append(companies, c.Case.CompanyID)
+		users = append(users, c.Case.UserID)
+		payments = append(payments, c.Case.PaymentID)
+		if c.Case.MemberID != "" {
+			members = append(members, c.Case.MemberID)
+		}
+		views = append(views, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
+	}
+	for _, f := range fields {
+		switch f.Name {
+		case "company":
+			l.Companies.LoadAllThunk(ctx, companies)
+		case "user":
+			l.Users.LoadAllThunk(ctx, users)
+		case "payment":
+			l.Payments.LoadAllThunk(ctx, payments)
+			l.Users.LoadAllThunk(ctx, users) // payment.user is the case's user
+			l.Companies.LoadAllThunk(ctx, companies)
+			if p := auth.FromContext(ctx); p != nil && len(p.MerchantOf()) > 0 && p.Kind != auth.KindPlatform {
+				l.Disputants.LoadAllThunk(ctx, users)
+			}
+		case "member":
+			if len(members) > 0 {
+				l.Memberships.LoadAllThunk(ctx, members)
+			}
+		case "resolutionEvents":
+			l.Recent.LoadAllThunk(ctx, views)
+		case "events":
+			args := f.ArgumentMap(oc.Variables)
+			if args["after"] != nil || args["before"] != nil {
+				continue // cursors are per case: each case's page is its own batch
+			}
+			pa, err := toPageArgs(intArg(args["first"]), nil, intArg(args["last"]), nil)
+			if err != nil || pa.limit == 0 {
+				continue
+			}
+			keys := make([]eventsKey, len(views))
+			for i, v := range views {
+				keys[i] = eventsKey{View: v, Page: db.EventPage{Limit: pa.limit, Desc: !pa.backward}}
+			}
+			l.Events.LoadAllThunk(ctx, keys)
+		}
+	}
+}
+
+// intArg reads an Int argument as ArgumentMap returns it: int64 from literals, a
+// json.Number or number from variables; nil when absent.
+func intArg(v any) *int {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		if err != nil {
+			return nil
+		}
+		j := int(i)
+		return &j
+	case int:
+		return &n
+	case int64:
+		i := int(n)
+		return &i
+	case float64:
+		i := int(n)
+		return &i
+	}
+	return nil
+}
+
+// connectionNodeSelection returns the selection applied to each case of a connection
+// field: the union of edges { node { ... } } and nodes { ... }.
+func connectionNodeSelection(ctx context.Context) ast.SelectionSet {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil
+	}
+	oc := graphql.GetOperationContext(ctx)
+	var out ast.SelectionSet
+	for _, f := range graphql.CollectFields(oc, fc.Field.Selections, []string{"ResolutionConnection"}) {
+		switch f.Name {
+		case "nodes":
+			out = append(out, f.Selections...)
+		case "edges":
+			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"ResolutionEdge"}) {
+				if e.Name == "node" {
+					out = append(out, e.Selections...)
+				}
+			}
+		}
+	}
+	return out
+}
