@@ -1,0 +1,170 @@
+package graph_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"resolutioncenter/db/dbtest"
+)
+
+// A mutation with an idempotency key, retried by the same principal, returns the first
+// result and changes nothing; the key binds to the principal and the request.
+
+func TestIdempotency(t *testing.T) {
+	runSuites(t,
+		suite{"concurrent retries", idempotencyConcurrentRetries},
+		suite{"key binding", idempotencyKeyBinding},
+		suite{"refusal does not burn the key", idempotencyRefusalDoesNotBurnKey},
+		suite{"key length", idempotencyKeyLength},
+	)
+}
+
+// withoutReplayed returns a payload's JSON with replayed cleared.
+func withoutReplayed(p mutPayload) string {
+	p.Replayed = false
+	return toJSON(p)
+}
+
+func idempotencyConcurrentRetries(t *testing.T, e *caseEnv) {
+	d := e.d
+	for _, tc := range []struct {
+		name, token, op string
+		input           func() map[string]any
+	}{
+		{"respond", e.cast.CustomerToken, "respondToResolution", func() map[string]any {
+			return map[string]any{"resolutionId": openedCase(t, e), "message": "Retry me."}
+		}},
+		{"accept (refunds)", e.cast.CompanyToken, "acceptResolution", func() map[string]any {
+			return map[string]any{"resolutionId": openedCase(t, e), "terminateMembership": true}
+		}},
+		{"open", e.cast.CustomerToken, "openResolution", func() map[string]any {
+			return map[string]any{"paymentId": e.cast.MustPayment(t, d).ID, "issue": "PRODUCT_UNACCEPTABLE", "message": "Broken."}
+		}},
+	} {
+		input := tc.input()
+		input["idempotencyKey"] = "retry-" + tc.name
+		const n = 20
+		res := make([]mutResult, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res[i], errs[i] = postGQL(e.s, tc.token, mutationDoc(tc.op), map[string]any{"input": input})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		fresh := 0
+		for i, r := range res {
+			if errs[i] != nil || len(r.Errors) > 0 || len(r.P.UserErrors) > 0 || r.P.Resolution == nil {
+				t.Fatalf("%s: retry %d: %v %+v %+v", tc.name, i, errs[i], r.Errors, r.P.UserErrors)
+			}
+			if !r.P.Replayed {
+				fresh++
+			}
+			if got, want := withoutReplayed(r.P), withoutReplayed(res[0].P); got != want {
+				t.Errorf("%s: responses differ:\n%s\n%s", tc.name, got, want)
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("%s: %d of %d responses were not replays, want 1", tc.name, fresh, n)
+		}
+		id := res[0].P.Resolution.ID
+		c := dbtest.MustGetCase(t, d, id)
+		wantVersion := 2
+		if tc.op == "openResolution" {
+			wantVersion = 1
+		}
+		if c.Version != wantVersion || len(dbtest.MustEvents(t, d, id)) != wantVersion {
+			t.Errorf("%s: applied more than once: version %d", tc.name, c.Version)
+		}
+		if pay := dbtest.MustGetPayment(t, d, c.PaymentID); tc.op == "acceptResolution" && pay.RefundedAmount != pay.Total {
+			t.Errorf("%s: payment %+v", tc.name, pay)
+		}
+	}
+}
+
+func idempotencyKeyBinding(t *testing.T, e *caseEnv) {
+	id := openedCase(t, e)
+	in := func(msg string) map[string]any {
+		return map[string]any{"resolutionId": id, "message": msg, "idempotencyKey": "k-1"}
+	}
+	first := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("First."))
+	if first.Replayed {
+		t.Fatalf("first request reported as replayed")
+	}
+
+	// The case moves on; a retry still gets the first result and changes nothing.
+	e.mustAct(t, e.cast.CompanyToken, "respondToResolution", map[string]any{"resolutionId": id, "message": "Merchant."})
+	before := e.caseSnapshot(t, id)
+	retry := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("First."))
+	if !retry.Replayed || retry.Resolution.Version != first.Resolution.Version || retry.Resolution.Status != first.Resolution.Status ||
+		retry.Resolution.UpdatedAt != first.Resolution.UpdatedAt || toJSON(retry.Event) != toJSON(first.Event) {
+		t.Errorf("retry = %s, want the first result replayed %s", toJSON(retry), toJSON(first))
+	}
+	e.expectSnapshot(t, id, before)
+
+	// Same key, different request: refused, nothing changes.
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "respondToResolution", in("Different.")), "CONFLICT", "idempotencyKey")
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "withdrawResolution",
+		map[string]any{"resolutionId": id, "idempotencyKey": "k-1"}), "CONFLICT", "idempotencyKey")
+	e.expectSnapshot(t, id, before)
+
+	// Same key from another principal: its own, independent request.
+	other := e.mustAct(t, e.cast.TeamMemberToken, "respondToResolution", in("First."))
+	if other.Replayed || other.Resolution.Version != before.Case.Version+1 || other.Event.ReporterType != "MERCHANT" {
+		t.Errorf("another principal's request with the same key = %s", toJSON(other))
+	}
+}
+
+func idempotencyRefusalDoesNotBurnKey(t *testing.T, e *caseEnv) {
+	id := openedCase(t, e)
+	appeal := map[string]any{"resolutionId": id, "message": "I appeal.", "idempotencyKey": "appeal-1"}
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "appealResolution", appeal), "ACTION_NOT_ALLOWED", "")
+	e.mustAct(t, e.cast.CompanyToken, "denyResolution", map[string]any{"resolutionId": id, "message": "No."})
+	p := e.mustAct(t, e.cast.CustomerToken, "appealResolution", appeal)
+	if p.Replayed || p.Resolution.Status != "UNDER_PLATFORM_REVIEW" {
+		t.Fatalf("appeal after the refused first attempt = %s", toJSON(p))
+	}
+	again := e.mustAct(t, e.cast.CustomerToken, "appealResolution", appeal)
+	if !again.Replayed || again.Event.ID != p.Event.ID {
+		t.Fatalf("retry of the appeal = %s", toJSON(again))
+	}
+
+	// An invalid first attempt does not burn it either.
+	msg := map[string]any{"resolutionId": id, "message": "", "idempotencyKey": "msg-1"}
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "respondToResolution", msg), "INVALID_ARGUMENT", "message")
+	msg["message"] = "Now with text."
+	if p := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", msg); p.Replayed {
+		t.Fatalf("respond after an invalid first attempt was a replay")
+	}
+}
+
+func idempotencyKeyLength(t *testing.T, e *caseEnv) {
+	d := e.d
+	id := openedCase(t, e)
+	respond := func(key string) mutResult {
+		return e.act(t, e.cast.CustomerToken, "respondToResolution", map[string]any{"resolutionId": id, "message": "Hi.", "idempotencyKey": key})
+	}
+	before := e.caseSnapshot(t, id)
+	for _, key := range []string{strings.Repeat("k", 256), "", "nul\x00key"} {
+		wantUserError(t, respond(key), "INVALID_ARGUMENT", "idempotencyKey")
+	}
+	r := e.act(t, e.cast.CustomerToken, "openResolution", map[string]any{"paymentId": e.cast.MustPayment(t, d).ID,
+		"issue": "FORGOT_TO_CANCEL", "message": "Hi.", "idempotencyKey": strings.Repeat("k", 256)})
+	wantUserError(t, r, "INVALID_ARGUMENT", "idempotencyKey")
+	e.expectSnapshot(t, id, before)
+
+	if r := respond(strings.Repeat("k", 255)); len(r.Errors) > 0 || len(r.P.UserErrors) > 0 {
+		t.Errorf("255-character key refused: %+v %+v", r.Errors, r.P.UserErrors)
+	}
+	// The schema says characters: 255 two-byte characters are a valid key.
+	if r := respond(strings.Repeat("é", 255)); len(r.Errors) > 0 || len(r.P.UserErrors) > 0 {
+		t.Errorf("255-character key of two-byte characters refused: %+v %s", r.Errors, toJSON(r.P.UserErrors))
+	}
+}

@@ -1,0 +1,233 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph/graphtest"
+)
+
+// rdStatementLog is a bun query hook that records every statement while enabled.
+type rdStatementLog struct {
+	mu    sync.Mutex
+	on    bool
+	stmts []string
+}
+
+func (l *rdStatementLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (l *rdStatementLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.on {
+		l.stmts = append(l.stmts, e.Query)
+	}
+}
+
+func (l *rdStatementLog) start() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on, l.stmts = true, nil
+}
+
+// stop returns the statements since start, split into the token lookups of the
+// authentication middleware and the rest.
+func (l *rdStatementLog) stop() (auth, rest []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on = false
+	for _, s := range l.stmts {
+		if strings.Contains(s, "api_tokens") || strings.Contains(s, "team_members") {
+			auth = append(auth, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	return auth, rest
+}
+
+// rdDeepQuery selects every relation of a case and both event lists.
+const rdDeepQuery = `query($n: Int!) {
+  resolutions(first: $n) {
+    edges { node {
+      id status viewerActions
+      company { id title }
+      user { id email }
+      payment { id total { amount } user { id email } company { id route } }
+      member { id status user { id email } company { id } }
+      resolutionEvents { id action }
+      events(first: 10) { edges { node { id action position } } pageInfo { hasNextPage } }
+    } }
+  }
+}`
+
+type rdDeepCase struct {
+	ID      string              `json:"id"`
+	Company struct{ ID string } `json:"company"`
+	User    struct {
+		ID    string  `json:"id"`
+		Email *string `json:"email"`
+	} `json:"user"`
+	Payment struct {
+		ID   string `json:"id"`
+		User struct {
+			ID    string  `json:"id"`
+			Email *string `json:"email"`
+		} `json:"user"`
+		Company struct{ ID string } `json:"company"`
+	} `json:"payment"`
+	Member *struct {
+		ID   string `json:"id"`
+		User struct {
+			ID    string  `json:"id"`
+			Email *string `json:"email"`
+		} `json:"user"`
+		Company struct{ ID string } `json:"company"`
+	} `json:"member"`
+	ResolutionEvents []struct{ ID string } `json:"resolutionEvents"`
+	Events           struct {
+		Edges []struct {
+			Node struct{ ID string } `json:"node"`
+		} `json:"edges"`
+	} `json:"events"`
+}
+
+// TestReadStatementCount checks that a page of cases with all their relations costs a
+// fixed number of statements, whatever the page size: no N+1 anywhere.
+func TestReadStatementCount(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		compA, compB := dbtest.MustCompany(t, d), dbtest.MustCompany(t, d)
+		var users []db.User
+		for range 10 {
+			users = append(users, dbtest.MustUser(t, d))
+		}
+		team := dbtest.MustUser(t, d)
+		dbtest.MustTeamMember(t, d, compA, team)
+		at := rdPageBase
+		open := func(i int, c db.Company) {
+			u := users[i%len(users)]
+			m := dbtest.MustMembership(t, d, u, c)
+			res := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, c, m.ID), dispute.Issues[i%len(dispute.Issues)], at.Add(time.Duration(i)*time.Minute))
+			res = dbtest.MustApply(t, d, res.Case.ID, dispute.ActorMerchant, dispute.ActionRespond, "merchant says", at.Add(time.Duration(i)*time.Minute+time.Second))
+			dbtest.MustApply(t, d, res.Case.ID, dispute.ActorCustomer, dispute.ActionRespond, "customer says", at.Add(time.Duration(i)*time.Minute+2*time.Second))
+		}
+		for i := range 50 {
+			open(i, compA)
+		}
+		for i := range 5 { // other company's cases: the merchant must not see them
+			open(100+i, compB)
+		}
+
+		log := &rdStatementLog{}
+		hooked := *d
+		hooked.Bun = d.Bun.WithQueryHook(log)
+		s := graphtest.New(t, &hooked)
+		roles := []struct {
+			name  string
+			token string
+		}{
+			{"platform (operator token)", graphtest.PlatformToken},
+			{"merchant (company key)", dbtest.MustToken(t, d, db.TokenCompany, compA.ID, false)},
+			{"merchant (team member)", dbtest.MustToken(t, d, db.TokenUser, team.ID, false)},
+		}
+		// Each size is measured several times: the count must not depend on timing.
+		const rounds = 3
+		for _, role := range roles {
+			t.Run(role.name, func(t *testing.T) {
+				counts := map[int][]int{}
+				for round := range rounds {
+					for _, n := range []int{5, 50} {
+						var out struct {
+							Resolutions struct {
+								Edges []struct{ Node rdDeepCase } `json:"edges"`
+							} `json:"resolutions"`
+						}
+						log.start()
+						s.MustData(t, role.token, rdDeepQuery, map[string]any{"n": n}, &out)
+						auth, rest := log.stop()
+						edges := out.Resolutions.Edges
+						if len(edges) != n {
+							t.Fatalf("first %d returned %d cases", n, len(edges))
+						}
+						for _, e := range edges {
+							c := e.Node
+							if c.Company.ID != compA.ID && !strings.HasPrefix(role.name, "platform") {
+								t.Fatalf("merchant sees a case of company %s", c.Company.ID)
+							}
+							if c.Member == nil || c.Member.User.ID != c.User.ID || c.Payment.User.ID != c.User.ID ||
+								c.User.Email == nil || c.Payment.User.Email == nil || c.Member.User.Email == nil ||
+								len(c.ResolutionEvents) != 3 || len(c.Events.Edges) != 3 {
+								t.Fatalf("incomplete case %+v", c)
+							}
+						}
+						counts[n] = append(counts[n], len(rest))
+						if round == 0 || len(rest) != counts[n][0] {
+							t.Logf("%s, first %d (round %d): %d statements (+%d for the token)", d.Engine, n, round+1, len(rest), len(auth))
+						}
+						if len(rest) > 10 {
+							t.Errorf("first %d took %d statements, want at most 10:\n%s", n, len(rest), rdShort(rest))
+						}
+						if len(auth) > 2 {
+							t.Errorf("authentication took %d statements, want at most 2", len(auth))
+						}
+					}
+				}
+				all := append(slices.Clone(counts[5]), counts[50]...)
+				if slices.Min(all) != slices.Max(all) {
+					t.Errorf("the statement count varies: first 5 took %v, first 50 took %v (over %d rounds)", counts[5], counts[50], rounds)
+				}
+			})
+		}
+		// The same holds for nodes(ids:) over many cases.
+		t.Run("nodes", func(t *testing.T) {
+			var page struct {
+				Resolutions struct {
+					Nodes []struct{ ID string } `json:"nodes"`
+				} `json:"resolutions"`
+			}
+			s.MustData(t, graphtest.PlatformToken, `{ resolutions(first: 40) { nodes { id } } }`, nil, &page)
+			counts := map[int]int{}
+			for _, n := range []int{4, 40} {
+				var list []string
+				for _, c := range page.Resolutions.Nodes[:n] {
+					list = append(list, c.ID)
+				}
+				log.start()
+				s.MustData(t, graphtest.PlatformToken, `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Resolution {
+					company { id } user { email } payment { user { email } } member { user { id } }
+					resolutionEvents { id } events(first: 2) { edges { node { id } } } } } }`, map[string]any{"ids": list}, nil)
+				_, rest := log.stop()
+				counts[n] = len(rest)
+				t.Logf("%s, nodes(%d case IDs): %d statements", d.Engine, n, len(rest))
+			}
+			if counts[4] != counts[40] {
+				t.Errorf("nodes statements grow with the list: %d for 4, %d for 40", counts[4], counts[40])
+			}
+		})
+	})
+}
+
+// rdShort lists statements cut to a readable length.
+func rdShort(stmts []string) string {
+	var b strings.Builder
+	for i, q := range stmts {
+		if len(q) > 140 {
+			q = q[:140] + "..."
+		}
+		fmt.Fprintf(&b, "  %2d: %s\n", i+1, q)
+	}
+	return b.String()
+}
