@@ -100,6 +100,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	// ordinary requests have drained.
 	baseCtx, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
+	var wsConns sync.WaitGroup
 	var limiter *ratelimit.Limiter
 	if cfg.RateLimit > 0 {
 		limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
@@ -108,10 +109,12 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 		RateLimiter: limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
 		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
-			InitTimeout: cfg.WSInitTimeout, BaseContext: baseCtx, Logger: logger}})
+			InitTimeout: cfg.WSInitTimeout, BaseContext: baseCtx, Logger: logger, Conns: &wsConns,
+			OnConn: func(d int) { metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})
+	metrics.WatchSubscriptions(func() (int, int) { st := hub.Stats(); return st.EventSubscribers, st.UpdateSubscribers })
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", metrics.CountRequests("graphql", api))
+	mux.Handle("/graphql", metrics.CountRequests("graphql", metrics.CountSSE(api)))
 	graphiql.Mount(mux, "Resolution Center", "/graphql")
 	mux.Handle("GET /metrics", metrics.Handler(cfg.MetricsToken))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -153,10 +156,25 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	<-hubDone
 	err = <-shutErr
 	cancelBase()
+	// WebSockets now send their last complete and a 1001 close; wait for them, within
+	// what is left of the grace period (and at least a moment).
+	wsDone := make(chan struct{})
+	go func() { wsConns.Wait(); close(wsDone) }()
+	wait := max(time.Until(deadlineOf(shutCtx)), 3*time.Second)
+	select {
+	case <-wsDone:
+	case <-time.After(wait):
+		logger.Warn("shutdown: WebSocket connections still open after the grace period")
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // readiness answers 200 when the database answers, migrations are current and (on

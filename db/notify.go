@@ -97,11 +97,11 @@ func (d *DB) CasesByID(ctx context.Context, ids []string) (map[string]dispute.Ca
 	return GetResolutions(ctx, d.Bun, Scope{All: true}, ids)
 }
 
-// CasesUpdatedSince returns up to limit cases updated at or after t.
+// CasesUpdatedSince returns up to limit cases updated at or after t, the most recent first.
 func (d *DB) CasesUpdatedSince(ctx context.Context, t time.Time, limit int) ([]dispute.Case, error) {
 	var rows []resolutionRow
 	err := d.Bun.NewSelect().Model(&rows).Where("r.updated_at >= ?", t.UTC()).
-		OrderExpr("r.updated_at ASC").Limit(int64(limit)).Scan(ctx)
+		OrderExpr("r.updated_at DESC").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -52,6 +52,9 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 		if from, err = decodeEventCursor(*after, caseID); err != nil {
 			return nil, err
 		}
+		if from > c.EventCount {
+			return nil, dispute.Invalid("after", "the cursor is past the end of the case's timeline")
+		}
 	}
 	release, err := r.acquireSubscription(p)
 	if err != nil {

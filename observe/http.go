@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 type requestIDKey struct{}
@@ -65,4 +66,16 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// CountSSE keeps rc_stream_connections{transport="sse"} while SSE streams are open.
+func (m *Metrics) CountSSE(next http.Handler) http.Handler {
+	g := m.Connections.WithLabelValues("sse")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			g.Inc()
+			defer g.Dec()
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -24,7 +24,6 @@ type Metrics struct {
 	SQLStatements   prometheus.Counter
 	HTTPRequests    *prometheus.CounterVec // by route, status class
 	Connections     *prometheus.GaugeVec   // by transport (websocket, sse)
-	Subscriptions   *prometheus.GaugeVec   // by field
 	FanoutLag       prometheus.Histogram   // commit to delivery, seconds
 	SlowDropped     prometheus.Counter
 	DeadlineSweeps  *prometheus.CounterVec // by result (ok, error)
@@ -76,8 +75,6 @@ func NewMetrics(db *sql.DB) *Metrics {
 			Help: "HTTP requests by route and status class."}, []string{"route", "status"}),
 		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rc_stream_connections",
 			Help: "Open streaming connections by transport."}, []string{"transport"}),
-		Subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rc_subscriptions",
-			Help: "Active subscriptions by field."}, []string{"field"}),
 		FanoutLag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rc_fanout_lag_seconds",
 			Help: "Time from an event's commit to its hand-over to a subscriber.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 		SlowDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_subscribers_dropped_total",
@@ -94,7 +91,7 @@ func NewMetrics(db *sql.DB) *Metrics {
 			Help: "Times the LISTEN connection was re-established."}),
 	}
 	r.MustRegister(m.Operations, m.OperationTime, m.Errors, m.SQLStatements, m.HTTPRequests, m.Connections,
-		m.Subscriptions, m.FanoutLag, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
+		m.FanoutLag, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
 		m.ListenUp, m.Reconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -126,4 +123,19 @@ func (m *Metrics) ObserveFanout(committed time.Time) {
 		return
 	}
 	m.FanoutLag.Observe(time.Since(committed).Seconds())
+}
+
+// WatchSubscriptions exports the active subscriptions, read from stats at each scrape,
+// as rc_subscriptions{field="resolutionEventAdded"|"resolutionUpdated"}.
+func (m *Metrics) WatchSubscriptions(stats func() (events, updates int)) {
+	for _, f := range []struct {
+		field string
+		pick  func() float64
+	}{
+		{"resolutionEventAdded", func() float64 { e, _ := stats(); return float64(e) }},
+		{"resolutionUpdated", func() float64 { _, u := stats(); return float64(u) }},
+	} {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rc_subscriptions",
+			Help: "Active subscriptions by field.", ConstLabels: prometheus.Labels{"field": f.field}}, f.pick))
+	}
 }

@@ -73,6 +73,8 @@ type Hub struct {
 	broadcast  map[string]int     // case ID -> last version sent to update subscribers
 	closed     bool
 	wake       chan struct{}
+	// flushScheduled is true while a retry of stalled update subscribers is pending.
+	flushScheduled bool
 
 	// OnDeliver, when set, observes every delivery (for metrics), with the time of the
 	// change's commit as best known (the event's createdAt).
@@ -305,25 +307,91 @@ func (h *Hub) deliverEvents(evs map[string][]dispute.Event, after map[string]int
 func (h *Hub) deliverUpdates(cases []dispute.Case) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	now := h.now()
 	for _, c := range cases {
 		if v, ok := h.broadcast[c.ID]; ok && c.Version <= v {
 			continue
 		}
 		h.broadcast[c.ID] = c.Version
 		for s := range h.updates {
-			if !s.matches(c) {
-				continue
-			}
-			if !s.offer(c) {
-				h.dropUpdate(s)
-				continue
-			}
-			if h.OnDeliver != nil {
-				h.OnDeliver(c.UpdatedAt)
+			if s.matches(c) {
+				h.offerUpdate(s, c, now)
 			}
 		}
 	}
 	h.trimBroadcast()
+}
+
+// maxPendingUpdates bounds the cases a stalled update subscriber may have waiting.
+const maxPendingUpdates = 10000
+
+// offerUpdate hands a case to an update subscriber. When the subscriber is full, the
+// case waits in its pending set (only the latest state of each case is kept) and the
+// hub retries shortly; a subscriber that stays full past the stall limit, or falls
+// too far behind, is dropped.
+func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, now time.Time) {
+	if len(s.pending) == 0 && s.offer(c) {
+		if h.OnDeliver != nil {
+			h.OnDeliver(c.UpdatedAt)
+		}
+		return
+	}
+	if s.pending == nil {
+		s.pending = map[string]dispute.Case{}
+	}
+	s.pending[c.ID] = c
+	if s.stalledSince.IsZero() {
+		s.stalledSince = now
+	}
+	if now.Sub(s.stalledSince) > stallLimit || len(s.pending) > maxPendingUpdates {
+		h.dropUpdate(s)
+		return
+	}
+	if !h.flushScheduled {
+		h.flushScheduled = true
+		time.AfterFunc(50*time.Millisecond, func() {
+			h.mu.Lock()
+			h.flushScheduled = false
+			h.flushUpdates(h.now())
+			h.mu.Unlock()
+		})
+	}
+}
+
+// flushUpdates retries the pending cases of stalled update subscribers. Called with
+// the lock held.
+func (h *Hub) flushUpdates(now time.Time) {
+	for s := range h.updates {
+		if len(s.pending) == 0 {
+			continue
+		}
+		for id, c := range s.pending {
+			if !s.offer(c) {
+				break
+			}
+			delete(s.pending, id)
+			if h.OnDeliver != nil {
+				h.OnDeliver(c.UpdatedAt)
+			}
+		}
+		if len(s.pending) == 0 {
+			s.stalledSince = time.Time{}
+			continue
+		}
+		if now.Sub(s.stalledSince) > stallLimit {
+			h.dropUpdate(s)
+			continue
+		}
+		if !h.flushScheduled {
+			h.flushScheduled = true
+			time.AfterFunc(50*time.Millisecond, func() {
+				h.mu.Lock()
+				h.flushScheduled = false
+				h.flushUpdates(h.now())
+				h.mu.Unlock()
+			})
+		}
+	}
 }
 
 // trimBroadcast bounds the version memory; forgetting a case only risks sending its

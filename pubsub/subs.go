@@ -96,6 +96,10 @@ type UpdateSub struct {
 	c    chan dispute.Case
 	once sync.Once
 	err  error
+	// pending holds, per case, the latest state not yet handed over while the
+	// subscriber is full; stalledSince is when it first was. Both hub-owned.
+	pending      map[string]dispute.Case
+	stalledSince time.Time
 }
 
 func (s *UpdateSub) matches(c dispute.Case) bool {

@@ -75,7 +75,21 @@ func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Graph
 		defer close(shutdownDone)
 		c.shutdown()
 	})
+	if t.opts.Conns != nil {
+		t.opts.Conns.Add(1)
+	}
+	if t.opts.OnConn != nil {
+		t.opts.OnConn(1)
+	}
 	run := func() {
+		defer func() {
+			if t.opts.OnConn != nil {
+				t.opts.OnConn(-1)
+			}
+			if t.opts.Conns != nil {
+				t.opts.Conns.Done()
+			}
+		}()
 		c.readLoop()
 		c.teardown()
 		if !stop() {

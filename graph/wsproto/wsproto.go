@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -140,6 +141,12 @@ type Options struct {
 	// request's context (the http.Server's BaseContext) plays this part, and the
 	// handler runs until the connection ends.
 	BaseContext context.Context
+	// Conns, when set, counts open graphql-transport-ws connections, so a server
+	// shutting down can wait until each has sent its last complete and close frame.
+	Conns *sync.WaitGroup
+	// OnConn, when set, is called with +1 when a connection opens and -1 when it
+	// closes (for a gauge of open connections).
+	OnConn func(delta int)
 	// Logger receives unexpected errors; nil discards them.
 	Logger *slog.Logger
 }
