@@ -43,6 +43,7 @@ type config struct {
 	MaxSubsPerPrincipal int
 	WSOrigins           []string
 	WSInitTimeout       time.Duration
+	PprofAddr           string
 }
 
 type setting struct {
@@ -141,6 +142,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"idle-timeout", "IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open", false, dur(&c.IdleTimeout)},
 		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com); same origin and localhost are always allowed", false, list(&c.WSOrigins)},
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
+		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)

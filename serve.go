@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,14 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	}
 	defer d.Close()
 	metrics := observe.NewMetrics(sqlDB(d))
+	metrics.SetInfo(string(d.Engine))
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	d.Bun = d.Bun.WithQueryHook(observe.QueryHook{Metrics: metrics, Tracer: tracer})
 	policy := cfg.policy()
 	if cfg.Seed && d.Engine == db.SQLite {
@@ -291,3 +300,21 @@ func displayAddr(a net.Addr) string {
 }
 
 func maskURL(v string) string { return db.MaskURL(v) }
+
+// servePprof serves the runtime profiles on their own listener, off by default.
+func servePprof(addr string, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("pprof enabled", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
+}

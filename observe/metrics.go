@@ -139,3 +139,12 @@ func (m *Metrics) WatchSubscriptions(stats func() (events, updates int)) {
 			Help: "Active subscriptions by field.", ConstLabels: prometheus.Labels{"field": f.field}}, f.pick))
 	}
 }
+
+// SetInfo exports rc_info{engine="postgres"|"sqlite"} 1, so dashboards and tools can
+// tell which database a process runs on.
+func (m *Metrics) SetInfo(engine string) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "rc_info", Help: "Process information.",
+		ConstLabels: prometheus.Labels{"engine": engine}})
+	g.Set(1)
+	m.Registry.MustRegister(g)
+}
