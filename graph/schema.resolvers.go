@@ -257,13 +257,13 @@ func (r *viewerResolver) Company(ctx context.Context, obj *model.Viewer) (*model
 
 // Companies is the resolver for the companies field.
 func (r *viewerResolver) Companies(ctx context.Context, obj *model.Viewer) ([]*model.Company, error) {
-	out := make([]*model.Company, 0, len(obj.CompanyIDs))
-	for _, id := range obj.CompanyIDs {
-		c, err := r.company(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	list, err := r.loaders(ctx).Companies.LoadAll(ctx, obj.CompanyIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Company, len(list))
+	for i, c := range list {
+		out[i] = model.NewCompany(c)
 	}
 	return out, nil
 }
