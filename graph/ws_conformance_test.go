@@ -848,3 +848,27 @@ func TestWSConformanceIdleClients(t *testing.T) {
 	fmt.Println("READY")
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent is done
 }
+
+// TestWSConformanceOperationsPerConnection checks the per-connection limit: the
+// operation beyond it is refused with LIMIT_REACHED and the connection goes on.
+func TestWSConformanceOperationsPerConnection(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	s := graphtest.New(t, d)
+	biz, u := dbtest.MustCompany(t, d), dbtest.MustUser(t, d)
+	res := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, biz, ""), dispute.IssueItemNotReceived, dbtest.Now())
+	ws := graphtest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + graphtest.PlatformToken})
+	const q = `subscription($id: ID!) { resolutionEventAdded(resolutionId: $id) { cursor } }`
+	for i := 0; i < 100; i++ {
+		ws.Subscribe(fmt.Sprint("op", i), q, map[string]any{"id": res.Case.ID})
+	}
+	ws.Subscribe("one-too-many", q, map[string]any{"id": res.Case.ID})
+	m := ws.Read(10 * time.Second)
+	if m.ID != "one-too-many" || m.Type != "error" || !strings.Contains(string(m.Payload), "LIMIT_REACHED") {
+		t.Fatalf("want an error for the 101st operation, got %+v %s", m, m.Payload)
+	}
+	ws.Send(graphtest.WSMessage{ID: "op0", Type: "complete"})
+	ws.Subscribe("after-complete", `{ __typename }`, nil)
+	if m := ws.Read(10 * time.Second); m.ID != "after-complete" || m.Type != "next" {
+		t.Fatalf("connection did not go on after the refusal: %+v %s", m, m.Payload)
+	}
+}

@@ -239,6 +239,13 @@ func (c *conn) onSubscribe(id string, params *graphql.RawParams) bool {
 		c.mu.Unlock()
 		return c.closeWith(CloseSubscriberExists, "Subscriber for "+id+" already exists")
 	}
+	if max := c.t.opts.MaxOperations; max > 0 && len(c.ops) >= max {
+		c.mu.Unlock()
+		// Refuse this operation only; the connection and its other operations go on.
+		_ = c.write(frame(id, "error", []byte(fmt.Sprintf(
+			`[{"message":"at most %d concurrent operations per connection","extensions":{"code":"LIMIT_REACHED"}}]`, max))))
+		return true
+	}
 	ctx, cancel := context.WithCancel(c.opCtx)
 	o := &operation{id: id, cancel: cancel}
 	if c.ops == nil {

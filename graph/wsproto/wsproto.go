@@ -144,6 +144,10 @@ type Options struct {
 	// Conns, when set, counts open graphql-transport-ws connections, so a server
 	// shutting down can wait until each has sent its last complete and close frame.
 	Conns *sync.WaitGroup
+	// MaxOperations bounds the concurrent operations (subscriptions) of one
+	// connection; a subscribe beyond it gets an error message with code LIMIT_REACHED
+	// and the connection stays open. 0 means 100; negative means no limit.
+	MaxOperations int
 	// OnConn, when set, is called with +1 when a connection opens and -1 when it
 	// closes (for a gauge of open connections).
 	OnConn func(delta int)
@@ -175,6 +179,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxOperations == 0 {
+		o.MaxOperations = 100
 	}
 	return o
 }
