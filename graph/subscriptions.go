@@ -60,33 +60,29 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	if err != nil {
 		return nil, err
 	}
-	sub := r.Hub.SubscribeEvents(caseID, p.RoleOn(c), from)
+	// The hub hands events straight to gqlgen's channel (no forwarding goroutine: an
+	// idle subscription then costs only its buffer), and the subscription ends when the
+	// client leaves through context.AfterFunc, which starts no goroutine until then.
 	end := streamEndFrom(ctx)
-	out := make(chan *model.ResolutionEventEdge)
-	go func() {
-		defer close(out)
-		defer release()
-		defer r.Hub.UnsubscribeEvents(sub)
-		var lastCursor string
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-sub.C:
-				if !ok {
-					end.set(sub.Err(), lastCursor)
-					return
-				}
-				lastCursor = eventCursor(e)
-				edge := &model.ResolutionEventEdge{Cursor: lastCursor, Node: model.NewEvent(e)}
-				select {
-				case out <- edge:
-				case <-ctx.Done():
-					return
-				}
-			}
+	out := make(chan *model.ResolutionEventEdge, pubsub.EventBuffer)
+	var lastCursor string // written only by the hub, under its lock
+	deliver := func(e dispute.Event) bool {
+		edge := &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: model.NewEvent(e)}
+		select {
+		case out <- edge:
+			lastCursor = edge.Cursor
+			return true
+		default:
+			return false
 		}
-	}()
+	}
+	onEnd := func(err error) {
+		end.set(err, lastCursor)
+		release()
+		close(out)
+	}
+	sub := r.Hub.SubscribeEventsFunc(caseID, p.RoleOn(c), from, deliver, onEnd)
+	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeEvents(sub) })
 	return out, nil
 }
 

@@ -12,44 +12,59 @@ import (
 type EventSub struct {
 	CaseID string
 	Role   dispute.Actor
-	C      <-chan dispute.Event
+	// C carries the events of a subscriber made by SubscribeEvents (nil for one made
+	// by SubscribeEventsFunc).
+	C <-chan dispute.Event
 
-	c    chan dispute.Event
-	last int // position of the last event handled (delivered or invisible); hub-owned
+	deliver func(dispute.Event) bool // non-blocking; false when the receiver is full
+	onEnd   func(error)
+	last    int // position of the last event handled (delivered or invisible); hub-owned
 	// stalledSince is when the subscriber's buffer was first found full; hub-owned.
 	stalledSince time.Time
 	once         sync.Once
 	err          error
 }
 
-func (s *EventSub) offer(e dispute.Event) bool {
-	select {
-	case s.c <- e:
-		return true
-	default:
-		return false
-	}
-}
+func (s *EventSub) offer(e dispute.Event) bool { return s.deliver(e) }
 
-// end closes the channel once, recording why. Called with the hub's lock held.
+// end ends the subscription once, recording why. Called with the hub's lock held.
 func (s *EventSub) end(err error) {
 	s.once.Do(func() {
 		s.err = err
-		close(s.c)
+		s.onEnd(err)
 	})
 }
 
-// Err tells why C was closed: ErrSlowConsumer, ErrClosed, or nil after Unsubscribe.
-// Read it only after C is closed.
+// Err tells why the subscription ended: ErrSlowConsumer, ErrClosed, or nil after
+// Unsubscribe. Read it only after C is closed.
 func (s *EventSub) Err() error { return s.err }
 
 // SubscribeEvents registers a subscriber to caseID's events after position after, seen
-// in role. It immediately reads anything already committed after that position, so a
-// subscriber resuming from a cursor gets what it missed first, and one starting at the
-// case's current position misses nothing committed meanwhile.
+// in role, delivered on the returned subscriber's channel C (closed at the end). It
+// immediately reads anything already committed after that position, so a subscriber
+// resuming from a cursor gets what it missed first, and one starting at the case's
+// current position misses nothing committed meanwhile.
 func (h *Hub) SubscribeEvents(caseID string, role dispute.Actor, after int) *EventSub {
 	c := make(chan dispute.Event, EventBuffer)
-	s := &EventSub{CaseID: caseID, Role: role, C: c, c: c, last: after}
+	deliver := func(e dispute.Event) bool {
+		select {
+		case c <- e:
+			return true
+		default:
+			return false
+		}
+	}
+	s := h.SubscribeEventsFunc(caseID, role, after, deliver, func(error) { close(c) })
+	s.C = c
+	return s
+}
+
+// SubscribeEventsFunc is SubscribeEvents with the delivery up to the caller: the hub
+// calls deliver for each event (it must not block; false means "full, try later") and
+// onEnd once when the subscription ends, both with the hub's lock held. It saves the
+// goroutine that would forward from a channel to the caller's own.
+func (h *Hub) SubscribeEventsFunc(caseID string, role dispute.Actor, after int, deliver func(dispute.Event) bool, onEnd func(error)) *EventSub {
+	s := &EventSub{CaseID: caseID, Role: role, deliver: deliver, onEnd: onEnd, last: after}
 	h.mu.Lock()
 	if h.closed {
 		s.end(ErrClosed)
