@@ -347,15 +347,22 @@ func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, now time.Time) {
 		h.dropUpdate(s)
 		return
 	}
-	if !h.flushScheduled {
-		h.flushScheduled = true
-		time.AfterFunc(50*time.Millisecond, func() {
-			h.mu.Lock()
-			h.flushScheduled = false
-			h.flushUpdates(h.now())
-			h.mu.Unlock()
-		})
+	h.scheduleFlush()
+}
+
+// scheduleFlush retries stalled update subscribers shortly, once however many ask.
+// Called with the lock held.
+func (h *Hub) scheduleFlush() {
+	if h.flushScheduled {
+		return
 	}
+	h.flushScheduled = true
+	time.AfterFunc(50*time.Millisecond, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.flushScheduled = false
+		h.flushUpdates(h.now())
+	})
 }
 
 // flushUpdates retries the pending cases of stalled update subscribers. Called with
@@ -382,15 +389,7 @@ func (h *Hub) flushUpdates(now time.Time) {
 			h.dropUpdate(s)
 			continue
 		}
-		if !h.flushScheduled {
-			h.flushScheduled = true
-			time.AfterFunc(50*time.Millisecond, func() {
-				h.mu.Lock()
-				h.flushScheduled = false
-				h.flushUpdates(h.now())
-				h.mu.Unlock()
-			})
-		}
+		h.scheduleFlush()
 	}
 }
 
