@@ -66,20 +66,17 @@ type plan struct {
 	userStart   time.Time // customer j was created in [userStart + j*userStep, + userStep)
 	userStep    time.Duration
 
-	companies []companyRow
-	users     []userRow
-	team      []teamMemberRow
+	companies []db.BulkCompany
+	users     []db.BulkUser
+	team      []db.BulkTeamMember
 }
 
 // batch holds the rows of one transaction.
 type batch struct {
-	index       int
-	cases       int
-	memberships []membershipRow
-	payments    []paymentRow
-	resolutions []resolutionRow
-	events      []eventRow
-	err         error
+	index int
+	cases int
+	db.BulkBatch
+	err error
 }
 
 // BulkWithStats is Bulk, returning what it wrote.
@@ -100,16 +97,16 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 		return Stats{}, fmt.Errorf("seed: count existing rows: %w", err)
 	}
 	p := newPlan(o, w, salt)
-	wr, err := newWriter(ctx, d)
+	wr, err := d.NewBulkWriter(ctx)
 	if err != nil {
 		return Stats{}, err
 	}
-	defer wr.close()
+	defer wr.Close()
 
 	var st Stats
 	fmt.Fprintf(progress, "seed: %d companies, %d users, %d cases into %s (seed %d)\n",
 		len(p.companies), len(p.users), p.o.Cases, d.URL, p.o.Seed)
-	if err := wr.writeReferences(ctx, p.companies, p.users, p.team); err != nil {
+	if err := wr.WriteReferences(ctx, p.companies, p.users, p.team); err != nil {
 		return st, fmt.Errorf("seed: write companies and users: %w", err)
 	}
 	st.Companies, st.Users, st.TeamMembers = int64(len(p.companies)), int64(len(p.users)), int64(len(p.team))
@@ -119,7 +116,7 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 	// order, and written by one or more writers (one transaction each).
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	writers := wr.parallel()
+	writers := wr.Parallel()
 	futures := make(chan chan *batch, writers+1)
 	go func() {
 		defer close(futures)
@@ -169,15 +166,15 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 					cancel(fmt.Errorf("seed: generate batch %d: %w", b.index, b.err))
 					return
 				}
-				if err := wr.writeBatch(ctx, b); err != nil {
+				if err := wr.WriteBatch(ctx, &b.BulkBatch); err != nil {
 					cancel(fmt.Errorf("seed: write batch %d: %w", b.index, err))
 					return
 				}
 				mu.Lock()
-				st.Memberships += int64(len(b.memberships))
-				st.Payments += int64(len(b.payments))
-				st.Cases += int64(len(b.resolutions))
-				st.Events += int64(len(b.events))
+				st.Memberships += int64(len(b.Memberships))
+				st.Payments += int64(len(b.Payments))
+				st.Cases += int64(len(b.Cases))
+				st.Events += int64(len(b.Events))
 				report(false)
 				mu.Unlock()
 			}
@@ -188,7 +185,7 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 		return st, err
 	}
 	report(true)
-	if err := wr.finish(ctx); err != nil {
+	if err := wr.Finish(ctx); err != nil {
 		return st, err
 	}
 	st.Elapsed = time.Since(start)
@@ -229,7 +226,7 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 		title := companyFirst[r.IntN(len(companyFirst))] + " " + companySecond[r.IntN(len(companySecond))]
 		route := slug(title) + "-" + strconv.FormatUint(salt+uint64(i)+1, 10)
 		id := idAt(ids.Company, t, ent)
-		p.companies = append(p.companies, companyRow{ID: id, Title: title, Route: route, CreatedAt: t})
+		p.companies = append(p.companies, db.BulkCompany{ID: id, Title: title, Route: route, CreatedAt: t})
 		p.companyIDs = append(p.companyIDs, id)
 		p.companyCur = append(p.companyCur, pickWeighted(r, len(currencies), func(i int) float64 { return currencies[i].weight }))
 	}
@@ -252,7 +249,7 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 			u := newUser(r, n, t, slug(c.Title)+".example", ent)
 			n++
 			p.users = append(p.users, u)
-			p.team = append(p.team, teamMemberRow{CompanyID: c.ID, UserID: u.ID, CreatedAt: t})
+			p.team = append(p.team, db.BulkTeamMember{CompanyID: c.ID, UserID: u.ID, CreatedAt: t})
 		}
 	}
 	return p
@@ -260,10 +257,10 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 
 // newUser makes a user numbered n (unique in the database), with an email at domain
 // (a random example domain when empty).
-func newUser(r *rand.Rand, n uint64, t time.Time, domain string, ent io.Reader) userRow {
+func newUser(r *rand.Rand, n uint64, t time.Time, domain string, ent io.Reader) db.BulkUser {
 	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 	username := slugDot(first) + "." + slugDot(last) + strconv.FormatUint(n, 10)
-	u := userRow{ID: idAt(ids.User, t, ent), Username: username, CreatedAt: t}
+	u := db.BulkUser{ID: idAt(ids.User, t, ent), Username: username, CreatedAt: t}
 	if r.IntN(20) > 0 { // one in twenty gave no name
 		u.Name = first + " " + last
 	}
@@ -293,8 +290,8 @@ func (p *plan) batch(j int) *batch {
 	lo := j * p.o.BatchSize
 	hi := min(lo+p.o.BatchSize, p.o.Cases)
 	n := hi - lo
-	b := &batch{index: j, cases: n, memberships: make([]membershipRow, 0, n/3), payments: make([]paymentRow, 0, n*2),
-		resolutions: make([]resolutionRow, 0, n), events: make([]eventRow, 0, n*11)}
+	b := &batch{index: j, cases: n, BulkBatch: db.BulkBatch{Memberships: make([]db.BulkMembership, 0, n/3),
+		Payments: make([]db.BulkPayment, 0, n*2), Cases: make([]db.BulkCase, 0, n), Events: make([]db.BulkEvent, 0, n*11)}}
 	g := p.newCaseGen(j)
 	for i := lo; i < hi; i++ {
 		if err := g.generate(i, b); err != nil {
@@ -303,10 +300,10 @@ func (p *plan) batch(j int) *batch {
 		}
 	}
 	// Insert in ID (creation time) order: the indexes' pages are then visited in order.
-	b.memberships = sortByID(b.memberships, func(r *membershipRow) (time.Time, string) { return r.CreatedAt, r.ID })
-	b.payments = sortByID(b.payments, func(r *paymentRow) (time.Time, string) { return r.CreatedAt, r.ID })
-	b.resolutions = sortByID(b.resolutions, func(r *resolutionRow) (time.Time, string) { return r.CreatedAt, r.ID })
-	b.events = sortByID(b.events, func(r *eventRow) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Memberships = sortByID(b.Memberships, func(r *db.BulkMembership) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Payments = sortByID(b.Payments, func(r *db.BulkPayment) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Cases = sortByID(b.Cases, func(r *db.BulkCase) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Events = sortByID(b.Events, func(r *db.BulkEvent) (time.Time, string) { return r.CreatedAt, r.ID })
 	return b
 }
 
@@ -509,28 +506,28 @@ func (g *caseGen) generate(i int, b *batch) error {
 			started = lo.Add(time.Duration(r.Int64N(int64(hi.Sub(lo)))))
 		}
 		started = ms(started)
-		m := membershipRow{ID: idAt(ids.Membership, started, g.ent), UserID: userID, CompanyID: companyID,
+		m := db.BulkMembership{ID: idAt(ids.Membership, started, g.ent), UserID: userID, CompanyID: companyID,
 			Status: "active", CreatedAt: started}
 		if !tl.canceledAt.IsZero() {
 			m.Status, m.CanceledAt = "canceled", tl.canceledAt
 		}
 		memberID = m.ID
-		b.memberships = append(b.memberships, m)
+		b.Memberships = append(b.Memberships, m)
 		// Earlier monthly charges of the same membership.
 		for n := r.IntN(4); n > 0; n-- {
 			t := ms(paid.Add(-time.Duration(n) * 30 * day))
 			if t.After(started) {
-				b.payments = append(b.payments, paymentRow{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: companyID,
+				b.Payments = append(b.Payments, db.BulkPayment{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: companyID,
 					MembershipID: memberID, Currency: cur.code, Total: total, Subtotal: subtotal, Status: "paid", PaidAt: t, CreatedAt: t})
 			}
 		}
 	}
-	pay := paymentRow{ID: idAt(ids.Payment, paid, g.ent), UserID: userID, CompanyID: companyID, MembershipID: memberID,
+	pay := db.BulkPayment{ID: idAt(ids.Payment, paid, g.ent), UserID: userID, CompanyID: companyID, MembershipID: memberID,
 		Currency: cur.code, Total: total, Subtotal: subtotal, Status: "paid", PaidAt: paid, CreatedAt: paid}
 	if !tl.refundedAt.IsZero() {
-		pay.refund(tl.refundedAt)
+		pay.Refund(tl.refundedAt)
 	}
-	b.payments = append(b.payments, pay)
+	b.Payments = append(b.Payments, pay)
 	// Now and then another purchase by the same customer, without a case.
 	if r.IntN(5) == 0 {
 		oc := int(g.zipf.Uint64())
@@ -538,15 +535,15 @@ func (g *caseGen) generate(i int, b *batch) error {
 		lo := userCreated.Add(time.Hour)
 		t := ms(lo.Add(time.Duration(r.Int64N(int64(p.now.Sub(lo) - time.Hour)))))
 		tot, sub := price(r, ocur, false)
-		b.payments = append(b.payments, paymentRow{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: p.companyIDs[oc],
+		b.Payments = append(b.Payments, db.BulkPayment{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: p.companyIDs[oc],
 			Currency: ocur.code, Total: tot, Subtotal: sub, Status: "paid", PaidAt: t, CreatedAt: t})
 	}
 
 	tl.c.ID = idAt(ids.Resolution, created, g.ent)
 	tl.c.UserID, tl.c.CompanyID, tl.c.PaymentID, tl.c.MemberID = userID, companyID, pay.ID, memberID
-	b.resolutions = append(b.resolutions, caseRow(tl.c))
+	b.Cases = append(b.Cases, db.BulkCaseOf(tl.c))
 	for _, ev := range tl.events {
-		b.events = append(b.events, eventRowOf(ev, idAt(ids.Event, ev.CreatedAt, g.ent), tl.c.ID))
+		b.Events = append(b.Events, db.BulkEventOf(ev, idAt(ids.Event, ev.CreatedAt, g.ent), tl.c.ID))
 	}
 	return nil
 }

@@ -141,8 +141,8 @@ func TestBulkSeeds(t *testing.T) {
 	}
 	a, b, c := gen(3), gen(3), gen(4)
 	same, sameC := 0, 0
-	for i := range a.resolutions {
-		x, y, z := a.resolutions[i], b.resolutions[i], c.resolutions[i]
+	for i := range a.Cases {
+		x, y, z := a.Cases[i], b.Cases[i], c.Cases[i]
 		if x == y {
 			same++
 		}
@@ -150,8 +150,8 @@ func TestBulkSeeds(t *testing.T) {
 			sameC++
 		}
 	}
-	if same != len(a.resolutions) || sameC > 0 {
-		t.Errorf("seed 3 twice: %d of %d cases equal; seed 4: %d equal to seed 3", same, len(a.resolutions), sameC)
+	if same != len(a.Cases) || sameC > 0 {
+		t.Errorf("seed 3 twice: %d of %d cases equal; seed 4: %d equal to seed 3", same, len(a.Cases), sameC)
 	}
 }
 

@@ -13,20 +13,20 @@ import (
 
 // stored is everything a seed wrote, read back through bun.
 type stored struct {
-	companies   []companyRow
-	users       []userRow
-	team        []teamMemberRow
-	memberships []membershipRow
-	payments    []paymentRow
-	cases       []resolutionRow
-	events      map[string][]eventRow // by case, in position order
+	companies   []db.BulkCompany
+	users       []db.BulkUser
+	team        []db.BulkTeamMember
+	memberships []db.BulkMembership
+	payments    []db.BulkPayment
+	cases       []db.BulkCase
+	events      map[string][]db.BulkEvent // by case, in position order
 }
 
 func mustLoad(t *testing.T, d *db.DB) *stored {
 	t.Helper()
 	ctx := context.Background()
-	s := &stored{events: map[string][]eventRow{}}
-	var evs []eventRow
+	s := &stored{events: map[string][]db.BulkEvent{}}
+	var evs []db.BulkEvent
 	for _, q := range []struct {
 		model any
 		order string
@@ -50,15 +50,15 @@ func mustLoad(t *testing.T, d *db.DB) *stored {
 func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvents int) map[dispute.Status]int {
 	t.Helper()
 	byStatus := map[dispute.Status]int{}
-	payments := map[string]paymentRow{}
+	payments := map[string]db.BulkPayment{}
 	for _, p := range s.payments {
 		payments[p.ID] = p
 	}
-	members := map[string]membershipRow{}
+	members := map[string]db.BulkMembership{}
 	for _, m := range s.memberships {
 		members[m.ID] = m
 	}
-	users := map[string]userRow{}
+	users := map[string]db.BulkUser{}
 	for _, u := range s.users {
 		users[u.ID] = u
 	}
@@ -209,7 +209,7 @@ func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvent
 	checkOrder(t, ids.Membership, len(s.memberships), func(i int) (string, time.Time) { return s.memberships[i].ID, s.memberships[i].CreatedAt })
 	checkOrder(t, ids.Payment, len(s.payments), func(i int) (string, time.Time) { return s.payments[i].ID, s.payments[i].CreatedAt })
 	checkOrder(t, ids.Resolution, len(s.cases), func(i int) (string, time.Time) { return s.cases[i].ID, s.cases[i].CreatedAt })
-	var all []eventRow
+	var all []db.BulkEvent
 	for _, evs := range s.events {
 		all = append(all, evs...)
 	}

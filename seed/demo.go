@@ -404,13 +404,13 @@ func Demo(ctx context.Context, d *db.DB, p dispute.Policy, now time.Time) (DemoT
 
 // demoData is every row of the demo, built before the transaction opens.
 type demoData struct {
-	companies   []companyRow
-	users       []userRow
-	team        []teamMemberRow
-	memberships []membershipRow
-	payments    []paymentRow
-	cases       []resolutionRow
-	events      []eventRow
+	companies   []db.BulkCompany
+	users       []db.BulkUser
+	team        []db.BulkTeamMember
+	memberships []db.BulkMembership
+	payments    []db.BulkPayment
+	cases       []db.BulkCase
+	events      []db.BulkEvent
 
 	customerID, merchantID, featuredID string
 }
@@ -447,25 +447,25 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 	company := map[string]string{}
 	for _, c := range demoCompanies {
 		t := at(c.age)
-		row := companyRow{ID: idAt(ids.Company, t, cryptoEntropy), Title: c.title, Route: c.route, CreatedAt: t}
+		row := db.BulkCompany{ID: idAt(ids.Company, t, cryptoEntropy), Title: c.title, Route: c.route, CreatedAt: t}
 		company[c.key] = row.ID
 		dd.companies = append(dd.companies, row)
 	}
 	user := map[string]string{}
 	for _, u := range demoUsers {
 		t := at(u.age)
-		row := userRow{ID: idAt(ids.User, t, cryptoEntropy), Name: u.name, Username: u.username, Email: u.email, CreatedAt: t}
+		row := db.BulkUser{ID: idAt(ids.User, t, cryptoEntropy), Name: u.name, Username: u.username, Email: u.email, CreatedAt: t}
 		user[u.username] = row.ID
 		dd.users = append(dd.users, row)
 		if u.team != "" {
-			dd.team = append(dd.team, teamMemberRow{CompanyID: company[u.team], UserID: row.ID, CreatedAt: at(u.age - 2*day)})
+			dd.team = append(dd.team, db.BulkTeamMember{CompanyID: company[u.team], UserID: row.ID, CreatedAt: at(u.age - 2*day)})
 		}
 	}
 	type memKey struct{ user, company string }
 	memberIdx := map[memKey]int{}
 	for i, m := range demoMemberships {
 		t := at(m.age)
-		row := membershipRow{ID: idAt(ids.Membership, t, cryptoEntropy), UserID: user[m.customer],
+		row := db.BulkMembership{ID: idAt(ids.Membership, t, cryptoEntropy), UserID: user[m.customer],
 			CompanyID: company[m.company], Status: "active", CreatedAt: t}
 		if m.canceledAgo > 0 {
 			row.Status, row.CanceledAt = "canceled", at(m.canceledAgo)
@@ -473,8 +473,8 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 		memberIdx[memKey{m.customer, m.company}] = i
 		dd.memberships = append(dd.memberships, row)
 	}
-	newPayment := func(userID, companyID, memberID, currency string, total, subtotal int64, t time.Time) paymentRow {
-		row := paymentRow{ID: idAt(ids.Payment, t, cryptoEntropy), UserID: userID, CompanyID: companyID,
+	newPayment := func(userID, companyID, memberID, currency string, total, subtotal int64, t time.Time) db.BulkPayment {
+		row := db.BulkPayment{ID: idAt(ids.Payment, t, cryptoEntropy), UserID: userID, CompanyID: companyID,
 			MembershipID: memberID, Currency: currency, Total: total, Status: "paid", PaidAt: t, CreatedAt: t}
 		if subtotal > 0 {
 			s := subtotal
@@ -544,7 +544,7 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 			casePaid[mi] = append(casePaid[mi], paid)
 		}
 		if !tl.refundedAt.IsZero() {
-			pay.refund(tl.refundedAt)
+			pay.Refund(tl.refundedAt)
 		}
 		if !tl.canceledAt.IsZero() {
 			dd.memberships[mi].Status, dd.memberships[mi].CanceledAt = "canceled", tl.canceledAt
@@ -553,9 +553,9 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 
 		tl.c.ID = idAt(ids.Resolution, created, cryptoEntropy)
 		tl.c.PaymentID = pay.ID
-		dd.cases = append(dd.cases, caseRow(tl.c))
+		dd.cases = append(dd.cases, db.BulkCaseOf(tl.c))
 		for _, ev := range tl.events {
-			dd.events = append(dd.events, eventRowOf(ev, idAt(ids.Event, ev.CreatedAt, cryptoEntropy), tl.c.ID))
+			dd.events = append(dd.events, db.BulkEventOf(ev, idAt(ids.Event, ev.CreatedAt, cryptoEntropy), tl.c.ID))
 		}
 		if n == demoFeatured {
 			dd.featuredID = tl.c.ID

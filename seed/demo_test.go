@@ -69,7 +69,7 @@ func TestDemo(t *testing.T) {
 		}
 
 		// The tokens authenticate and all three can see the featured case.
-		var featured *resolutionRow
+		var featured *db.BulkCase
 		for i := range s.cases {
 			if s.cases[i].ID == toks.CaseID {
 				featured = &s.cases[i]

@@ -1,4 +1,4 @@
-package seed
+package db
 
 import (
 	"time"
@@ -8,11 +8,13 @@ import (
 	"resolutioncenter/dispute"
 )
 
-// The row structs mirror db/migrations. Optional columns use nullzero, so the zero
-// value ("" or the zero time) is written as NULL, the way the db package stores them.
-// Times are UTC, truncated to milliseconds, before they get here.
+// Bulk rows are for loading generated data fast (the seed command): flat values with
+// nullzero, so the zero value ("" or the zero time) is stored as NULL, exactly as the
+// row models of rows.go store an absent value. Times must be UTC, truncated to
+// milliseconds.
 
-type companyRow struct {
+// BulkCompany is a company to bulk-load.
+type BulkCompany struct {
 	bun.BaseModel `bun:"table:companies"`
 	ID            string    `bun:"id,pk"`
 	Title         string    `bun:"title,notnull"`
@@ -20,7 +22,8 @@ type companyRow struct {
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
-type userRow struct {
+// BulkUser is a user to bulk-load.
+type BulkUser struct {
 	bun.BaseModel `bun:"table:users"`
 	ID            string    `bun:"id,pk"`
 	Name          string    `bun:"name,nullzero"`
@@ -29,14 +32,16 @@ type userRow struct {
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
-type teamMemberRow struct {
+// BulkTeamMember is a team membership to bulk-load.
+type BulkTeamMember struct {
 	bun.BaseModel `bun:"table:team_members"`
 	CompanyID     string    `bun:"company_id,pk"`
 	UserID        string    `bun:"user_id,pk"`
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
-type membershipRow struct {
+// BulkMembership is a membership to bulk-load.
+type BulkMembership struct {
 	bun.BaseModel `bun:"table:memberships"`
 	ID            string    `bun:"id,pk"`
 	UserID        string    `bun:"user_id,notnull"`
@@ -46,7 +51,8 @@ type membershipRow struct {
 	CanceledAt    time.Time `bun:"canceled_at,nullzero"`
 }
 
-type paymentRow struct {
+// BulkPayment is a payment to bulk-load.
+type BulkPayment struct {
 	bun.BaseModel  `bun:"table:payments"`
 	ID             string    `bun:"id,pk"`
 	UserID         string    `bun:"user_id,notnull"`
@@ -62,14 +68,15 @@ type paymentRow struct {
 	CreatedAt      time.Time `bun:"created_at,notnull"`
 }
 
-// refund marks the payment refunded in full at t.
-func (p *paymentRow) refund(t time.Time) {
+// Refund marks the payment refunded in full at t.
+func (p *BulkPayment) Refund(t time.Time) {
 	p.Status = "refunded"
 	p.RefundedAmount = p.Total
 	p.RefundedAt = t
 }
 
-type resolutionRow struct {
+// BulkCase is a case to bulk-load.
+type BulkCase struct {
 	bun.BaseModel    `bun:"table:resolutions"`
 	ID               string    `bun:"id,pk"`
 	Status           string    `bun:"status,notnull"`
@@ -92,7 +99,8 @@ type resolutionRow struct {
 	EventCount       int       `bun:"event_count,notnull"`
 }
 
-type eventRow struct {
+// BulkEvent is a timeline event to bulk-load.
+type BulkEvent struct {
 	bun.BaseModel      `bun:"table:resolution_events"`
 	ID                 string    `bun:"id,pk"`
 	ResolutionID       string    `bun:"resolution_id,notnull"`
@@ -107,9 +115,9 @@ type eventRow struct {
 	CreatedAt          time.Time `bun:"created_at,notnull"`
 }
 
-// caseRow converts a domain case, whose identity fields are already the stored IDs.
-func caseRow(c dispute.Case) resolutionRow {
-	r := resolutionRow{
+// BulkCaseOf converts a domain case, whose identity fields are already the stored IDs.
+func BulkCaseOf(c dispute.Case) BulkCase {
+	r := BulkCase{
 		ID: c.ID, Status: string(c.Status), Issue: string(c.Issue), CompanyID: c.CompanyID,
 		UserID: c.UserID, PaymentID: c.PaymentID, MemberID: c.MemberID,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
@@ -124,9 +132,9 @@ func caseRow(c dispute.Case) resolutionRow {
 	return r
 }
 
-// eventRowOf converts a domain event for case caseID with the stored ID id.
-func eventRowOf(e dispute.Event, id, caseID string) eventRow {
-	return eventRow{
+// BulkEventOf converts a domain event for case caseID with the stored ID id.
+func BulkEventOf(e dispute.Event, id, caseID string) BulkEvent {
+	return BulkEvent{
 		ID: id, ResolutionID: caseID, Position: e.Position, Action: string(e.Action),
 		ReporterType: string(e.Reporter), Details: e.Details, FromStatus: string(e.FromStatus),
 		ToStatus: string(e.ToStatus), ViewableByCustomer: e.ViewableByCustomer,

@@ -1,4 +1,4 @@
-package seed
+package db
 
 import (
 	"context"
@@ -7,27 +7,34 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
-
-	"resolutioncenter/db"
 )
 
-// writer stores bulk rows: COPY on PostgreSQL, multi-row INSERTs on SQLite. Each
-// batch is one transaction, so an interrupted run leaves whole cases behind.
-// writeBatch may be called from parallel() goroutines at once.
-type writer interface {
-	writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error
-	writeBatch(ctx context.Context, b *batch) error
-	parallel() int
-	finish(ctx context.Context) error
-	close()
+// BulkBatch is the rows of a run of generated cases, written in one transaction so an
+// interrupted load leaves whole cases behind.
+type BulkBatch struct {
+	Memberships []BulkMembership
+	Payments    []BulkPayment
+	Cases       []BulkCase
+	Events      []BulkEvent
 }
 
-func newWriter(ctx context.Context, d *db.DB) (writer, error) {
-	if d.Engine == db.Postgres && d.Pool() != nil {
+// BulkWriter stores bulk rows: COPY on PostgreSQL, multi-row INSERTs on SQLite.
+// WriteBatch may be called from Parallel() goroutines at once.
+type BulkWriter interface {
+	WriteReferences(ctx context.Context, companies []BulkCompany, users []BulkUser, team []BulkTeamMember) error
+	WriteBatch(ctx context.Context, b *BulkBatch) error
+	Parallel() int
+	Finish(ctx context.Context) error
+	Close()
+}
+
+// NewBulkWriter returns the bulk writer for the database's engine.
+func (d *DB) NewBulkWriter(ctx context.Context) (BulkWriter, error) {
+	if d.Engine == Postgres && d.Pool() != nil {
 		w := &pgWriter{pool: d.Pool()}
 		var super string
 		if err := w.pool.QueryRow(ctx, "SHOW is_superuser").Scan(&super); err != nil {
-			return nil, fmt.Errorf("seed: %w", err)
+			return nil, fmt.Errorf("db: bulk writer: %w", err)
 		}
 		w.skipTriggers = super == "on"
 		return w, nil
@@ -48,9 +55,9 @@ type pgWriter struct {
 	skipTriggers bool
 }
 
-func (w *pgWriter) close() {}
+func (w *pgWriter) Close() {}
 
-func (w *pgWriter) parallel() int { return 2 }
+func (w *pgWriter) Parallel() int { return 2 }
 
 func (w *pgWriter) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	conn, err := w.pool.Acquire(ctx)
@@ -79,36 +86,36 @@ func (w *pgWriter) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return tx.Commit(ctx)
 }
 
-func (w *pgWriter) writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error {
+func (w *pgWriter) WriteReferences(ctx context.Context, companies []BulkCompany, users []BulkUser, team []BulkTeamMember) error {
 	return w.tx(ctx, func(tx pgx.Tx) error {
-		if err := copyRows(ctx, tx, "companies", companyColumns, companies, companyValues); err != nil {
+		if err := copyRows(ctx, tx, "companies", bulkCompanyColumns, companies, companyValues); err != nil {
 			return err
 		}
-		if err := copyRows(ctx, tx, "users", userColumns, users, userValues); err != nil {
+		if err := copyRows(ctx, tx, "users", bulkUserColumns, users, userValues); err != nil {
 			return err
 		}
-		return copyRows(ctx, tx, "team_members", teamColumns, team, teamValues)
+		return copyRows(ctx, tx, "team_members", bulkTeamColumns, team, teamValues)
 	})
 }
 
-func (w *pgWriter) writeBatch(ctx context.Context, b *batch) error {
+func (w *pgWriter) WriteBatch(ctx context.Context, b *BulkBatch) error {
 	return w.tx(ctx, func(tx pgx.Tx) error {
-		if err := copyRows(ctx, tx, "memberships", membershipColumns, b.memberships, membershipValues); err != nil {
+		if err := copyRows(ctx, tx, "memberships", bulkMembershipColumns, b.Memberships, membershipValues); err != nil {
 			return err
 		}
-		if err := copyRows(ctx, tx, "payments", paymentColumns, b.payments, paymentValues); err != nil {
+		if err := copyRows(ctx, tx, "payments", bulkPaymentColumns, b.Payments, paymentValues); err != nil {
 			return err
 		}
-		if err := copyRows(ctx, tx, "resolutions", resolutionColumns, b.resolutions, resolutionValues); err != nil {
+		if err := copyRows(ctx, tx, "resolutions", bulkResolutionColumns, b.Cases, resolutionValues); err != nil {
 			return err
 		}
-		return copyRows(ctx, tx, "resolution_events", eventColumns, b.events, eventValues)
+		return copyRows(ctx, tx, "resolution_events", bulkEventColumns, b.Events, eventValues)
 	})
 }
 
-// finish refreshes the planner's statistics, so the first queries on the new data
+// Finish refreshes the planner's statistics, so the first queries on the new data
 // use the indexes as they would in production.
-func (w *pgWriter) finish(ctx context.Context) error {
+func (w *pgWriter) Finish(ctx context.Context) error {
 	_, err := w.pool.Exec(ctx, "ANALYZE companies, users, team_members, memberships, payments, resolutions, resolution_events")
 	return err
 }
@@ -157,36 +164,36 @@ func nullable[T comparable](v T) any {
 }
 
 var (
-	companyColumns    = []string{"id", "title", "route", "created_at"}
-	userColumns       = []string{"id", "name", "username", "email", "created_at"}
-	teamColumns       = []string{"company_id", "user_id", "created_at"}
-	membershipColumns = []string{"id", "user_id", "company_id", "status", "created_at", "canceled_at"}
-	paymentColumns    = []string{"id", "user_id", "company_id", "membership_id", "currency", "total", "subtotal",
+	bulkCompanyColumns    = []string{"id", "title", "route", "created_at"}
+	bulkUserColumns       = []string{"id", "name", "username", "email", "created_at"}
+	bulkTeamColumns       = []string{"company_id", "user_id", "created_at"}
+	bulkMembershipColumns = []string{"id", "user_id", "company_id", "status", "created_at", "canceled_at"}
+	bulkPaymentColumns    = []string{"id", "user_id", "company_id", "membership_id", "currency", "total", "subtotal",
 		"refunded_amount", "status", "paid_at", "refunded_at", "created_at"}
-	resolutionColumns = []string{"id", "status", "issue", "company_id", "user_id", "payment_id", "member_id",
+	bulkResolutionColumns = []string{"id", "status", "issue", "company_id", "user_id", "payment_id", "member_id",
 		"created_at", "updated_at", "due_date", "customer_appealed", "merchant_appealed", "outcome", "refund",
 		"decided_by", "info_requests", "payment_refunded", "version", "event_count"}
-	eventColumns = []string{"id", "resolution_id", "position", "action", "reporter_type", "details",
+	bulkEventColumns = []string{"id", "resolution_id", "position", "action", "reporter_type", "details",
 		"from_status", "to_status", "viewable_by_customer", "viewable_by_merchant", "created_at"}
 )
 
-func companyValues(r *companyRow, v []any) {
+func companyValues(r *BulkCompany, v []any) {
 	v[0], v[1], v[2], v[3] = r.ID, r.Title, r.Route, r.CreatedAt
 }
 
-func userValues(r *userRow, v []any) {
+func userValues(r *BulkUser, v []any) {
 	v[0], v[1], v[2], v[3], v[4] = r.ID, nullable(r.Name), r.Username, r.Email, r.CreatedAt
 }
 
-func teamValues(r *teamMemberRow, v []any) {
+func teamValues(r *BulkTeamMember, v []any) {
 	v[0], v[1], v[2] = r.CompanyID, r.UserID, r.CreatedAt
 }
 
-func membershipValues(r *membershipRow, v []any) {
+func membershipValues(r *BulkMembership, v []any) {
 	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.UserID, r.CompanyID, r.Status, r.CreatedAt, nullable(r.CanceledAt)
 }
 
-func paymentValues(r *paymentRow, v []any) {
+func paymentValues(r *BulkPayment, v []any) {
 	var sub any
 	if r.Subtotal != nil {
 		sub = *r.Subtotal
@@ -195,14 +202,14 @@ func paymentValues(r *paymentRow, v []any) {
 	v[6], v[7], v[8], v[9], v[10], v[11] = sub, r.RefundedAmount, r.Status, nullable(r.PaidAt), nullable(r.RefundedAt), r.CreatedAt
 }
 
-func resolutionValues(r *resolutionRow, v []any) {
+func resolutionValues(r *BulkCase, v []any) {
 	v[0], v[1], v[2], v[3], v[4], v[5], v[6] = r.ID, r.Status, r.Issue, r.CompanyID, r.UserID, r.PaymentID, nullable(r.MemberID)
 	v[7], v[8], v[9], v[10], v[11] = r.CreatedAt, r.UpdatedAt, nullable(r.DueDate), r.CustomerAppealed, r.MerchantAppealed
 	v[12], v[13], v[14], v[15], v[16] = nullable(r.Outcome), nullable(r.Refund), nullable(r.DecidedBy), r.InfoRequests, r.PaymentRefunded
 	v[17], v[18] = r.Version, r.EventCount
 }
 
-func eventValues(r *eventRow, v []any) {
+func eventValues(r *BulkEvent, v []any) {
 	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.ResolutionID, r.Position, r.Action, r.ReporterType, nullable(r.Details)
 	v[6], v[7], v[8], v[9], v[10] = r.FromStatus, r.ToStatus, r.ViewableByCustomer, r.ViewableByMerchant, r.CreatedAt
 }
@@ -211,16 +218,16 @@ func eventValues(r *eventRow, v []any) {
 // It serves SQLite, whose bun dialect then formats values exactly as the server's
 // own writes do.
 type bunWriter struct {
-	d *db.DB
+	d *DB
 }
 
-func (w *bunWriter) close() {}
+func (w *bunWriter) Close() {}
 
-func (w *bunWriter) parallel() int { return 1 }
+func (w *bunWriter) Parallel() int { return 1 }
 
-func (w *bunWriter) finish(context.Context) error { return nil }
+func (w *bunWriter) Finish(context.Context) error { return nil }
 
-func (w *bunWriter) writeReferences(ctx context.Context, companies []companyRow, users []userRow, team []teamMemberRow) error {
+func (w *bunWriter) WriteReferences(ctx context.Context, companies []BulkCompany, users []BulkUser, team []BulkTeamMember) error {
 	return w.d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := insertRows(ctx, tx, companies); err != nil {
 			return err
@@ -232,18 +239,18 @@ func (w *bunWriter) writeReferences(ctx context.Context, companies []companyRow,
 	})
 }
 
-func (w *bunWriter) writeBatch(ctx context.Context, b *batch) error {
+func (w *bunWriter) WriteBatch(ctx context.Context, b *BulkBatch) error {
 	return w.d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := insertRows(ctx, tx, b.memberships); err != nil {
+		if err := insertRows(ctx, tx, b.Memberships); err != nil {
 			return err
 		}
-		if err := insertRows(ctx, tx, b.payments); err != nil {
+		if err := insertRows(ctx, tx, b.Payments); err != nil {
 			return err
 		}
-		if err := insertRows(ctx, tx, b.resolutions); err != nil {
+		if err := insertRows(ctx, tx, b.Cases); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, b.events)
+		return insertRows(ctx, tx, b.Events)
 	})
 }
 
