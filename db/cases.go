@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -68,7 +69,7 @@ func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
 		}
 		if ch.ExpectedVersion != nil && *ch.ExpectedVersion != c.Version {
 			return &dispute.Error{Code: dispute.CodeConflict, Field: "expectedVersion",
-				Message: "the case has changed since you saw it: version is now " + itoa(c.Version)}
+				Message: "the case has changed since you saw it: version is now " + strconv.Itoa(c.Version)}
 		}
 		next, ev, eff, err := ch.Decide(c)
 		if err != nil {
@@ -300,11 +301,6 @@ func PurgeIdempotencyKeys(ctx context.Context, idb bun.IDB, now time.Time) (int6
 		return 0, mapErr(err)
 	}
 	return res.RowsAffected()
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // DueCases returns the IDs of open cases whose deadline is at or before now, oldest

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -97,9 +96,4 @@ func MustPostgres(tb testing.TB) *db.DB {
 		tb.Fatalf("migrate postgres: %v", err)
 	}
 	return d
-}
-
-// IsPostgres reports whether a test database URL names PostgreSQL.
-func IsPostgres(u string) bool {
-	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
