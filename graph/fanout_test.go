@@ -20,6 +20,7 @@ import (
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
+	"resolutioncenter/graph"
 	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/pubsub"
 )
@@ -824,6 +825,9 @@ func TestLeakSubscribeCycles(t *testing.T) {
 		}
 	}()
 
+	evs := dbtest.MustEvents(t, d, f.caseID)
+	endCursor := graph.EventCursor(evs[len(evs)-1])
+
 	const cycles = 2000
 	type cycler struct {
 		ws   *graphtest.WS
@@ -863,8 +867,18 @@ func TestLeakSubscribeCycles(t *testing.T) {
 					return
 				}
 			}
-			// The connection still works: one more subscription, checked below.
-			b, _ := json.Marshal(map[string]any{"query": foEventSub, "variables": map[string]any{"id": f.caseID}})
+			// A query as a barrier: its answer tells that the server has handled
+			// every message before it (they are handled in order), so no cycled
+			// operation may send anything any more.
+			q, _ := json.Marshal(map[string]any{"query": "{ __typename }"})
+			if err := write(graphtest.WSMessage{ID: "barrier", Type: "subscribe", Payload: q}); err != nil {
+				errs <- err
+				return
+			}
+			// The connection still works: one more subscription, checked below. It
+			// resumes from the timeline's end before the action, so it gets the
+			// action's event even if it registers after the action commits.
+			b, _ := json.Marshal(map[string]any{"query": foEventSub, "variables": map[string]any{"id": f.caseID, "after": endCursor}})
 			if err := write(graphtest.WSMessage{ID: "final", Type: "subscribe", Payload: b}); err != nil {
 				errs <- err
 			}
@@ -874,6 +888,27 @@ func TestLeakSubscribeCycles(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	for i, c := range cyclers {
+		deadline := time.After(10 * time.Second)
+	barrier:
+		for {
+			select {
+			case m, ok := <-c.msgs:
+				switch {
+				case !ok:
+					t.Fatalf("connection %d ended", i)
+				case m.ID == "barrier" && m.Type == "next":
+				case m.ID == "barrier" && m.Type == "complete":
+					break barrier
+				case m.Type == "complete": // a server may confirm a completed operation
+				default:
+					t.Fatalf("connection %d: unexpected %s %s %s", i, m.ID, m.Type, m.Payload)
+				}
+			case <-deadline:
+				t.Fatalf("connection %d: no answer to the barrier query", i)
+			}
+		}
 	}
 	foWaitStats(t, s.Hub, len(tokens), 0)
 	f.mustAct(t, 1)

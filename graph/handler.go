@@ -95,11 +95,14 @@ func NewServer(res *Resolver, o Options) *handler.Server {
 	}
 	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		var merchantOf []string
-		if p := auth.FromContext(ctx); p != nil {
-			merchantOf = p.MerchantOf()
-		}
-		return next(withStreamEnd(withLoaders(ctx, NewLoaders(res.DB.Bun, merchantOf, o.Tracer))))
+		p := auth.FromContext(ctx)
+		return next(withStreamEnd(withLoaders(ctx, func() *Loaders {
+			var merchantOf []string
+			if p != nil {
+				merchantOf = p.MerchantOf()
+			}
+			return NewLoaders(res.DB.Bun, merchantOf, o.Tracer)
+		})))
 	})
 	srv.AroundResponses(streamEndResponse)
 	return srv

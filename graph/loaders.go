@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -107,13 +108,29 @@ func fetchEventPages(ctx context.Context, idb bun.IDB, keys []eventsKey) ([][]di
 
 type loadersKey struct{}
 
-func withLoaders(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, loadersKey{}, l)
+// lazyLoaders makes an operation's loaders on first use: a subscription holds its
+// operation's context for as long as it is open, and most never load anything.
+type lazyLoaders struct {
+	once sync.Once
+	make func() *Loaders
+	l    *Loaders
+}
+
+func (z *lazyLoaders) get() *Loaders {
+	z.once.Do(func() { z.l = z.make(); z.make = nil })
+	return z.l
+}
+
+// withLoaders gives the operation of ctx loaders made by mk when first needed.
+func withLoaders(ctx context.Context, mk func() *Loaders) context.Context {
+	return context.WithValue(ctx, loadersKey{}, &lazyLoaders{make: mk})
 }
 
 func loadersFrom(ctx context.Context) *Loaders {
-	l, _ := ctx.Value(loadersKey{}).(*Loaders)
-	return l
+	if z, ok := ctx.Value(loadersKey{}).(*lazyLoaders); ok {
+		return z.get()
+	}
+	return nil
 }
 
 // isLoaderNotFound reports whether a mapped loader found no value for a key.

@@ -13,13 +13,15 @@ import (
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
+	"resolutioncenter/graph/wsproto"
 	"resolutioncenter/ids"
 	"resolutioncenter/pubsub"
 )
 
-// Subscriptions: the resolvers register with the hub and start one forwarding goroutine
-// each. The goroutine converts and forwards, selects on ctx.Done(), closes its channel
-// once, and unregisters; the hub never waits for it.
+// Subscriptions: the resolvers register with the hub, which hands each event or case
+// to gqlgen's channel itself, never waiting for it, and tells the transport when there
+// is something to read (wsproto.StreamWake). The subscription ends when the client
+// leaves, through context.AfterFunc, or when the hub ends it (slow consumer, shutdown).
 
 // CodeSlowConsumer is the extensions.code of the error that ends a subscription whose
 // client did not keep up.
@@ -63,7 +65,10 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	// The hub hands events straight to gqlgen's channel (no forwarding goroutine: an
 	// idle subscription then costs only its buffer), and the subscription ends when the
 	// client leaves through context.AfterFunc, which starts no goroutine until then.
+	// Over graphql-transport-ws the transport, too, reads the channel only when woken
+	// (see wsproto.StreamWake), so an idle subscription holds no goroutine at all.
 	end := streamEndFrom(ctx)
+	wake := wsproto.StreamWake(ctx)
 	out := make(chan *model.ResolutionEventEdge, pubsub.EventBuffer)
 	var lastCursor string // written only by the hub, under its lock
 	deliver := func(e dispute.Event) bool {
@@ -71,6 +76,7 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 		select {
 		case out <- edge:
 			lastCursor = edge.Cursor
+			wake.Ready()
 			return true
 		default:
 			return false
@@ -80,6 +86,7 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 		end.set(err, lastCursor)
 		release()
 		close(out)
+		wake.Closed()
 	}
 	sub := r.Hub.SubscribeEventsFunc(caseID, p.RoleOn(c), from, deliver, onEnd)
 	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeEvents(sub) })
@@ -123,30 +130,28 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 	if err != nil {
 		return nil, err
 	}
-	sub := r.Hub.SubscribeUpdates(f)
+	// As for events: the hub converts and hands over each case itself (only when the
+	// channel has room, so a full subscriber costs no conversion), and the transport
+	// is woken when there is something to send.
 	end := streamEndFrom(ctx)
-	out := make(chan *model.Resolution)
-	go func() {
-		defer close(out)
-		defer release()
-		defer r.Hub.UnsubscribeUpdates(sub)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case c, ok := <-sub.C:
-				if !ok {
-					end.set(sub.Err(), "")
-					return
-				}
-				select {
-				case out <- r.toResolution(c, p):
-				case <-ctx.Done():
-					return
-				}
-			}
+	wake := wsproto.StreamWake(ctx)
+	out := make(chan *model.Resolution, pubsub.UpdateBuffer)
+	deliver := func(c dispute.Case) bool {
+		if len(out) == cap(out) { // the hub is the only sender
+			return false
 		}
-	}()
+		out <- r.toResolution(c, p)
+		wake.Ready()
+		return true
+	}
+	onEnd := func(err error) {
+		end.set(err, "")
+		release()
+		close(out)
+		wake.Closed()
+	}
+	sub := r.Hub.SubscribeUpdatesFunc(f, deliver, onEnd)
+	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeUpdates(sub) })
 	return out, nil
 }
 

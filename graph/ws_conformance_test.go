@@ -872,3 +872,81 @@ func TestWSConformanceOperationsPerConnection(t *testing.T) {
 		t.Fatalf("connection did not go on after the refusal: %+v %s", m, m.Payload)
 	}
 }
+
+// TestWSIdleSubscriptionsHoldNoGoroutine: over graphql-transport-ws a subscription
+// parks no goroutine while idle (the transport is woken when its channel has
+// something, see wsproto.StreamWake), yet every one of them still gets every event
+// and case update, in order, and ends cleanly.
+func TestWSIdleSubscriptionsHoldNoGoroutine(t *testing.T) {
+	const nEvents, nUpdates = 60, 20
+	s := graphtest.New(t, dbtest.MustSQLite(t))
+	f := newWSFixture(t, s.DB)
+	c := dialRaw(t, s.URL, wsOpts{})
+	c.init(bearer(f.customer))
+	waitGoroutines := func(what string, ok func(n int) bool) int {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if ok(n) {
+				return n
+			}
+			if time.Now().After(deadline) {
+				var b bytes.Buffer
+				_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+				t.Fatalf("%s: %d goroutines\n%s", what, n, b.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	for i := range nEvents {
+		c.subscribe(fmt.Sprint("e", i), eventsSub, map[string]any{"id": f.caseID})
+	}
+	for i := range nUpdates {
+		c.subscribe(fmt.Sprint("u", i), updatesSub, nil)
+	}
+	waitSubscribers(t, s, nEvents)
+	for s.Hub.Stats().UpdateSubscribers < nUpdates {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A goroutine per subscription would add 80 (or 160, with forwarding); the slack
+	// is for the HTTP client's keep-alive connection that act uses, and timers.
+	idleMax := before + 10
+	waitGoroutines("idle", func(n int) bool { return n <= idleMax })
+
+	for round := range 3 {
+		act(t, s, f.customer, f.caseID, fmt.Sprint("message ", round))
+		got := map[string]int{}
+		for range nEvents + nUpdates {
+			m, err := c.next(10 * time.Second)
+			if err != nil || m.Type != "next" {
+				t.Fatalf("round %d: want next, got %+v %v (after %d)", round, m, err, len(got))
+			}
+			if m.ID[0] == 'e' {
+				if pos, _ := eventPosition(t, m); pos != round+2 {
+					t.Fatalf("round %d: %s got position %d", round, m.ID, pos)
+				}
+			} else if !strings.Contains(string(m.Payload), f.caseID) {
+				t.Fatalf("update %s", m.Payload)
+			}
+			got[m.ID]++
+		}
+		if len(got) != nEvents+nUpdates {
+			t.Fatalf("round %d: %d subscriptions delivered, want %d", round, len(got), nEvents+nUpdates)
+		}
+		c.expectSilence(50 * time.Millisecond)
+		waitGoroutines("idle again", func(n int) bool { return n <= idleMax })
+	}
+
+	for i := range nEvents {
+		c.send(fmt.Sprintf(`{"id":"e%d","type":"complete"}`, i))
+	}
+	waitSubscribers(t, s, 0)
+	_ = c.c.Close(websocket.StatusNormalClosure, "")
+	for s.Hub.Stats().UpdateSubscribers > 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitGoroutines("closed", func(n int) bool { return n <= idleMax })
+}

@@ -108,9 +108,11 @@ type UpdateSub struct {
 	Filter UpdateFilter
 	C      <-chan dispute.Case
 
-	c    chan dispute.Case
-	once sync.Once
-	err  error
+	c       chan dispute.Case
+	deliver func(dispute.Case) bool // set by SubscribeUpdatesFunc instead of c
+	onEnd   func(error)
+	once    sync.Once
+	err     error
 	// pending holds, per case, the latest state not yet handed over while the
 	// subscriber is full; stalledSince is when it first was. Both hub-owned.
 	pending      map[string]dispute.Case
@@ -135,6 +137,9 @@ func (s *UpdateSub) matches(c dispute.Case) bool {
 }
 
 func (s *UpdateSub) offer(c dispute.Case) bool {
+	if s.deliver != nil {
+		return s.deliver(c)
+	}
 	select {
 	case s.c <- c:
 		return true
@@ -146,7 +151,11 @@ func (s *UpdateSub) offer(c dispute.Case) bool {
 func (s *UpdateSub) end(err error) {
 	s.once.Do(func() {
 		s.err = err
-		close(s.c)
+		if s.onEnd != nil {
+			s.onEnd(err)
+		} else {
+			close(s.c)
+		}
 	})
 }
 
@@ -156,7 +165,17 @@ func (s *UpdateSub) Err() error { return s.err }
 // SubscribeUpdates registers a subscriber to changed cases matching f.
 func (h *Hub) SubscribeUpdates(f UpdateFilter) *UpdateSub {
 	c := make(chan dispute.Case, UpdateBuffer)
-	s := &UpdateSub{Filter: f, C: c, c: c}
+	return h.subscribeUpdates(&UpdateSub{Filter: f, C: c, c: c})
+}
+
+// SubscribeUpdatesFunc is SubscribeUpdates with the delivery up to the caller, as
+// SubscribeEventsFunc: deliver must not block (false means "full, try later"), onEnd
+// runs once at the end; both with the hub's lock held. C is nil.
+func (h *Hub) SubscribeUpdatesFunc(f UpdateFilter, deliver func(dispute.Case) bool, onEnd func(error)) *UpdateSub {
+	return h.subscribeUpdates(&UpdateSub{Filter: f, deliver: deliver, onEnd: onEnd})
+}
+
+func (h *Hub) subscribeUpdates(s *UpdateSub) *UpdateSub {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -167,7 +186,8 @@ func (h *Hub) SubscribeUpdates(f UpdateFilter) *UpdateSub {
 	return s
 }
 
-// UnsubscribeUpdates removes a subscriber and closes its channel. Safe to call twice.
+// UnsubscribeUpdates removes a subscriber and closes its channel (or calls its onEnd).
+// Safe to call twice.
 func (h *Hub) UnsubscribeUpdates(s *UpdateSub) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
