@@ -44,6 +44,7 @@ type config struct {
 	WSOrigins           []string
 	WSInitTimeout       time.Duration
 	PprofAddr           string
+	GCHeadroomMB        int
 }
 
 type setting struct {
@@ -143,6 +144,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com); same origin and localhost are always allowed", false, list(&c.WSOrigins)},
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
+		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)

@@ -18,6 +18,7 @@ import (
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/deadline"
+	"resolutioncenter/gctune"
 	"resolutioncenter/graph"
 	"resolutioncenter/graph/wsproto"
 	"resolutioncenter/graphiql"
@@ -55,6 +56,9 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 			return err
 		}
 		defer stopPprof()
+	}
+	if cfg.GCHeadroomMB > 0 {
+		defer gctune.Process(uint64(cfg.GCHeadroomMB) << 20)()
 	}
 	d.Bun = d.Bun.WithQueryHook(observe.QueryHook{Metrics: metrics, Tracer: tracer})
 	policy := cfg.policy()
