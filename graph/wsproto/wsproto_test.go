@@ -32,22 +32,34 @@ import (
 //	panic     panics while dispatching
 //	slow      one result after 300ms (a query: shutdown lets it finish)
 //	invalid   a request error
+//	woken     a subscription that takes its Wake: the test pushes values with
+//	          wokenStream.push and ends it with a final error with wokenStream.end
 type fakeExec struct {
 	events  chan string
 	active  atomic.Int64 // running stream operations
 	started chan struct{}
+	woken   chan *wokenStream
 }
+
+// wokenStream is the producer side of a "woken" subscription.
+type wokenStream struct {
+	w  *wsproto.Wake
+	ch chan string
+}
+
+func (s *wokenStream) push(v string) { s.ch <- v; s.w.Ready() }
+func (s *wokenStream) end()          { close(s.ch); s.w.Closed() }
 
 type userKey struct{}
 
 func newExec() *fakeExec {
-	return &fakeExec{events: make(chan string, 16), started: make(chan struct{}, 64)}
+	return &fakeExec{events: make(chan string, 16), started: make(chan struct{}, 64), woken: make(chan *wokenStream, 4)}
 }
 
 func (f *fakeExec) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	rc := &graphql.OperationContext{RawQuery: p.Query, Variables: p.Variables, RecoverFunc: func(ctx context.Context, err any) error { return fmt.Errorf("internal system error: %v", err) }}
 	rc.Operation = &ast.OperationDefinition{Operation: ast.Query}
-	if p.Query == "stream" || p.Query == "big" {
+	if p.Query == "stream" || p.Query == "big" || p.Query == "woken" {
 		rc.Operation.Operation = ast.Subscription
 	}
 	if p.Query == "invalid" {
@@ -77,6 +89,28 @@ func (f *fakeExec) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		case <-ctx.Done():
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "canceled"}}}), ctx
 		}
+	case "woken":
+		ws := &wokenStream{w: wsproto.StreamWake(ctx), ch: make(chan string, 1024)}
+		f.woken <- ws
+		ended := false
+		return func(ctx context.Context) *graphql.Response {
+			if ctx.Err() != nil {
+				return nil
+			}
+			select {
+			case v, ok := <-ws.ch:
+				if ok {
+					return data(map[string]string{"event": v})
+				}
+				if !ended { // the stream's last word, as streamEnd gives in package graph
+					ended = true
+					return &graphql.Response{Errors: gqlerror.List{{Message: "ended", Extensions: map[string]any{"code": "SLOW_CONSUMER"}}}}
+				}
+				return nil
+			default:
+				panic("a woken stream was read with nothing in it")
+			}
+		}, ctx
 	case "stream", "big":
 		f.active.Add(1)
 		f.started <- struct{}{}
@@ -759,4 +793,51 @@ func TestWSPipelinedFrame(t *testing.T) {
 			t.Fatalf("response %q", got)
 		}
 	}
+}
+
+// TestWSWokenStream: a subscription that takes its Wake is read only when woken (the
+// fake panics on a read with nothing to read), gets every value in order however the
+// wake-ups interleave with the transport's pump starting and stopping, and ends with
+// its final error and complete.
+func TestWSWokenStream(t *testing.T) {
+	s := newServer(t, wsproto.Options{})
+	c := dial(t, s.URL, nil)
+	c.init("")
+	c.subscribe("w", "woken")
+	ws := <-s.exec.woken
+	if ws.w == nil {
+		t.Fatal("the transport offered no Wake")
+	}
+	time.Sleep(50 * time.Millisecond) // idle: nothing may be read (the fake would panic)
+	const n = 300
+	go func() {
+		for i := range n {
+			ws.push(fmt.Sprint(i))
+			if i%7 == 0 {
+				time.Sleep(time.Duration(i%3) * time.Millisecond) // let the pump stop now and then
+			}
+		}
+		ws.end()
+	}()
+	for i := range n {
+		m := c.expect("next", "w")
+		if want := fmt.Sprintf(`{"data":{"event":"%d"}}`, i); string(m.Payload) != want {
+			t.Fatalf("value %d: got %s", i, m.Payload)
+		}
+	}
+	if m := c.expect("next", "w"); !strings.Contains(string(m.Payload), "SLOW_CONSUMER") {
+		t.Fatalf("final error: got %s", m.Payload)
+	}
+	c.expect("complete", "w")
+
+	// Completed by the client while idle: the transport is woken by the close and
+	// ends the operation without a word.
+	c.subscribe("x", "woken")
+	ws = <-s.exec.woken
+	c.sendRaw(`{"id":"x","type":"complete"}`)
+	time.Sleep(20 * time.Millisecond)
+	ws.end()
+	c.subscribe("q", "query")
+	c.expect("next", "q")
+	c.expect("complete", "q")
 }
