@@ -130,7 +130,17 @@ func (c *conn) readLoop() {
 // handling messages in place cost 8 KB of stack per idle connection instead of 4.
 func (c *conn) handleOffStack(data []byte) bool {
 	done := make(chan bool, 1)
-	go func() { done <- c.handle(data) }()
+	go func() {
+		defer func() {
+			// A panic here would otherwise end the process: this goroutine is not
+			// the HTTP server's, which recovers its handlers' panics.
+			if r := recover(); r != nil {
+				c.t.opts.Logger.ErrorContext(c.ctx, "websocket message panic", "err", r)
+				done <- c.closeWith(CloseInternalServerError, "Internal server error")
+			}
+		}()
+		done <- c.handle(data)
+	}()
 	return <-done
 }
 

@@ -166,6 +166,8 @@ func startServer(t *testing.T, o wsproto.Options, detached bool) *server {
 				return nil, errors.New("bad token")
 			case "down":
 				return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error"}
+			case "panic":
+				panic("init boom")
 			case nil:
 				return ctx, nil
 			}
@@ -840,4 +842,20 @@ func TestWSWokenStream(t *testing.T) {
 	c.subscribe("q", "query")
 	c.expect("next", "q")
 	c.expect("complete", "q")
+}
+
+// A panic while handling a message (here in InitFunc) closes that connection with 4500;
+// the server and its other connections go on.
+func TestWSMessagePanicClosesOnlyItsConnection(t *testing.T) {
+	for _, detached := range []bool{false, true} {
+		s := startServer(t, wsproto.Options{}, detached)
+		other := dial(t, s.URL, nil)
+		other.init("")
+		c := dial(t, s.URL, nil)
+		c.sendRaw(`{"type":"connection_init","payload":{"token":"panic"}}`)
+		c.expectClose(wsproto.CloseInternalServerError, "Internal server error")
+		other.subscribe("q", "query")
+		other.expect("next", "q")
+		other.expect("complete", "q")
+	}
 }
