@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,12 +58,13 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 		defer stopPprof()
 	}
 	if cfg.GCHeadroomMB > 0 {
+		base := 0 // GOGC's
 		if getenv("GOGC") == "" {
 			// With the garbage bounded by the headroom, collect a small heap even
 			// less often than main's default: about 15% more list throughput.
-			debug.SetGCPercent(400)
+			base = 400
 		}
-		defer gctune.Process(uint64(cfg.GCHeadroomMB) << 20)()
+		defer gctune.Process(base, uint64(cfg.GCHeadroomMB)<<20)()
 	}
 	d.Bun = d.Bun.WithQueryHook(observe.QueryHook{Metrics: metrics, Tracer: tracer})
 	policy := cfg.policy()

@@ -73,16 +73,18 @@ var (
 	procRefs  int
 )
 
-// Process starts tuning the process's GC from its current percent (GOGC) with the
-// given headroom, unless GC is off or a tuning started by Process runs already (as
-// when tests run several servers in one process); stop ends it once every caller has
-// stopped.
-func Process(headroom uint64) (stop func()) {
+// Process starts tuning the process's GC with the given headroom, from base percent,
+// or from the current one (GOGC) when base is 0, unless GC is off or a tuning started
+// by Process runs already (as when tests run several servers in one process: the first
+// one's settings stay); stop ends it once every caller has stopped.
+func Process(base int, headroom uint64) (stop func()) {
 	procMu.Lock()
 	defer procMu.Unlock()
 	if procTuner == nil {
-		base := debug.SetGCPercent(-1)
-		debug.SetGCPercent(base)
+		if base <= 0 {
+			base = debug.SetGCPercent(-1)
+			debug.SetGCPercent(base)
+		}
 		if base <= 0 || headroom == 0 {
 			return func() {}
 		}

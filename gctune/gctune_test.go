@@ -69,3 +69,32 @@ func TestTunerFollowsTheLiveHeap(t *testing.T) {
 		t.Errorf("after Stop the percent is %d, want the base 200", got)
 	}
 }
+
+// Process: the first caller's settings hold while it runs; a second caller shares it,
+// and the last stop restores the base.
+func TestProcessShared(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	stop1 := Process(300, 64<<20)
+	stop2 := Process(500, 1<<20)
+	got := debug.SetGCPercent(-1)
+	debug.SetGCPercent(got)
+	if got != 300 {
+		t.Errorf("percent %d, want the first caller's 300", got)
+	}
+	stop1()
+	stop1() // twice is harmless
+	procMu.Lock()
+	running := procTuner != nil
+	procMu.Unlock()
+	if !running {
+		t.Fatal("the tuner stopped while a caller still uses it")
+	}
+	stop2()
+	procMu.Lock()
+	running = procTuner != nil
+	procMu.Unlock()
+	if running {
+		t.Fatal("the tuner runs on after the last stop")
+	}
+	Process(0, 0)() // off: a no-op stop
+}
