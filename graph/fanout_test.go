@@ -889,48 +889,36 @@ func TestLeakSubscribeCycles(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	for i, c := range cyclers {
+	// readUntil reads connection i's messages until one with id and type, tolerating
+	// the confirmation of a completed operation and skip's type for id.
+	readUntil := func(i int, msgs <-chan graphtest.WSMessage, id, typ, skip, what string) {
+		t.Helper()
 		deadline := time.After(10 * time.Second)
-	barrier:
 		for {
 			select {
-			case m, ok := <-c.msgs:
+			case m, ok := <-msgs:
 				switch {
 				case !ok:
 					t.Fatalf("connection %d ended", i)
-				case m.ID == "barrier" && m.Type == "next":
-				case m.ID == "barrier" && m.Type == "complete":
-					break barrier
+				case m.ID == id && m.Type == typ:
+					return
+				case m.ID == id && m.Type == skip:
 				case m.Type == "complete": // a server may confirm a completed operation
 				default:
 					t.Fatalf("connection %d: unexpected %s %s %s", i, m.ID, m.Type, m.Payload)
 				}
 			case <-deadline:
-				t.Fatalf("connection %d: no answer to the barrier query", i)
+				t.Fatalf("connection %d: %s", i, what)
 			}
 		}
+	}
+	for i, c := range cyclers {
+		readUntil(i, c.msgs, "barrier", "complete", "next", "no answer to the barrier query")
 	}
 	foWaitStats(t, s.Hub, len(tokens), 0)
 	f.mustAct(t, 1)
 	for i, c := range cyclers {
-		deadline := time.After(10 * time.Second)
-	read:
-		for {
-			select {
-			case m, ok := <-c.msgs:
-				switch {
-				case !ok:
-					t.Fatalf("connection %d ended", i)
-				case m.ID == "final" && m.Type == "next":
-					break read
-				case m.Type == "complete": // a server may confirm a completed operation
-				default:
-					t.Fatalf("connection %d: unexpected %s %s %s", i, m.ID, m.Type, m.Payload)
-				}
-			case <-deadline:
-				t.Fatalf("connection %d: the subscription after the cycles got nothing", i)
-			}
-		}
+		readUntil(i, c.msgs, "final", "next", "", "the subscription after the cycles got nothing")
 	}
 
 	// Full connection cycles, closed cleanly or dropped.
