@@ -46,15 +46,7 @@ func (s *EventSub) Err() error { return s.err }
 // current position misses nothing committed meanwhile.
 func (h *Hub) SubscribeEvents(caseID string, role dispute.Actor, after int) *EventSub {
 	c := make(chan dispute.Event, EventBuffer)
-	deliver := func(e dispute.Event) bool {
-		select {
-		case c <- e:
-			return true
-		default:
-			return false
-		}
-	}
-	s := h.SubscribeEventsFunc(caseID, role, after, deliver, func(error) { close(c) })
+	s := h.SubscribeEventsFunc(caseID, role, after, trySend(c), func(error) { close(c) })
 	s.C = c
 	return s
 }
@@ -108,8 +100,7 @@ type UpdateSub struct {
 	Filter UpdateFilter
 	C      <-chan dispute.Case
 
-	c       chan dispute.Case
-	deliver func(dispute.Case) bool // set by SubscribeUpdatesFunc instead of c
+	deliver func(dispute.Case) bool // non-blocking; false when the receiver is full
 	onEnd   func(error)
 	once    sync.Once
 	err     error
@@ -136,26 +127,12 @@ func (s *UpdateSub) matches(c dispute.Case) bool {
 	return true
 }
 
-func (s *UpdateSub) offer(c dispute.Case) bool {
-	if s.deliver != nil {
-		return s.deliver(c)
-	}
-	select {
-	case s.c <- c:
-		return true
-	default:
-		return false
-	}
-}
+func (s *UpdateSub) offer(c dispute.Case) bool { return s.deliver(c) }
 
 func (s *UpdateSub) end(err error) {
 	s.once.Do(func() {
 		s.err = err
-		if s.onEnd != nil {
-			s.onEnd(err)
-		} else {
-			close(s.c)
-		}
+		s.onEnd(err)
 	})
 }
 
@@ -165,17 +142,16 @@ func (s *UpdateSub) Err() error { return s.err }
 // SubscribeUpdates registers a subscriber to changed cases matching f.
 func (h *Hub) SubscribeUpdates(f UpdateFilter) *UpdateSub {
 	c := make(chan dispute.Case, UpdateBuffer)
-	return h.subscribeUpdates(&UpdateSub{Filter: f, C: c, c: c})
+	s := h.SubscribeUpdatesFunc(f, trySend(c), func(error) { close(c) })
+	s.C = c
+	return s
 }
 
 // SubscribeUpdatesFunc is SubscribeUpdates with the delivery up to the caller, as
 // SubscribeEventsFunc: deliver must not block (false means "full, try later"), onEnd
 // runs once at the end; both with the hub's lock held. C is nil.
 func (h *Hub) SubscribeUpdatesFunc(f UpdateFilter, deliver func(dispute.Case) bool, onEnd func(error)) *UpdateSub {
-	return h.subscribeUpdates(&UpdateSub{Filter: f, deliver: deliver, onEnd: onEnd})
-}
-
-func (h *Hub) subscribeUpdates(s *UpdateSub) *UpdateSub {
+	s := &UpdateSub{Filter: f, deliver: deliver, onEnd: onEnd}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -186,11 +162,23 @@ func (h *Hub) subscribeUpdates(s *UpdateSub) *UpdateSub {
 	return s
 }
 
-// UnsubscribeUpdates removes a subscriber and closes its channel (or calls its onEnd).
+// UnsubscribeUpdates removes a subscriber and closes its channel (calls its onEnd).
 // Safe to call twice.
 func (h *Hub) UnsubscribeUpdates(s *UpdateSub) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.updates, s)
 	s.end(nil)
+}
+
+// trySend is a deliver function for a channel: it sends without blocking.
+func trySend[T any](c chan<- T) func(T) bool {
+	return func(v T) bool {
+		select {
+		case c <- v:
+			return true
+		default:
+			return false
+		}
+	}
 }
