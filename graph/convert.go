@@ -65,17 +65,12 @@ func toFilter(f *model.ResolutionFilter) (db.Filter, error) {
 	if f == nil {
 		return out, nil
 	}
-	if f.CompanyID != nil {
-		if !ids.Is(*f.CompanyID, ids.Company) {
-			return out, dispute.Invalid("filter.companyId", "not a company ID")
-		}
-		out.CompanyID = *f.CompanyID
+	var err error
+	if out.CompanyID, err = optionalID(f.CompanyID, ids.Company, "filter.companyId", "company"); err != nil {
+		return out, err
 	}
-	if f.UserID != nil {
-		if !ids.Is(*f.UserID, ids.User) {
-			return out, dispute.Invalid("filter.userId", "not a user ID")
-		}
-		out.UserID = *f.UserID
+	if out.UserID, err = optionalID(f.UserID, ids.User, "filter.userId", "user"); err != nil {
+		return out, err
 	}
 	if len(f.Statuses) > len(dispute.Statuses) || len(f.Issues) > len(dispute.Issues) {
 		return out, dispute.Invalid("filter", "too many values")
@@ -87,6 +82,18 @@ func toFilter(f *model.ResolutionFilter) (db.Filter, error) {
 	}
 	out.CreatedBefore, out.CreatedAfter, out.DueBefore = f.CreatedBefore, f.CreatedAfter, f.DueBefore
 	return out, nil
+}
+
+// optionalID checks an optional ID argument: absent is "", else it must have prefix
+// (what names its kind in the error).
+func optionalID(v *string, prefix, field, what string) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	if !ids.Is(*v, prefix) {
+		return "", dispute.Invalid(field, "not a "+what+" ID")
+	}
+	return *v, nil
 }
 
 // toResolution wraps a case for the principal; role must be the principal's role on it.

@@ -11,10 +11,10 @@ import (
 )
 
 // resolution returns one case the principal may see; a foreign or unknown ID is the
-// same NOT_FOUND, so an ID never reveals that it exists.
-func (r *Resolver) resolution(ctx context.Context, p *auth.Principal, id string) (*model.Resolution, error) {
+// same NOT_FOUND, so an ID never reveals that it exists. field names the ID's argument.
+func (r *Resolver) resolution(ctx context.Context, p *auth.Principal, field, id string) (*model.Resolution, error) {
 	if !ids.Is(id, ids.Resolution) {
-		return nil, dispute.Invalid("id", "not a resolution ID")
+		return nil, dispute.Invalid(field, "not a resolution ID")
 	}
 	m, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), []string{id})
 	if err != nil {

@@ -157,7 +157,7 @@ func (r *queryResolver) Resolution(ctx context.Context, id string) (*model.Resol
 	if err != nil {
 		return nil, err
 	}
-	return r.resolution(ctx, p, id)
+	return r.resolution(ctx, p, "id", id)
 }
 
 // Resolutions is the resolver for the resolutions field.

@@ -10,7 +10,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"resolutioncenter/auth"
-	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 	"resolutioncenter/graph/wsproto"
@@ -38,17 +37,11 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	if r.Hub == nil {
 		return nil, dispute.Unavailable("subscriptions are not enabled")
 	}
-	if !ids.Is(caseID, ids.Resolution) {
-		return nil, dispute.Invalid("resolutionId", "not a resolution ID")
-	}
-	cases, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), []string{caseID})
+	res, err := r.resolution(ctx, p, "resolutionId", caseID)
 	if err != nil {
 		return nil, err
 	}
-	c, ok := cases[caseID]
-	if !ok {
-		return nil, dispute.NotFound("no resolution with this ID")
-	}
+	c := res.Case
 	from := c.EventCount
 	if after != nil {
 		if from, err = decodeEventCursor(*after, caseID); err != nil {
@@ -62,35 +55,13 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	if err != nil {
 		return nil, err
 	}
-	// The hub hands events straight to gqlgen's channel (no forwarding goroutine: an
-	// idle subscription then costs only its buffer), and the subscription ends when the
-	// client leaves through context.AfterFunc, which starts no goroutine until then.
-	// Over graphql-transport-ws the transport, too, reads the channel only when woken
-	// (see wsproto.StreamWake), so an idle subscription holds no goroutine at all.
-	end := streamEndFrom(ctx)
-	wake := wsproto.StreamWake(ctx)
-	out := make(chan *model.ResolutionEventEdge, pubsub.EventBuffer)
-	var lastCursor string // written only by the hub, under its lock
-	deliver := func(e dispute.Event) bool {
+	st := newHubStream(ctx, pubsub.EventBuffer, release, func(e dispute.Event) (*model.ResolutionEventEdge, string) {
 		edge := &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: model.NewEvent(e)}
-		select {
-		case out <- edge:
-			lastCursor = edge.Cursor
-			wake.Ready()
-			return true
-		default:
-			return false
-		}
-	}
-	onEnd := func(err error) {
-		end.set(err, lastCursor)
-		release()
-		close(out)
-		wake.Closed()
-	}
-	sub := r.Hub.SubscribeEventsFunc(caseID, p.RoleOn(c), from, deliver, onEnd)
+		return edge, edge.Cursor
+	})
+	sub := r.Hub.SubscribeEventsFunc(caseID, res.Role, from, st.deliver, st.close)
 	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeEvents(sub) })
-	return out, nil
+	return st.out, nil
 }
 
 func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.ResolutionUpdatesFilter) (<-chan *model.Resolution, error) {
@@ -104,17 +75,11 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 	s := p.Scope()
 	f := pubsub.UpdateFilter{All: s.All, UserID: s.UserID, CompanyIDs: s.CompanyIDs}
 	if filter != nil {
-		if filter.CompanyID != nil {
-			if !ids.Is(*filter.CompanyID, ids.Company) {
-				return nil, dispute.Invalid("filter.companyId", "not a company ID")
-			}
-			f.CompanyID = *filter.CompanyID
+		if f.CompanyID, err = optionalID(filter.CompanyID, ids.Company, "filter.companyId", "company"); err != nil {
+			return nil, err
 		}
-		if filter.UserID != nil {
-			if !ids.Is(*filter.UserID, ids.User) {
-				return nil, dispute.Invalid("filter.userId", "not a user ID")
-			}
-			f.Customer = *filter.UserID
+		if f.Customer, err = optionalID(filter.UserID, ids.User, "filter.userId", "user"); err != nil {
+			return nil, err
 		}
 		if len(filter.ResolutionIds) > maxSubscriptionCases {
 			return nil, dispute.Invalid("filter.resolutionIds", "at most 100 IDs")
@@ -130,29 +95,54 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 	if err != nil {
 		return nil, err
 	}
-	// As for events: the hub converts and hands over each case itself (only when the
-	// channel has room, so a full subscriber costs no conversion), and the transport
-	// is woken when there is something to send.
-	end := streamEndFrom(ctx)
-	wake := wsproto.StreamWake(ctx)
-	out := make(chan *model.Resolution, pubsub.UpdateBuffer)
-	deliver := func(c dispute.Case) bool {
-		if len(out) == cap(out) { // the hub is the only sender
-			return false
-		}
-		out <- r.toResolution(c, p)
-		wake.Ready()
-		return true
-	}
-	onEnd := func(err error) {
-		end.set(err, "")
-		release()
-		close(out)
-		wake.Closed()
-	}
-	sub := r.Hub.SubscribeUpdatesFunc(f, deliver, onEnd)
+	st := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c dispute.Case) (*model.Resolution, string) {
+		return r.toResolution(c, p), ""
+	})
+	sub := r.Hub.SubscribeUpdatesFunc(f, st.deliver, st.close)
 	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeUpdates(sub) })
-	return out, nil
+	return st.out, nil
+}
+
+// hubStream is the channel a subscription resolver returns to gqlgen, fed by the hub
+// itself: no forwarding goroutine, so an idle subscription costs only its buffer.
+// deliver and close run under the hub's lock and never block. The transport is woken
+// after each value and at the end (wsproto.StreamWake), so over graphql-transport-ws an
+// idle subscription holds no goroutine at all. The subscription ends when the client
+// leaves (the resolver's context.AfterFunc unsubscribes) or when the hub ends it.
+type hubStream[E, T any] struct {
+	out     chan T
+	convert func(E) (T, string) // the value for gqlgen, and its cursor ("" if none)
+	wake    *wsproto.Wake
+	end     *streamEnd
+	release func()
+	last    string // the cursor of the last value handed over; hub-owned
+}
+
+func newHubStream[E, T any](ctx context.Context, buffer int, release func(), convert func(E) (T, string)) *hubStream[E, T] {
+	return &hubStream[E, T]{out: make(chan T, buffer), convert: convert, wake: wsproto.StreamWake(ctx),
+		end: streamEndFrom(ctx), release: release}
+}
+
+// deliver hands e over unless the channel is full (then nothing is converted: the hub
+// keeps it and tries again); the hub is the only sender.
+func (s *hubStream[E, T]) deliver(e E) bool {
+	if len(s.out) == cap(s.out) {
+		return false
+	}
+	v, cursor := s.convert(e)
+	s.out <- v
+	s.last = cursor
+	s.wake.Ready()
+	return true
+}
+
+// close ends the stream, recording why for the final response (with the last cursor,
+// to resume from).
+func (s *hubStream[E, T]) close(err error) {
+	s.end.set(err, s.last)
+	s.release()
+	close(s.out)
+	s.wake.Closed()
 }
 
 // acquireSubscription counts a new subscription against the principal's limit and
