@@ -86,14 +86,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, stdout i
 	defer stopHub()
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx) }()
-	var listener *pubsub.Listener
-	if d.Engine == db.Postgres {
-		listener = &pubsub.Listener{Config: d.ListenConfig(), Channel: db.NotifyChannel, Hub: hub, Logger: logger,
-			Parse: func(s string) (pubsub.Notice, error) { n, err := db.ParseNotice(s); return pubsub.Notice(n), err }}
+	listener := d.Feed(hub, logger)
+	if listener != nil {
 		bg.Add(1)
 		go func() { defer bg.Done(); listener.Run(bgCtx) }()
 	} else {
-		d.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
 		metrics.ListenUp.Set(1)
 	}
 

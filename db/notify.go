@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"resolutioncenter/dispute"
+	"resolutioncenter/pubsub"
 )
 
 // NotifyChannel is the PostgreSQL channel that carries change notices.
@@ -41,6 +43,18 @@ func ParseNotice(s string) (Notice, error) {
 		return Notice{}, fmt.Errorf("db: bad notice %q", s)
 	}
 	return Notice{CaseID: parts[0], Position: pos, Version: ver}, nil
+}
+
+// Feed connects hub to the changes this database commits: on PostgreSQL it returns
+// the Listener (LISTEN on NotifyChannel) for the caller to run, which also carries the
+// other processes' changes; on SQLite it sets OnCommit and returns nil.
+func (d *DB) Feed(hub *pubsub.Hub, logger *slog.Logger) *pubsub.Listener {
+	if d.Engine != Postgres {
+		d.OnCommit = func(n Notice) { hub.Notify(pubsub.Notice(n)) }
+		return nil
+	}
+	return &pubsub.Listener{Config: d.ListenConfig(), Channel: NotifyChannel, Hub: hub, Logger: logger,
+		Parse: func(s string) (pubsub.Notice, error) { n, err := ParseNotice(s); return pubsub.Notice(n), err }}
 }
 
 // announce makes a change known. On PostgreSQL it sends NOTIFY inside the transaction,

@@ -110,14 +110,10 @@ func newProdServer(t *testing.T, d *db.DB, po prodOptions) *prodServer {
 	hub.OnDrop = metrics.SlowDropped.Inc
 	bg.Add(1)
 	go func() { defer bg.Done(); hub.Run(ctx) }()
-	var listener *pubsub.Listener
-	if hd.Engine == db.Postgres {
-		listener = &pubsub.Listener{Config: hd.ListenConfig(), Channel: db.NotifyChannel, Hub: hub, Logger: logger,
-			Parse: func(s string) (pubsub.Notice, error) { n, err := db.ParseNotice(s); return pubsub.Notice(n), err }}
+	listener := hd.Feed(hub, logger)
+	if listener != nil {
 		bg.Add(1)
 		go func() { defer bg.Done(); listener.Run(ctx) }()
-	} else {
-		hd.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
 	}
 	policy := dispute.DefaultPolicy()
 	sweeper := &deadline.Sweeper{DB: hd, Policy: policy, Now: time.Now, Interval: 50 * time.Millisecond, Logger: logger,

@@ -65,13 +65,9 @@ func New(tb testing.TB, d *db.DB, opts ...Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); hub.Run(ctx) }()
-	var listener *pubsub.Listener
-	if d.Engine == db.Postgres {
-		listener = &pubsub.Listener{Config: d.ListenConfig(), Channel: db.NotifyChannel, Hub: hub, Logger: logger,
-			Parse: func(s string) (pubsub.Notice, error) { n, err := db.ParseNotice(s); return pubsub.Notice(n), err }}
+	listener := d.Feed(hub, logger)
+	if listener != nil {
 		go listener.Run(ctx)
-	} else {
-		d.OnCommit = func(n db.Notice) { hub.Notify(pubsub.Notice(n)) }
 	}
 	res := &graph.Resolver{DB: d, Policy: o.Policy, Now: o.Now, Logger: logger, Hub: hub}
 	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: PlatformToken, CacheTTL: -1}
