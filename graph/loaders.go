@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/vikstrous/dataloadgen"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/db"
@@ -29,15 +30,15 @@ type eventsKey struct {
 // Loaders batch the lookups of one operation: each batch function runs one statement
 // for all the keys gathered, and returns results in key order.
 type Loaders struct {
-	Companies   *dataloadgen.Loader[string, db.Company]
-	Users       *dataloadgen.Loader[string, db.User]
-	Payments    *dataloadgen.Loader[string, db.Payment]
-	Memberships *dataloadgen.Loader[string, db.Membership]
-	Recent      *dataloadgen.Loader[db.CaseView, []dispute.Event]
-	Events      *dataloadgen.Loader[eventsKey, []dispute.Event]
+	Companies   loader[string, db.Company]
+	Users       loader[string, db.User]
+	Payments    loader[string, db.Payment]
+	Memberships loader[string, db.Membership]
+	Recent      loader[db.CaseView, []dispute.Event]
+	Events      loader[eventsKey, []dispute.Event]
 	// Disputants tells, for a user ID, whether the user has a case with one of the
 	// viewer's merchant companies (which lets the merchant see the user's e-mail).
-	Disputants *dataloadgen.Loader[string, bool]
+	Disputants loader[string, bool]
 }
 
 // recentCount is how many events Resolution.resolutionEvents returns.
@@ -50,19 +51,19 @@ func NewLoaders(idb bun.IDB, merchantOf []string, tracer trace.Tracer) *Loaders 
 		opts = append(opts, dataloadgen.WithTracer(tracer))
 	}
 	return &Loaders{
-		Companies: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.Company, error) {
+		Companies: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.Company, error) {
 			return db.GetCompanies(ctx, idb, keys)
-		}, opts...),
-		Users: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.User, error) {
+		})),
+		Users: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.User, error) {
 			return db.GetUsers(ctx, idb, keys)
-		}, opts...),
-		Payments: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.Payment, error) {
+		})),
+		Payments: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.Payment, error) {
 			return db.GetPayments(ctx, idb, keys)
-		}, opts...),
-		Memberships: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []string) (map[string]db.Membership, error) {
+		})),
+		Memberships: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.Membership, error) {
 			return db.GetMemberships(ctx, idb, keys)
-		}, opts...),
-		Recent: dataloadgen.NewLoader(func(ctx context.Context, keys []db.CaseView) ([][]dispute.Event, []error) {
+		})),
+		Recent: newLoader(tracer, opts, func(ctx context.Context, keys []db.CaseView) ([][]dispute.Event, []error) {
 			m, err := db.RecentEvents(ctx, idb, keys, recentCount)
 			out := make([][]dispute.Event, len(keys))
 			errs := make([]error, len(keys))
@@ -70,11 +71,11 @@ func NewLoaders(idb bun.IDB, merchantOf []string, tracer trace.Tracer) *Loaders 
 				out[i], errs[i] = m[k.CaseID], err
 			}
 			return out, errs
-		}, opts...),
-		Events: dataloadgen.NewLoader(func(ctx context.Context, keys []eventsKey) ([][]dispute.Event, []error) {
+		}),
+		Events: newLoader(tracer, opts, func(ctx context.Context, keys []eventsKey) ([][]dispute.Event, []error) {
 			return fetchEventPages(ctx, idb, keys)
-		}, opts...),
-		Disputants: dataloadgen.NewLoader(func(ctx context.Context, keys []string) ([]bool, []error) {
+		}),
+		Disputants: newLoader(tracer, opts, func(ctx context.Context, keys []string) ([]bool, []error) {
 			set, err := db.Disputants(ctx, idb, keys, merchantOf)
 			out := make([]bool, len(keys))
 			errs := make([]error, len(keys))
@@ -82,7 +83,69 @@ func NewLoaders(idb bun.IDB, merchantOf []string, tracer trace.Tracer) *Loaders 
 				out[i], errs[i] = set[k], err
 			}
 			return out, errs
-		}, opts...),
+		}),
+	}
+}
+
+// loader is a dataloadgen loader that keeps its batch function, so that a list can
+// fetch all its keys at once and fill the cache (see fill and prime).
+type loader[K comparable, V any] struct {
+	*dataloadgen.Loader[K, V]
+	fetch  func(ctx context.Context, keys []K) ([]V, []error)
+	tracer trace.Tracer
+}
+
+func newLoader[K comparable, V any](tracer trace.Tracer, opts []dataloadgen.Option, fetch func(context.Context, []K) ([]V, []error)) loader[K, V] {
+	return loader[K, V]{Loader: dataloadgen.NewLoader(fetch, opts...), fetch: fetch, tracer: tracer}
+}
+
+// mapped turns a fetch by map into a batch function: a key with no value gets
+// dataloadgen.ErrNotFound, as dataloadgen's mapped loaders do.
+func mapped[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) ([]V, []error) {
+	return func(ctx context.Context, keys []K) ([]V, []error) {
+		m, err := fetch(ctx, keys)
+		out := make([]V, len(keys))
+		errs := make([]error, len(keys))
+		for i, k := range keys {
+			v, ok := m[k]
+			switch {
+			case err != nil:
+				errs[i] = err
+			case !ok:
+				errs[i] = dataloadgen.ErrNotFound
+			}
+			out[i] = v
+		}
+		return out, errs
+	}
+}
+
+// fill fetches the keys in one statement, now, and caches what it found (a key cached
+// already keeps its value). Unlike LoadAllThunk, whose batch the loader's timer may close between two
+// keys on a busy machine, it cannot split. A key that failed or was not found is left
+// out: its resolver loads it again and reports the error.
+func (l loader[K, V]) fill(ctx context.Context, keys []K) {
+	seen := make(map[K]bool, len(keys))
+	todo := keys[:0:0]
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			todo = append(todo, k)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	if l.tracer != nil {
+		var span trace.Span
+		ctx, span = l.tracer.Start(ctx, "dataloadgen.fetch.fill", trace.WithAttributes(attribute.Int("dataloadgen.keys", len(todo))))
+		defer span.End()
+	}
+	values, errs := l.fetch(ctx, todo)
+	for i, k := range todo {
+		if i < len(values) && (i >= len(errs) || errs[i] == nil) {
+			l.Prime(k, values[i])
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -12,11 +13,11 @@ import (
 	"resolutioncenter/graph/model"
 )
 
-// prime registers, in one go, every loader key a list of cases will ask for, so each
-// loader fetches the whole list in one statement however the resolvers of the list's
-// items are scheduled. Without it, batching rests on the loaders' short wait, and a
-// busy machine splits a page into several batches. Only selected fields are primed.
-// sel is the selection set applied to each case.
+// prime fetches, before the list's items are resolved, everything of their selected
+// fields that a list of cases will ask its loaders for: one statement per loader,
+// concurrently, however the item resolvers are later scheduled. Without it, batching
+// rests on the loaders' short wait, and a busy machine splits a page into several
+// batches. sel is the selection set applied to each case.
 func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast.SelectionSet) {
 	if len(cases) == 0 || len(sel) == 0 {
 		return
@@ -35,25 +36,25 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 		}
 		views = append(views, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
 	}
+	// Which loaders to fill: several fields may need the same one (payment.user is the
+	// case's user), and each is filled once.
+	var company, user, payment, disputant, member, recent bool
+	var pages []eventsKey
 	for _, f := range fields {
 		switch f.Name {
 		case "company":
-			l.Companies.LoadAllThunk(ctx, companies)
+			company = true
 		case "user":
-			l.Users.LoadAllThunk(ctx, users)
+			user = true
 		case "payment":
-			l.Payments.LoadAllThunk(ctx, payments)
-			l.Users.LoadAllThunk(ctx, users) // payment.user is the case's user
-			l.Companies.LoadAllThunk(ctx, companies)
+			payment, user, company = true, true, true
 			if p := auth.FromContext(ctx); p != nil && len(p.MerchantOf()) > 0 && p.Kind != auth.KindPlatform {
-				l.Disputants.LoadAllThunk(ctx, users)
+				disputant = true
 			}
 		case "member":
-			if len(members) > 0 {
-				l.Memberships.LoadAllThunk(ctx, members)
-			}
+			member = len(members) > 0
 		case "resolutionEvents":
-			l.Recent.LoadAllThunk(ctx, views)
+			recent = true
 		case "events":
 			args := f.ArgumentMap(oc.Variables)
 			if args["after"] != nil || args["before"] != nil {
@@ -63,13 +64,25 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 			if err != nil || pa.limit == 0 {
 				continue
 			}
-			keys := make([]eventsKey, len(views))
-			for i, v := range views {
-				keys[i] = eventsKey{View: v, Page: db.EventPage{Limit: pa.limit, Desc: !pa.backward}}
+			for _, v := range views {
+				pages = append(pages, eventsKey{View: v, Page: db.EventPage{Limit: pa.limit, Desc: !pa.backward}})
 			}
-			l.Events.LoadAllThunk(ctx, keys)
 		}
 	}
+	var wg sync.WaitGroup
+	fill := func(on bool, f func(context.Context)) {
+		if on {
+			wg.Go(func() { f(ctx) })
+		}
+	}
+	fill(company, func(ctx context.Context) { l.Companies.fill(ctx, companies) })
+	fill(user, func(ctx context.Context) { l.Users.fill(ctx, users) })
+	fill(payment, func(ctx context.Context) { l.Payments.fill(ctx, payments) })
+	fill(disputant, func(ctx context.Context) { l.Disputants.fill(ctx, users) })
+	fill(member, func(ctx context.Context) { l.Memberships.fill(ctx, members) })
+	fill(recent, func(ctx context.Context) { l.Recent.fill(ctx, views) })
+	fill(len(pages) > 0, func(ctx context.Context) { l.Events.fill(ctx, pages) })
+	wg.Wait()
 }
 
 // intArg reads an Int argument as ArgumentMap returns it: int64 from literals, a
