@@ -1,6 +1,8 @@
 // Package auth turns a bearer token into a principal (a user, a company API key or the
 // platform) with its scopes, and derives the principal's role on a case. The role is
 // never taken from the request.
+//
+// auth imports db (tokens) and dispute of this module.
 package auth
 
 import (
@@ -12,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
@@ -107,6 +107,14 @@ func FromContext(ctx context.Context) *Principal {
 	return p
 }
 
+// Store is what the authenticator reads; *db.DB implements it.
+type Store interface {
+	// LookupToken finds the live token with this clear text; NOT_FOUND otherwise.
+	LookupToken(ctx context.Context, clear string) (db.Token, error)
+	// TeamCompanies lists the companies a user acts for as merchant.
+	TeamCompanies(ctx context.Context, userID string) ([]string, error)
+}
+
 // ErrBadToken is returned for a token that is malformed, unknown or revoked.
 var ErrBadToken = &dispute.Error{Code: dispute.CodeUnauthenticated, Message: "invalid or revoked token"}
 
@@ -114,7 +122,7 @@ var ErrBadToken = &dispute.Error{Code: dispute.CodeUnauthenticated, Message: "in
 // It remembers resolved principals for CacheTTL (default 5 s) so a busy client costs no
 // lookup per request; a token created or a team change shows within that time.
 type Authenticator struct {
-	DB            bun.IDB
+	Store         Store
 	PlatformToken string // accepted as a platform token with both scopes when non-empty
 	CacheTTL      time.Duration
 
@@ -142,7 +150,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if p := a.cached(hash); p != nil {
 		return p, nil
 	}
-	t, err := db.LookupToken(ctx, a.DB, token)
+	t, err := a.Store.LookupToken(ctx, token)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
 		return nil, ErrBadToken
 	}
@@ -151,7 +159,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	}
 	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes}
 	if p.Kind == KindUser {
-		if p.TeamCompanyIDs, err = db.TeamCompanies(ctx, a.DB, p.UserID); err != nil {
+		if p.TeamCompanyIDs, err = a.Store.TeamCompanies(ctx, p.UserID); err != nil {
 			return nil, err
 		}
 	}

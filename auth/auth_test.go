@@ -17,7 +17,7 @@ func TestAuthenticateTokensAndRoles(t *testing.T) {
 		biz, other := dbtest.MustCompany(t, d), dbtest.MustCompany(t, d)
 		cust, staff := dbtest.MustUser(t, d), dbtest.MustUser(t, d)
 		dbtest.MustTeamMember(t, d, biz, staff)
-		a := &auth.Authenticator{DB: d.Bun, PlatformToken: "op-token", CacheTTL: -1}
+		a := &auth.Authenticator{Store: d, PlatformToken: "op-token", CacheTTL: -1}
 		c := dispute.Case{UserID: cust.ID, CompanyID: biz.ID}
 
 		tests := []struct {
@@ -66,7 +66,7 @@ func TestAuthenticateCachesPrincipals(t *testing.T) {
 	d := dbtest.MustSQLite(t)
 	u := dbtest.MustUser(t, d)
 	tok := dbtest.MustToken(t, d, db.TokenUser, u.ID, false)
-	a := &auth.Authenticator{DB: d.Bun, CacheTTL: 200 * time.Millisecond}
+	a := &auth.Authenticator{Store: d, CacheTTL: 200 * time.Millisecond}
 	ctx := context.Background()
 	p1, err := a.Authenticate(ctx, tok)
 	if err != nil {

@@ -5,6 +5,9 @@
 //
 //	go run ./bench -scenario list -url http://127.0.0.1:8080/graphql -token $PLATFORM_TOKEN -c 20 -d 30s
 //	go run ./bench -smoke    # every scenario for ~1.5 s against a spawned SQLite server (CI)
+//
+// bench imports nothing of this module: it speaks to a server over HTTP, WebSocket
+// and SQL like any client, and builds one with `go build` when it spawns it.
 package main
 
 import (

@@ -7,21 +7,26 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
 )
 
-// BulkBatch is the rows of a run of generated cases, written in one transaction so an
-// interrupted load leaves whole cases behind.
+// BulkBatch is a run of generated cases with what they need, written in one transaction
+// so an interrupted load leaves whole cases behind. Records carry their stored IDs;
+// times are UTC at millisecond precision. Every referenced record is written before,
+// in the same batch or an earlier one.
 type BulkBatch struct {
-	Memberships []BulkMembership
-	Payments    []BulkPayment
-	Cases       []BulkCase
-	Events      []BulkEvent
+	Memberships []Membership
+	Payments    []Payment
+	Cases       []dispute.Case
+	Events      []dispute.Event // ResolutionID set
 }
 
-// BulkWriter stores bulk rows: COPY on PostgreSQL, multi-row INSERTs on SQLite.
-// WriteBatch may be called from Parallel() goroutines at once.
+// BulkWriter stores generated data fast: COPY on PostgreSQL, multi-row INSERTs on
+// SQLite, through the same row structs as every other write. WriteBatch may be called
+// from Parallel() goroutines at once.
 type BulkWriter interface {
-	WriteReferences(ctx context.Context, companies []BulkCompany, users []BulkUser, team []BulkTeamMember) error
+	WriteReferences(ctx context.Context, companies []Company, users []User, team []TeamMember) error
 	WriteBatch(ctx context.Context, b *BulkBatch) error
 	Parallel() int
 	Finish(ctx context.Context) error
@@ -30,8 +35,8 @@ type BulkWriter interface {
 
 // NewBulkWriter returns the bulk writer for the database's engine.
 func (d *DB) NewBulkWriter(ctx context.Context) (BulkWriter, error) {
-	if d.Engine == Postgres && d.Pool() != nil {
-		w := &pgWriter{pool: d.Pool()}
+	if d.Engine == Postgres && d.pool != nil {
+		w := &pgWriter{pool: d.pool}
 		var super string
 		if err := w.pool.QueryRow(ctx, "SHOW is_superuser").Scan(&super); err != nil {
 			return nil, fmt.Errorf("db: bulk writer: %w", err)
@@ -86,7 +91,7 @@ func (w *pgWriter) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return tx.Commit(ctx)
 }
 
-func (w *pgWriter) WriteReferences(ctx context.Context, companies []BulkCompany, users []BulkUser, team []BulkTeamMember) error {
+func (w *pgWriter) WriteReferences(ctx context.Context, companies []Company, users []User, team []TeamMember) error {
 	return w.tx(ctx, func(tx pgx.Tx) error {
 		if err := copyRows(ctx, tx, "companies", bulkCompanyColumns, companies, companyValues); err != nil {
 			return err
@@ -177,23 +182,31 @@ var (
 		"from_status", "to_status", "viewable_by_customer", "viewable_by_merchant", "created_at"}
 )
 
-func companyValues(r *BulkCompany, v []any) {
+// The values functions give COPY a record's columns in the order above, through the
+// record's row struct, so that COPY stores exactly what an INSERT of the row would.
+
+func companyValues(c *Company, v []any) {
+	r := fromCompany(*c)
 	v[0], v[1], v[2], v[3] = r.ID, r.Title, r.Route, r.CreatedAt
 }
 
-func userValues(r *BulkUser, v []any) {
+func userValues(u *User, v []any) {
+	r := fromUser(*u)
 	v[0], v[1], v[2], v[3], v[4] = r.ID, nullable(r.Name), r.Username, r.Email, r.CreatedAt
 }
 
-func teamValues(r *BulkTeamMember, v []any) {
+func teamValues(t *TeamMember, v []any) {
+	r := fromTeamMember(*t)
 	v[0], v[1], v[2] = r.CompanyID, r.UserID, r.CreatedAt
 }
 
-func membershipValues(r *BulkMembership, v []any) {
+func membershipValues(m *Membership, v []any) {
+	r := fromMembership(*m)
 	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.UserID, r.CompanyID, r.Status, r.CreatedAt, nullable(r.CanceledAt)
 }
 
-func paymentValues(r *BulkPayment, v []any) {
+func paymentValues(p *Payment, v []any) {
+	r := fromPayment(*p)
 	var sub any
 	if r.Subtotal != nil {
 		sub = *r.Subtotal
@@ -202,14 +215,16 @@ func paymentValues(r *BulkPayment, v []any) {
 	v[6], v[7], v[8], v[9], v[10], v[11] = sub, r.RefundedAmount, r.Status, nullable(r.PaidAt), nullable(r.RefundedAt), r.CreatedAt
 }
 
-func resolutionValues(r *BulkCase, v []any) {
+func resolutionValues(c *dispute.Case, v []any) {
+	r := fromDomainCase(*c)
 	v[0], v[1], v[2], v[3], v[4], v[5], v[6] = r.ID, r.Status, r.Issue, r.CompanyID, r.UserID, r.PaymentID, nullable(r.MemberID)
 	v[7], v[8], v[9], v[10], v[11] = r.CreatedAt, r.UpdatedAt, nullable(r.DueDate), r.CustomerAppealed, r.MerchantAppealed
 	v[12], v[13], v[14], v[15], v[16] = nullable(r.Outcome), nullable(r.Refund), nullable(r.DecidedBy), r.InfoRequests, r.PaymentRefunded
 	v[17], v[18] = r.Version, r.EventCount
 }
 
-func eventValues(r *BulkEvent, v []any) {
+func eventValues(e *dispute.Event, v []any) {
+	r := fromDomainEvent(*e)
 	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, r.ResolutionID, r.Position, r.Action, r.ReporterType, nullable(r.Details)
 	v[6], v[7], v[8], v[9], v[10] = r.FromStatus, r.ToStatus, r.ViewableByCustomer, r.ViewableByMerchant, r.CreatedAt
 }
@@ -227,44 +242,49 @@ func (w *bunWriter) Parallel() int { return 1 }
 
 func (w *bunWriter) Finish(context.Context) error { return nil }
 
-func (w *bunWriter) WriteReferences(ctx context.Context, companies []BulkCompany, users []BulkUser, team []BulkTeamMember) error {
-	return w.d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := insertRows(ctx, tx, companies); err != nil {
+func (w *bunWriter) WriteReferences(ctx context.Context, companies []Company, users []User, team []TeamMember) error {
+	return w.d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertRows(ctx, tx, companies, fromCompany); err != nil {
 			return err
 		}
-		if err := insertRows(ctx, tx, users); err != nil {
+		if err := insertRows(ctx, tx, users, fromUser); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, team)
+		return insertRows(ctx, tx, team, fromTeamMember)
 	})
 }
 
 func (w *bunWriter) WriteBatch(ctx context.Context, b *BulkBatch) error {
-	return w.d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := insertRows(ctx, tx, b.Memberships); err != nil {
+	return w.d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertRows(ctx, tx, b.Memberships, fromMembership); err != nil {
 			return err
 		}
-		if err := insertRows(ctx, tx, b.Payments); err != nil {
+		if err := insertRows(ctx, tx, b.Payments, fromPayment); err != nil {
 			return err
 		}
-		if err := insertRows(ctx, tx, b.Cases); err != nil {
+		if err := insertRows(ctx, tx, b.Cases, fromDomainCase); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, b.Events)
+		return insertRows(ctx, tx, b.Events, fromDomainEvent)
 	})
 }
 
 // insertChunk is the number of rows per INSERT statement.
 const insertChunk = 500
 
-func insertRows[T any](ctx context.Context, tx bun.Tx, rows []T) error {
-	for len(rows) > 0 {
-		n := min(len(rows), insertChunk)
-		chunk := rows[:n]
-		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
+// insertRows converts records to rows and inserts them, insertChunk per statement.
+func insertRows[T, R any](ctx context.Context, tx bun.Tx, recs []T, row func(T) R) error {
+	rows := make([]R, 0, min(len(recs), insertChunk))
+	for len(recs) > 0 {
+		n := min(len(recs), insertChunk)
+		rows = rows[:0]
+		for _, r := range recs[:n] {
+			rows = append(rows, row(r))
+		}
+		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return err
 		}
-		rows = rows[n:]
+		recs = recs[n:]
 	}
 	return nil
 }

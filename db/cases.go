@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -14,27 +13,12 @@ import (
 	"resolutioncenter/ids"
 )
 
-// Idempotency identifies a retryable mutation: the same principal sending the same
-// key gets the first result back; the same key with a different request is refused.
-type Idempotency struct {
-	Principal   string // a stable identity of the caller, e.g. "token:tok_..."
-	Key         string
-	Operation   string // the mutation's name
-	RequestHash string // a hash of the mutation's input
-}
-
 // Result is the outcome of a change: the case after it and the event it appended.
 // Replayed is true when an idempotent retry returned a stored result.
 type Result struct {
 	Case     dispute.Case
 	Event    dispute.Event
 	Replayed bool
-}
-
-// storedResult is what an idempotency key keeps of the first result.
-type storedResult struct {
-	Case  dispute.Case  `json:"case"`
-	Event dispute.Event `json:"event"`
 }
 
 // Change is one read-modify-write of a case.
@@ -45,6 +29,8 @@ type Change struct {
 	// ExpectedVersion, when set, refuses the change with CONFLICT if the case moved on.
 	ExpectedVersion *int
 	Idem            *Idempotency
+	// Now is the time of the change (the idempotency record's creation time).
+	Now time.Time
 	// Decide computes the next case, its one event and the outside effects from the
 	// current case, or refuses. It runs inside the transaction with the row locked.
 	Decide func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error)
@@ -54,49 +40,21 @@ type Change struct {
 // decides, saves the case with a version guard, appends the event, and makes the
 // payment refund and membership cancellation. Nothing is written when any step fails.
 func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
-	var res Result
-	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if ch.Idem != nil {
-			stored, found, err := d.claimKey(ctx, tx, *ch.Idem)
-			if err != nil || found {
-				res = stored
-				return err
-			}
-		}
+	return d.change(ctx, ch.Idem, ch.Now, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
 		c, err := d.lockCase(ctx, tx, ch.Scope, ch.CaseID)
 		if err != nil {
-			return err
+			return c, dispute.Event{}, dispute.Effects{}, err
 		}
 		if ch.ExpectedVersion != nil && *ch.ExpectedVersion != c.Version {
-			return &dispute.Error{Code: dispute.CodeConflict, Field: "expectedVersion",
+			return c, dispute.Event{}, dispute.Effects{}, &dispute.Error{Code: dispute.CodeConflict, Field: "expectedVersion",
 				Message: "the case has changed since you saw it: version is now " + strconv.Itoa(c.Version)}
 		}
 		next, ev, eff, err := ch.Decide(c)
 		if err != nil {
-			return err
+			return next, ev, eff, err
 		}
-		if err := saveCase(ctx, tx, c.Version, next); err != nil {
-			return err
-		}
-		if ev, err = d.appendEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		if err := applyEffects(ctx, tx, next, eff, ev.CreatedAt); err != nil {
-			return err
-		}
-		if err := d.announce(ctx, tx, next, ev); err != nil {
-			return err
-		}
-		res = Result{Case: next, Event: ev}
-		if ch.Idem != nil {
-			return storeResult(ctx, tx, *ch.Idem, res)
-		}
-		return nil
+		return next, ev, eff, saveCase(ctx, tx, c.Version, next)
 	})
-	if err == nil {
-		d.committed(res)
-	}
-	return res, err
 }
 
 // OpenRequest asks to open a case on a payment.
@@ -112,54 +70,78 @@ type OpenRequest struct {
 // that is not the customer's is NOT_FOUND; a refunded one NOT_REFUNDABLE; a payment
 // that already has a case ALREADY_EXISTS (a lost case is reopened by appeal).
 func (d *DB) OpenCase(ctx context.Context, p dispute.Policy, req OpenRequest, now time.Time) (Result, error) {
+	return d.change(ctx, req.Idem, now, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
+		var none dispute.Effects
+		var pay paymentRow
+		err := tx.NewSelect().Model(&pay).Where("id = ?", req.PaymentID).Where("user_id = ?", req.UserID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return dispute.Case{}, dispute.Event{}, none, &dispute.Error{Code: dispute.CodeNotFound, Field: "paymentId", Message: "no payment with this ID"}
+		}
+		if err != nil {
+			return dispute.Case{}, dispute.Event{}, none, mapErr(err)
+		}
+		alreadyExists := &dispute.Error{Code: dispute.CodeAlreadyExists, Field: "paymentId", Message: "this payment already has a case"}
+		if pay.Status != paymentPaid {
+			return dispute.Case{}, dispute.Event{}, none, &dispute.Error{Code: dispute.CodeNotRefundable, Field: "paymentId", Message: "the payment was already refunded"}
+		}
+		exists, err := tx.NewSelect().Model((*resolutionRow)(nil)).Where("payment_id = ?", pay.ID).Exists(ctx)
+		if err != nil {
+			return dispute.Case{}, dispute.Event{}, none, mapErr(err)
+		}
+		if exists {
+			return dispute.Case{}, dispute.Event{}, none, alreadyExists
+		}
+		c, ev, err := p.Open(dispute.Case{ID: ids.New(ids.Resolution), Issue: req.Issue, CompanyID: pay.CompanyID,
+			UserID: pay.UserID, PaymentID: pay.ID, MemberID: pay.MembershipID}, req.Message, now)
+		if err != nil {
+			return c, ev, none, err
+		}
+		row := fromDomainCase(c)
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			if dispute.CodeOf(mapErr(err)) == dispute.CodeAlreadyExists {
+				return c, ev, none, alreadyExists
+			}
+			return c, ev, none, mapErr(err)
+		}
+		return c, ev, none, nil
+	})
+}
+
+// change is what OpenCase and UpdateCase share: in one transaction it claims the
+// idempotency key (returning the stored result of a retry), lets write save the case
+// and decide the event and effects, then appends the event, applies the effects,
+// announces the change and stores the result under the key. The commit hook runs
+// after a commit.
+func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time,
+	write func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error)) (Result, error) {
 	var res Result
-	err := d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if req.Idem != nil {
-			stored, found, err := d.claimKey(ctx, tx, *req.Idem)
+	if idem != nil && now.IsZero() {
+		return res, errors.New("db: an idempotent change needs its time")
+	}
+	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if idem != nil {
+			stored, found, err := claimKey(ctx, tx, *idem, now)
 			if err != nil || found {
 				res = stored
 				return err
 			}
 		}
-		var pay paymentRow
-		err := tx.NewSelect().Model(&pay).Where("id = ?", req.PaymentID).Where("user_id = ?", req.UserID).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return &dispute.Error{Code: dispute.CodeNotFound, Field: "paymentId", Message: "no payment with this ID"}
-		}
-		if err != nil {
-			return mapErr(err)
-		}
-		if pay.Status != "paid" {
-			return &dispute.Error{Code: dispute.CodeNotRefundable, Field: "paymentId", Message: "the payment was already refunded"}
-		}
-		exists, err := tx.NewSelect().Model((*resolutionRow)(nil)).Where("payment_id = ?", pay.ID).Exists(ctx)
-		if err != nil {
-			return mapErr(err)
-		}
-		if exists {
-			return &dispute.Error{Code: dispute.CodeAlreadyExists, Field: "paymentId", Message: "this payment already has a case"}
-		}
-		c, ev, err := p.Open(dispute.Case{ID: ids.New(ids.Resolution), Issue: req.Issue, CompanyID: pay.CompanyID,
-			UserID: pay.UserID, PaymentID: pay.ID, MemberID: deref(pay.MembershipID)}, req.Message, now)
+		c, ev, eff, err := write(ctx, tx)
 		if err != nil {
 			return err
 		}
-		row := fromDomainCase(c)
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
-			if dispute.CodeOf(mapErr(err)) == dispute.CodeAlreadyExists {
-				return &dispute.Error{Code: dispute.CodeAlreadyExists, Field: "paymentId", Message: "this payment already has a case"}
-			}
-			return mapErr(err)
+		if ev, err = appendEvent(ctx, tx, ev); err != nil {
+			return err
 		}
-		if ev, err = d.appendEvent(ctx, tx, ev); err != nil {
+		if err := applyEffects(ctx, tx, c, eff, ev.CreatedAt); err != nil {
 			return err
 		}
 		if err := d.announce(ctx, tx, c, ev); err != nil {
 			return err
 		}
 		res = Result{Case: c, Event: ev}
-		if req.Idem != nil {
-			return storeResult(ctx, tx, *req.Idem, res)
+		if idem != nil {
+			return storeResult(ctx, tx, *idem, res)
 		}
 		return nil
 	})
@@ -203,7 +185,7 @@ func saveCase(ctx context.Context, tx bun.Tx, prev int, next dispute.Case) error
 }
 
 // appendEvent inserts the event with a fresh ID and returns it.
-func (d *DB) appendEvent(ctx context.Context, tx bun.Tx, ev dispute.Event) (dispute.Event, error) {
+func appendEvent(ctx context.Context, tx bun.Tx, ev dispute.Event) (dispute.Event, error) {
 	ev.ID = ids.New(ids.Event)
 	row := fromDomainEvent(ev)
 	if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
@@ -217,8 +199,8 @@ func (d *DB) appendEvent(ctx context.Context, tx bun.Tx, ev dispute.Event) (disp
 func applyEffects(ctx context.Context, tx bun.Tx, c dispute.Case, eff dispute.Effects, now time.Time) error {
 	if eff.RefundPayment {
 		res, err := tx.NewUpdate().Model((*paymentRow)(nil)).
-			Set("status = 'refunded'").Set("refunded_amount = total").Set("refunded_at = ?", now).
-			Where("id = ?", c.PaymentID).Where("status = 'paid'").Exec(ctx)
+			Set("status = ?", paymentRefunded).Set("refunded_amount = total").Set("refunded_at = ?", now).
+			Where("id = ?", c.PaymentID).Where("status = ?", paymentPaid).Exec(ctx)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -228,8 +210,8 @@ func applyEffects(ctx context.Context, tx bun.Tx, c dispute.Case, eff dispute.Ef
 	}
 	if eff.CancelMembership && c.MemberID != "" {
 		_, err := tx.NewUpdate().Model((*membershipRow)(nil)).
-			Set("status = 'canceled'").Set("canceled_at = ?", now).
-			Where("id = ?", c.MemberID).Where("status = 'active'").Exec(ctx)
+			Set("status = ?", membershipCanceled).Set("canceled_at = ?", now).
+			Where("id = ?", c.MemberID).Where("status = ?", membershipActive).Exec(ctx)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -237,79 +219,12 @@ func applyEffects(ctx context.Context, tx bun.Tx, c dispute.Case, eff dispute.Ef
 	return nil
 }
 
-type idempotencyRow struct {
-	bun.BaseModel `bun:"table:idempotency_keys"`
-	Principal     string    `bun:"principal,pk"`
-	Key           string    `bun:"key,pk"`
-	Operation     string    `bun:"operation,notnull"`
-	RequestHash   string    `bun:"request_hash,notnull"`
-	Response      *string   `bun:"response"`
-	CreatedAt     time.Time `bun:"created_at,notnull"`
-}
-
-// IdempotencyTTL is how long keys are kept at least.
-const IdempotencyTTL = 24 * time.Hour
-
-// claimKey claims an idempotency key inside the transaction. When the key is new it is
-// inserted (and its result stored by storeResult before commit); a concurrent claim of
-// the same key waits on the unique index until this transaction ends. When the key was
-// used before, the stored result is returned with found=true, or an error if the
-// request differs.
-func (d *DB) claimKey(ctx context.Context, tx bun.Tx, k Idempotency) (Result, bool, error) {
-	row := idempotencyRow{Principal: k.Principal, Key: k.Key, Operation: k.Operation, RequestHash: k.RequestHash,
-		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
-	res, err := tx.NewInsert().Model(&row).On("CONFLICT DO NOTHING").Exec(ctx)
-	if err != nil {
-		return Result{}, false, mapErr(err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return Result{}, false, nil
-	}
-	var old idempotencyRow
-	if err := tx.NewSelect().Model(&old).Where("principal = ?", k.Principal).Where("key = ?", k.Key).Scan(ctx); err != nil {
-		return Result{}, false, mapErr(err)
-	}
-	if old.Operation != k.Operation || old.RequestHash != k.RequestHash {
-		return Result{}, false, &dispute.Error{Code: dispute.CodeConflict, Field: "idempotencyKey",
-			Message: "this idempotency key was already used with a different request"}
-	}
-	if old.Response == nil {
-		return Result{}, false, dispute.Conflict("the first request with this idempotency key is still in progress")
-	}
-	var sr storedResult
-	if err := json.Unmarshal([]byte(*old.Response), &sr); err != nil {
-		return Result{}, false, err
-	}
-	return Result{Case: sr.Case, Event: sr.Event, Replayed: true}, true, nil
-}
-
-func storeResult(ctx context.Context, tx bun.Tx, k Idempotency, res Result) error {
-	b, err := json.Marshal(storedResult{Case: res.Case, Event: res.Event})
-	if err != nil {
-		return err
-	}
-	s := string(b)
-	_, err = tx.NewUpdate().Model((*idempotencyRow)(nil)).Set("response = ?", s).
-		Where("principal = ?", k.Principal).Where("key = ?", k.Key).Exec(ctx)
-	return mapErr(err)
-}
-
-// PurgeIdempotencyKeys deletes keys older than the TTL.
-func PurgeIdempotencyKeys(ctx context.Context, idb bun.IDB, now time.Time) (int64, error) {
-	res, err := idb.NewDelete().Model((*idempotencyRow)(nil)).Where("created_at < ?", now.Add(-IdempotencyTTL)).Exec(ctx)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return res.RowsAffected()
-}
-
-// DueCases returns the IDs of open cases whose deadline is at or before now, oldest
-// deadline first, at most limit.
-func DueCases(ctx context.Context, idb bun.IDB, now time.Time, limit int) ([]string, error) {
+// DueCases returns the IDs of cases waiting on a party whose deadline is at or before
+// now, oldest deadline first, at most limit.
+func (d *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	var list []string
-	err := idb.NewSelect().Model((*resolutionRow)(nil)).Column("r.id").
-		Where("r.status IN (?)", bun.List([]dispute.Status{dispute.StatusMerchantResponseNeeded,
-			dispute.StatusCustomerResponseNeeded, dispute.StatusMerchantInfoNeeded, dispute.StatusCustomerInfoNeeded})).
+	err := d.bun.NewSelect().Model((*resolutionRow)(nil)).Column("r.id").
+		Where("r.status IN (?)", bun.List(dispute.WaitingStatuses)).
 		Where("r.due_date <= ?", now).OrderExpr("r.due_date ASC, r.id ASC").Limit(int64(limit)).Scan(ctx, &list)
 	return list, mapErr(err)
 }

@@ -57,10 +57,10 @@ func TestUpdateCaseRollsBack(t *testing.T) {
 		c := mustOpenCase(t, d)
 		before := touchedOf(t, d, c.ID)
 		errNo := errors.New("decided no")
-		key := &db.Idempotency{Principal: "tok_test", Key: "k", Operation: "acceptResolution", RequestHash: "h"}
+		key := &db.Idempotency{Principal: "tok_test", Key: "k", Operation: string(dispute.ActionAccept), RequestHash: "h"}
 
 		// Decide refuses: nothing is written, and the idempotency key stays free.
-		_, err := d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Idem: key,
+		_, err := d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Idem: key, Now: caseT0,
 			Decide: func(dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
 				return dispute.Case{}, dispute.Event{}, dispute.Effects{RefundPayment: true}, errNo
 			}})
@@ -71,7 +71,7 @@ func TestUpdateCaseRollsBack(t *testing.T) {
 
 		// The event cannot be stored (its position is taken) after the case row was
 		// saved: the case row goes back too, and the refund never happens.
-		_, err = d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Idem: key,
+		_, err = d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Idem: key, Now: caseT0,
 			Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
 				next, ev, eff, err := acceptDecision(c)
 				ev.Position = 1
@@ -94,7 +94,7 @@ func TestUpdateCaseRollsBack(t *testing.T) {
 		expectTouched(t, d, c.ID, before)
 
 		// The key was never used up: the same request now applies, once.
-		res, err := d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Idem: key, Decide: acceptDecision})
+		res, err := d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Idem: key, Now: caseT0, Decide: acceptDecision})
 		if err != nil || res.Replayed || res.Case.Status != dispute.StatusCustomerWon {
 			t.Fatalf("accept after failed attempts = %+v, %v", res, err)
 		}
@@ -120,10 +120,9 @@ func TestRefundGuard(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Corrupt the case row: back to open, as if never refunded.
-			_, err := d.Bun.NewUpdate().Table("resolutions").
-				Set("status = ?", dispute.StatusMerchantResponseNeeded).Set("payment_refunded = ?", false).
-				Set("outcome = NULL").Set("refund = NULL").Set("decided_by = NULL").Set("due_date = ?", caseT0.Add(7*24*time.Hour)).
-				Where("id = ?", c.ID).Exec(ctx)
+			_, err := d.Raw(ctx, nil, "UPDATE resolutions SET status = ?, payment_refunded = ?, outcome = NULL, refund = NULL, "+
+				"decided_by = NULL, due_date = ? WHERE id = ?",
+				dispute.StatusMerchantResponseNeeded, false, caseT0.Add(7*24*time.Hour), c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,8 +130,8 @@ func TestRefundGuard(t *testing.T) {
 		})
 		t.Run("refunded upstream", func(t *testing.T) {
 			c := mustOpenCase(t, d)
-			_, err := d.Bun.NewUpdate().Table("payments").Set("status = 'refunded'").Set("refunded_amount = total").
-				Set("refunded_at = ?", caseT0.Add(time.Minute)).Where("id = ?", c.PaymentID).Exec(ctx)
+			_, err := d.Raw(ctx, nil, "UPDATE payments SET status = 'refunded', refunded_amount = total, refunded_at = ? WHERE id = ?",
+				caseT0.Add(time.Minute), c.PaymentID)
 			if err != nil {
 				t.Fatal(err)
 			}

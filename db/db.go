@@ -1,7 +1,19 @@
 // Package db stores the resolution center in PostgreSQL or an embedded SQLite file
-// through bun: opening by URL, versioned migrations, row models with converters to the
-// dispute types, and the queries the API needs. Query helpers take bun.IDB so they
-// compose inside transactions.
+// through bun: opening by URL, versioned migrations, one row struct per table with
+// named converters to the dispute types and the plain records below, the queries the
+// API needs, bulk loading, and the change feed (NOTIFY/LISTEN on PostgreSQL, a commit
+// hook on SQLite) that tells subscribers what committed.
+//
+// The bun handle never leaves the package: callers use the methods of DB. Every write
+// runs in inTx, which on SQLite also takes the single-writer gate, so writers queue in
+// Go instead of failing with "database is locked". Query helpers inside the package
+// take bun.IDB so they compose inside a transaction.
+//
+// Names: reads are named for what they return (CasesByID, ListCases, RecentEvents),
+// writes for what they do (OpenCase, UpdateCase, CreateCompany). Every error is one of
+// dispute's codes (mapErr), with the driver's error wrapped for logs.
+//
+// db imports dispute and ids of this module, and nothing else of it.
 package db
 
 import (
@@ -14,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,6 +36,8 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+
+	"resolutioncenter/dispute"
 )
 
 // Engine names the database engine behind a DB.
@@ -40,17 +55,17 @@ const DefaultSQLitePath = "data/resolution-center.db"
 // DB is an open database: the bun handle, its engine, and (on SQLite) the single-writer
 // gate that keeps concurrent write transactions from failing with "database is locked".
 type DB struct {
-	Bun    *bun.DB
 	Engine Engine
 	// URL is the URL the database was opened with, with any password masked.
 	URL string
 
-	// OnCommit, when set, is called on SQLite after every committed change of a case.
-	// (On PostgreSQL changes are announced by NOTIFY instead; see ListenConfig.)
-	OnCommit func(Notice)
-
+	bun    *bun.DB
+	hooks  *hookList
 	pool   *pgxpool.Pool // PostgreSQL only
 	writer chan struct{} // SQLite only: a one-slot semaphore for write transactions
+	// onCommit is the SQLite change feed's sink, called after every committed change of
+	// a case (on PostgreSQL the transaction's NOTIFY does this; see Feed).
+	onCommit atomic.Pointer[func(dispute.Notice)]
 }
 
 // Open connects to the database named by rawURL: a postgres:// or postgresql:// URL
@@ -117,7 +132,16 @@ func openPostgres(ctx context.Context, rawURL string, o options) (*DB, error) {
 		return nil, fmt.Errorf("db: ping postgres at %s: %w", MaskURL(rawURL), err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	return &DB{Bun: bun.NewDB(sqldb, pgdialect.New()), Engine: Postgres, URL: MaskURL(rawURL), pool: pool}, nil
+	return newDB(bun.NewDB(sqldb, pgdialect.New()), Postgres, MaskURL(rawURL), pool), nil
+}
+
+func newDB(b *bun.DB, engine Engine, url string, pool *pgxpool.Pool) *DB {
+	hooks := &hookList{}
+	d := &DB{bun: b.WithQueryHook(hooks), hooks: hooks, Engine: engine, URL: url, pool: pool}
+	if engine == SQLite {
+		d.writer = make(chan struct{}, 1)
+	}
+	return d
 }
 
 func openSQLite(path string) (*DB, error) {
@@ -144,46 +168,47 @@ func openSQLite(path string) (*DB, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
-	d := &DB{Bun: bun.NewDB(sqldb, sqlitedialect.New()), Engine: SQLite, URL: "sqlite:" + path, writer: make(chan struct{}, 1)}
-	return d, nil
+	return newDB(bun.NewDB(sqldb, sqlitedialect.New()), SQLite, "sqlite:"+path, nil), nil
 }
 
 // Close closes the database.
 func (d *DB) Close() error {
-	err := d.Bun.Close()
+	err := d.bun.Close()
 	if d.pool != nil {
 		d.pool.Close()
 	}
 	return err
 }
 
-// ListenConfig returns a copy of the connection settings for a dedicated LISTEN
-// connection, or nil on SQLite.
-func (d *DB) ListenConfig() *pgx.ConnConfig {
-	if d.pool == nil {
-		return nil
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.bun.PingContext(ctx) }
+
+// SQL returns the database/sql pool under the store, for its statistics (metrics).
+// Queries go through the methods of DB, never through this handle.
+func (d *DB) SQL() *sql.DB { return d.bun.DB }
+
+// inTx runs fn in a write transaction. On SQLite it first takes the single-writer gate
+// (honouring ctx), so concurrent writers queue in Go instead of spinning on the file lock.
+func (d *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	release, err := d.gate(ctx)
+	if err != nil {
+		return err
 	}
-	return d.pool.Config().ConnConfig.Copy()
+	defer release()
+	return mapErr(d.bun.RunInTx(ctx, nil, fn))
 }
 
-// Pool returns the pgx pool on PostgreSQL and nil on SQLite.
-func (d *DB) Pool() *pgxpool.Pool { return d.pool }
-
-// Ping checks that the database answers.
-func (d *DB) Ping(ctx context.Context) error { return d.Bun.PingContext(ctx) }
-
-// InTx runs fn in a write transaction. On SQLite it first takes the single-writer gate
-// (honouring ctx), so concurrent writers queue in Go instead of spinning on the file lock.
-func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if d.writer != nil {
-		select {
-		case d.writer <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { <-d.writer }()
+// gate takes the SQLite single-writer gate (a no-op on PostgreSQL).
+func (d *DB) gate(ctx context.Context) (release func(), err error) {
+	if d.writer == nil {
+		return func() {}, nil
 	}
-	return mapErr(d.Bun.RunInTx(ctx, nil, fn))
+	select {
+	case d.writer <- struct{}{}:
+		return func() { <-d.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // MaskURL hides the password in a database URL, for logs.

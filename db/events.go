@@ -62,7 +62,7 @@ type EventPage struct {
 
 // ListEvents returns, for every case in views, up to p.Limit+1 visible events in travel
 // order (the extra one tells that more follow), in one statement for all the cases.
-func ListEvents(ctx context.Context, idb bun.IDB, views []CaseView, p EventPage) (map[string][]dispute.Event, error) {
+func (d *DB) ListEvents(ctx context.Context, views []CaseView, p EventPage) (map[string][]dispute.Event, error) {
 	out := make(map[string][]dispute.Event, len(views))
 	if len(views) == 0 {
 		return out, nil
@@ -84,7 +84,7 @@ func ListEvents(ctx context.Context, idb bun.IDB, views []CaseView, p EventPage)
 	query := "SELECT " + eventColumns + " FROM (SELECT e.*, row_number() OVER (PARTITION BY e.resolution_id ORDER BY e.position " +
 		order + ") AS rn FROM resolution_events AS e WHERE " + cond + ") AS t WHERE t.rn <= ? ORDER BY t.resolution_id, t.rn"
 	var rows []eventRow
-	if err := idb.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+	if err := d.bun.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 		return nil, mapErr(err)
 	}
 	for _, r := range rows {
@@ -95,8 +95,8 @@ func ListEvents(ctx context.Context, idb bun.IDB, views []CaseView, p EventPage)
 
 // RecentEvents returns, for every case in views, its n most recent visible events,
 // oldest first, in one statement.
-func RecentEvents(ctx context.Context, idb bun.IDB, views []CaseView, n int) (map[string][]dispute.Event, error) {
-	m, err := ListEvents(ctx, idb, views, EventPage{Limit: n - 1, Desc: true})
+func (d *DB) RecentEvents(ctx context.Context, views []CaseView, n int) (map[string][]dispute.Event, error) {
+	m, err := d.ListEvents(ctx, views, EventPage{Limit: n - 1, Desc: true})
 	if err != nil {
 		return nil, err
 	}
@@ -109,19 +109,48 @@ func RecentEvents(ctx context.Context, idb bun.IDB, views []CaseView, n int) (ma
 	return m, nil
 }
 
-// GetEvents returns the events with the given IDs, keyed by ID, without visibility
+// EventsByID returns the events with the given IDs, keyed by ID, without visibility
 // checks: the caller checks the event's case and flags.
-func GetEvents(ctx context.Context, idb bun.IDB, ids []string) (map[string]dispute.Event, error) {
+func (d *DB) EventsByID(ctx context.Context, ids []string) (map[string]dispute.Event, error) {
 	out := make(map[string]dispute.Event, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []eventRow
-	if err := idb.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+	if err := d.bun.NewSelect().Model(&rows).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
 	for _, r := range rows {
 		out[r.ID] = toDomainEvent(r)
+	}
+	return out, nil
+}
+
+// maxCasesPerRead bounds the OR-list of one EventsAfter statement.
+const maxCasesPerRead = 200
+
+// EventsAfter returns, per case, the events after the given positions, in order.
+func (d *DB) EventsAfter(ctx context.Context, after map[string]int) (map[string][]dispute.Event, error) {
+	out := make(map[string][]dispute.Event, len(after))
+	ids := make([]string, 0, len(after))
+	for id := range after {
+		ids = append(ids, id)
+	}
+	for start := 0; start < len(ids); start += maxCasesPerRead {
+		chunk := ids[start:min(start+maxCasesPerRead, len(ids))]
+		var rows []eventRow
+		q := d.bun.NewSelect().Model(&rows).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			for _, id := range chunk {
+				q = q.WhereOr("(e.resolution_id = ? AND e.position > ?)", id, after[id])
+			}
+			return q
+		}).Order("e.resolution_id", "e.position")
+		if err := q.Scan(ctx); err != nil {
+			return nil, mapErr(err)
+		}
+		for _, r := range rows {
+			out[r.ResolutionID] = append(out[r.ResolutionID], toDomainEvent(r))
+		}
 	}
 	return out, nil
 }

@@ -25,7 +25,7 @@ func (d *DB) migrator() (*migrate.Migrator, error) {
 	if err := ms.Discover(sub); err != nil {
 		return nil, fmt.Errorf("db: discover migrations: %w", err)
 	}
-	return migrate.NewMigrator(d.Bun, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+	return migrate.NewMigrator(d.bun, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
 }
 
 // Migrate applies every pending migration and returns the names of those it applied.
@@ -36,7 +36,7 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if d.Engine == Postgres {
-		conn, err := d.Bun.Conn(ctx)
+		conn, err := d.bun.Conn(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("db: migrate: %w", err)
 		}
@@ -46,10 +46,11 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck
 	} else {
-		if d.writer != nil {
-			d.writer <- struct{}{}
-			defer func() { <-d.writer }()
+		release, err := d.gate(ctx)
+		if err != nil {
+			return nil, err
 		}
+		defer release()
 	}
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("db: migrate init: %w", err)

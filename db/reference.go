@@ -9,8 +9,8 @@ import (
 	"resolutioncenter/ids"
 )
 
-// getByIDs loads the rows of a table whose id is in list and converts them, keyed by ID.
-func getByIDs[R any, T any](ctx context.Context, idb bun.IDB, list []string, id func(R) string, conv func(R) T) (map[string]T, error) {
+// byID loads the rows of a table whose id is in list and converts them, keyed by ID.
+func byID[R any, T any](ctx context.Context, idb bun.IDB, list []string, id func(R) string, conv func(R) T) (map[string]T, error) {
 	out := make(map[string]T, len(list))
 	if len(list) == 0 {
 		return out, nil
@@ -25,64 +25,75 @@ func getByIDs[R any, T any](ctx context.Context, idb bun.IDB, list []string, id 
 	return out, nil
 }
 
-// GetCompanies returns the companies with the given IDs, keyed by ID.
-func GetCompanies(ctx context.Context, idb bun.IDB, list []string) (map[string]Company, error) {
-	return getByIDs(ctx, idb, list, func(r companyRow) string { return r.ID }, toCompany)
+// CompaniesByID returns the companies with the given IDs, keyed by ID.
+func (d *DB) CompaniesByID(ctx context.Context, list []string) (map[string]Company, error) {
+	return byID(ctx, d.bun, list, func(r companyRow) string { return r.ID }, toCompany)
 }
 
-// GetUsers returns the users with the given IDs, keyed by ID.
-func GetUsers(ctx context.Context, idb bun.IDB, list []string) (map[string]User, error) {
-	return getByIDs(ctx, idb, list, func(r userRow) string { return r.ID }, toUser)
+// UsersByID returns the users with the given IDs, keyed by ID.
+func (d *DB) UsersByID(ctx context.Context, list []string) (map[string]User, error) {
+	return byID(ctx, d.bun, list, func(r userRow) string { return r.ID }, toUser)
 }
 
-// GetPayments returns the payments with the given IDs, keyed by ID.
-func GetPayments(ctx context.Context, idb bun.IDB, list []string) (map[string]Payment, error) {
-	return getByIDs(ctx, idb, list, func(r paymentRow) string { return r.ID }, toPayment)
+// PaymentsByID returns the payments with the given IDs, keyed by ID.
+func (d *DB) PaymentsByID(ctx context.Context, list []string) (map[string]Payment, error) {
+	return byID(ctx, d.bun, list, func(r paymentRow) string { return r.ID }, toPayment)
 }
 
-// GetMemberships returns the memberships with the given IDs, keyed by ID.
-func GetMemberships(ctx context.Context, idb bun.IDB, list []string) (map[string]Membership, error) {
-	return getByIDs(ctx, idb, list, func(r membershipRow) string { return r.ID }, toMembership)
+// MembershipsByID returns the memberships with the given IDs, keyed by ID.
+func (d *DB) MembershipsByID(ctx context.Context, list []string) (map[string]Membership, error) {
+	return byID(ctx, d.bun, list, func(r membershipRow) string { return r.ID }, toMembership)
 }
 
 // TeamCompanies returns the IDs of the companies the user is a team member of.
-func TeamCompanies(ctx context.Context, idb bun.IDB, userID string) ([]string, error) {
+func (d *DB) TeamCompanies(ctx context.Context, userID string) ([]string, error) {
 	var list []string
-	err := idb.NewSelect().Model((*teamMemberRow)(nil)).Column("company_id").Where("user_id = ?", userID).
+	err := d.bun.NewSelect().Model((*teamMemberRow)(nil)).Column("company_id").Where("user_id = ?", userID).
 		Order("company_id").Scan(ctx, &list)
 	return list, mapErr(err)
 }
 
+// insert writes one row in its own transaction; a unique violation is ALREADY_EXISTS
+// on field (when given).
+func insert[R any](ctx context.Context, d *DB, row *R, field string) error {
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(row).Exec(ctx)
+		return mapErrField(err, field)
+	})
+}
+
 // CreateCompany inserts a company. A taken route is ALREADY_EXISTS on field "route".
-func CreateCompany(ctx context.Context, idb bun.IDB, title, route string, now time.Time) (Company, error) {
+func (d *DB) CreateCompany(ctx context.Context, title, route string, now time.Time) (Company, error) {
 	r := companyRow{ID: ids.New(ids.Company), Title: title, Route: route, CreatedAt: now}
-	if _, err := idb.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return Company{}, mapErrField(err, "route")
+	if err := insert(ctx, d, &r, "route"); err != nil {
+		return Company{}, err
 	}
 	return toCompany(r), nil
 }
 
 // CreateUser inserts a user. A taken username is ALREADY_EXISTS on field "username".
-func CreateUser(ctx context.Context, idb bun.IDB, name, username, email string, now time.Time) (User, error) {
-	r := userRow{ID: ids.New(ids.User), Name: ptr(name), Username: username, Email: email, CreatedAt: now}
-	if _, err := idb.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return User{}, mapErrField(err, "username")
+func (d *DB) CreateUser(ctx context.Context, name, username, email string, now time.Time) (User, error) {
+	r := userRow{ID: ids.New(ids.User), Name: name, Username: username, Email: email, CreatedAt: now}
+	if err := insert(ctx, d, &r, "username"); err != nil {
+		return User{}, err
 	}
 	return toUser(r), nil
 }
 
 // AddTeamMember makes the user a team member of the company; adding twice is a no-op.
-func AddTeamMember(ctx context.Context, idb bun.IDB, companyID, userID string, now time.Time) error {
+func (d *DB) AddTeamMember(ctx context.Context, companyID, userID string, now time.Time) error {
 	r := teamMemberRow{CompanyID: companyID, UserID: userID, CreatedAt: now}
-	_, err := idb.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx)
-	return mapErr(err)
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(&r).On("CONFLICT DO NOTHING").Exec(ctx)
+		return mapErr(err)
+	})
 }
 
 // CreateMembership inserts an active membership.
-func CreateMembership(ctx context.Context, idb bun.IDB, userID, companyID string, now time.Time) (Membership, error) {
-	r := membershipRow{ID: ids.New(ids.Membership), UserID: userID, CompanyID: companyID, Status: "active", CreatedAt: now}
-	if _, err := idb.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return Membership{}, mapErr(err)
+func (d *DB) CreateMembership(ctx context.Context, userID, companyID string, now time.Time) (Membership, error) {
+	r := membershipRow{ID: ids.New(ids.Membership), UserID: userID, CompanyID: companyID, Status: membershipActive, CreatedAt: now}
+	if err := insert(ctx, d, &r, ""); err != nil {
+		return Membership{}, err
 	}
 	return toMembership(r), nil
 }
@@ -99,24 +110,23 @@ type NewPayment struct {
 }
 
 // CreatePayment inserts a paid payment.
-func CreatePayment(ctx context.Context, idb bun.IDB, p NewPayment, now time.Time) (Payment, error) {
-	paid := p.PaidAt
-	r := paymentRow{ID: ids.New(ids.Payment), UserID: p.UserID, CompanyID: p.CompanyID, MembershipID: ptr(p.MembershipID),
-		Currency: p.Currency, Total: p.Total, Subtotal: p.Subtotal, Status: "paid", PaidAt: &paid, CreatedAt: now}
-	if _, err := idb.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return Payment{}, mapErr(err)
+func (d *DB) CreatePayment(ctx context.Context, p NewPayment, now time.Time) (Payment, error) {
+	r := paymentRow{ID: ids.New(ids.Payment), UserID: p.UserID, CompanyID: p.CompanyID, MembershipID: p.MembershipID,
+		Currency: p.Currency, Total: p.Total, Subtotal: p.Subtotal, Status: paymentPaid, PaidAt: p.PaidAt, CreatedAt: now}
+	if err := insert(ctx, d, &r, ""); err != nil {
+		return Payment{}, err
 	}
 	return toPayment(r), nil
 }
 
 // Disputants returns which of the users have a case with one of the companies.
-func Disputants(ctx context.Context, idb bun.IDB, userIDs, companyIDs []string) (map[string]bool, error) {
+func (d *DB) Disputants(ctx context.Context, userIDs, companyIDs []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(userIDs))
 	if len(userIDs) == 0 || len(companyIDs) == 0 {
 		return out, nil
 	}
 	var found []string
-	err := idb.NewSelect().Model((*resolutionRow)(nil)).Distinct().Column("user_id").
+	err := d.bun.NewSelect().Model((*resolutionRow)(nil)).Distinct().Column("user_id").
 		Where("user_id IN (?)", bun.List(userIDs)).Where("company_id IN (?)", bun.List(companyIDs)).Scan(ctx, &found)
 	for _, id := range found {
 		out[id] = true
@@ -125,21 +135,21 @@ func Disputants(ctx context.Context, idb bun.IDB, userIDs, companyIDs []string) 
 }
 
 // PaysTo reports whether the user has a payment to one of the companies.
-func PaysTo(ctx context.Context, idb bun.IDB, userID string, companyIDs []string) (bool, error) {
+func (d *DB) PaysTo(ctx context.Context, userID string, companyIDs []string) (bool, error) {
 	if len(companyIDs) == 0 {
 		return false, nil
 	}
-	ok, err := idb.NewSelect().Model((*paymentRow)(nil)).
+	ok, err := d.bun.NewSelect().Model((*paymentRow)(nil)).
 		Where("user_id = ?", userID).Where("company_id IN (?)", bun.List(companyIDs)).Exists(ctx)
 	return ok, mapErr(err)
 }
 
 // IsEmpty reports whether the database holds no companies and no users yet.
-func IsEmpty(ctx context.Context, idb bun.IDB) (bool, error) {
-	c, err := idb.NewSelect().Model((*companyRow)(nil)).Exists(ctx)
+func (d *DB) IsEmpty(ctx context.Context) (bool, error) {
+	c, err := d.bun.NewSelect().Model((*companyRow)(nil)).Exists(ctx)
 	if err != nil {
 		return false, mapErr(err)
 	}
-	u, err := idb.NewSelect().Model((*userRow)(nil)).Exists(ctx)
+	u, err := d.bun.NewSelect().Model((*userRow)(nil)).Exists(ctx)
 	return !c && !u, mapErr(err)
 }

@@ -118,11 +118,11 @@ func KeyOf(c dispute.Case, field OrderField) Key {
 	return Key{Time: &t, ID: c.ID}
 }
 
-// ListResolutions returns one keyset page of the cases in scope that match f. It costs
-// one indexed range scan whatever the depth of the page.
-func ListResolutions(ctx context.Context, idb bun.IDB, s Scope, f Filter, p Page) (ListResult, error) {
+// ListCases returns one keyset page of the cases in scope that match f. It costs one
+// indexed range scan whatever the depth of the page.
+func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResult, error) {
 	var rows []resolutionRow
-	q := idb.NewSelect().Model(&rows)
+	q := d.bun.NewSelect().Model(&rows)
 	q = f.apply(s.apply(q))
 	// Travel direction: forward in the order, or backward from Before.
 	desc := p.Desc
@@ -182,14 +182,14 @@ func keysetAfter(q *bun.SelectQuery, field OrderField, desc bool, k Key) *bun.Se
 	}
 }
 
-// GetResolutions returns the cases with the given IDs that are in scope, keyed by ID.
-func GetResolutions(ctx context.Context, idb bun.IDB, s Scope, ids []string) (map[string]dispute.Case, error) {
+// VisibleCases returns the cases with the given IDs that are in scope, keyed by ID.
+func (d *DB) VisibleCases(ctx context.Context, s Scope, ids []string) (map[string]dispute.Case, error) {
 	out := make(map[string]dispute.Case, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []resolutionRow
-	q := idb.NewSelect().Model(&rows).Where("r.id IN (?)", bun.List(ids))
+	q := d.bun.NewSelect().Model(&rows).Where("r.id IN (?)", bun.List(ids))
 	if err := s.apply(q).Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
@@ -208,16 +208,16 @@ type Summary struct {
 	ByOutcome map[dispute.Outcome]int
 }
 
-// Summarize counts the cases in scope matching f by status, issue and outcome, in one
-// grouped statement.
-func Summarize(ctx context.Context, idb bun.IDB, s Scope, f Filter) (Summary, error) {
+// SummarizeCases counts the cases in scope matching f by status, issue and outcome, in
+// one grouped statement.
+func (d *DB) SummarizeCases(ctx context.Context, s Scope, f Filter) (Summary, error) {
 	var rows []struct {
 		Status  string  `bun:"status"`
 		Issue   string  `bun:"issue"`
 		Outcome *string `bun:"outcome"`
 		N       int     `bun:"n"`
 	}
-	q := idb.NewSelect().ModelTableExpr("resolutions AS r").
+	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").
 		ColumnExpr("r.status, r.issue, r.outcome, count(*) AS n").
 		GroupExpr("r.status, r.issue, r.outcome")
 	if err := f.apply(s.apply(q)).Scan(ctx, &rows); err != nil {
@@ -237,4 +237,26 @@ func Summarize(ctx context.Context, idb bun.IDB, s Scope, f Filter) (Summary, er
 		}
 	}
 	return sum, nil
+}
+
+// CasesByID returns every case with the given IDs, whoever may see it (for the hub
+// and the sweeper, which act for nobody), keyed by ID.
+func (d *DB) CasesByID(ctx context.Context, ids []string) (map[string]dispute.Case, error) {
+	return d.VisibleCases(ctx, Scope{All: true}, ids)
+}
+
+// CasesUpdatedSince returns up to limit cases updated at or after t, the most recent
+// first (for catching up after missed notices).
+func (d *DB) CasesUpdatedSince(ctx context.Context, t time.Time, limit int) ([]dispute.Case, error) {
+	var rows []resolutionRow
+	err := d.bun.NewSelect().Model(&rows).Where("r.updated_at >= ?", t.UTC()).
+		OrderExpr("r.updated_at DESC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]dispute.Case, len(rows))
+	for i, r := range rows {
+		out[i] = toDomainCase(r)
+	}
+	return out, nil
 }

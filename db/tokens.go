@@ -6,9 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"resolutioncenter/ids"
 )
@@ -55,36 +54,29 @@ func NewTokenSecret() string {
 
 // CreateToken stores a new token and returns it with its clear text, which is never
 // stored and cannot be recovered.
-func CreateToken(ctx context.Context, idb bun.IDB, t Token, now time.Time) (Token, string, error) {
-	clear := NewTokenSecret()
-	t.ID = ids.New(ids.Token)
-	t.CreatedAt = now
-	r := tokenRow{ID: t.ID, Hash: HashToken(clear), Kind: string(t.Kind), UserID: ptr(t.UserID),
-		CompanyID: ptr(t.CompanyID), Scopes: joinScopes(t.Scopes), Label: ptr(t.Label), CreatedAt: now}
-	if _, err := idb.NewInsert().Model(&r).Exec(ctx); err != nil {
-		return Token{}, "", mapErr(err)
+func (d *DB) CreateToken(ctx context.Context, t Token, now time.Time) (Token, string, error) {
+	r, clear := newTokenRow(t, now)
+	if err := insert(ctx, d, &r, ""); err != nil {
+		return Token{}, "", err
 	}
+	t.ID, t.CreatedAt = r.ID, now
 	return t, clear, nil
 }
 
+// newTokenRow makes the row of a new token with a fresh secret, returned in clear.
+func newTokenRow(t Token, now time.Time) (tokenRow, string) {
+	clear := NewTokenSecret()
+	return tokenRow{ID: ids.New(ids.Token), Hash: HashToken(clear), Kind: string(t.Kind), UserID: t.UserID,
+		CompanyID: t.CompanyID, Scopes: strings.Join(t.Scopes, ","), Label: t.Label, CreatedAt: now}, clear
+}
+
 // LookupToken finds the live token whose clear text is given; NOT_FOUND otherwise.
-func LookupToken(ctx context.Context, idb bun.IDB, clear string) (Token, error) {
+func (d *DB) LookupToken(ctx context.Context, clear string) (Token, error) {
 	var r tokenRow
-	err := idb.NewSelect().Model(&r).Where("hash = ?", HashToken(clear)).Where("revoked_at IS NULL").Limit(1).Scan(ctx)
+	err := d.bun.NewSelect().Model(&r).Where("hash = ?", HashToken(clear)).Where("revoked_at IS NULL").Limit(1).Scan(ctx)
 	if err != nil {
 		return Token{}, mapErr(err)
 	}
-	return Token{ID: r.ID, Kind: TokenKind(r.Kind), UserID: deref(r.UserID), CompanyID: deref(r.CompanyID),
-		Scopes: splitScopes(r.Scopes), Label: deref(r.Label), CreatedAt: r.CreatedAt.UTC()}, nil
-}
-
-func joinScopes(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += v
-	}
-	return out
+	return Token{ID: r.ID, Kind: TokenKind(r.Kind), UserID: r.UserID, CompanyID: r.CompanyID,
+		Scopes: splitScopes(r.Scopes), Label: r.Label, CreatedAt: r.CreatedAt.UTC()}, nil
 }

@@ -1,7 +1,10 @@
-// Package deadline runs the sweeper that applies the system's deadline transitions to
-// past-due cases. Several server processes may sweep one PostgreSQL database at once:
-// each case is changed under its row lock and only if it is still due, so each
-// past-due case transitions exactly once.
+// Package deadline runs the sweeper: the server's periodic housekeeping. It applies the
+// system's deadline transitions to past-due cases, and deletes idempotency records
+// older than their 24 hours. Several server processes may sweep one PostgreSQL
+// database at once: each case is changed under its row lock and only if it is still
+// due, so each past-due case transitions exactly once.
+//
+// deadline imports db and dispute.
 package deadline
 
 import (
@@ -54,12 +57,26 @@ func (s *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Sweep transitions every case due at Now() and returns how many it changed.
+// Sweep transitions every case due at Now() and returns how many it changed; then it
+// deletes the idempotency records older than db.IdempotencyTTL.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	now := s.Now().UTC().Truncate(time.Millisecond)
+	n, err := s.expire(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	purged, err := s.DB.PurgeIdempotencyKeys(ctx, now)
+	if purged > 0 && s.Logger != nil {
+		s.Logger.Info("idempotency records deleted", "count", purged)
+	}
+	return n, err
+}
+
+// expire transitions every case due at now.
+func (s *Sweeper) expire(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	for {
-		due, err := db.DueCases(ctx, s.DB.Bun, now, batchSize)
+		due, err := s.DB.DueCases(ctx, now, batchSize)
 		if err != nil {
 			return total, err
 		}

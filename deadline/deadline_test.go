@@ -87,7 +87,7 @@ func TestSweepTransitionsEachDueCaseOnce(t *testing.T) {
 		// A closed case whose row still carries a deadline (e.g. written by an older
 		// version) is no business of the sweeper.
 		stale := w.open(t, sweepT0, M, dispute.ActionDeny)
-		if _, err := d.Bun.NewUpdate().Table("resolutions").Set("due_date = ?", sweepT0).Where("id = ?", stale.ID).Exec(context.Background()); err != nil {
+		if _, err := d.Raw(context.Background(), nil, "UPDATE resolutions SET due_date = ? WHERE id = ?", sweepT0, stale.ID); err != nil {
 			t.Fatal(err)
 		}
 		stale = dbtest.MustGetCase(t, d, stale.ID)
@@ -294,6 +294,58 @@ func TestSweepRacesWithAnswers(t *testing.T) {
 		t.Logf("%d answers landed first, %d deadlines did", len(cases)-n, n)
 		if n != swept {
 			t.Errorf("sweeper reports %d transitions, %d cases went by the deadline", swept, n)
+		}
+	})
+}
+
+// TestSweepPurgesOldIdempotencyKeys: a sweep deletes the idempotency records created
+// more than 24 hours before it and keeps the younger ones, which still replay.
+func TestSweepPurgesOldIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newSweepWorld(t, d)
+		now := sweepT0.Add(3 * 24 * time.Hour)
+		respond := func(c dispute.Case, key string, at time.Time) (db.Result, error) {
+			return d.UpdateCase(ctx, db.Change{CaseID: c.ID, Scope: db.Scope{All: true}, Now: at,
+				Idem: &db.Idempotency{Principal: "user:test", Key: key, Operation: string(dispute.ActionRespond), RequestHash: "h"},
+				Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
+					return dispute.DefaultPolicy().Apply(c, dispute.ActorCustomer, dispute.ActionRespond, dispute.Input{Message: key}, at)
+				}})
+		}
+		keys := func() []string {
+			var list []string
+			if _, err := d.Raw(ctx, &list, "SELECT key FROM idempotency_keys ORDER BY key"); err != nil {
+				t.Fatal(err)
+			}
+			return list
+		}
+		c := w.open(t, now.Add(-48*time.Hour))
+		for _, k := range []struct {
+			key string
+			age time.Duration
+		}{{"old-a", 25 * time.Hour}, {"old-b", 24*time.Hour + time.Millisecond}, {"young-a", 24 * time.Hour}, {"young-b", time.Hour}} {
+			if _, err := respond(c, k.key, now.Add(-k.age)); err != nil {
+				t.Fatalf("%s: %v", k.key, err)
+			}
+		}
+		if got := keys(); !reflect.DeepEqual(got, []string{"old-a", "old-b", "young-a", "young-b"}) {
+			t.Fatalf("keys before the sweep: %v", got)
+		}
+		if _, err := newSweeper(d, now).Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := keys(); !reflect.DeepEqual(got, []string{"young-a", "young-b"}) {
+			t.Fatalf("keys after the sweep: %v, want the two younger than 24 h", got)
+		}
+		res, err := respond(c, "young-b", now)
+		if err != nil || !res.Replayed {
+			t.Fatalf("a kept key no longer replays: %+v, %v", res, err)
+		}
+		res, err = respond(c, "old-a", now)
+		if err != nil || res.Replayed {
+			t.Fatalf("a purged key still replays: %+v, %v", res, err)
 		}
 	})
 }

@@ -111,7 +111,7 @@ func (p Policy) step(c Case, r *rule, actor Actor, in Input, now time.Time) (Cas
 	// A new window starts only when the status changes into a waiting status.
 	switch {
 	case n.Status == c.Status:
-	case hasDeadline(n.Status):
+	case n.Status.Waiting():
 		due := now.Add(p.ResponseWindow)
 		n.DueDate = &due
 	default:

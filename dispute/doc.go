@@ -75,4 +75,7 @@
 //     dispute_merchant_won) by the platform in any status, without changing the
 //     status or the deadline.
 //   - A zero Policy field means its default, so Policy{} is DefaultPolicy().
+//
+// dispute imports nothing of this module: it is the center every other package
+// depends on.
 package dispute

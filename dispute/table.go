@@ -80,7 +80,8 @@ func infoRequestsLeft(p Policy, c Case) *Error {
 	return nil
 }
 
-// table is the lifecycle of DOMAIN.md, row for row. At most one row matches a
+// table is the lifecycle, row for row: one row per (statuses, actor, action) the
+// product allows, and nothing else. At most one row matches a
 // given status, actor and action (a test checks it).
 var table = []rule{
 	// Merchant's answers while it is the merchant's or customer's turn.
@@ -178,8 +179,14 @@ func actionsOf(actor Actor) []Action {
 	return nil
 }
 
-// hasDeadline reports whether entering s starts a response window.
-func hasDeadline(s Status) bool {
+// WaitingStatuses are the statuses that wait on one party: entering one starts a
+// response window (dueDate), and letting it lapse lets the system decide (Expire).
+// under_platform_review waits on the platform, which has no deadline.
+var WaitingStatuses = []Status{StatusMerchantResponseNeeded, StatusCustomerResponseNeeded,
+	StatusMerchantInfoNeeded, StatusCustomerInfoNeeded}
+
+// Waiting reports whether s is one of the WaitingStatuses.
+func (s Status) Waiting() bool {
 	switch s {
 	case StatusMerchantResponseNeeded, StatusCustomerResponseNeeded,
 		StatusMerchantInfoNeeded, StatusCustomerInfoNeeded:

@@ -79,7 +79,7 @@ type key struct {
 	action Action
 }
 
-// expected is DOMAIN.md's lifecycle table, written out row by row for every
+// expected is the product's lifecycle table, written out row by row for every
 // status. Any status x actor x action not listed here must be refused.
 var expected = map[key]want{
 	{sMR, merc, ActionDeny}:                {to: sMW, ev: EventDenied, refund: RefundNone, outcome: OutcomeMerchantWon},

@@ -100,6 +100,15 @@ const (
 	ActionMerchantRefund      Action = "merchant_refund"
 )
 
+// ActionOpen and ActionRecord name the two changes that are not moves of the
+// transition table: opening a case (Policy.Open) and recording an external event such
+// as a chargeback (Policy.Record). They identify a request, for example in an
+// idempotency record; Apply refuses them.
+const (
+	ActionOpen   Action = "open"
+	ActionRecord Action = "record"
+)
+
 // CustomerActions, MerchantActions and PlatformActions list each actor's actions
 // in the order the enumerations of the domain give them.
 var (

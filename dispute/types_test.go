@@ -37,7 +37,7 @@ func TestIssueValid(t *testing.T) {
 	}
 }
 
-// TestActionLists pins the actor action lists to DOMAIN.md's enumerations,
+// TestActionLists pins the actor action lists to the product's enumerations,
 // whose order Allowed follows.
 func TestActionLists(t *testing.T) {
 	want := map[Actor][]Action{

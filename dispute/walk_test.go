@@ -170,8 +170,8 @@ func checkInvariants(t *testing.T, p Policy, prev, n Case, ev Event, eff Effects
 	}
 }
 
-// hasDeadlineStatus restates DOMAIN.md's waiting statuses independently of the
-// implementation's hasDeadline.
+// hasDeadlineStatus restates the waiting statuses (the four "*_needed" statuses:
+// someone owes an answer by a deadline) independently of Status.Waiting.
 func hasDeadlineStatus(s Status) bool {
 	return s == sMR || s == sCR || s == sMI || s == sCI
 }

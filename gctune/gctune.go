@@ -8,6 +8,8 @@
 // under a headroom, and beyond that lowers the percent so that the goal is the live
 // heap plus the headroom (never below a floor, which bounds the CPU spent collecting).
 // It decides again after every collection.
+//
+// gctune imports nothing of this module.
 package gctune
 
 import (

@@ -20,8 +20,8 @@ const maxIdempotencyKey = 255
 
 // actionRequest is one action on an existing case, as the resolvers hand it over.
 type actionRequest struct {
-	op              string // the mutation's name, part of the idempotency check
-	input           any    // the mutation's input, hashed for the idempotency check
+	action          dispute.Action // what is asked, part of the idempotency check
+	input           any            // the mutation's input, hashed for the idempotency check
 	caseID          string
 	expectedVersion *int
 	idempotencyKey  *string
@@ -39,12 +39,12 @@ func (r *Resolver) act(ctx context.Context, req actionRequest) (*model.Resolutio
 	if !ids.Is(req.caseID, ids.Resolution) {
 		return refused(dispute.Invalid("resolutionId", "not a resolution ID"))
 	}
-	idem, err := idempotency(p, req.op, req.idempotencyKey, req.input)
+	idem, err := idempotency(p, req.action, req.idempotencyKey, req.input)
 	if err != nil {
 		return refused(err)
 	}
 	res, err := r.DB.UpdateCase(ctx, db.Change{
-		CaseID: req.caseID, Scope: p.Scope(), ExpectedVersion: req.expectedVersion, Idem: idem,
+		CaseID: req.caseID, Scope: p.Scope(), ExpectedVersion: req.expectedVersion, Idem: idem, Now: r.now(),
 		Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
 			return req.decide(p.RoleOn(c), c)
 		},
@@ -77,7 +77,7 @@ func refused(err error) (*model.ResolutionPayload, error) {
 }
 
 // idempotency validates a key and binds it to the caller and the request.
-func idempotency(p *auth.Principal, op string, key *string, input any) (*db.Idempotency, error) {
+func idempotency(p *auth.Principal, action dispute.Action, key *string, input any) (*db.Idempotency, error) {
 	if key == nil {
 		return nil, nil
 	}
@@ -90,7 +90,7 @@ func idempotency(p *auth.Principal, op string, key *string, input any) (*db.Idem
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
-	return &db.Idempotency{Principal: principalKey(p), Key: k, Operation: op, RequestHash: hex.EncodeToString(sum[:])}, nil
+	return &db.Idempotency{Principal: principalKey(p), Key: k, Operation: string(action), RequestHash: hex.EncodeToString(sum[:])}, nil
 }
 
 // principalKey is a stable identity for idempotency: the token, or the operator token.
@@ -125,7 +125,7 @@ func (r *Resolver) openResolution(ctx context.Context, in model.OpenResolutionIn
 	if !ids.Is(in.PaymentID, ids.Payment) {
 		return refused(dispute.Invalid("paymentId", "not a payment ID"))
 	}
-	idem, err := idempotency(p, "openResolution", in.IdempotencyKey,
+	idem, err := idempotency(p, dispute.ActionOpen, in.IdempotencyKey,
 		withoutKey(in, func(i *model.OpenResolutionInput) { i.IdempotencyKey = nil }))
 	if err != nil {
 		return refused(err)
@@ -138,32 +138,19 @@ func (r *Resolver) openResolution(ctx context.Context, in model.OpenResolutionIn
 	return r.actionPayload(p, res), nil
 }
 
-// messageActions maps the mutations that share an input type to their action.
-var messageActions = map[string]dispute.Action{
-	"requestMoreInfo":      dispute.ActionRequestMoreInfo,
-	"respondToResolution":  dispute.ActionRespond,
-	"appealResolution":     dispute.ActionAppeal,
-	"requestBuyerInfo":     dispute.ActionRequestBuyerInfo,
-	"requestMerchantInfo":  dispute.ActionRequestMerchantInfo,
-	"decideMerchantWins":   dispute.ActionMerchantWins,
-	"decideMerchantRefund": dispute.ActionMerchantRefund,
-}
-
 // messageAction runs an action whose input is ResolutionMessageInput.
-func (r *Resolver) messageAction(ctx context.Context, op string, in model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
-	action := messageActions[op]
+func (r *Resolver) messageAction(ctx context.Context, action dispute.Action, in model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
 	return r.act(ctx, actionRequest{
-		op: op, input: withoutKey(in, func(i *model.ResolutionMessageInput) { i.IdempotencyKey = nil }),
+		action: action, input: withoutKey(in, func(i *model.ResolutionMessageInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
 		decide: r.apply(action, dispute.Input{Message: str(in.Message)}),
 	})
 }
 
 // decideAction runs a platform decision.
-func (r *Resolver) decideAction(ctx context.Context, op string, in model.DecideResolutionInput) (*model.ResolutionPayload, error) {
-	action := messageActions[op]
+func (r *Resolver) decideAction(ctx context.Context, action dispute.Action, in model.DecideResolutionInput) (*model.ResolutionPayload, error) {
 	return r.act(ctx, actionRequest{
-		op: op, input: withoutKey(in, func(i *model.DecideResolutionInput) { i.IdempotencyKey = nil }),
+		action: action, input: withoutKey(in, func(i *model.DecideResolutionInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
 		decide: r.apply(action, dispute.Input{Message: str(in.Message)}),
 	})
@@ -171,7 +158,7 @@ func (r *Resolver) decideAction(ctx context.Context, op string, in model.DecideR
 
 func (r *Resolver) withdraw(ctx context.Context, in model.WithdrawResolutionInput) (*model.ResolutionPayload, error) {
 	return r.act(ctx, actionRequest{
-		op: "withdrawResolution", input: withoutKey(in, func(i *model.WithdrawResolutionInput) { i.IdempotencyKey = nil }),
+		action: dispute.ActionWithdraw, input: withoutKey(in, func(i *model.WithdrawResolutionInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
 		decide: r.apply(dispute.ActionWithdraw, dispute.Input{Message: str(in.Message)}),
 	})
@@ -180,7 +167,7 @@ func (r *Resolver) withdraw(ctx context.Context, in model.WithdrawResolutionInpu
 func (r *Resolver) accept(ctx context.Context, in model.AcceptResolutionInput) (*model.ResolutionPayload, error) {
 	terminate := in.TerminateMembership != nil && *in.TerminateMembership
 	return r.act(ctx, actionRequest{
-		op: "acceptResolution", input: withoutKey(in, func(i *model.AcceptResolutionInput) { i.IdempotencyKey = nil }),
+		action: dispute.ActionAccept, input: withoutKey(in, func(i *model.AcceptResolutionInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
 		decide: r.apply(dispute.ActionAccept, dispute.Input{Message: str(in.Message), TerminateMembership: terminate}),
 	})
@@ -188,7 +175,7 @@ func (r *Resolver) accept(ctx context.Context, in model.AcceptResolutionInput) (
 
 func (r *Resolver) deny(ctx context.Context, in model.DenyResolutionInput) (*model.ResolutionPayload, error) {
 	return r.act(ctx, actionRequest{
-		op: "denyResolution", input: withoutKey(in, func(i *model.DenyResolutionInput) { i.IdempotencyKey = nil }),
+		action: dispute.ActionDeny, input: withoutKey(in, func(i *model.DenyResolutionInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
 		decide: r.apply(dispute.ActionDeny, dispute.Input{Message: str(in.Message)}),
 	})
@@ -199,7 +186,7 @@ func (r *Resolver) recordChargeback(ctx context.Context, in model.RecordChargeba
 		return nil, err
 	}
 	return r.act(ctx, actionRequest{
-		op: "recordChargebackEvent", input: withoutKey(in, func(i *model.RecordChargebackEventInput) { i.IdempotencyKey = nil }),
+		action: dispute.ActionRecord, input: withoutKey(in, func(i *model.RecordChargebackEventInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
 		decide: func(role dispute.Actor, c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
 			next, ev, err := r.Policy.Record(c, in.Action, str(in.Details), r.now())

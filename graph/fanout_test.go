@@ -15,13 +15,12 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
-	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/pubsub"
 )
 
@@ -70,7 +69,7 @@ func foMutation(op string) string {
 
 // foCase is one open case with a token per role and a script position.
 type foCase struct {
-	s      *graphtest.Server
+	s      *apptest.Server
 	cast   *dbtest.Cast
 	caseID string
 	tok    map[dispute.Actor]string
@@ -78,12 +77,12 @@ type foCase struct {
 	next   int // the next script step
 }
 
-func foNewCase(t *testing.T, s *graphtest.Server, d *db.DB) *foCase {
+func foNewCase(t *testing.T, s *apptest.Server, d *db.DB) *foCase {
 	t.Helper()
 	c := dbtest.MustCast(t, d)
 	opened := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
 	return &foCase{s: s, cast: c, caseID: opened.Case.ID,
-		tok: map[dispute.Actor]string{foCust: c.CustomerToken, foMerch: c.CompanyToken, foPlat: graphtest.PlatformToken}}
+		tok: map[dispute.Actor]string{foCust: c.CustomerToken, foMerch: c.CompanyToken, foPlat: apptest.PlatformToken}}
 }
 
 // act runs the next n script steps through the API; safe from any goroutine.
@@ -94,7 +93,7 @@ func (f *foCase) act(n int) error {
 		f.next++
 		f.mu.Unlock()
 		role, op := foStep(i)
-		r, err := graphtest.Post(context.Background(), f.s.URL, f.tok[role], foMutation(op),
+		r, err := apptest.Post(context.Background(), f.s.URL, f.tok[role], foMutation(op),
 			map[string]any{"id": f.caseID, "m": fmt.Sprintf("step %d", i)})
 		if err != nil {
 			return err
@@ -144,19 +143,19 @@ type foEdge struct {
 
 // foErrors returns the errors of an "error" message (a list) or of a "next" payload
 // ({"errors": [...]}).
-func foErrors(m graphtest.WSMessage) []graphtest.Error {
-	var list []graphtest.Error
+func foErrors(m apptest.WSMessage) []apptest.Error {
+	var list []apptest.Error
 	if json.Unmarshal(m.Payload, &list) == nil {
 		return list
 	}
-	var resp struct{ Errors []graphtest.Error }
+	var resp struct{ Errors []apptest.Error }
 	_ = json.Unmarshal(m.Payload, &resp)
 	return resp.Errors
 }
 
 // foRead reads the next n events of subscription id from a pumped connection,
 // failing on anything else.
-func foRead(t *testing.T, msgs <-chan graphtest.WSMessage, id string, n int, timeout time.Duration) []foEdge {
+func foRead(t *testing.T, msgs <-chan apptest.WSMessage, id string, n int, timeout time.Duration) []foEdge {
 	t.Helper()
 	var out []foEdge
 	deadline := time.After(timeout)
@@ -184,7 +183,7 @@ func foRead(t *testing.T, msgs <-chan graphtest.WSMessage, id string, n int, tim
 }
 
 // foQuiet fails if a message arrives within d.
-func foQuiet(t *testing.T, msgs <-chan graphtest.WSMessage, d time.Duration, who string) {
+func foQuiet(t *testing.T, msgs <-chan apptest.WSMessage, d time.Duration, who string) {
 	t.Helper()
 	select {
 	case m, ok := <-msgs:
@@ -216,16 +215,16 @@ func foWaitStats(t *testing.T, h *pubsub.Hub, events, updates int) {
 	}
 }
 
-func foDial(t *testing.T, s *graphtest.Server, token string) (*graphtest.WS, <-chan graphtest.WSMessage) {
+func foDial(t *testing.T, s *apptest.Server, token string) (*apptest.WS, <-chan apptest.WSMessage) {
 	t.Helper()
-	ws := graphtest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + token})
-	msgs, _ := graphtest.Pump(ws)
+	ws := apptest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + token})
+	msgs, _ := apptest.Pump(ws)
 	return ws, msgs
 }
 
 // foTimeline returns a case's timeline as role sees it through the query API, oldest
 // first, with cursors.
-func foTimeline(t *testing.T, s *graphtest.Server, token, caseID string) []foEdge {
+func foTimeline(t *testing.T, s *apptest.Server, token, caseID string) []foEdge {
 	t.Helper()
 	var out []foEdge
 	var after any
@@ -259,7 +258,7 @@ func foTimeline(t *testing.T, s *graphtest.Server, token, caseID string) []foEdg
 // a malformed or foreign cursor is refused.
 func TestResumeFromCursor(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := graphtest.New(t, d)
+		s := apptest.New(t, d)
 		f := foNewCase(t, s, d)
 		other := foNewCase(t, s, d)
 		other.mustAct(t, 4)
@@ -308,7 +307,7 @@ func TestResumeFromCursor(t *testing.T) {
 		ws3, msgs3 := foDial(t, s, f.tok[foMerch])
 		ws3.Subscribe("m", foEventSub, map[string]any{"id": f.caseID, "after": from.Cursor})
 		pt := foTimeline(t, s, f.tok[foPlat], f.caseID)
-		sse := graphtest.DialSSE(t, s.URL, f.tok[foPlat], foEventSub, map[string]any{"id": f.caseID, "after": pt[4].Cursor})
+		sse := apptest.DialSSE(t, s.URL, f.tok[foPlat], foEventSub, map[string]any{"id": f.caseID, "after": pt[4].Cursor})
 		f.mustAct(t, 6)
 		want = foVisible(t, d, f.caseID, foMerch, from.Node.Position)
 		if got := foRead(t, msgs3, "m", len(want), 15*time.Second); !slices.Equal(foPositions(got), want) {
@@ -335,11 +334,11 @@ func TestResumeFromCursor(t *testing.T) {
 		}
 
 		// Refused cursors.
-		otherCursor := foTimeline(t, s, graphtest.PlatformToken, other.caseID)[1].Cursor
+		otherCursor := foTimeline(t, s, apptest.PlatformToken, other.caseID)[1].Cursor
 		var list struct {
 			Resolutions struct{ Edges []struct{ Cursor string } }
 		}
-		s.MustData(t, graphtest.PlatformToken, `{ resolutions(first: 1) { edges { cursor } } }`, nil, &list)
+		s.MustData(t, apptest.PlatformToken, `{ resolutions(first: 1) { edges { cursor } } }`, nil, &list)
 		enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 		bad := map[string]string{
 			"garbage":                 "not a cursor!",
@@ -386,11 +385,11 @@ func TestResumeFromCursor(t *testing.T) {
 // the listener reconnects.
 func TestListenKilledLosesNothing(t *testing.T) {
 	d := dbtest.MustPostgres(t)
-	s := graphtest.New(t, d)
+	s := apptest.New(t, d)
 	f := foNewCase(t, s, d)
 	type sub struct {
 		role dispute.Actor
-		msgs <-chan graphtest.WSMessage
+		msgs <-chan apptest.WSMessage
 	}
 	var subs []sub
 	for _, role := range []dispute.Actor{foCust, foMerch, foPlat} {
@@ -398,7 +397,7 @@ func TestListenKilledLosesNothing(t *testing.T) {
 		ws.Subscribe("e", foEventSub, map[string]any{"id": f.caseID})
 		subs = append(subs, sub{role, msgs})
 	}
-	uws, umsgs := foDial(t, s, graphtest.PlatformToken)
+	uws, umsgs := foDial(t, s, apptest.PlatformToken)
 	uws.Subscribe("u", foUpdateSub, map[string]any{"f": map[string]any{"resolutionIds": []string{f.caseID}}})
 	foWaitStats(t, s.Hub, 3, 1)
 
@@ -413,7 +412,7 @@ func TestListenKilledLosesNothing(t *testing.T) {
 			if i%2 == 1 {
 				tok = f.tok[foMerch]
 			}
-			r, err := graphtest.Post(context.Background(), s.URL, tok, foMutation("respondToResolution"),
+			r, err := apptest.Post(context.Background(), s.URL, tok, foMutation("respondToResolution"),
 				map[string]any{"id": f.caseID, "m": fmt.Sprintf("reply %d", i)})
 			if err == nil && (len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"userErrors":[]`)) {
 				err = fmt.Errorf("reply %d: %s %+v", i, r.Data, r.Errors)
@@ -428,19 +427,12 @@ func TestListenKilledLosesNothing(t *testing.T) {
 		errc <- nil
 	}()
 
-	conn, err := pgx.ConnectConfig(context.Background(), d.ListenConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	kills := 0
 	for kills < 4 && acted.Load() < actions-10 {
 		time.Sleep(150 * time.Millisecond)
-		pid := foListenerPID(t, conn)
+		pid := foListenerPID(t, d)
 		before := s.Listener.Reconnects.Load()
-		if _, err := conn.Exec(context.Background(), "SELECT pg_terminate_backend($1)", pid); err != nil {
-			t.Fatal(err)
-		}
+		foKill(t, d, pid)
 		kills++
 		deadline := time.Now().Add(15 * time.Second)
 		for s.Listener.Reconnects.Load() == before {
@@ -496,24 +488,15 @@ func TestListenKilledLosesNothing(t *testing.T) {
 
 // foListenerPID finds the backend of the server's LISTEN connection in the test's own
 // database: the only session whose last statement was LISTEN.
-func foListenerPID(t *testing.T, conn *pgx.Conn) int {
+func foListenerPID(t *testing.T, d *db.DB) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var pids []int
-		rows, err := conn.Query(context.Background(), `SELECT pid FROM pg_stat_activity
-			WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN %'`)
-		if err != nil {
+		if _, err := d.Raw(context.Background(), &pids, `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN %'`); err != nil {
 			t.Fatal(err)
 		}
-		for rows.Next() {
-			var pid int
-			if err := rows.Scan(&pid); err != nil {
-				t.Fatal(err)
-			}
-			pids = append(pids, pid)
-		}
-		rows.Close()
 		if len(pids) == 1 {
 			return pids[0]
 		}
@@ -524,27 +507,29 @@ func foListenerPID(t *testing.T, conn *pgx.Conn) int {
 	}
 }
 
+// foKill ends a database session.
+func foKill(t *testing.T, d *db.DB, pid int) {
+	t.Helper()
+	var ok bool
+	if _, err := d.Raw(context.Background(), &ok, "SELECT pg_terminate_backend(?)", pid); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestListenReconnectDelays kills the LISTEN connection five times in a row, each
 // time once it is back: it comes back every time, within the backoff's 5 s cap. (The
 // listener treats sessions shorter than 30 s as one flapping outage and keeps growing
 // the delay; a session longer than that resets it, which is too slow to test here.)
 func TestListenReconnectDelays(t *testing.T) {
 	d := dbtest.MustPostgres(t)
-	s := graphtest.New(t, d)
-	conn, err := pgx.ConnectConfig(context.Background(), d.ListenConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	s := apptest.New(t, d)
 	var delays []time.Duration
 	for i := range 5 {
 		time.Sleep(200 * time.Millisecond) // the connection stays up a while between kills
-		pid := foListenerPID(t, conn)
+		pid := foListenerPID(t, d)
 		before := s.Listener.Reconnects.Load()
 		start := time.Now()
-		if _, err := conn.Exec(context.Background(), "SELECT pg_terminate_backend($1)", pid); err != nil {
-			t.Fatal(err)
-		}
+		foKill(t, d, pid)
 		for s.Listener.Reconnects.Load() == before {
 			if time.Since(start) > 15*time.Second {
 				t.Fatalf("no reconnection after kill %d", i+1)
@@ -569,11 +554,11 @@ func TestListenReconnectDelays(t *testing.T) {
 // next real change arrives at the next position.
 func TestRollbackPushesNothing(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := graphtest.New(t, d)
+		s := apptest.New(t, d)
 		f := foNewCase(t, s, d)
 		type sub struct {
 			who  string
-			msgs <-chan graphtest.WSMessage
+			msgs <-chan apptest.WSMessage
 		}
 		var subs []sub
 		for _, role := range []dispute.Actor{foCust, foMerch, foPlat} {
@@ -603,7 +588,7 @@ func TestRollbackPushesNothing(t *testing.T) {
 		// result fails (a time JSON cannot encode), so the whole transaction rolls back.
 		far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
 		_, err := d.UpdateCase(context.Background(), db.Change{CaseID: f.caseID, Scope: db.Scope{All: true},
-			Idem: &db.Idempotency{Principal: "test", Key: "rollback-1", Operation: "respondToResolution", RequestHash: "x"},
+			Idem: &db.Idempotency{Principal: "test", Key: "rollback-1", Operation: string(dispute.ActionRespond), RequestHash: "x"}, Now: dbtest.Now(),
 			Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
 				next, ev, eff, err := dispute.DefaultPolicy().Apply(c, foCust, dispute.ActionRespond,
 					dispute.Input{Message: "never committed"}, dbtest.Now())
@@ -623,7 +608,7 @@ func TestRollbackPushesNothing(t *testing.T) {
 		// current, committed state on resolutionUpdated: the hub re-sends cases it has
 		// not broadcast yet when it resyncs (the LISTEN connection's first resync can
 		// land after these subscriptions registered). Anything newer is a leak.
-		updateVersion := func(m graphtest.WSMessage) int {
+		updateVersion := func(m apptest.WSMessage) int {
 			var p struct {
 				Data struct{ ResolutionUpdated struct{ Version int } }
 			}
@@ -686,71 +671,14 @@ func TestRollbackPushesNothing(t *testing.T) {
 	})
 }
 
-// TestRollbackNotifyNotDelivered checks the property the PostgreSQL fan-out rests on:
-// a NOTIFY inside a transaction that rolls back reaches no listener, while a committed
-// one does.
-func TestRollbackNotifyNotDelivered(t *testing.T) {
-	d := dbtest.MustPostgres(t)
-	ctx := context.Background()
-	l, err := pgx.ConnectConfig(ctx, d.ListenConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close(ctx)
-	if _, err := l.Exec(ctx, "LISTEN "+pgx.Identifier{db.NotifyChannel}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	send := func(payload string, commit bool) {
-		t.Helper()
-		tx, err := d.Bun.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", db.NotifyChannel, payload); err != nil {
-			t.Fatal(err)
-		}
-		if commit {
-			err = tx.Commit()
-		} else {
-			err = tx.Rollback()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	send("reso_rolledback:2:2", false)
-	wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	n, err := l.WaitForNotification(wctx)
-	cancel()
-	if err == nil {
-		t.Fatalf("a rolled-back NOTIFY was delivered: %q", n.Payload)
-	}
-	if l.IsClosed() { // a timed-out wait closes a pgx connection
-		if l, err = pgx.ConnectConfig(ctx, d.ListenConfig()); err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close(ctx)
-		if _, err := l.Exec(ctx, "LISTEN "+pgx.Identifier{db.NotifyChannel}.Sanitize()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	send("reso_committed:3:3", true)
-	wctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	n, err = l.WaitForNotification(wctx)
-	if err != nil || n.Payload != "reso_committed:3:3" {
-		t.Fatalf("committed NOTIFY: got %+v, %v", n, err)
-	}
-}
-
 // TestFanoutAcrossServers: two servers (two hubs, two LISTEN connections) on one
 // PostgreSQL database; changes made through either reach subscribers of both.
 func TestFanoutAcrossServers(t *testing.T) {
 	d := dbtest.MustPostgres(t)
-	a, b := graphtest.New(t, d), graphtest.New(t, d)
+	a, b := apptest.New(t, d), apptest.New(t, d)
 	f := foNewCase(t, a, d)
-	var conns []<-chan graphtest.WSMessage
-	for _, srv := range []*graphtest.Server{a, b} {
+	var conns []<-chan apptest.WSMessage
+	for _, srv := range []*apptest.Server{a, b} {
 		for _, role := range []dispute.Actor{foCust, foMerch, foPlat} {
 			ws, msgs := foDial(t, srv, f.tok[role])
 			ws.Subscribe(string(role), foEventSub, map[string]any{"id": f.caseID})
@@ -781,12 +709,12 @@ func TestFanoutAcrossServers(t *testing.T) {
 // registration and no heap behind.
 func TestLeakSubscribeCycles(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	s := graphtest.New(t, d)
+	s := apptest.New(t, d)
 	f := foNewCase(t, s, d)
 	tokens := []string{f.tok[foCust], f.tok[foMerch], f.tok[foPlat], f.cast.TeamMemberToken}
 
 	settle := func() (int, uint64) {
-		graphtest.CloseIdleConnections()
+		apptest.CloseIdleConnections()
 		var ms runtime.MemStats
 		for range 3 {
 			runtime.GC()
@@ -830,21 +758,21 @@ func TestLeakSubscribeCycles(t *testing.T) {
 
 	const cycles = 2000
 	type cycler struct {
-		ws   *graphtest.WS
-		msgs <-chan graphtest.WSMessage
+		ws   *apptest.WS
+		msgs <-chan apptest.WSMessage
 	}
 	var cyclers []cycler
 	var wg sync.WaitGroup
 	errs := make(chan error, len(tokens))
 	for i, tok := range tokens {
-		ws := graphtest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + tok})
-		msgs, _ := graphtest.Pump(ws)
+		ws := apptest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + tok})
+		msgs, _ := apptest.Pump(ws)
 		cyclers = append(cyclers, cycler{ws, msgs})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			ctx := context.Background()
-			write := func(m graphtest.WSMessage) error {
+			write := func(m apptest.WSMessage) error {
 				b, _ := json.Marshal(m)
 				return ws.Conn.Write(ctx, websocket.MessageText, b)
 			}
@@ -855,14 +783,14 @@ func TestLeakSubscribeCycles(t *testing.T) {
 					payload = map[string]any{"query": foUpdateSub}
 				}
 				b, _ := json.Marshal(payload)
-				if err := write(graphtest.WSMessage{ID: id, Type: "subscribe", Payload: b}); err != nil {
+				if err := write(apptest.WSMessage{ID: id, Type: "subscribe", Payload: b}); err != nil {
 					errs <- err
 					return
 				}
 				if n%3 == 0 { // sometimes let it register before completing
 					time.Sleep(500 * time.Microsecond)
 				}
-				if err := write(graphtest.WSMessage{ID: id, Type: "complete"}); err != nil {
+				if err := write(apptest.WSMessage{ID: id, Type: "complete"}); err != nil {
 					errs <- err
 					return
 				}
@@ -871,7 +799,7 @@ func TestLeakSubscribeCycles(t *testing.T) {
 			// every message before it (they are handled in order), so no cycled
 			// operation may send anything any more.
 			q, _ := json.Marshal(map[string]any{"query": "{ __typename }"})
-			if err := write(graphtest.WSMessage{ID: "barrier", Type: "subscribe", Payload: q}); err != nil {
+			if err := write(apptest.WSMessage{ID: "barrier", Type: "subscribe", Payload: q}); err != nil {
 				errs <- err
 				return
 			}
@@ -879,7 +807,7 @@ func TestLeakSubscribeCycles(t *testing.T) {
 			// resumes from the timeline's end before the action, so it gets the
 			// action's event even if it registers after the action commits.
 			b, _ := json.Marshal(map[string]any{"query": foEventSub, "variables": map[string]any{"id": f.caseID, "after": endCursor}})
-			if err := write(graphtest.WSMessage{ID: "final", Type: "subscribe", Payload: b}); err != nil {
+			if err := write(apptest.WSMessage{ID: "final", Type: "subscribe", Payload: b}); err != nil {
 				errs <- err
 			}
 		}()
@@ -891,7 +819,7 @@ func TestLeakSubscribeCycles(t *testing.T) {
 	}
 	// readUntil reads connection i's messages until one with id and type, tolerating
 	// the confirmation of a completed operation and skip's type for id.
-	readUntil := func(i int, msgs <-chan graphtest.WSMessage, id, typ, skip, what string) {
+	readUntil := func(i int, msgs <-chan apptest.WSMessage, id, typ, skip, what string) {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
 		for {

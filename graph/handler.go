@@ -60,9 +60,9 @@ type Options struct {
 	WebSocket wsproto.Options
 }
 
-// NewServer builds the gqlgen server: schema, limits, error presenter, observation,
+// newServer builds the gqlgen server: schema, limits, error presenter, observation,
 // rate limiting, and the per-operation loaders. Transports are added by the caller.
-func NewServer(res *Resolver, o Options) *handler.Server {
+func newServer(res *Resolver, o Options) *handler.Server {
 	lim := o.Limits
 	cfg := Config{Resolvers: res}
 	setComplexity(&cfg.Complexity)
@@ -101,7 +101,7 @@ func NewServer(res *Resolver, o Options) *handler.Server {
 			if p != nil {
 				merchantOf = p.MerchantOf()
 			}
-			return NewLoaders(res.DB.Bun, merchantOf, o.Tracer)
+			return NewLoaders(res.DB, merchantOf, o.Tracer)
 		})))
 	})
 	srv.AroundResponses(streamEndResponse)
@@ -116,23 +116,17 @@ func principalKind(ctx context.Context) string {
 	return "none"
 }
 
-// NewHTTPHandler is the /graphql endpoint with default options: body limit,
-// authentication, then the GraphQL server with its transports.
-func NewHTTPHandler(res *Resolver, authn *auth.Authenticator, lim Limits) http.Handler {
-	return NewAPI(res, authn, Options{Limits: lim})
-}
-
 // NewAPI is the /graphql endpoint: CORS, request timeout, body limit, authentication,
 // then the GraphQL server with its transports.
 func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
-	srv := NewServer(res, o)
-	AddStreamingTransports(srv, authn, o.WebSocket)
-	AddHTTPTransports(srv)
-	h := LimitBody(o.Limits.MaxBodyBytes, Authenticate(authn, res.Logger, srv))
-	return CORS(o.CORSOrigins, allowMethods(RequestTimeout(o.RequestTimeout, h)))
+	srv := newServer(res, o)
+	addStreamingTransports(srv, authn, o.WebSocket)
+	addHTTPTransports(srv)
+	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, res.Logger, srv))
+	return withCORS(o.CORSOrigins, allowMethods(withRequestTimeout(o.RequestTimeout, h)))
 }
 
-// AddStreamingTransports adds the subscription transports: WebSocket
+// addStreamingTransports adds the subscription transports: WebSocket
 // (graphql-transport-ws, conformant to its protocol including close codes, by
 // wsproto; legacy graphql-ws by gqlgen's stock transport) and Server-Sent Events
 // (graphql-sse's distinct connections mode). They must come before POST, which
@@ -140,7 +134,7 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 // connection_init payload {"Authorization": "Bearer ..."} or the upgrade request's
 // header; a rejected token closes the connection with 4403. ws tunes the WebSocket
 // transport (allowed browser origins, init timeout, ...); its InitFunc is set here.
-func AddStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options) {
+func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options) {
 	ws.InitFunc = func(ctx context.Context, payload map[string]any) (context.Context, error) {
 		if auth.FromContext(ctx) != nil {
 			return ctx, nil
@@ -165,19 +159,19 @@ func AddStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws w
 	srv.AddTransport(transport.SSE{})
 }
 
-// AddHTTPTransports adds the plain HTTP transports (GET and POST), which follow the
+// addHTTPTransports adds the plain HTTP transports (GET and POST), which follow the
 // GraphQL over HTTP spec. gqlhttp.POST claims every non-upgrade POST (to answer 415
 // to other content types): add streaming transports (SSE, ...) before calling this.
-func AddHTTPTransports(srv *handler.Server) {
+func addHTTPTransports(srv *handler.Server) {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(gqlhttp.GET{})
 	srv.AddTransport(gqlhttp.POST{})
 }
 
-// Authenticate puts the principal of the request's bearer token in the context. A
+// withAuthentication puts the principal of the request's bearer token in the context. A
 // request without a token goes on unauthenticated (introspection still answers); a
 // bad token answers 401.
-func Authenticate(authn *auth.Authenticator, logger *slog.Logger, next http.Handler) http.Handler {
+func withAuthentication(authn *auth.Authenticator, logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := authn.FromRequest(r)
 		if err != nil {
@@ -203,8 +197,8 @@ func writeJSONError(w http.ResponseWriter, status int, msg, code string) {
 	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"` + code + `"}}]}`))
 }
 
-// LimitBody answers 413 to bodies larger than max and caps what handlers can read.
-func LimitBody(max int64, next http.Handler) http.Handler {
+// withBodyLimit answers 413 to bodies larger than max and caps what handlers can read.
+func withBodyLimit(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > max {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, "request body too large", "INVALID_ARGUMENT")

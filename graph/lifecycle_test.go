@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/deadline"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph/graphtest"
 )
 
 // The lifecycle tests walk realistic cases from opening to their final state through
@@ -314,7 +314,7 @@ func lifecycleChargebackEvents(t *testing.T, e *caseEnv) {
 	}
 }
 
-// ---- what each role is offered in each status (DOMAIN.md's table, written out) ----
+// ---- what each role is offered in each status (the lifecycle table, written out) ----
 
 // roleActions are the viewerActions of the customer, the merchant and the platform.
 type roleActions struct{ customer, merchant, platform []string }
@@ -378,7 +378,7 @@ func runSuites(t *testing.T, suites ...suite) {
 
 // caseEnv is one API server on a database with a cast, and the server's clock.
 type caseEnv struct {
-	s     *graphtest.Server
+	s     *apptest.Server
 	d     *db.DB
 	cast  *dbtest.Cast
 	clock *testClock
@@ -389,7 +389,7 @@ var lifecycleStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newCaseEnv(tb testing.TB, d *db.DB) *caseEnv {
 	tb.Helper()
 	c := &testClock{t: lifecycleStart}
-	return &caseEnv{s: graphtest.New(tb, d, graphtest.Options{Now: c.Now}), d: d, cast: dbtest.MustCast(tb, d), clock: c}
+	return &caseEnv{s: apptest.New(tb, d, apptest.Options{Now: c.Now}), d: d, cast: dbtest.MustCast(tb, d), clock: c}
 }
 
 // freshDB returns a new empty database of the engine.
@@ -697,7 +697,7 @@ func mutationSelecting(op, fields string) string {
 
 // result is a decoded response to a case mutation.
 type mutResult struct {
-	graphtest.Response
+	apptest.Response
 	P mutPayload
 }
 
@@ -785,7 +785,7 @@ func wantUserError(tb testing.TB, r mutResult, code, field string) gqlUserError 
 }
 
 // wantTopError checks that the request failed with one top-level error of code.
-func wantTopError(tb testing.TB, r mutResult, code string) graphtest.Error {
+func wantTopError(tb testing.TB, r mutResult, code string) apptest.Error {
 	tb.Helper()
 	if len(r.Errors) != 1 || r.Errors[0].Code() != code {
 		tb.Fatalf("want top-level %s, got errors %+v data %s", code, r.Errors, r.Data)
@@ -800,7 +800,7 @@ var gqlClient = &http.Client{
 
 // post sends a GraphQL request; it is safe for concurrent use and never calls into tb,
 // so goroutines can use it.
-func postGQL(s *graphtest.Server, token, query string, vars map[string]any) (mutResult, error) {
+func postGQL(s *apptest.Server, token, query string, vars map[string]any) (mutResult, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return mutResult{}, err

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/graph/model"
 )
 
@@ -28,7 +28,7 @@ const benchListQuery = `{ resolutions(first: 20) { edges { cursor node {
 
 func BenchmarkListResolutions(b *testing.B) {
 	d := dbtest.MustSQLite(b)
-	s := graphtest.New(b, d)
+	s := apptest.New(b, d)
 	biz := dbtest.MustCompany(b, d)
 	now := dbtest.Now().Add(-time.Hour)
 	for i := 0; i < 20; i++ {

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/uptrace/bun"
 	"github.com/vikstrous/dataloadgen"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -44,27 +43,28 @@ type Loaders struct {
 // recentCount is how many events Resolution.resolutionEvents returns.
 const recentCount = 50
 
-// NewLoaders returns fresh loaders over idb; merchantOf are the viewer's merchant companies.
-func NewLoaders(idb bun.IDB, merchantOf []string, tracer trace.Tracer) *Loaders {
+// NewLoaders returns fresh loaders over store; merchantOf are the viewer's merchant
+// companies.
+func NewLoaders(store *db.DB, merchantOf []string, tracer trace.Tracer) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(loaderWait)}
 	if tracer != nil {
 		opts = append(opts, dataloadgen.WithTracer(tracer))
 	}
 	return &Loaders{
 		Companies: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.Company, error) {
-			return db.GetCompanies(ctx, idb, keys)
+			return store.CompaniesByID(ctx, keys)
 		})),
 		Users: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.User, error) {
-			return db.GetUsers(ctx, idb, keys)
+			return store.UsersByID(ctx, keys)
 		})),
 		Payments: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.Payment, error) {
-			return db.GetPayments(ctx, idb, keys)
+			return store.PaymentsByID(ctx, keys)
 		})),
 		Memberships: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []string) (map[string]db.Membership, error) {
-			return db.GetMemberships(ctx, idb, keys)
+			return store.MembershipsByID(ctx, keys)
 		})),
 		Recent: newLoader(tracer, opts, func(ctx context.Context, keys []db.CaseView) ([][]dispute.Event, []error) {
-			m, err := db.RecentEvents(ctx, idb, keys, recentCount)
+			m, err := store.RecentEvents(ctx, keys, recentCount)
 			out := make([][]dispute.Event, len(keys))
 			errs := make([]error, len(keys))
 			for i, k := range keys {
@@ -73,10 +73,10 @@ func NewLoaders(idb bun.IDB, merchantOf []string, tracer trace.Tracer) *Loaders 
 			return out, errs
 		}),
 		Events: newLoader(tracer, opts, func(ctx context.Context, keys []eventsKey) ([][]dispute.Event, []error) {
-			return fetchEventPages(ctx, idb, keys)
+			return fetchEventPages(ctx, store, keys)
 		}),
 		Disputants: newLoader(tracer, opts, func(ctx context.Context, keys []string) ([]bool, []error) {
-			set, err := db.Disputants(ctx, idb, keys, merchantOf)
+			set, err := store.Disputants(ctx, keys, merchantOf)
 			out := make([]bool, len(keys))
 			errs := make([]error, len(keys))
 			for i, k := range keys {
@@ -151,7 +151,7 @@ func (l loader[K, V]) fill(ctx context.Context, keys []K) {
 
 // fetchEventPages runs one statement per distinct page shape (usually one for a whole
 // list of cases) and hands each key its case's events.
-func fetchEventPages(ctx context.Context, idb bun.IDB, keys []eventsKey) ([][]dispute.Event, []error) {
+func fetchEventPages(ctx context.Context, store *db.DB, keys []eventsKey) ([][]dispute.Event, []error) {
 	groups := map[db.EventPage][]db.CaseView{}
 	for _, k := range keys {
 		groups[k.Page] = append(groups[k.Page], k.View)
@@ -159,7 +159,7 @@ func fetchEventPages(ctx context.Context, idb bun.IDB, keys []eventsKey) ([][]di
 	results := map[db.EventPage]map[string][]dispute.Event{}
 	errByPage := map[db.EventPage]error{}
 	for page, views := range groups {
-		results[page], errByPage[page] = db.ListEvents(ctx, idb, views, page)
+		results[page], errByPage[page] = store.ListEvents(ctx, views, page)
 	}
 	out := make([][]dispute.Event, len(keys))
 	errs := make([]error, len(keys))

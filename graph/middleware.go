@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// CORS answers cross-origin requests from the listed origins ("*" for any) and
+// withCORS answers cross-origin requests from the listed origins ("*" for any) and
 // preflights for them; other origins get no CORS headers, so browsers refuse to share
 // responses with them. An empty list (the default) allows no cross-origin use.
-func CORS(origins []string, next http.Handler) http.Handler {
+func withCORS(origins []string, next http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return next
 	}
@@ -41,9 +41,9 @@ func isStreaming(r *http.Request) bool {
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// RequestTimeout bounds ordinary requests (not streams) with a context deadline, which
+// withRequestTimeout bounds ordinary requests (not streams) with a context deadline, which
 // also bounds their SQL statements; it records the client address for rate limiting.
-func RequestTimeout(d time.Duration, next http.Handler) http.Handler {
+func withRequestTimeout(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -161,8 +161,8 @@ func openResolutionValidation(t *testing.T, e *caseEnv) {
 // center (by the upstream payments system).
 func refundedPayment(t *testing.T, e *caseEnv) string {
 	pay := e.cast.MustPayment(t, e.d)
-	_, err := e.d.Bun.NewUpdate().Table("payments").Set("status = 'refunded'").Set("refunded_amount = total").
-		Set("refunded_at = ?", e.clock.Now()).Where("id = ?", pay.ID).Exec(context.Background())
+	_, err := e.d.Raw(context.Background(), nil, "UPDATE payments SET status = 'refunded', refunded_amount = total, refunded_at = ? WHERE id = ?",
+		e.clock.Now(), pay.ID)
 	if err != nil {
 		t.Fatalf("refund payment: %v", err)
 	}

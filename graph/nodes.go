@@ -6,7 +6,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"resolutioncenter/auth"
-	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 	"resolutioncenter/ids"
@@ -31,7 +30,7 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 	merchantOf := p.MerchantOf()
 
 	if list := byType[ids.Resolution]; len(list) > 0 {
-		cases, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), list)
+		cases, err := r.DB.VisibleCases(ctx, p.Scope(), list)
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +39,7 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 		}
 	}
 	if list := byType[ids.Event]; len(list) > 0 {
-		evs, err := db.GetEvents(ctx, r.DB.Bun, list)
+		evs, err := r.DB.EventsByID(ctx, list)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +47,7 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 		for _, e := range evs {
 			caseIDs = append(caseIDs, e.ResolutionID)
 		}
-		cases, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), caseIDs)
+		cases, err := r.DB.VisibleCases(ctx, p.Scope(), caseIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +69,7 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 		// who paid it); to anyone else it is as unknown as a foreign case.
 		visible := p.Kind == auth.KindPlatform || contains(merchantOf, id)
 		if !visible && p.Kind == auth.KindUser {
-			if visible, err = db.PaysTo(ctx, r.DB.Bun, p.UserID, []string{id}); err != nil {
+			if visible, err = r.DB.PaysTo(ctx, p.UserID, []string{id}); err != nil {
 				return nil, err
 			}
 		}
@@ -107,7 +106,7 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 		visible := p.Kind == auth.KindPlatform || p.UserID == id
 		if !visible && len(merchantOf) > 0 {
 			// Merchants see their own customers: users who paid them.
-			if visible, err = db.PaysTo(ctx, r.DB.Bun, id, merchantOf); err != nil {
+			if visible, err = r.DB.PaysTo(ctx, id, merchantOf); err != nil {
 				return nil, err
 			}
 		}

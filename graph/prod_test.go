@@ -1,7 +1,7 @@
 package graph_test
 
-// Production features of the /graphql endpoint, wired with graph.NewAPI and explicit
-// Options as serve.go wires them: rate limiting, automatic persisted queries, CSRF
+// Production features of the /graphql endpoint, on servers built by app exactly as
+// production builds them, with settings given as the environment would: rate limiting, automatic persisted queries, CSRF
 // refusals, CORS, introspection and suggestions switches, metrics, tracing and the
 // per-operation log line. Where the database matters the tests run on both engines.
 
@@ -13,10 +13,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -29,127 +27,46 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"resolutioncenter/auth"
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
-	"resolutioncenter/deadline"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph"
-	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/observe"
-	"resolutioncenter/pubsub"
-	"resolutioncenter/ratelimit"
 )
 
-// prodLogs is a goroutine-safe buffer for the JSON log.
-type prodLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// prodLogs reads the server's JSON log.
+type prodLogs struct{ out *apptest.Output }
 
-func (l *prodLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+// Lines decodes every log record.
+func (l prodLogs) Lines(t *testing.T) []map[string]any { return l.out.JSONLines() }
 
-func (l *prodLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// String is everything the server printed.
+func (l prodLogs) String() string { return l.out.String() }
 
-// Lines decodes every log line.
-func (l *prodLogs) Lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("a log line is not JSON: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// prodServer is the endpoint wired like serve.go does: request IDs, metrics, the SQL
-// query hook, the hub with its metrics hooks, a deadline sweeper, /metrics.
+// prodServer is a server built by app, as production builds it: request IDs, metrics,
+// the SQL query hook, the hub with its metrics hooks, a deadline sweeper, /metrics.
 type prodServer struct {
 	URL     string // base URL
 	GQL     string // the /graphql endpoint
-	DB      *db.DB // the hooked copy the server uses
+	DB      *db.DB
 	Metrics *observe.Metrics
-	Logs    *prodLogs
-	Limiter *ratelimit.Limiter
+	Logs    prodLogs
 }
 
 type prodOptions struct {
-	api          graph.Options
-	metricsToken string
-	tracer       trace.Tracer
+	env    map[string]string // settings over apptest's defaults
+	now    func() time.Time
+	tracer trace.Tracer
 }
 
 func newProdServer(t *testing.T, d *db.DB, po prodOptions) *prodServer {
 	t.Helper()
-	logs := &prodLogs{}
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	metrics := observe.NewMetrics(d.Bun.DB)
-	hooked := *d
-	hooked.Bun = d.Bun.WithQueryHook(observe.QueryHook{Metrics: metrics, Tracer: po.tracer})
-	hd := &hooked
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var bg sync.WaitGroup
-	t.Cleanup(func() { cancel(); bg.Wait() })
-	hub := pubsub.NewHub(hd, logger)
-	hub.OnDeliver = metrics.ObserveFanout
-	hub.OnDrop = metrics.SlowDropped.Inc
-	bg.Add(1)
-	go func() { defer bg.Done(); hub.Run(ctx) }()
-	listener := hd.Feed(hub, logger)
-	if listener != nil {
-		bg.Add(1)
-		go func() { defer bg.Done(); listener.Run(ctx) }()
+	env := map[string]string{"SWEEP_INTERVAL": "50ms"}
+	for k, v := range po.env {
+		env[k] = v
 	}
-	policy := dispute.DefaultPolicy()
-	sweeper := &deadline.Sweeper{DB: hd, Policy: policy, Now: time.Now, Interval: 50 * time.Millisecond, Logger: logger,
-		OnSweep: func(n int, err error) {
-			if err != nil {
-				metrics.DeadlineSweeps.WithLabelValues("error").Inc()
-			} else {
-				metrics.DeadlineSweeps.WithLabelValues("ok").Inc()
-			}
-			metrics.DeadlineChanges.Add(float64(n))
-		}}
-	bg.Add(1)
-	go func() { defer bg.Done(); sweeper.Run(ctx) }()
-
-	res := &graph.Resolver{DB: hd, Policy: &policy, Now: time.Now, Logger: logger, Hub: hub}
-	authn := &auth.Authenticator{DB: hd.Bun, PlatformToken: graphtest.PlatformToken}
-	o := po.api
-	if o.Limits == (graph.Limits{}) {
-		o.Limits = graph.DefaultLimits
-	}
-	o.Metrics = metrics
-	if po.tracer != nil {
-		o.Tracer = po.tracer
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", metrics.CountRequests("graphql", graph.NewAPI(res, authn, o)))
-	mux.Handle("GET /metrics", metrics.Handler(po.metricsToken))
-	ts := httptest.NewServer(observe.WithRequestID(mux))
-	t.Cleanup(ts.Close)
-	if listener != nil {
-		deadline := time.Now().Add(10 * time.Second)
-		for !listener.Up() && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	return &prodServer{URL: ts.URL, GQL: ts.URL + "/graphql", DB: hd, Metrics: metrics, Logs: logs, Limiter: o.RateLimiter}
+	s := apptest.New(t, d, apptest.Options{Env: env, Now: po.now, Tracer: po.tracer})
+	return &prodServer{URL: s.Base, GQL: s.URL, DB: s.DB, Metrics: s.Metrics, Logs: prodLogs{s.Out}}
 }
 
 // prodResp is a raw HTTP answer with its decoded GraphQL body.
@@ -157,7 +74,7 @@ type prodResp struct {
 	Status int
 	Header http.Header
 	Body   []byte
-	graphtest.Response
+	apptest.Response
 }
 
 func (r prodResp) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
@@ -213,11 +130,12 @@ func TestProdRateLimit(t *testing.T) {
 		u, c := dbtest.MustUser(t, d), dbtest.MustCompany(t, d)
 		customer := dbtest.MustToken(t, d, db.TokenUser, u.ID, false)
 		merchant := dbtest.MustToken(t, d, db.TokenCompany, c.ID, false)
-		lim := ratelimit.New(1, 3) // 3 units saved up, 1 earned per second
+		// 3 units saved up, 1 earned per second.
 		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 		var clockMu sync.Mutex
-		lim.Now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
-		s := newProdServer(t, d, prodOptions{api: graph.Options{RateLimiter: lim}})
+		clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
+		s := newProdServer(t, d, prodOptions{now: clock,
+			env: map[string]string{"RATE_LIMIT": "1", "RATE_BURST": "3", "MAX_COMPLEXITY": "3"}})
 		q := map[string]any{"query": "{ __typename }"} // costs 1
 
 		for i := 1; i <= 3; i++ {
@@ -285,8 +203,8 @@ func sha(q string) string {
 
 func TestProdAPQ(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	s := newProdServer(t, d, prodOptions{api: graph.Options{APQCacheSize: 100}})
-	tok := graphtest.PlatformToken
+	s := newProdServer(t, d, prodOptions{env: map[string]string{"APQ_CACHE_SIZE": "100"}})
+	tok := apptest.PlatformToken
 	query := `query Persisted { viewer { role } }`
 	hash := sha(query)
 	ext := func(h string) map[string]any {
@@ -351,7 +269,7 @@ func TestProdAPQ(t *testing.T) {
 
 func TestProdAPQDisabled(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	s := newProdServer(t, d, prodOptions{})
+	s := newProdServer(t, d, prodOptions{env: map[string]string{"APQ_CACHE_SIZE": "0"}})
 	query := `{ __typename }`
 	r := gql(t, s.GQL, "", map[string]any{"query": query,
 		"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": sha(query)}}}, nil)
@@ -363,19 +281,20 @@ func TestProdAPQDisabled(t *testing.T) {
 func TestProdCSRF(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		s := newProdServer(t, d, prodOptions{})
-		hdr := map[string]string{"Authorization": "Bearer " + graphtest.PlatformToken}
+		hdr := map[string]string{"Authorization": "Bearer " + apptest.PlatformToken}
 		mutation := func(route string) string {
 			return fmt.Sprintf(`mutation { createCompany(input: {title: "CSRF", route: %q}) { company { id } userErrors { code } } }`, route)
 		}
 		count := func(route string) int {
-			n, err := s.DB.Bun.NewSelect().Table("companies").Where("route = ?", route).Count(context.Background())
+			var n int
+			_, err := s.DB.Raw(context.Background(), &n, "SELECT count(*) FROM companies WHERE route = ?", route)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return int(n)
 		}
 		// Control: the same mutation as JSON does run.
-		if r := gql(t, s.GQL, graphtest.PlatformToken, map[string]any{"query": mutation("csrf-control")}, nil); r.Status != 200 || len(r.Errors) > 0 || count("csrf-control") != 1 {
+		if r := gql(t, s.GQL, apptest.PlatformToken, map[string]any{"query": mutation("csrf-control")}, nil); r.Status != 200 || len(r.Errors) > 0 || count("csrf-control") != 1 {
 			t.Fatalf("control mutation: %s", r)
 		}
 
@@ -426,7 +345,7 @@ func mustQuote(s string) string {
 func TestProdCORS(t *testing.T) {
 	d := dbtest.MustSQLite(t)
 	const app, evil = "https://app.example.com", "https://evil.example.net"
-	open := newProdServer(t, d, prodOptions{api: graph.Options{CORSOrigins: []string{app}}})
+	open := newProdServer(t, d, prodOptions{env: map[string]string{"CORS_ORIGINS": app}})
 	closed := newProdServer(t, d, prodOptions{})
 	q := map[string]any{"query": "{ __typename }"}
 	preflight := func(s *prodServer, origin string) prodResp {
@@ -473,11 +392,9 @@ func TestProdCORS(t *testing.T) {
 
 func TestProdIntrospectionOff(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	lim := graph.DefaultLimits
-	lim.Introspection = false
-	s := newProdServer(t, d, prodOptions{api: graph.Options{Limits: lim}})
+	s := newProdServer(t, d, prodOptions{env: map[string]string{"INTROSPECTION": "false"}})
 	for _, q := range []string{`{ __schema { queryType { name } types { name } } }`, `{ __type(name: "Query") { fields { name } } }`} {
-		r := gql(t, s.GQL, graphtest.PlatformToken, map[string]any{"query": q}, nil)
+		r := gql(t, s.GQL, apptest.PlatformToken, map[string]any{"query": q}, nil)
 		if len(r.Errors) == 0 {
 			t.Errorf("%s: answered with introspection off: %s", q, r)
 			continue
@@ -509,7 +426,7 @@ func TestProdIntrospectionOff(t *testing.T) {
 
 func TestProdSuggestionsOff(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	off := newProdServer(t, d, prodOptions{api: graph.Options{DisableSuggestions: true}})
+	off := newProdServer(t, d, prodOptions{env: map[string]string{"SUGGESTIONS": "false"}})
 	on := newProdServer(t, d, prodOptions{})
 	// Each misspelling below gets a "Did you mean" hint from a different validation
 	// rule (or from variable coercion) when suggestions are on.
@@ -528,14 +445,14 @@ func TestProdSuggestionsOff(t *testing.T) {
 	}
 	for _, c := range cases {
 		q := c.query
-		r := gql(t, on.GQL, graphtest.PlatformToken, map[string]any{"query": q, "variables": c.vars}, nil)
+		r := gql(t, on.GQL, apptest.PlatformToken, map[string]any{"query": q, "variables": c.vars}, nil)
 		if len(r.Errors) == 0 {
 			t.Errorf("control: %s: %s, want an error", q, r)
 		}
 		if !strings.Contains(string(r.Body), "Did you mean") {
 			t.Logf("(control, suggestions on: %s answers without a hint: %s)", q, r.Body)
 		}
-		r = gql(t, off.GQL, graphtest.PlatformToken, map[string]any{"query": q, "variables": c.vars}, nil)
+		r = gql(t, off.GQL, apptest.PlatformToken, map[string]any{"query": q, "variables": c.vars}, nil)
 		if len(r.Errors) == 0 || r.FirstCode() != "INVALID_ARGUMENT" {
 			t.Errorf("suggestions off: %s: %s, want INVALID_ARGUMENT", q, r)
 		}
@@ -634,7 +551,7 @@ func TestProdMetrics(t *testing.T) {
 		opened := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, biz, ""), dispute.IssueItemNotReceived, dbtest.Now())
 		ct := dbtest.MustToken(t, d, db.TokenUser, u.ID, true)
 		const token = "metrics-secret"
-		s := newProdServer(t, d, prodOptions{metricsToken: token})
+		s := newProdServer(t, d, prodOptions{env: map[string]string{"METRICS_TOKEN": token}})
 
 		// The token protects the endpoint.
 		if r := send(t, http.MethodGet, s.URL+"/metrics", "", nil, nil); r.Status != http.StatusUnauthorized {
@@ -644,7 +561,7 @@ func TestProdMetrics(t *testing.T) {
 			t.Errorf("/metrics with a wrong token: %d, want 401", r.Status)
 		}
 
-		ws := graphtest.DialWS(t, s.GQL, map[string]any{"Authorization": "Bearer " + ct})
+		ws := apptest.DialWS(t, s.GQL, map[string]any{"Authorization": "Bearer " + ct})
 		ws.Subscribe("1", `subscription($id: ID!) { resolutionEventAdded(resolutionId: $id) { cursor } }`, map[string]any{"id": opened.Case.ID})
 		time.Sleep(200 * time.Millisecond)
 		for range 3 {
@@ -718,7 +635,7 @@ func TestProdTrace(t *testing.T) {
 		t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 		s := newProdServer(t, d, prodOptions{tracer: tp.Tracer("resolutioncenter-test")})
 
-		r := gql(t, s.GQL, graphtest.PlatformToken, map[string]any{"query": `query Traced { resolutions(first: 5) { edges { node { id company { title } user { username } payment { status } } } } }`}, nil)
+		r := gql(t, s.GQL, apptest.PlatformToken, map[string]any{"query": `query Traced { resolutions(first: 5) { edges { node { id company { title } user { username } payment { status } } } } }`}, nil)
 		if r.Status != 200 || len(r.Errors) > 0 {
 			t.Fatalf("query: %s", r)
 		}
@@ -810,7 +727,7 @@ func TestProdLogs(t *testing.T) {
 			{"req-3", ct, `query Timeline($id: ID!) { resolution(id: $id) { events(first: 10) { nodes { details } } } }`, map[string]any{"id": opened.Case.ID}, "Timeline", "query", "user"},
 			{"req-4", ct, `{ resolution(id: "nope") { id } }`, nil, "anonymous", "query", "user"},
 			{"req-5", "", `{ __typename }`, nil, "anonymous", "query", "none"},
-			{"req-6", graphtest.PlatformToken, `query P { viewer { role } }`, nil, "P", "query", "platform"},
+			{"req-6", apptest.PlatformToken, `query P { viewer { role } }`, nil, "P", "query", "platform"},
 		}
 		for _, c := range calls {
 			r := gql(t, s.GQL, c.token, map[string]any{"query": c.query, "variables": c.vars}, map[string]string{"X-Request-ID": c.id})
@@ -861,7 +778,7 @@ func TestProdLogs(t *testing.T) {
 		// No token, e-mail or message text in any log line.
 		all := s.Logs.String()
 		for what, secret := range map[string]string{"customer token": ct, "merchant token": mt, "bad token": "not-a-real-token-but-secret-looking",
-			"platform token": graphtest.PlatformToken, "e-mail": u.Email, "message text": "SECRET-MESSAGE", "opening message": "It never arrived"} {
+			"platform token": apptest.PlatformToken, "e-mail": u.Email, "message text": "SECRET-MESSAGE", "opening message": "It never arrived"} {
 			if strings.Contains(all, secret) {
 				t.Errorf("the log contains the %s", what)
 			}
@@ -882,7 +799,7 @@ func TestProdUnsupportedMethod(t *testing.T) {
 		if ct := r.Header.Get("Content-Type"); !strings.Contains(ct, "json") {
 			t.Errorf("%s: Content-Type %q, want JSON: %s", m, ct, r.Body)
 		}
-		var body graphtest.Response
+		var body apptest.Response
 		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Errors) == 0 || body.FirstCode() != "INVALID_ARGUMENT" {
 			t.Errorf("%s: %s, want an error with extensions.code INVALID_ARGUMENT", m, r.Body)
 		}

@@ -16,7 +16,7 @@ func (r *Resolver) resolution(ctx context.Context, p *auth.Principal, field, id 
 	if !ids.Is(id, ids.Resolution) {
 		return nil, dispute.Invalid(field, "not a resolution ID")
 	}
-	m, err := db.GetResolutions(ctx, r.DB.Bun, p.Scope(), []string{id})
+	m, err := r.DB.VisibleCases(ctx, p.Scope(), []string{id})
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *in
 	conn := &model.ResolutionConnection{Edges: []*model.ResolutionEdge{}, Nodes: []*model.Resolution{}}
 	var res db.ListResult
 	if page.Limit > 0 {
-		if res, err = db.ListResolutions(ctx, r.DB.Bun, p.Scope(), f, page); err != nil {
+		if res, err = r.DB.ListCases(ctx, p.Scope(), f, page); err != nil {
 			return nil, err
 		}
 	}
@@ -84,7 +84,7 @@ func (r *Resolver) summary(ctx context.Context, p *auth.Principal, filter *model
 	if err != nil {
 		return nil, err
 	}
-	s, err := db.Summarize(ctx, r.DB.Bun, p.Scope(), f)
+	s, err := r.DB.SummarizeCases(ctx, p.Scope(), f)
 	if err != nil {
 		return nil, err
 	}

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
-	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/ids"
 )
 
@@ -60,9 +60,9 @@ func TestReadLimits(t *testing.T) {
 		lim := graph.DefaultLimits
 		lim.MaxBodyBytes = 4096
 		lim.MaxComplexity = 2000
-		small := graphtest.New(t, d, graphtest.Options{Limits: lim})
-		def := graphtest.New(t, d)
-		tok := graphtest.PlatformToken
+		small := apptest.New(t, d, apptest.Options{Limits: &lim})
+		def := apptest.New(t, d)
+		tok := apptest.PlatformToken
 
 		t.Run("body over the cap", func(t *testing.T) {
 			q := `{ viewer { role } } # ` + strings.Repeat("x", 5000)

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/ids"
 )
 
@@ -28,7 +28,7 @@ func rdFmtTime(t time.Time) string { return t.UTC().Format(rdGqlTime) }
 func rdEnum[T ~string](v T) string { return strings.ToUpper(string(v)) }
 
 // rdWantCode fails unless r carries at least one error and every error has code.
-func rdWantCode(tb testing.TB, r graphtest.Response, code string) {
+func rdWantCode(tb testing.TB, r apptest.Response, code string) {
 	tb.Helper()
 	if len(r.Errors) == 0 {
 		tb.Fatalf("want error %s, got none; data %s", code, r.Data)
@@ -42,7 +42,7 @@ func rdWantCode(tb testing.TB, r graphtest.Response, code string) {
 
 // rdWantNoData fails unless the response's data is absent or null: the failing root
 // field is non-null, so nothing else may leak through.
-func rdWantNoData(tb testing.TB, r graphtest.Response) {
+func rdWantNoData(tb testing.TB, r apptest.Response) {
 	tb.Helper()
 	if s := strings.TrimSpace(string(r.Data)); s != "" && s != "null" {
 		tb.Fatalf("want no data, got %s", s)
@@ -50,12 +50,12 @@ func rdWantNoData(tb testing.TB, r graphtest.Response) {
 }
 
 // rdMustHealthy fails unless the server still answers an ordinary authenticated query.
-func rdMustHealthy(tb testing.TB, s *graphtest.Server) {
+func rdMustHealthy(tb testing.TB, s *apptest.Server) {
 	tb.Helper()
 	var out struct {
 		Viewer struct{ Role string } `json:"viewer"`
 	}
-	s.MustData(tb, graphtest.PlatformToken, `{ viewer { role } }`, nil, &out)
+	s.MustData(tb, apptest.PlatformToken, `{ viewer { role } }`, nil, &out)
 	if out.Viewer.Role != "PLATFORM" {
 		tb.Fatalf("health check: viewer.role = %q", out.Viewer.Role)
 	}
@@ -108,7 +108,7 @@ var rdScenarios = []rdScenario{
 var rdPageBase = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 type rdCaseFixture struct {
-	s        *graphtest.Server
+	s        *apptest.Server
 	d        *db.DB
 	comps    []db.Company
 	users    []db.User
@@ -288,7 +288,7 @@ func rdOrder(field, dir string) map[string]any {
 }
 
 // rdFetchCases fetches one page and checks its internal consistency.
-func rdFetchCases(tb testing.TB, s *graphtest.Server, token string, a rdPageArgs) rdCasePage {
+func rdFetchCases(tb testing.TB, s *apptest.Server, token string, a rdPageArgs) rdCasePage {
 	tb.Helper()
 	var out struct {
 		Resolutions rdCasePage `json:"resolutions"`
@@ -326,7 +326,7 @@ func (p rdCasePage) ids() []string {
 }
 
 // rdWalkForward follows endCursor with first: size until hasNextPage is false.
-func rdWalkForward(tb testing.TB, s *graphtest.Server, token string, size int, filter, orderBy map[string]any) []string {
+func rdWalkForward(tb testing.TB, s *apptest.Server, token string, size int, filter, orderBy map[string]any) []string {
 	tb.Helper()
 	var all []string
 	var after *string
@@ -351,7 +351,7 @@ func rdWalkForward(tb testing.TB, s *graphtest.Server, token string, size int, f
 
 // rdWalkBackward follows startCursor with last: size until hasPreviousPage is false, and
 // returns the concatenation in the order's direction.
-func rdWalkBackward(tb testing.TB, s *graphtest.Server, token string, size int, filter, orderBy map[string]any) []string {
+func rdWalkBackward(tb testing.TB, s *apptest.Server, token string, size int, filter, orderBy map[string]any) []string {
 	tb.Helper()
 	var all []string
 	var before *string
@@ -387,8 +387,8 @@ func TestReadResolutionsPaginationWalks(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		f := rdBuildCaseFixture(t, d)
-		s := graphtest.New(t, d)
-		tok := graphtest.PlatformToken
+		s := apptest.New(t, d)
+		tok := apptest.PlatformToken
 		for _, field := range []string{"CREATED_AT", "DUE_DATE"} {
 			for _, dir := range []string{"ASC", "DESC"} {
 				t.Run(field+"_"+dir, func(t *testing.T) {
@@ -509,8 +509,8 @@ func TestReadResolutionsFiltersAndSummary(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		f := rdBuildCaseFixture(t, d)
-		s := graphtest.New(t, d)
-		tok := graphtest.PlatformToken
+		s := apptest.New(t, d)
+		tok := apptest.PlatformToken
 		for _, fc := range rdFilterTable(f) {
 			t.Run(fc.name, func(t *testing.T) {
 				sel := rdFilterCases(f.cases, fc.match)
@@ -560,7 +560,7 @@ const rdSummaryQuery = `query($filter: ResolutionFilter) {
 
 // rdCheckSummary asserts resolutionSummary over filter counts exactly sel, with every
 // enum key present once.
-func rdCheckSummary(tb testing.TB, s *graphtest.Server, token string, filter map[string]any, sel []dispute.Case) {
+func rdCheckSummary(tb testing.TB, s *apptest.Server, token string, filter map[string]any, sel []dispute.Case) {
 	tb.Helper()
 	var out struct {
 		S rdSummary `json:"resolutionSummary"`
@@ -621,8 +621,8 @@ func TestReadResolutionsPageBounds(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		f := rdBuildCaseFixture(t, d)
-		s := graphtest.New(t, d)
-		tok := graphtest.PlatformToken
+		s := apptest.New(t, d)
+		tok := apptest.PlatformToken
 		all := rdExpectedOrder(f.cases, "CREATED_AT", true)
 		first := rdFetchCases(t, s, tok, rdPageArgs{first: rdIntp(5)})
 		cur := first.PageInfo.EndCursor
@@ -674,8 +674,8 @@ func TestReadResolutionsMalformedCursors(t *testing.T) {
 	t.Parallel()
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		f := rdBuildCaseFixture(t, d)
-		s := graphtest.New(t, d)
-		tok := graphtest.PlatformToken
+		s := apptest.New(t, d)
+		tok := apptest.PlatformToken
 		byCreated := rdFetchCases(t, s, tok, rdPageArgs{first: rdIntp(3)})
 		byDue := rdFetchCases(t, s, tok, rdPageArgs{first: rdIntp(3), orderBy: rdOrder("DUE_DATE", "DESC")}) // no-deadline cases first
 		var ev struct {
@@ -759,7 +759,7 @@ const rdEventsQuery = `query($id: ID!, $first: Int, $after: String, $last: Int, 
   }
 }`
 
-func rdFetchEvents(tb testing.TB, s *graphtest.Server, token, caseID string, a rdPageArgs) rdEventPage {
+func rdFetchEvents(tb testing.TB, s *apptest.Server, token, caseID string, a rdPageArgs) rdEventPage {
 	tb.Helper()
 	v := a.vars()
 	v["id"] = caseID
@@ -804,7 +804,7 @@ func (p rdEventPage) ids() []string {
 	return out
 }
 
-func rdWalkEventsForward(tb testing.TB, s *graphtest.Server, token, caseID string, size int) []string {
+func rdWalkEventsForward(tb testing.TB, s *apptest.Server, token, caseID string, size int) []string {
 	tb.Helper()
 	var all []string
 	var after *string
@@ -823,7 +823,7 @@ func rdWalkEventsForward(tb testing.TB, s *graphtest.Server, token, caseID strin
 	return nil
 }
 
-func rdWalkEventsBackward(tb testing.TB, s *graphtest.Server, token, caseID string, size int) []string {
+func rdWalkEventsBackward(tb testing.TB, s *apptest.Server, token, caseID string, size int) []string {
 	tb.Helper()
 	var all []string
 	var before *string
@@ -873,8 +873,8 @@ func TestReadEventsPagination(t *testing.T) {
 		u, c := dbtest.MustUser(t, d), dbtest.MustCompany(t, d)
 		mid, midEvents := rdMustLongCase(t, d, u, c, 25)
 		long, longEvents := rdMustLongCase(t, d, u, c, 57)
-		s := graphtest.New(t, d)
-		tok := graphtest.PlatformToken
+		s := apptest.New(t, d)
+		tok := apptest.PlatformToken
 
 		for _, tc := range []struct {
 			name   string

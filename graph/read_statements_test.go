@@ -11,10 +11,10 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph/graphtest"
 )
 
 // rdStatementLog is a bun query hook that records every statement while enabled.
@@ -132,14 +132,13 @@ func TestReadStatementCount(t *testing.T) {
 		}
 
 		log := &rdStatementLog{}
-		hooked := *d
-		hooked.Bun = d.Bun.WithQueryHook(log)
-		s := graphtest.New(t, &hooked)
+		d.AddQueryHook(log)
+		s := apptest.New(t, d)
 		roles := []struct {
 			name  string
 			token string
 		}{
-			{"platform (operator token)", graphtest.PlatformToken},
+			{"platform (operator token)", apptest.PlatformToken},
 			{"merchant (company key)", dbtest.MustToken(t, d, db.TokenCompany, compA.ID, false)},
 			{"merchant (team member)", dbtest.MustToken(t, d, db.TokenUser, team.ID, false)},
 		}
@@ -201,7 +200,7 @@ func TestReadStatementCount(t *testing.T) {
 					Nodes []struct{ ID string } `json:"nodes"`
 				} `json:"resolutions"`
 			}
-			s.MustData(t, graphtest.PlatformToken, `{ resolutions(first: 40) { nodes { id } } }`, nil, &page)
+			s.MustData(t, apptest.PlatformToken, `{ resolutions(first: 40) { nodes { id } } }`, nil, &page)
 			counts := map[int]int{}
 			stmts := map[int][]string{}
 			for _, n := range []int{4, 40} {
@@ -210,7 +209,7 @@ func TestReadStatementCount(t *testing.T) {
 					list = append(list, c.ID)
 				}
 				log.start()
-				s.MustData(t, graphtest.PlatformToken, `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Resolution {
+				s.MustData(t, apptest.PlatformToken, `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Resolution {
 					company { id } user { email } payment { user { email } } member { user { id } }
 					resolutionEvents { id } events(first: 2) { edges { node { id } } } } } }`, map[string]any{"ids": list}, nil)
 				_, rest := log.stop()

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
@@ -81,7 +80,7 @@ func (r *Resolver) createCompany(ctx context.Context, in model.CreateCompanyInpu
 	}
 	var c db.Company
 	if err == nil {
-		c, err = db.CreateCompany(ctx, r.DB.Bun, strings.TrimSpace(in.Title), in.Route, r.now())
+		c, err = r.DB.CreateCompany(ctx, strings.TrimSpace(in.Title), in.Route, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))
@@ -109,7 +108,7 @@ func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*m
 	}
 	var u db.User
 	if err == nil {
-		u, err = db.CreateUser(ctx, r.DB.Bun, name, in.Username, in.Email, r.now())
+		u, err = r.DB.CreateUser(ctx, name, in.Username, in.Email, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))
@@ -124,7 +123,7 @@ func (r *Resolver) addTeamMember(ctx context.Context, in model.AddTeamMemberInpu
 	}
 	err := errors.Join(checkID("companyId", in.CompanyID, ids.Company), checkID("userId", in.UserID, ids.User))
 	if err == nil {
-		err = db.AddTeamMember(ctx, r.DB.Bun, in.CompanyID, in.UserID, r.now())
+		err = r.DB.AddTeamMember(ctx, in.CompanyID, in.UserID, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))
@@ -174,7 +173,7 @@ func (r *Resolver) createPayment(ctx context.Context, in model.CreatePaymentInpu
 	}
 	var pay db.Payment
 	if err == nil {
-		pay, err = db.CreatePayment(ctx, r.DB.Bun, np, r.now())
+		pay, err = r.DB.CreatePayment(ctx, np, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))
@@ -190,7 +189,7 @@ func (r *Resolver) createMembership(ctx context.Context, in model.CreateMembersh
 	err := errors.Join(checkID("userId", in.UserID, ids.User), checkID("companyId", in.CompanyID, ids.Company))
 	var m db.Membership
 	if err == nil {
-		m, err = db.CreateMembership(ctx, r.DB.Bun, in.UserID, in.CompanyID, r.now())
+		m, err = r.DB.CreateMembership(ctx, in.UserID, in.CompanyID, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))
@@ -239,7 +238,7 @@ func (r *Resolver) createToken(ctx context.Context, in model.CreateTokenInput) (
 	}
 	var clear string
 	if err == nil {
-		t, clear, err = db.CreateToken(ctx, r.DB.Bun, t, r.now())
+		t, clear, err = r.DB.CreateToken(ctx, t, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))
@@ -257,5 +256,3 @@ func firstErr(err error) error {
 	}
 	return err
 }
-
-var _ = auth.KindUser

@@ -1,6 +1,9 @@
 // Package graph is the GraphQL layer: gqlgen's generated executor, thin resolvers that
 // check the principal, convert arguments and call the store, per-operation dataloaders,
 // and the error presenter.
+//
+// graph imports dispute, db, pubsub and auth (which app wires in), observe and
+// ratelimit for its middleware, and its own sub-packages; never app.
 package graph
 
 import (
@@ -82,5 +85,5 @@ func (r *Resolver) loaders(ctx context.Context) *Loaders {
 	if p := auth.FromContext(ctx); p != nil {
 		merchantOf = p.MerchantOf()
 	}
-	return NewLoaders(r.DB.Bun, merchantOf, nil)
+	return NewLoaders(r.DB, merchantOf, nil)
 }

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 )
 
@@ -72,37 +73,37 @@ func (r *mutationResolver) DenyResolution(ctx context.Context, input model.DenyR
 
 // RequestMoreInfo is the resolver for the requestMoreInfo field.
 func (r *mutationResolver) RequestMoreInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
-	return r.messageAction(ctx, "requestMoreInfo", input)
+	return r.messageAction(ctx, dispute.ActionRequestMoreInfo, input)
 }
 
 // RespondToResolution is the resolver for the respondToResolution field.
 func (r *mutationResolver) RespondToResolution(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
-	return r.messageAction(ctx, "respondToResolution", input)
+	return r.messageAction(ctx, dispute.ActionRespond, input)
 }
 
 // AppealResolution is the resolver for the appealResolution field.
 func (r *mutationResolver) AppealResolution(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
-	return r.messageAction(ctx, "appealResolution", input)
+	return r.messageAction(ctx, dispute.ActionAppeal, input)
 }
 
 // RequestBuyerInfo is the resolver for the requestBuyerInfo field.
 func (r *mutationResolver) RequestBuyerInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
-	return r.messageAction(ctx, "requestBuyerInfo", input)
+	return r.messageAction(ctx, dispute.ActionRequestBuyerInfo, input)
 }
 
 // RequestMerchantInfo is the resolver for the requestMerchantInfo field.
 func (r *mutationResolver) RequestMerchantInfo(ctx context.Context, input model.ResolutionMessageInput) (*model.ResolutionPayload, error) {
-	return r.messageAction(ctx, "requestMerchantInfo", input)
+	return r.messageAction(ctx, dispute.ActionRequestMerchantInfo, input)
 }
 
 // DecideMerchantWins is the resolver for the decideMerchantWins field.
 func (r *mutationResolver) DecideMerchantWins(ctx context.Context, input model.DecideResolutionInput) (*model.ResolutionPayload, error) {
-	return r.decideAction(ctx, "decideMerchantWins", input)
+	return r.decideAction(ctx, dispute.ActionMerchantWins, input)
 }
 
 // DecideMerchantRefund is the resolver for the decideMerchantRefund field.
 func (r *mutationResolver) DecideMerchantRefund(ctx context.Context, input model.DecideResolutionInput) (*model.ResolutionPayload, error) {
-	return r.decideAction(ctx, "decideMerchantRefund", input)
+	return r.decideAction(ctx, dispute.ActionMerchantRefund, input)
 }
 
 // RecordChargebackEvent is the resolver for the recordChargebackEvent field.

@@ -6,17 +6,17 @@ import (
 	"testing"
 	"time"
 
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph/graphtest"
 )
 
 // TestSubscriptionDeliversEventsInOrderPerVisibility subscribes as the customer and the
 // merchant over WebSocket and checks each receives exactly the events it may see.
 func TestSubscriptionDeliversEventsInOrderPerVisibility(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := graphtest.New(t, d)
+		s := apptest.New(t, d)
 		biz, u := dbtest.MustCompany(t, d), dbtest.MustUser(t, d)
 		pay := dbtest.MustPayment(t, d, u, biz, "")
 		opened := dbtest.MustOpen(t, d, pay, dispute.IssueItemNotReceived, dbtest.Now())
@@ -24,9 +24,9 @@ func TestSubscriptionDeliversEventsInOrderPerVisibility(t *testing.T) {
 		mt := dbtest.MustToken(t, d, db.TokenCompany, biz.ID, true)
 		const q = `subscription($id: ID!) { resolutionEventAdded(resolutionId: $id) { cursor node { position action reporterType } } }`
 		vars := map[string]any{"id": opened.Case.ID}
-		cws := graphtest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + ct})
+		cws := apptest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + ct})
 		cws.Subscribe("1", q, vars)
-		mws := graphtest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + mt})
+		mws := apptest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + mt})
 		mws.Subscribe("1", q, vars)
 		time.Sleep(200 * time.Millisecond) // let both subscriptions register
 
@@ -40,12 +40,12 @@ func TestSubscriptionDeliversEventsInOrderPerVisibility(t *testing.T) {
 				}
 			}
 		}
-		act(graphtest.PlatformToken, `mutation($id: ID!) { requestMerchantInfo(input: {resolutionId: $id, message: "Proof of delivery?"}) { userErrors { code } } }`)
+		act(apptest.PlatformToken, `mutation($id: ID!) { requestMerchantInfo(input: {resolutionId: $id, message: "Proof of delivery?"}) { userErrors { code } } }`)
 		act(mt, `mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "Tracking attached"}) { userErrors { code } } }`)
-		act(graphtest.PlatformToken, `mutation($id: ID!) { requestBuyerInfo(input: {resolutionId: $id, message: "Photos?"}) { userErrors { code } } }`)
+		act(apptest.PlatformToken, `mutation($id: ID!) { requestBuyerInfo(input: {resolutionId: $id, message: "Photos?"}) { userErrors { code } } }`)
 		act(ct, `mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "Here"}) { userErrors { code } } }`)
 
-		positions := func(ws *graphtest.WS, n int) []int {
+		positions := func(ws *apptest.WS, n int) []int {
 			t.Helper()
 			var got []int
 			for len(got) < n {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -22,12 +21,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"resolutioncenter/auth"
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph"
-	"resolutioncenter/graph/graphtest"
 	"resolutioncenter/graph/wsproto"
 )
 
@@ -68,7 +65,7 @@ type wsClient struct {
 }
 
 type wsRead struct {
-	m   graphtest.WSMessage
+	m   apptest.WSMessage
 	err error
 }
 
@@ -101,7 +98,7 @@ func newWSClient(t *testing.T, c *websocket.Conn) *wsClient {
 				w.msgs <- wsRead{err: err}
 				return
 			}
-			var m graphtest.WSMessage
+			var m apptest.WSMessage
 			if err := json.Unmarshal(b, &m); err != nil {
 				w.msgs <- wsRead{err: fmt.Errorf("decode %s: %w", b, err)}
 				return
@@ -151,22 +148,22 @@ func (w *wsClient) subscribe(id, query string, vars map[string]any) {
 
 // next returns the next message (any type), the error that ended the connection,
 // or context.DeadlineExceeded after timeout (the connection stays open).
-func (w *wsClient) next(timeout time.Duration) (graphtest.WSMessage, error) {
+func (w *wsClient) next(timeout time.Duration) (apptest.WSMessage, error) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case r, ok := <-w.msgs:
 		if !ok {
-			return graphtest.WSMessage{}, net.ErrClosed
+			return apptest.WSMessage{}, net.ErrClosed
 		}
 		return r.m, r.err
 	case <-t.C:
-		return graphtest.WSMessage{}, context.DeadlineExceeded
+		return apptest.WSMessage{}, context.DeadlineExceeded
 	}
 }
 
 // expect reads the next message other than ka (legacy keep-alive) and checks its type and id.
-func (w *wsClient) expect(typ, id string) graphtest.WSMessage {
+func (w *wsClient) expect(typ, id string) apptest.WSMessage {
 	w.t.Helper()
 	for {
 		m, err := w.next(10 * time.Second)
@@ -229,7 +226,7 @@ func (w *wsClient) expectSilence(d time.Duration) {
 	}
 }
 
-func eventPosition(t *testing.T, m graphtest.WSMessage) (int, string) {
+func eventPosition(t *testing.T, m apptest.WSMessage) (int, string) {
 	t.Helper()
 	var p struct {
 		Data struct {
@@ -238,7 +235,7 @@ func eventPosition(t *testing.T, m graphtest.WSMessage) (int, string) {
 				Node   struct{ Position int }
 			}
 		}
-		Errors []graphtest.Error
+		Errors []apptest.Error
 	}
 	if err := json.Unmarshal(m.Payload, &p); err != nil || len(p.Errors) > 0 {
 		t.Fatalf("event payload %s (%v)", m.Payload, err)
@@ -246,7 +243,7 @@ func eventPosition(t *testing.T, m graphtest.WSMessage) (int, string) {
 	return p.Data.ResolutionEventAdded.Node.Position, p.Data.ResolutionEventAdded.Cursor
 }
 
-func act(t *testing.T, s *graphtest.Server, token, caseID, msg string) {
+func act(t *testing.T, s *apptest.Server, token, caseID, msg string) {
 	t.Helper()
 	var out struct{ RespondToResolution struct{ UserErrors []any } }
 	s.MustData(t, token, respondMut, map[string]any{"id": caseID, "msg": msg}, &out)
@@ -257,27 +254,9 @@ func act(t *testing.T, s *graphtest.Server, token, caseID, msg string) {
 
 func bearer(tok string) map[string]any { return map[string]any{"Authorization": "Bearer " + tok} }
 
-// serveAPI serves the /graphql handler of s's resolver with WebSocket options, on a
-// server whose base context the returned function cancels (as serve does on shutdown).
-// With detached, the base context is also given as wsproto.Options.BaseContext.
-func serveAPI(t *testing.T, s *graphtest.Server, ws wsproto.Options, detached ...bool) (url string, shutdown func()) {
-	t.Helper()
-	base, cancel := context.WithCancel(context.Background())
-	if len(detached) > 0 && detached[0] {
-		ws.BaseContext = base
-	}
-	authn := &auth.Authenticator{DB: s.DB.Bun, PlatformToken: graphtest.PlatformToken}
-	h := graph.NewAPI(s.Resolver, authn, graph.Options{Limits: graph.DefaultLimits, WebSocket: ws})
-	ts := httptest.NewUnstartedServer(h)
-	ts.Config.BaseContext = func(net.Listener) context.Context { return base }
-	ts.Start()
-	t.Cleanup(func() { cancel(); ts.Close() })
-	return ts.URL, cancel
-}
-
 func TestWSConformanceCloseCodes(t *testing.T) {
-	s := graphtest.New(t, dbtest.MustSQLite(t))
-	platform := bearer(graphtest.PlatformToken)
+	s := apptest.New(t, dbtest.MustSQLite(t))
+	platform := bearer(apptest.PlatformToken)
 	for _, tc := range []struct {
 		name   string
 		init   map[string]any // nil: no connection_init first
@@ -314,8 +293,8 @@ func TestWSConformanceCloseCodes(t *testing.T) {
 	}
 
 	t.Run("connection initialisation timeout", func(t *testing.T) {
-		url, _ := serveAPI(t, s, wsproto.Options{InitTimeout: 200 * time.Millisecond})
-		c := dialRaw(t, url+"/", wsOpts{})
+		short := apptest.New(t, s.DB, apptest.Options{Env: map[string]string{"WS_INIT_TIMEOUT": "200ms"}})
+		c := dialRaw(t, short.URL, wsOpts{})
 		start := time.Now()
 		c.expectClose(4408, "Connection initialisation timeout")
 		if d := time.Since(start); d > 2*time.Second {
@@ -335,11 +314,11 @@ func TestWSConformanceCloseCodes(t *testing.T) {
 }
 
 func TestWSConformancePingPong(t *testing.T) {
-	s := graphtest.New(t, dbtest.MustSQLite(t))
+	s := apptest.New(t, dbtest.MustSQLite(t))
 	c := dialRaw(t, s.URL, wsOpts{})
 	c.send(`{"type":"ping"}`)
 	c.expect("pong", "")
-	c.init(bearer(graphtest.PlatformToken))
+	c.init(bearer(apptest.PlatformToken))
 	c.send(`{"type":"ping","payload":{"at":1}}`)
 	if m := c.expect("pong", ""); string(m.Payload) != `{"at":1}` {
 		t.Fatalf("pong payload %s", m.Payload)
@@ -357,7 +336,7 @@ func TestWSConformancePingPong(t *testing.T) {
 // completion.
 func TestWSConformanceSubscriptionLifecycle(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := graphtest.New(t, d)
+		s := apptest.New(t, d)
 		f := newWSFixture(t, d)
 		vars := map[string]any{"id": f.caseID}
 		// The customer authenticates with connection_init, the merchant with the
@@ -410,7 +389,7 @@ func TestWSConformanceSubscriptionLifecycle(t *testing.T) {
 }
 
 // waitSubscribers waits until the hub has n event subscribers.
-func waitSubscribers(t *testing.T, s *graphtest.Server, n int) {
+func waitSubscribers(t *testing.T, s *apptest.Server, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -426,9 +405,9 @@ func waitSubscribers(t *testing.T, s *graphtest.Server, n int) {
 }
 
 func TestWSConformanceQueriesAndMutations(t *testing.T) {
-	s := graphtest.New(t, dbtest.MustSQLite(t))
+	s := apptest.New(t, dbtest.MustSQLite(t))
 	c := dialRaw(t, s.URL, wsOpts{})
-	c.init(bearer(graphtest.PlatformToken))
+	c.init(bearer(apptest.PlatformToken))
 	c.subscribe("m", `mutation($t: String!, $r: String!) { createCompany(input: {title: $t, route: $r}) { company { id title } userErrors { code } } }`,
 		map[string]any{"t": "WS Co", "r": "ws-co"})
 	m := c.expect("next", "m")
@@ -458,7 +437,7 @@ func TestWSConformanceQueriesAndMutations(t *testing.T) {
 	} {
 		c.subscribe("bad", q.query, nil)
 		m := c.expect("error", "bad")
-		var errs []graphtest.Error
+		var errs []apptest.Error
 		if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) == 0 {
 			t.Fatalf("error payload %s", m.Payload)
 		}
@@ -472,7 +451,7 @@ func TestWSConformanceQueriesAndMutations(t *testing.T) {
 }
 
 func TestWSConformanceAuth(t *testing.T) {
-	s := graphtest.New(t, dbtest.MustSQLite(t))
+	s := apptest.New(t, dbtest.MustSQLite(t))
 	d := s.DB
 	u := dbtest.MustUser(t, d)
 	userTok := dbtest.MustToken(t, d, db.TokenUser, u.ID, false)
@@ -494,7 +473,7 @@ func TestWSConformanceAuth(t *testing.T) {
 		t.Errorf("init payload: role %q", r)
 	}
 	lower := dialRaw(t, s.URL, wsOpts{})
-	lower.init(map[string]any{"authorization": "Bearer " + graphtest.PlatformToken})
+	lower.init(map[string]any{"authorization": "Bearer " + apptest.PlatformToken})
 	if r := role(lower); r != "PLATFORM" {
 		t.Errorf("lower-case key: role %q", r)
 	}
@@ -522,7 +501,7 @@ func TestWSConformanceAuth(t *testing.T) {
 }
 
 func TestWSConformanceOrigins(t *testing.T) {
-	s := graphtest.New(t, dbtest.MustSQLite(t))
+	s := apptest.New(t, dbtest.MustSQLite(t))
 	host := strings.TrimPrefix(strings.TrimSuffix(s.URL, "/graphql"), "http://")
 	for _, tc := range []struct {
 		origin string
@@ -556,12 +535,13 @@ func TestWSConformanceOrigins(t *testing.T) {
 			}
 		}
 	}
-	// Configured origins replace the loopback defaults; the same origin always works.
-	url, _ := serveAPI(t, s, wsproto.Options{AllowedOrigins: []string{"https://app.example.com"}})
+	// WS_ORIGINS adds origins to the loopback defaults; the same origin always works.
+	url := apptest.New(t, s.DB, apptest.Options{Env: map[string]string{"WS_ORIGINS": "https://app.example.com"}}).URL
 	for origin, ok := range map[string]bool{
 		"https://app.example.com":                      true,
 		"http://app.example.com":                       false,
-		"http://localhost:3000":                        false,
+		"http://localhost:3000":                        true,
+		"https://other.example.com":                    false,
 		"http://" + strings.TrimPrefix(url, "http://"): true,
 	} {
 		c, resp, err := tryDial(url, wsOpts{header: http.Header{"Origin": {origin}}})
@@ -578,7 +558,7 @@ func TestWSConformanceOrigins(t *testing.T) {
 
 func TestWSConformanceLegacyProtocol(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := graphtest.New(t, d)
+		s := apptest.New(t, d)
 		f := newWSFixture(t, d)
 		for _, protos := range [][]string{{wsproto.LegacySubprotocol}, {}} {
 			c := dialRaw(t, s.URL, wsOpts{protocols: protos})
@@ -615,44 +595,42 @@ func TestWSConformanceLegacyProtocol(t *testing.T) {
 	})
 }
 
-// TestWSConformanceShutdown: when the server's base context ends, every operation
-// sends complete and the connection closes with 1001 going away; with the base
-// context from the request or from wsproto.Options.BaseContext.
+// TestWSConformanceShutdown: when the server shuts down (SIGTERM), every operation
+// sends complete and the connection closes with 1001 going away.
 func TestWSConformanceShutdown(t *testing.T) {
-	for _, detached := range []bool{false, true} {
-		t.Run(map[bool]string{false: "request context", true: "BaseContext"}[detached], func(t *testing.T) {
-			s := graphtest.New(t, dbtest.MustSQLite(t))
-			f := newWSFixture(t, s.DB)
-			url, shutdown := serveAPI(t, s, wsproto.Options{}, detached)
-			c := dialRaw(t, url+"/", wsOpts{})
-			c.init(bearer(f.customer))
-			c.subscribe("a", eventsSub, map[string]any{"id": f.caseID})
-			c.subscribe("b", updatesSub, nil)
-			waitSubscribers(t, s, 1)
-			for s.Hub.Stats().UpdateSubscribers < 1 {
-				time.Sleep(5 * time.Millisecond)
-			}
-			shutdown()
-			got := map[string]bool{}
-			for range 2 {
-				m, err := c.next(10 * time.Second)
-				if err != nil || m.Type != "complete" {
-					t.Fatalf("want complete, got %+v %v", m, err)
-				}
-				got[m.ID] = true
-			}
-			if !got["a"] || !got["b"] {
-				t.Fatalf("completed %v", got)
-			}
-			c.expectClose(int(websocket.StatusGoingAway), "Server shutting down")
-			waitSubscribers(t, s, 0)
-		})
+	s := apptest.New(t, dbtest.MustSQLite(t))
+	f := newWSFixture(t, s.DB)
+	c := dialRaw(t, s.URL, wsOpts{})
+	c.init(bearer(f.customer))
+	c.subscribe("a", eventsSub, map[string]any{"id": f.caseID})
+	c.subscribe("b", updatesSub, nil)
+	waitSubscribers(t, s, 1)
+	for s.Hub.Stats().UpdateSubscribers < 1 {
+		time.Sleep(5 * time.Millisecond)
 	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(15 * time.Second) }()
+	got := map[string]bool{}
+	for range 2 {
+		m, err := c.next(10 * time.Second)
+		if err != nil || m.Type != "complete" {
+			t.Fatalf("want complete, got %+v %v", m, err)
+		}
+		got[m.ID] = true
+	}
+	if !got["a"] || !got["b"] {
+		t.Fatalf("completed %v", got)
+	}
+	c.expectClose(int(websocket.StatusGoingAway), "Server shutting down")
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	waitSubscribers(t, s, 0)
 }
 
 func TestSSEConformanceSubscription(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := graphtest.New(t, d)
+		s := apptest.New(t, d)
 		f := newWSFixture(t, d)
 		body, _ := json.Marshal(map[string]any{"query": eventsSub, "variables": map[string]any{"id": f.caseID}})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -697,7 +675,7 @@ func TestSSEConformanceSubscription(t *testing.T) {
 			if e[0] != "next" {
 				t.Fatalf("event %q %s", e[0], e[1])
 			}
-			if p, _ := eventPosition(t, graphtest.WSMessage{Payload: json.RawMessage(e[1])}); p < 2 {
+			if p, _ := eventPosition(t, apptest.WSMessage{Payload: json.RawMessage(e[1])}); p < 2 {
 				t.Fatalf("data %s", e[1])
 			}
 		case <-time.After(10 * time.Second):
@@ -740,7 +718,7 @@ func TestWSConformanceIdleMemory(t *testing.T) {
 	if os.Getenv("WS_HEAP_PROFILE") != "" {
 		runtime.MemProfileRate = 1
 	}
-	s := graphtest.New(t, dbtest.MustSQLite(t))
+	s := apptest.New(t, dbtest.MustSQLite(t))
 	s.Resolver.MaxSubscriptionsPerPrincipal = 4*n + 10
 	f := newWSFixture(t, s.DB)
 	measure := func() (heap, stack uint64, goroutines int) {
@@ -751,9 +729,8 @@ func TestWSConformanceIdleMemory(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine()
 	}
-	run := func(name string, detached, subscribe bool, perConn int) {
-		url, _ := serveAPI(t, s, wsproto.Options{}, detached)
-		url += "/"
+	run := func(name string, subscribe bool, perConn int) {
+		url := s.URL
 		// Warm up: one subscription through every code path.
 		warm := dialRaw(t, url, wsOpts{})
 		warm.init(bearer(f.customer))
@@ -815,11 +792,9 @@ func TestWSConformanceIdleMemory(t *testing.T) {
 			name, per(h0, h1), per(st0, st1), per(h0+st0, h1+st1), float64(g1-g0)/float64(n), per(h0+st0, h1+st1)*10000/1e6)
 	}
 	t.Logf("server side, per connection or subscription (%d of them):", n)
-	run("connection, request context", false, false, 1)
-	run("connection, Options.BaseContext", true, false, 1)
-	run("subscription, request context", false, true, 1)
-	run("subscription, Options.BaseContext", true, true, 1)
-	run("subscription, 10 per connection, BaseContext", true, true, 10)
+	run("connection", false, 1)
+	run("subscription", true, 1)
+	run("subscription, 10 per connection", true, 10)
 }
 
 // TestWSConformanceIdleClients is the client process of TestWSConformanceIdleMemory.
@@ -853,10 +828,10 @@ func TestWSConformanceIdleClients(t *testing.T) {
 // operation beyond it is refused with LIMIT_REACHED and the connection goes on.
 func TestWSConformanceOperationsPerConnection(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	s := graphtest.New(t, d)
+	s := apptest.New(t, d)
 	biz, u := dbtest.MustCompany(t, d), dbtest.MustUser(t, d)
 	res := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, biz, ""), dispute.IssueItemNotReceived, dbtest.Now())
-	ws := graphtest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + graphtest.PlatformToken})
+	ws := apptest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + apptest.PlatformToken})
 	const q = `subscription($id: ID!) { resolutionEventAdded(resolutionId: $id) { cursor } }`
 	for i := 0; i < 100; i++ {
 		ws.Subscribe(fmt.Sprint("op", i), q, map[string]any{"id": res.Case.ID})
@@ -866,7 +841,7 @@ func TestWSConformanceOperationsPerConnection(t *testing.T) {
 	if m.ID != "one-too-many" || m.Type != "error" || !strings.Contains(string(m.Payload), "LIMIT_REACHED") {
 		t.Fatalf("want an error for the 101st operation, got %+v %s", m, m.Payload)
 	}
-	ws.Send(graphtest.WSMessage{ID: "op0", Type: "complete"})
+	ws.Send(apptest.WSMessage{ID: "op0", Type: "complete"})
 	ws.Subscribe("after-complete", `{ __typename }`, nil)
 	if m := ws.Read(10 * time.Second); m.ID != "after-complete" || m.Type != "next" {
 		t.Fatalf("connection did not go on after the refusal: %+v %s", m, m.Payload)
@@ -879,7 +854,7 @@ func TestWSConformanceOperationsPerConnection(t *testing.T) {
 // and case update, in order, and ends cleanly.
 func TestWSIdleSubscriptionsHoldNoGoroutine(t *testing.T) {
 	const nEvents, nUpdates = 60, 20
-	s := graphtest.New(t, dbtest.MustSQLite(t))
+	s := apptest.New(t, dbtest.MustSQLite(t))
 	f := newWSFixture(t, s.DB)
 	c := dialRaw(t, s.URL, wsOpts{})
 	c.init(bearer(f.customer))

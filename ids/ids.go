@@ -1,6 +1,8 @@
 // Package ids makes and checks the opaque, type-prefixed, time-ordered identifiers of
 // the resolution center: a prefix naming the type ("reso_") and a ULID, whose first
 // 48 bits are the creation time in milliseconds, so IDs sort by creation time.
+//
+// ids imports nothing of this module.
 package ids
 
 import (

@@ -1,6 +1,8 @@
 // Package observe is the server's telemetry: Prometheus metrics, OpenTelemetry tracing
 // (off unless the standard OTEL_* variables ask for it), request IDs and one structured
 // log line per GraphQL operation. Nothing here logs tokens, e-mails or messages.
+//
+// observe imports nothing of this module.
 package observe
 
 import (
@@ -55,9 +57,9 @@ func (m *Metrics) operationLabel(name string) string {
 	return name
 }
 
-// NewMetrics creates and registers the collectors, plus Go runtime, process and (when
-// db is non-nil) database pool statistics.
-func NewMetrics(db *sql.DB) *Metrics {
+// NewMetrics creates and registers the collectors, plus Go runtime and process
+// statistics; WatchDB adds the database pool's.
+func NewMetrics() *Metrics {
 	r := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: r,
@@ -94,10 +96,12 @@ func NewMetrics(db *sql.DB) *Metrics {
 		m.FanoutLag, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
 		m.ListenUp, m.Reconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if db != nil {
-		r.MustRegister(collectors.NewDBStatsCollector(db, "main"))
-	}
 	return m
+}
+
+// WatchDB registers the statistics of a database pool.
+func (m *Metrics) WatchDB(db *sql.DB) {
+	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "main"))
 }
 
 // Handler serves the metrics; with a non-empty token it requires

@@ -8,6 +8,9 @@
 // A publisher never waits for a subscriber: deliveries are non-blocking, and a
 // subscriber whose buffer is full is ended with ErrSlowConsumer; it resumes from the
 // cursor it last received.
+//
+// The hub is the db package's change-feed sink (Notify, Resync) and reads through the
+// small Store interface; pubsub imports dispute and nothing else of this module.
 package pubsub
 
 import (
@@ -19,13 +22,6 @@ import (
 
 	"resolutioncenter/dispute"
 )
-
-// Notice says that a case changed: it now has an event at Position and is at Version.
-type Notice struct {
-	CaseID   string
-	Position int
-	Version  int
-}
 
 // Store reads what the hub delivers. The db package implements it.
 type Store interface {
@@ -66,11 +62,11 @@ type Hub struct {
 	mu         sync.Mutex
 	events     map[string]map[*EventSub]struct{} // by case ID
 	updates    map[*UpdateSub]struct{}
-	pending    map[string]Notice  // cases with notices not yet processed
-	catchup    map[*EventSub]bool // subscribers that need a read from the store
-	resync     bool               // notices may have been missed: re-read everything
-	lastNotice time.Time          // when the last notice arrived (for resync windows)
-	broadcast  map[string]int     // case ID -> last version sent to update subscribers
+	pending    map[string]dispute.Notice // cases with notices not yet processed
+	catchup    map[*EventSub]bool        // subscribers that need a read from the store
+	resync     bool                      // notices may have been missed: re-read everything
+	lastNotice time.Time                 // when the last notice arrived (for resync windows)
+	broadcast  map[string]int            // case ID -> last version sent to update subscribers
 	closed     bool
 	wake       chan struct{}
 	// flushScheduled is true while a retry of stalled update subscribers is pending.
@@ -87,12 +83,12 @@ type Hub struct {
 func NewHub(store Store, logger *slog.Logger) *Hub {
 	return &Hub{store: store, logger: logger, now: time.Now,
 		events: map[string]map[*EventSub]struct{}{}, updates: map[*UpdateSub]struct{}{},
-		pending: map[string]Notice{}, catchup: map[*EventSub]bool{}, broadcast: map[string]int{},
+		pending: map[string]dispute.Notice{}, catchup: map[*EventSub]bool{}, broadcast: map[string]int{},
 		wake: make(chan struct{}, 1), lastNotice: time.Now()}
 }
 
 // Notify records that a case changed. It never blocks.
-func (h *Hub) Notify(n Notice) {
+func (h *Hub) Notify(n dispute.Notice) {
 	h.mu.Lock()
 	if old, ok := h.pending[n.CaseID]; !ok || n.Position > old.Position || n.Version > old.Version {
 		h.pending[n.CaseID] = n
@@ -103,8 +99,7 @@ func (h *Hub) Notify(n Notice) {
 }
 
 // Resync asks the hub to re-read everything its subscribers may have missed, e.g.
-// after the LISTEN connection was lost. since is the last time notices were surely
-// received.
+// after the LISTEN connection was lost.
 func (h *Hub) Resync() {
 	h.mu.Lock()
 	h.resync = true
@@ -171,7 +166,7 @@ const resyncWindow = time.Minute
 func (h *Hub) process(ctx context.Context) {
 	h.mu.Lock()
 	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.lastNotice
-	h.pending, h.catchup, h.resync = map[string]Notice{}, map[*EventSub]bool{}, false
+	h.pending, h.catchup, h.resync = map[string]dispute.Notice{}, map[*EventSub]bool{}, false
 	// Which cases need an event read, and from where.
 	after := map[string]int{}
 	need := func(caseID string, pos int) {
@@ -235,7 +230,7 @@ func (h *Hub) process(ctx context.Context) {
 }
 
 // retryLater puts work back after a store failure and tries again shortly.
-func (h *Hub) retryLater(ctx context.Context, pending map[string]Notice, catchup map[*EventSub]bool, resync bool, err error) {
+func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice, catchup map[*EventSub]bool, resync bool, err error) {
 	if ctx.Err() != nil {
 		return
 	}

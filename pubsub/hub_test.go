@@ -144,7 +144,7 @@ func pattern(pos int) vis { return vis(pos % 4) }
 
 // commit appends one event to a case's timeline and bumps the case, as a committed
 // action does, and returns the notice the action would announce (not sent).
-func (s *fakeStore) commit(caseID string, v vis) pubsub.Notice {
+func (s *fakeStore) commit(caseID string, v vis) dispute.Notice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.cases[caseID]
@@ -159,7 +159,7 @@ func (s *fakeStore) commit(caseID string, v vis) pubsub.Notice {
 		Action: dispute.EventResponded, Reporter: dispute.ActorCustomer, CreatedAt: c.UpdatedAt,
 		ViewableByCustomer: v == visBoth || v == visCustomer, ViewableByMerchant: v == visBoth || v == visMerchant}
 	s.events[caseID] = append(s.events[caseID], e)
-	return pubsub.Notice{CaseID: caseID, Position: e.Position, Version: c.Version}
+	return dispute.Notice{CaseID: caseID, Position: e.Position, Version: c.Version}
 }
 
 // visible returns the positions of caseID's events after `after` that role may see.

@@ -1,5 +1,7 @@
 // Package ratelimit is a per-key token bucket: each key earns Rate units per second up
 // to Burst, and each operation spends its cost. Idle keys are forgotten.
+//
+// ratelimit imports nothing of this module.
 package ratelimit
 
 import (

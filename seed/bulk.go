@@ -66,9 +66,9 @@ type plan struct {
 	userStart   time.Time // customer j was created in [userStart + j*userStep, + userStep)
 	userStep    time.Duration
 
-	companies []db.BulkCompany
-	users     []db.BulkUser
-	team      []db.BulkTeamMember
+	companies []db.Company
+	users     []db.User
+	team      []db.TeamMember
 }
 
 // batch holds the rows of one transaction.
@@ -195,8 +195,7 @@ func BulkWithStats(ctx context.Context, d *db.DB, o Options, progress io.Writer)
 // existingRows counts the users, companies and cases already stored.
 func existingRows(ctx context.Context, d *db.DB) (uint64, error) {
 	var n int64
-	err := d.Bun.NewRaw("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM companies) + (SELECT count(*) FROM resolutions)").
-		Scan(ctx, &n)
+	_, err := d.Raw(ctx, &n, "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM companies) + (SELECT count(*) FROM resolutions)")
 	return uint64(n), err
 }
 
@@ -226,7 +225,7 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 		title := companyFirst[r.IntN(len(companyFirst))] + " " + companySecond[r.IntN(len(companySecond))]
 		route := slug(title) + "-" + strconv.FormatUint(salt+uint64(i)+1, 10)
 		id := idAt(ids.Company, t, ent)
-		p.companies = append(p.companies, db.BulkCompany{ID: id, Title: title, Route: route, CreatedAt: t})
+		p.companies = append(p.companies, db.Company{ID: id, Title: title, Route: route, CreatedAt: t})
 		p.companyIDs = append(p.companyIDs, id)
 		p.companyCur = append(p.companyCur, pickWeighted(r, len(currencies), func(i int) float64 { return currencies[i].weight }))
 	}
@@ -249,7 +248,7 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 			u := newUser(r, n, t, slug(c.Title)+".example", ent)
 			n++
 			p.users = append(p.users, u)
-			p.team = append(p.team, db.BulkTeamMember{CompanyID: c.ID, UserID: u.ID, CreatedAt: t})
+			p.team = append(p.team, db.TeamMember{CompanyID: c.ID, UserID: u.ID, CreatedAt: t})
 		}
 	}
 	return p
@@ -257,10 +256,10 @@ func newPlan(o Options, w *walkTable, salt uint64) *plan {
 
 // newUser makes a user numbered n (unique in the database), with an email at domain
 // (a random example domain when empty).
-func newUser(r *rand.Rand, n uint64, t time.Time, domain string, ent io.Reader) db.BulkUser {
+func newUser(r *rand.Rand, n uint64, t time.Time, domain string, ent io.Reader) db.User {
 	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 	username := slugDot(first) + "." + slugDot(last) + strconv.FormatUint(n, 10)
-	u := db.BulkUser{ID: idAt(ids.User, t, ent), Username: username, CreatedAt: t}
+	u := db.User{ID: idAt(ids.User, t, ent), Username: username, CreatedAt: t}
 	if r.IntN(20) > 0 { // one in twenty gave no name
 		u.Name = first + " " + last
 	}
@@ -290,8 +289,8 @@ func (p *plan) batch(j int) *batch {
 	lo := j * p.o.BatchSize
 	hi := min(lo+p.o.BatchSize, p.o.Cases)
 	n := hi - lo
-	b := &batch{index: j, cases: n, BulkBatch: db.BulkBatch{Memberships: make([]db.BulkMembership, 0, n/3),
-		Payments: make([]db.BulkPayment, 0, n*2), Cases: make([]db.BulkCase, 0, n), Events: make([]db.BulkEvent, 0, n*11)}}
+	b := &batch{index: j, cases: n, BulkBatch: db.BulkBatch{Memberships: make([]db.Membership, 0, n/3),
+		Payments: make([]db.Payment, 0, n*2), Cases: make([]dispute.Case, 0, n), Events: make([]dispute.Event, 0, n*11)}}
 	g := p.newCaseGen(j)
 	for i := lo; i < hi; i++ {
 		if err := g.generate(i, b); err != nil {
@@ -300,10 +299,10 @@ func (p *plan) batch(j int) *batch {
 		}
 	}
 	// Insert in ID (creation time) order: the indexes' pages are then visited in order.
-	b.Memberships = sortByID(b.Memberships, func(r *db.BulkMembership) (time.Time, string) { return r.CreatedAt, r.ID })
-	b.Payments = sortByID(b.Payments, func(r *db.BulkPayment) (time.Time, string) { return r.CreatedAt, r.ID })
-	b.Cases = sortByID(b.Cases, func(r *db.BulkCase) (time.Time, string) { return r.CreatedAt, r.ID })
-	b.Events = sortByID(b.Events, func(r *db.BulkEvent) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Memberships = sortByID(b.Memberships, func(r *db.Membership) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Payments = sortByID(b.Payments, func(r *db.Payment) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Cases = sortByID(b.Cases, func(r *dispute.Case) (time.Time, string) { return r.CreatedAt, r.ID })
+	b.Events = sortByID(b.Events, func(r *dispute.Event) (time.Time, string) { return r.CreatedAt, r.ID })
 	return b
 }
 
@@ -506,10 +505,10 @@ func (g *caseGen) generate(i int, b *batch) error {
 			started = lo.Add(time.Duration(r.Int64N(int64(hi.Sub(lo)))))
 		}
 		started = ms(started)
-		m := db.BulkMembership{ID: idAt(ids.Membership, started, g.ent), UserID: userID, CompanyID: companyID,
-			Status: "active", CreatedAt: started}
+		m := db.Membership{ID: idAt(ids.Membership, started, g.ent), UserID: userID, CompanyID: companyID,
+			Active: true, CreatedAt: started}
 		if !tl.canceledAt.IsZero() {
-			m.Status, m.CanceledAt = "canceled", tl.canceledAt
+			m.Active, m.CanceledAt = false, ref(tl.canceledAt)
 		}
 		memberID = m.ID
 		b.Memberships = append(b.Memberships, m)
@@ -517,13 +516,13 @@ func (g *caseGen) generate(i int, b *batch) error {
 		for n := r.IntN(4); n > 0; n-- {
 			t := ms(paid.Add(-time.Duration(n) * 30 * day))
 			if t.After(started) {
-				b.Payments = append(b.Payments, db.BulkPayment{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: companyID,
-					MembershipID: memberID, Currency: cur.code, Total: total, Subtotal: subtotal, Status: "paid", PaidAt: t, CreatedAt: t})
+				b.Payments = append(b.Payments, db.Payment{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: companyID,
+					MembershipID: memberID, Currency: cur.code, Total: total, Subtotal: subtotal, PaidAt: ref(t), CreatedAt: t})
 			}
 		}
 	}
-	pay := db.BulkPayment{ID: idAt(ids.Payment, paid, g.ent), UserID: userID, CompanyID: companyID, MembershipID: memberID,
-		Currency: cur.code, Total: total, Subtotal: subtotal, Status: "paid", PaidAt: paid, CreatedAt: paid}
+	pay := db.Payment{ID: idAt(ids.Payment, paid, g.ent), UserID: userID, CompanyID: companyID, MembershipID: memberID,
+		Currency: cur.code, Total: total, Subtotal: subtotal, PaidAt: ref(paid), CreatedAt: paid}
 	if !tl.refundedAt.IsZero() {
 		pay.Refund(tl.refundedAt)
 	}
@@ -535,15 +534,16 @@ func (g *caseGen) generate(i int, b *batch) error {
 		lo := userCreated.Add(time.Hour)
 		t := ms(lo.Add(time.Duration(r.Int64N(int64(p.now.Sub(lo) - time.Hour)))))
 		tot, sub := price(r, ocur, false)
-		b.Payments = append(b.Payments, db.BulkPayment{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: p.companyIDs[oc],
-			Currency: ocur.code, Total: tot, Subtotal: sub, Status: "paid", PaidAt: t, CreatedAt: t})
+		b.Payments = append(b.Payments, db.Payment{ID: idAt(ids.Payment, t, g.ent), UserID: userID, CompanyID: p.companyIDs[oc],
+			Currency: ocur.code, Total: tot, Subtotal: sub, PaidAt: ref(t), CreatedAt: t})
 	}
 
 	tl.c.ID = idAt(ids.Resolution, created, g.ent)
 	tl.c.UserID, tl.c.CompanyID, tl.c.PaymentID, tl.c.MemberID = userID, companyID, pay.ID, memberID
-	b.Cases = append(b.Cases, db.BulkCaseOf(tl.c))
+	b.Cases = append(b.Cases, tl.c)
 	for _, ev := range tl.events {
-		b.Events = append(b.Events, db.BulkEventOf(ev, idAt(ids.Event, ev.CreatedAt, g.ent), tl.c.ID))
+		ev.ID, ev.ResolutionID = idAt(ids.Event, ev.CreatedAt, g.ent), tl.c.ID
+		b.Events = append(b.Events, ev)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestBulk(t *testing.T) {
 				t.Errorf("%d cases in %s", byStatus[status], status)
 			}
 		}
-		byIssue := map[string]int{}
+		byIssue := map[dispute.Issue]int{}
 		oldest := now
 		lengths := map[int]int{}
 		for _, c := range s.cases {
@@ -59,7 +60,7 @@ func TestBulk(t *testing.T) {
 			lengths[c.EventCount]++
 		}
 		for _, issue := range dispute.Issues {
-			if byIssue[string(issue)] == 0 {
+			if byIssue[issue] == 0 {
 				t.Errorf("no case with issue %s", issue)
 			}
 		}
@@ -102,9 +103,9 @@ func TestBulkDeterministic(t *testing.T) {
 				var out []string
 				for _, c := range s.cases {
 					out = append(out, fmt.Sprintf("%s %s %s %d %s %s %s", c.ID, c.Status, c.Issue, c.EventCount,
-						c.CreatedAt.Format(time.RFC3339Nano), c.PaymentID, c.DueDate.Format(time.RFC3339Nano)))
+						c.CreatedAt.Format(time.RFC3339Nano), c.PaymentID, at(c.DueDate).Format(time.RFC3339Nano)))
 					for _, e := range s.events[c.ID] {
-						out = append(out, fmt.Sprintf("  %s %s %s %s", e.ID, e.Action, e.ReporterType, e.Details))
+						out = append(out, fmt.Sprintf("  %s %s %s %s", e.ID, e.Action, e.Reporter, e.Details))
 					}
 				}
 				for _, u := range s.users {
@@ -143,7 +144,7 @@ func TestBulkSeeds(t *testing.T) {
 	same, sameC := 0, 0
 	for i := range a.Cases {
 		x, y, z := a.Cases[i], b.Cases[i], c.Cases[i]
-		if x == y {
+		if reflect.DeepEqual(x, y) {
 			same++
 		}
 		if x.Status == z.Status && x.Issue == z.Issue && x.EventCount == z.EventCount && x.CreatedAt.Equal(z.CreatedAt) {

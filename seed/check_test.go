@@ -11,37 +11,37 @@ import (
 	"resolutioncenter/ids"
 )
 
-// stored is everything a seed wrote, read back through bun.
+// stored is everything a seed wrote, read back.
 type stored struct {
-	companies   []db.BulkCompany
-	users       []db.BulkUser
-	team        []db.BulkTeamMember
-	memberships []db.BulkMembership
-	payments    []db.BulkPayment
-	cases       []db.BulkCase
-	events      map[string][]db.BulkEvent // by case, in position order
+	companies   []db.Company
+	users       []db.User
+	team        []db.TeamMember
+	memberships []db.Membership
+	payments    []db.Payment
+	cases       []dispute.Case
+	events      map[string][]dispute.Event // by case, in position order
 }
 
 func mustLoad(t *testing.T, d *db.DB) *stored {
 	t.Helper()
-	ctx := context.Background()
-	s := &stored{events: map[string][]db.BulkEvent{}}
-	var evs []db.BulkEvent
-	for _, q := range []struct {
-		model any
-		order string
-	}{
-		{&s.companies, "id"}, {&s.users, "id"}, {&s.team, "user_id, company_id"}, {&s.memberships, "id"},
-		{&s.payments, "id"}, {&s.cases, "id"}, {&evs, "resolution_id, position"},
-	} {
-		if err := d.Bun.NewSelect().Model(q.model).OrderExpr(q.order).Scan(ctx); err != nil {
-			t.Fatalf("load: %v", err)
-		}
+	snap, err := d.Snapshot(context.Background())
+	if err != nil {
+		t.Fatalf("load: %v", err)
 	}
-	for _, e := range evs {
+	s := &stored{companies: snap.Companies, users: snap.Users, team: snap.Team, memberships: snap.Memberships,
+		payments: snap.Payments, cases: snap.Cases, events: map[string][]dispute.Event{}}
+	for _, e := range snap.Events {
 		s.events[e.ResolutionID] = append(s.events[e.ResolutionID], e)
 	}
 	return s
+}
+
+// at returns *t, or the zero time for nil (an absent time).
+func at(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 // checkConsistent asserts what holds for any seeded database, whichever generator
@@ -50,21 +50,21 @@ func mustLoad(t *testing.T, d *db.DB) *stored {
 func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvents int) map[dispute.Status]int {
 	t.Helper()
 	byStatus := map[dispute.Status]int{}
-	payments := map[string]db.BulkPayment{}
+	payments := map[string]db.Payment{}
 	for _, p := range s.payments {
 		payments[p.ID] = p
 	}
-	members := map[string]db.BulkMembership{}
+	members := map[string]db.Membership{}
 	for _, m := range s.memberships {
 		members[m.ID] = m
 	}
-	users := map[string]db.BulkUser{}
+	users := map[string]db.User{}
 	for _, u := range s.users {
 		users[u.ID] = u
 	}
 	casePayment := map[string]bool{}
 	for _, c := range s.cases {
-		st := dispute.Status(c.Status)
+		st := c.Status
 		if !st.Valid() {
 			t.Fatalf("case %s: unknown status %q", c.ID, c.Status)
 		}
@@ -81,7 +81,7 @@ func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvent
 				t.Fatalf("case %s: event %d has position %d", c.ID, i+1, e.Position)
 			}
 			if i == 0 {
-				if e.Action != string(dispute.EventCreated) || !e.CreatedAt.Equal(c.CreatedAt) {
+				if e.Action != dispute.EventCreated || !e.CreatedAt.Equal(c.CreatedAt) {
 					t.Errorf("case %s: first event %s at %s, case created %s", c.ID, e.Action, e.CreatedAt, c.CreatedAt)
 				}
 				continue
@@ -103,10 +103,10 @@ func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvent
 		}
 		switch {
 		case st == dispute.StatusUnderPlatformReview || !st.Open():
-			if !c.DueDate.IsZero() {
+			if c.DueDate != nil {
 				t.Errorf("case %s: %s with due date %s", c.ID, st, c.DueDate)
 			}
-		case !c.DueDate.After(now):
+		case !at(c.DueDate).After(now):
 			t.Errorf("case %s: open in %s with due date %s not after now %s", c.ID, st, c.DueDate, now)
 		}
 		if st.Open() != (c.Outcome == "") {
@@ -118,43 +118,43 @@ func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvent
 			t.Fatalf("case %s: payment %s missing or not the customer's with this company", c.ID, c.PaymentID)
 		}
 		casePayment[p.ID] = true
-		if p.PaidAt.After(c.CreatedAt) {
+		if at(p.PaidAt).After(c.CreatedAt) {
 			t.Errorf("case %s: payment made after the case opened", c.ID)
 		}
-		if c.PaymentRefunded != (p.Status == "refunded") {
-			t.Errorf("case %s: payment_refunded %v, payment status %s", c.ID, c.PaymentRefunded, p.Status)
+		if c.PaymentRefunded != p.Refunded {
+			t.Errorf("case %s: payment_refunded %v, payment refunded %v", c.ID, c.PaymentRefunded, p.Refunded)
 		}
 		if c.PaymentRefunded {
 			refundAt := time.Time{}
 			for _, e := range evs {
-				if e.Action == string(dispute.EventAccepted) {
+				if e.Action == dispute.EventAccepted {
 					refundAt = e.CreatedAt
 					break
 				}
 			}
-			if p.RefundedAmount != p.Total || !p.RefundedAt.Equal(refundAt) {
+			if p.RefundedAmount != p.Total || !at(p.RefundedAt).Equal(refundAt) {
 				t.Errorf("case %s: refunded %d of %d at %s, first accepted event at %s", c.ID, p.RefundedAmount, p.Total, p.RefundedAt, refundAt)
 			}
 		}
 		if c.MemberID != "" {
 			m := members[c.MemberID]
-			if m.UserID != c.UserID || m.CompanyID != c.CompanyID || m.CreatedAt.After(p.PaidAt) {
+			if m.UserID != c.UserID || m.CompanyID != c.CompanyID || m.CreatedAt.After(at(p.PaidAt)) {
 				t.Errorf("case %s: membership %s not the customer's or started after the payment", c.ID, c.MemberID)
 			}
-			if m.Status == "canceled" && m.CanceledAt.IsZero() || m.Status == "active" && !m.CanceledAt.IsZero() {
-				t.Errorf("membership %s: status %s, canceled_at %s", m.ID, m.Status, m.CanceledAt)
+			if m.Active != (m.CanceledAt == nil) {
+				t.Errorf("membership %s: active %v, canceled_at %v", m.ID, m.Active, m.CanceledAt)
 			}
-			if m.Status == "canceled" {
+			if !m.Active {
 				found := false
 				for _, e := range evs {
-					found = found || e.Action == string(dispute.EventAccepted) && e.ReporterType == string(dispute.ActorMerchant) && e.CreatedAt.Equal(m.CanceledAt)
+					found = found || e.Action == dispute.EventAccepted && e.Reporter == dispute.ActorMerchant && e.CreatedAt.Equal(at(m.CanceledAt))
 				}
 				if !found {
 					t.Errorf("case %s: membership canceled at %s, not by the merchant's accept", c.ID, m.CanceledAt)
 				}
 			}
 		}
-		if u := users[c.UserID]; u.CreatedAt.After(p.PaidAt) {
+		if u := users[c.UserID]; u.CreatedAt.After(at(p.PaidAt)) {
 			t.Errorf("case %s: customer signed up after paying", c.ID)
 		}
 	}
@@ -196,8 +196,8 @@ func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvent
 	}
 	// Payments without a case are paid, never refunded.
 	for _, p := range s.payments {
-		if !casePayment[p.ID] && (p.Status != "paid" || p.RefundedAmount != 0) {
-			t.Errorf("payment %s without a case is %s", p.ID, p.Status)
+		if !casePayment[p.ID] && (p.Refunded || p.RefundedAmount != 0) {
+			t.Errorf("payment %s without a case is refunded", p.ID)
 		}
 		if p.Subtotal != nil && (*p.Subtotal < 0 || *p.Subtotal > p.Total) {
 			t.Errorf("payment %s: subtotal %d of %d", p.ID, *p.Subtotal, p.Total)
@@ -209,7 +209,7 @@ func checkConsistent(t *testing.T, s *stored, now time.Time, minEvents, maxEvent
 	checkOrder(t, ids.Membership, len(s.memberships), func(i int) (string, time.Time) { return s.memberships[i].ID, s.memberships[i].CreatedAt })
 	checkOrder(t, ids.Payment, len(s.payments), func(i int) (string, time.Time) { return s.payments[i].ID, s.payments[i].CreatedAt })
 	checkOrder(t, ids.Resolution, len(s.cases), func(i int) (string, time.Time) { return s.cases[i].ID, s.cases[i].CreatedAt })
-	var all []db.BulkEvent
+	var all []dispute.Event
 	for _, evs := range s.events {
 		all = append(all, evs...)
 	}

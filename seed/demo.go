@@ -2,13 +2,10 @@ package seed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
@@ -368,60 +365,25 @@ func Demo(ctx context.Context, d *db.DB, p dispute.Policy, now time.Time) (DemoT
 	if err != nil {
 		return DemoTokens{}, fmt.Errorf("seed: demo: %w", err)
 	}
-	var toks DemoTokens
-	err = d.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		empty, err := db.IsEmpty(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if !empty {
-			return errors.New("the database already holds companies or users; the demo needs an empty database")
-		}
-		if err := data.insert(ctx, tx); err != nil {
-			return err
-		}
-		scopes := []string{"read", "manage"}
-		_, toks.Customer, err = db.CreateToken(ctx, tx, db.Token{Kind: db.TokenUser, UserID: data.customerID,
-			Scopes: scopes, Label: "demo customer (Maya Chen)"}, now)
-		if err != nil {
-			return err
-		}
-		_, toks.Merchant, err = db.CreateToken(ctx, tx, db.Token{Kind: db.TokenCompany, CompanyID: data.merchantID,
-			Scopes: scopes, Label: "demo merchant API key (Lumen Audio)"}, now)
-		if err != nil {
-			return err
-		}
-		_, toks.Platform, err = db.CreateToken(ctx, tx, db.Token{Kind: db.TokenPlatform,
-			Scopes: scopes, Label: "demo platform staff"}, now)
-		return err
-	})
+	scopes := []string{"read", "manage"}
+	clear, err := d.Import(ctx, &data.Snapshot, []db.Token{
+		{Kind: db.TokenUser, UserID: data.customerID, Scopes: scopes, Label: "demo customer (Maya Chen)"},
+		{Kind: db.TokenCompany, CompanyID: data.merchantID, Scopes: scopes, Label: "demo merchant API key (Lumen Audio)"},
+		{Kind: db.TokenPlatform, Scopes: scopes, Label: "demo platform staff"},
+	}, now)
 	if err != nil {
 		return DemoTokens{}, fmt.Errorf("seed: demo: %w", err)
 	}
+	toks := DemoTokens{Customer: clear[0], Merchant: clear[1], Platform: clear[2]}
 	toks.CaseID = data.featuredID
 	return toks, nil
 }
 
-// demoData is every row of the demo, built before the transaction opens.
+// demoData is every record of the demo, built before the transaction opens.
 type demoData struct {
-	companies   []db.BulkCompany
-	users       []db.BulkUser
-	team        []db.BulkTeamMember
-	memberships []db.BulkMembership
-	payments    []db.BulkPayment
-	cases       []db.BulkCase
-	events      []db.BulkEvent
+	db.Snapshot
 
 	customerID, merchantID, featuredID string
-}
-
-func (dd *demoData) insert(ctx context.Context, tx bun.Tx) error {
-	for _, rows := range []any{&dd.companies, &dd.users, &dd.team, &dd.memberships, &dd.payments, &dd.cases, &dd.events} {
-		if _, err := tx.NewInsert().Model(rows).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // buildDemo plays every script through the policy. Times are spread over the weeks
@@ -447,35 +409,36 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 	company := map[string]string{}
 	for _, c := range demoCompanies {
 		t := at(c.age)
-		row := db.BulkCompany{ID: idAt(ids.Company, t, cryptoEntropy), Title: c.title, Route: c.route, CreatedAt: t}
+		row := db.Company{ID: idAt(ids.Company, t, cryptoEntropy), Title: c.title, Route: c.route, CreatedAt: t}
 		company[c.key] = row.ID
-		dd.companies = append(dd.companies, row)
+		dd.Companies = append(dd.Companies, row)
 	}
 	user := map[string]string{}
 	for _, u := range demoUsers {
 		t := at(u.age)
-		row := db.BulkUser{ID: idAt(ids.User, t, cryptoEntropy), Name: u.name, Username: u.username, Email: u.email, CreatedAt: t}
+		row := db.User{ID: idAt(ids.User, t, cryptoEntropy), Name: u.name, Username: u.username, Email: u.email, CreatedAt: t}
 		user[u.username] = row.ID
-		dd.users = append(dd.users, row)
+		dd.Users = append(dd.Users, row)
 		if u.team != "" {
-			dd.team = append(dd.team, db.BulkTeamMember{CompanyID: company[u.team], UserID: row.ID, CreatedAt: at(u.age - 2*day)})
+			dd.Team = append(dd.Team, db.TeamMember{CompanyID: company[u.team], UserID: row.ID, CreatedAt: at(u.age - 2*day)})
 		}
 	}
 	type memKey struct{ user, company string }
 	memberIdx := map[memKey]int{}
 	for i, m := range demoMemberships {
 		t := at(m.age)
-		row := db.BulkMembership{ID: idAt(ids.Membership, t, cryptoEntropy), UserID: user[m.customer],
-			CompanyID: company[m.company], Status: "active", CreatedAt: t}
+		row := db.Membership{ID: idAt(ids.Membership, t, cryptoEntropy), UserID: user[m.customer],
+			CompanyID: company[m.company], Active: true, CreatedAt: t}
 		if m.canceledAgo > 0 {
-			row.Status, row.CanceledAt = "canceled", at(m.canceledAgo)
+			canceled := at(m.canceledAgo)
+			row.Active, row.CanceledAt = false, &canceled
 		}
 		memberIdx[memKey{m.customer, m.company}] = i
-		dd.memberships = append(dd.memberships, row)
+		dd.Memberships = append(dd.Memberships, row)
 	}
-	newPayment := func(userID, companyID, memberID, currency string, total, subtotal int64, t time.Time) db.BulkPayment {
-		row := db.BulkPayment{ID: idAt(ids.Payment, t, cryptoEntropy), UserID: userID, CompanyID: companyID,
-			MembershipID: memberID, Currency: currency, Total: total, Status: "paid", PaidAt: t, CreatedAt: t}
+	newPayment := func(userID, companyID, memberID, currency string, total, subtotal int64, t time.Time) db.Payment {
+		row := db.Payment{ID: idAt(ids.Payment, t, cryptoEntropy), UserID: userID, CompanyID: companyID,
+			MembershipID: memberID, Currency: currency, Total: total, PaidAt: &t, CreatedAt: t}
 		if subtotal > 0 {
 			s := subtotal
 			row.Subtotal = &s
@@ -494,7 +457,7 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 			if !hasMember {
 				return nil, fmt.Errorf("case %d: %s has no membership with %s", n, sc.customer, sc.company)
 			}
-			memberID = dd.memberships[mi].ID
+			memberID = dd.Memberships[mi].ID
 		}
 		tl := timeline{p: p}
 		// Play the script from now, then shift it back so its last event lands endedAgo
@@ -547,15 +510,17 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 			pay.Refund(tl.refundedAt)
 		}
 		if !tl.canceledAt.IsZero() {
-			dd.memberships[mi].Status, dd.memberships[mi].CanceledAt = "canceled", tl.canceledAt
+			canceled := tl.canceledAt
+			dd.Memberships[mi].Active, dd.Memberships[mi].CanceledAt = false, &canceled
 		}
-		dd.payments = append(dd.payments, pay)
+		dd.Payments = append(dd.Payments, pay)
 
 		tl.c.ID = idAt(ids.Resolution, created, cryptoEntropy)
 		tl.c.PaymentID = pay.ID
-		dd.cases = append(dd.cases, db.BulkCaseOf(tl.c))
+		dd.Cases = append(dd.Cases, tl.c)
 		for _, ev := range tl.events {
-			dd.events = append(dd.events, db.BulkEventOf(ev, idAt(ids.Event, ev.CreatedAt, cryptoEntropy), tl.c.ID))
+			ev.ID, ev.ResolutionID = idAt(ids.Event, ev.CreatedAt, cryptoEntropy), tl.c.ID
+			dd.Events = append(dd.Events, ev)
 		}
 		if n == demoFeatured {
 			dd.featuredID = tl.c.ID
@@ -564,10 +529,10 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 
 	// Monthly charges of every membership, up to its cancellation.
 	for i, m := range demoMemberships {
-		row := dd.memberships[i]
+		row := dd.Memberships[i]
 		end := now
-		if !row.CanceledAt.IsZero() {
-			end = row.CanceledAt
+		if row.CanceledAt != nil {
+			end = *row.CanceledAt
 		}
 	charges:
 		for t := row.CreatedAt.Add(time.Hour); t.Before(end); t = t.Add(30 * day) {
@@ -576,13 +541,13 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 					continue charges
 				}
 			}
-			dd.payments = append(dd.payments, newPayment(row.UserID, row.CompanyID, row.ID, m.currency, m.price, 0, ms(t)))
+			dd.Payments = append(dd.Payments, newPayment(row.UserID, row.CompanyID, row.ID, m.currency, m.price, 0, ms(t)))
 		}
 	}
 	for _, b := range demoPurchases {
-		dd.payments = append(dd.payments, newPayment(user[b.customer], company[b.company], "", b.currency, b.total, 0, at(b.age)))
+		dd.Payments = append(dd.Payments, newPayment(user[b.customer], company[b.company], "", b.currency, b.total, 0, at(b.age)))
 	}
-	sort.SliceStable(dd.payments, func(i, j int) bool { return dd.payments[i].CreatedAt.Before(dd.payments[j].CreatedAt) })
+	sort.SliceStable(dd.Payments, func(i, j int) bool { return dd.Payments[i].CreatedAt.Before(dd.Payments[j].CreatedAt) })
 
 	dd.customerID = user["maya.chen"]
 	dd.merchantID = company["lumen"]

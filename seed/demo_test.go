@@ -45,20 +45,20 @@ func TestDemo(t *testing.T) {
 		var hiddenFromCustomer, hiddenFromMerchant, appealed, platformRefund, withdrawn, chargeback, escalated, canceled bool
 		for _, c := range s.cases {
 			appealed = appealed || c.CustomerAppealed || c.MerchantAppealed
-			platformRefund = platformRefund || c.Refund == string(dispute.RefundPlatform)
-			withdrawn = withdrawn || c.Outcome == string(dispute.OutcomeWithdrawn)
+			platformRefund = platformRefund || c.Refund == dispute.RefundPlatform
+			withdrawn = withdrawn || c.Outcome == dispute.OutcomeWithdrawn
 			for _, e := range s.events[c.ID] {
 				hiddenFromCustomer = hiddenFromCustomer || !e.ViewableByCustomer
 				hiddenFromMerchant = hiddenFromMerchant || !e.ViewableByMerchant
-				chargeback = chargeback || e.Action == string(dispute.EventDisputeOpened)
-				escalated = escalated || e.Action == string(dispute.EventEscalated)
-				if e.Details == "" && (e.Action == string(dispute.EventCreated) || e.Action == string(dispute.EventResponded)) {
+				chargeback = chargeback || e.Action == dispute.EventDisputeOpened
+				escalated = escalated || e.Action == dispute.EventEscalated
+				if e.Details == "" && (e.Action == dispute.EventCreated || e.Action == dispute.EventResponded) {
 					t.Errorf("case %s: %s event %d without a message", c.ID, e.Action, e.Position)
 				}
 			}
 		}
 		for _, m := range s.memberships {
-			canceled = canceled || m.Status == "canceled"
+			canceled = canceled || !m.Active
 		}
 		for what, ok := range map[string]bool{"event hidden from the customer": hiddenFromCustomer,
 			"event hidden from the merchant": hiddenFromMerchant, "appeal": appealed, "platform refund": platformRefund,
@@ -69,7 +69,7 @@ func TestDemo(t *testing.T) {
 		}
 
 		// The tokens authenticate and all three can see the featured case.
-		var featured *db.BulkCase
+		var featured *dispute.Case
 		for i := range s.cases {
 			if s.cases[i].ID == toks.CaseID {
 				featured = &s.cases[i]
@@ -78,15 +78,15 @@ func TestDemo(t *testing.T) {
 		if featured == nil {
 			t.Fatalf("case %q not found", toks.CaseID)
 		}
-		cust, err := db.LookupToken(ctx, d.Bun, toks.Customer)
+		cust, err := d.LookupToken(ctx, toks.Customer)
 		if err != nil || cust.Kind != db.TokenUser || cust.UserID != featured.UserID {
 			t.Errorf("customer token: %+v, %v; case user %s", cust, err, featured.UserID)
 		}
-		merch, err := db.LookupToken(ctx, d.Bun, toks.Merchant)
+		merch, err := d.LookupToken(ctx, toks.Merchant)
 		if err != nil || merch.Kind != db.TokenCompany || merch.CompanyID != featured.CompanyID {
 			t.Errorf("merchant token: %+v, %v; case company %s", merch, err, featured.CompanyID)
 		}
-		plat, err := db.LookupToken(ctx, d.Bun, toks.Platform)
+		plat, err := d.LookupToken(ctx, toks.Platform)
 		if err != nil || plat.Kind != db.TokenPlatform {
 			t.Errorf("platform token: %+v, %v", plat, err)
 		}
@@ -123,8 +123,8 @@ func TestDemoWindows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("window %s: %v", w, err)
 		}
-		for _, c := range dd.cases {
-			if !c.DueDate.IsZero() && !c.DueDate.After(now) {
+		for _, c := range dd.Cases {
+			if c.DueDate != nil && !c.DueDate.After(now) {
 				t.Errorf("window %s: case due %s", w, c.DueDate)
 			}
 		}
@@ -142,11 +142,11 @@ func TestDemoDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.cases) != len(b.cases) || len(a.events) != len(b.events) || len(a.payments) != len(b.payments) {
+	if len(a.Cases) != len(b.Cases) || len(a.Events) != len(b.Events) || len(a.Payments) != len(b.Payments) {
 		t.Fatal("different sizes")
 	}
-	for i := range a.events {
-		x, y := a.events[i], b.events[i]
+	for i := range a.Events {
+		x, y := a.Events[i], b.Events[i]
 		if x.Action != y.Action || !x.CreatedAt.Equal(y.CreatedAt) || x.Details != y.Details {
 			t.Fatalf("event %d differs: %+v vs %+v", i, x, y)
 		}

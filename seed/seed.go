@@ -46,6 +46,8 @@
 // first, and the tests check every reference. Indexes and unique constraints stay.
 // Statistics are refreshed (ANALYZE) at the end. On SQLite rows go in through bun as
 // multi-row INSERTs, one transaction per batch.
+//
+// seed imports db, dispute and ids.
 package seed
 
 import (

@@ -96,3 +96,6 @@ func (tl *timeline) shift(d time.Duration) {
 		tl.canceledAt = tl.canceledAt.Add(d)
 	}
 }
+
+// ref returns a pointer to a copy of t.
+func ref(t time.Time) *time.Time { return &t }

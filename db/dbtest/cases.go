@@ -63,7 +63,7 @@ func (c *Cast) MustPayment(tb testing.TB, d *db.DB) db.Payment {
 // MustGetCase reads a case as stored, whoever it belongs to.
 func MustGetCase(tb testing.TB, d *db.DB, id string) dispute.Case {
 	tb.Helper()
-	m, err := db.GetResolutions(context.Background(), d.Bun, db.Scope{All: true}, []string{id})
+	m, err := d.CasesByID(context.Background(), []string{id})
 	if err != nil {
 		tb.Fatalf("get case %s: %v", id, err)
 	}
@@ -77,7 +77,7 @@ func MustGetCase(tb testing.TB, d *db.DB, id string) dispute.Case {
 // MustGetPayment reads a payment as stored.
 func MustGetPayment(tb testing.TB, d *db.DB, id string) db.Payment {
 	tb.Helper()
-	m, err := db.GetPayments(context.Background(), d.Bun, []string{id})
+	m, err := d.PaymentsByID(context.Background(), []string{id})
 	if err != nil {
 		tb.Fatalf("get payment %s: %v", id, err)
 	}
@@ -91,7 +91,7 @@ func MustGetPayment(tb testing.TB, d *db.DB, id string) db.Payment {
 // MustGetMembership reads a membership as stored.
 func MustGetMembership(tb testing.TB, d *db.DB, id string) db.Membership {
 	tb.Helper()
-	m, err := db.GetMemberships(context.Background(), d.Bun, []string{id})
+	m, err := d.MembershipsByID(context.Background(), []string{id})
 	if err != nil {
 		tb.Fatalf("get membership %s: %v", id, err)
 	}
@@ -105,7 +105,7 @@ func MustGetMembership(tb testing.TB, d *db.DB, id string) db.Membership {
 // MustEvents returns a case's whole timeline as the platform sees it, oldest first.
 func MustEvents(tb testing.TB, d *db.DB, caseID string) []dispute.Event {
 	tb.Helper()
-	m, err := db.ListEvents(context.Background(), d.Bun,
+	m, err := d.ListEvents(context.Background(),
 		[]db.CaseView{{CaseID: caseID, Role: dispute.ActorPlatform}}, db.EventPage{Limit: 100000})
 	if err != nil {
 		tb.Fatalf("list events of %s: %v", caseID, err)

@@ -1,6 +1,8 @@
 // Package dbtest runs tests against real database engines: SQLite in a temporary
 // directory always, and PostgreSQL when TEST_DATABASE_URL is set (CI always sets it).
 // Each call gets a fresh, migrated database. It also builds fixtures.
+//
+// dbtest imports db and dispute; only tests import it.
 package dbtest
 
 import (

@@ -22,7 +22,7 @@ func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 func MustCompany(tb testing.TB, d *db.DB) db.Company {
 	tb.Helper()
 	n := next()
-	c, err := db.CreateCompany(context.Background(), d.Bun, fmt.Sprintf("Company %d", n), fmt.Sprintf("company-%d", n), Now())
+	c, err := d.CreateCompany(context.Background(), fmt.Sprintf("Company %d", n), fmt.Sprintf("company-%d", n), Now())
 	if err != nil {
 		tb.Fatalf("create company: %v", err)
 	}
@@ -33,7 +33,7 @@ func MustCompany(tb testing.TB, d *db.DB) db.Company {
 func MustUser(tb testing.TB, d *db.DB) db.User {
 	tb.Helper()
 	n := next()
-	u, err := db.CreateUser(context.Background(), d.Bun, fmt.Sprintf("User %d", n), fmt.Sprintf("user%d", n),
+	u, err := d.CreateUser(context.Background(), fmt.Sprintf("User %d", n), fmt.Sprintf("user%d", n),
 		fmt.Sprintf("user%d@example.com", n), Now())
 	if err != nil {
 		tb.Fatalf("create user: %v", err)
@@ -44,7 +44,7 @@ func MustUser(tb testing.TB, d *db.DB) db.User {
 // MustTeamMember makes u a team member of c.
 func MustTeamMember(tb testing.TB, d *db.DB, c db.Company, u db.User) {
 	tb.Helper()
-	if err := db.AddTeamMember(context.Background(), d.Bun, c.ID, u.ID, Now()); err != nil {
+	if err := d.AddTeamMember(context.Background(), c.ID, u.ID, Now()); err != nil {
 		tb.Fatalf("add team member: %v", err)
 	}
 }
@@ -52,7 +52,7 @@ func MustTeamMember(tb testing.TB, d *db.DB, c db.Company, u db.User) {
 // MustMembership creates an active membership.
 func MustMembership(tb testing.TB, d *db.DB, u db.User, c db.Company) db.Membership {
 	tb.Helper()
-	m, err := db.CreateMembership(context.Background(), d.Bun, u.ID, c.ID, Now())
+	m, err := d.CreateMembership(context.Background(), u.ID, c.ID, Now())
 	if err != nil {
 		tb.Fatalf("create membership: %v", err)
 	}
@@ -64,7 +64,7 @@ func MustMembership(tb testing.TB, d *db.DB, u db.User, c db.Company) db.Members
 func MustPayment(tb testing.TB, d *db.DB, u db.User, c db.Company, membershipID string) db.Payment {
 	tb.Helper()
 	sub := int64(1800)
-	p, err := db.CreatePayment(context.Background(), d.Bun, db.NewPayment{UserID: u.ID, CompanyID: c.ID,
+	p, err := d.CreatePayment(context.Background(), db.NewPayment{UserID: u.ID, CompanyID: c.ID,
 		MembershipID: membershipID, Currency: "USD", Total: 1999, Subtotal: &sub, PaidAt: Now()}, Now())
 	if err != nil {
 		tb.Fatalf("create payment: %v", err)
@@ -92,7 +92,7 @@ func MustToken(tb testing.TB, d *db.DB, kind db.TokenKind, id string, manage boo
 	case db.TokenCompany:
 		t.CompanyID = id
 	}
-	_, clear, err := db.CreateToken(context.Background(), d.Bun, t, Now())
+	_, clear, err := d.CreateToken(context.Background(), t, Now())
 	if err != nil {
 		tb.Fatalf("create token: %v", err)
 	}

@@ -1,8 +1,8 @@
 package gqlhttp_test
 
-// Fuzz target for the HTTP transports over the real schema and middleware
-// (graph.NewAPI on SQLite: CORS, timeout, body limit, authentication, gqlhttp GET and
-// POST, APQ): whatever the method, URL query, headers and body, the endpoint never
+// Fuzz target for the HTTP transports over the real schema and middleware (the whole
+// handler of a server built by app on SQLite: CORS, timeout, body limit,
+// authentication, gqlhttp GET and POST, APQ): whatever the method, URL query, headers and body, the endpoint never
 // panics, never answers 5xx, and every non-empty answer is a JSON object with "data"
 // or "errors".
 //
@@ -11,42 +11,30 @@ package gqlhttp_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"resolutioncenter/auth"
+	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
-	"resolutioncenter/graph"
-	"resolutioncenter/observe"
 )
 
-const fzPlatformToken = "fuzz-platform-token"
+const fzPlatformToken = apptest.PlatformToken
 
 var fzMethods = []string{http.MethodPost, http.MethodGet, http.MethodOptions, http.MethodHead, http.MethodPut, http.MethodDelete, "PATCH"}
 
-// fzHandler is the /graphql endpoint on a fresh SQLite database with one case.
+// fzHandler is the whole handler of a server on a fresh SQLite database with one case.
 func fzHandler(f *testing.F) (http.Handler, string) {
 	d := dbtest.MustSQLite(f)
 	u, c := dbtest.MustUser(f, d), dbtest.MustCompany(f, d)
-	res := dbtest.MustOpen(f, d, dbtest.MustPayment(f, d, u, c, ""), dispute.IssueItemNotReceived, dbtest.Now())
+	dbtest.MustOpen(f, d, dbtest.MustPayment(f, d, u, c, ""), dispute.IssueItemNotReceived, dbtest.Now())
 	customer := dbtest.MustToken(f, d, db.TokenUser, u.ID, true)
-	policy := dispute.DefaultPolicy()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := &graph.Resolver{DB: d, Policy: &policy, Now: time.Now, Logger: logger}
-	authn := &auth.Authenticator{DB: d.Bun, PlatformToken: fzPlatformToken}
-	lim := graph.DefaultLimits
-	lim.MaxBodyBytes = 64 << 10
-	api := graph.NewAPI(r, authn, graph.Options{Limits: lim, APQCacheSize: 16, CORSOrigins: []string{"https://app.example.com"},
-		RequestTimeout: 5 * time.Second})
-	_ = res
-	return observe.WithRequestID(api), customer
+	s := apptest.New(f, d, apptest.Options{Env: map[string]string{"MAX_BODY_BYTES": "65536", "APQ_CACHE_SIZE": "16",
+		"CORS_ORIGINS": "https://app.example.com", "REQUEST_TIMEOUT": "5s", "LOG_FORMAT": "text"}})
+	return s.Handler(), customer
 }
 
 func fzValidHeader(v string) bool { return !strings.ContainsAny(v, "\r\n\x00") }

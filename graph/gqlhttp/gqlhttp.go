@@ -19,6 +19,8 @@
 // (transport.SSE, transport.MultipartMixed, transport.MultipartForm, ...): POST supports
 // every POST request that is not a protocol upgrade, so that it can answer 415 to the ones
 // with an unsupported Content-Type.
+//
+// gqlhttp imports nothing of this module.
 package gqlhttp
 
 import (

@@ -2,6 +2,8 @@
 // connections, and hand-written models wrapping domain values, with the converters
 // from db and dispute types. Fields are methods where they are computed, so gqlgen
 // resolves them inline instead of spawning a goroutine per field.
+//
+// model imports db and dispute.
 package model
 
 import (

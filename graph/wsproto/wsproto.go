@@ -10,6 +10,8 @@
 // Operations run through gqlgen's executor (CreateOperationContext,
 // DispatchOperation and the response handler loop), so extensions, the error
 // presenter and the AroundOperations/AroundResponses middleware apply as on HTTP.
+//
+// wsproto imports nothing of this module.
 package wsproto
 
 import (

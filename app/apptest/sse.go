@@ -1,4 +1,4 @@
-package graphtest
+package apptest
 
 import (
 	"bufio"
@@ -202,51 +202,4 @@ func Pump(w *WS) (<-chan WSMessage, func() error) {
 		}
 	}()
 	return c, func() error { mu.Lock(); defer mu.Unlock(); return end }
-}
-
-// Post sends a GraphQL request as token ("" for none) and decodes the answer, without
-// a test: for goroutines. Status is the HTTP status.
-func Post(ctx context.Context, url, token, query string, vars map[string]any) (Response, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return Response{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return Response{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/graphql-response+json, application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := postClient.Do(req)
-	if err != nil {
-		return Response{}, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return Response{}, err
-	}
-	var r Response
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return Response{}, fmt.Errorf("decode %s answer %q: %w", resp.Status, raw, err)
-	}
-	r.Status = resp.StatusCode
-	return r, nil
-}
-
-var postClient = &http.Client{Timeout: 60 * time.Second,
-	Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
-
-// CloseIdleConnections closes the idle keep-alive connections of the clients this
-// package uses (Post, OpenSSE) and of http.DefaultClient (Server.Do). Call it before
-// stopping a server whose shutdown time is measured: Go's http.Server.Shutdown waits
-// up to 5 s for a connection that was opened but never carried a request, which an
-// HTTP client's connection pool leaves behind now and then.
-func CloseIdleConnections() {
-	postClient.CloseIdleConnections()
-	sseClient.CloseIdleConnections()
-	http.DefaultClient.CloseIdleConnections()
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
+			return ErrHelp
 		}
 		return err
 	}
@@ -46,18 +46,11 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 		return errors.New("seed: -cases must not be negative")
 	}
 
-	d, err := db.Open(ctx, *dbURL)
+	d, err := openAndMigrate(ctx, Config{DatabaseURL: *dbURL, Out: stdout})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	applied, err := d.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	for _, name := range applied {
-		fmt.Fprintf(stdout, "applied migration %s\n", name)
-	}
 
 	start := time.Now()
 	if *demo {

@@ -1,4 +1,4 @@
-package pubsub
+package db
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Listener holds one PostgreSQL LISTEN connection per process and feeds the hub. When
-// the connection drops it reconnects with backoff and asks the hub to resync, so the
-// hub re-reads every subscriber's case from its last position: nothing is lost.
+// Listener holds one PostgreSQL LISTEN connection per process and feeds the sink.
+// When the connection drops it reconnects with backoff and asks the sink to resync, so
+// the sink re-reads every subscriber's case from its last position: nothing is lost.
+// Make one with Feed.
 type Listener struct {
-	Config  *pgx.ConnConfig
-	Channel string
-	Hub     *Hub
-	Parse   func(payload string) (Notice, error)
-	Logger  *slog.Logger
+	config  *pgx.ConnConfig
+	channel string
+	sink    Sink
+	logger  *slog.Logger
 
 	up atomic.Bool
 	// Reconnects counts how many times the connection was re-established.
@@ -42,7 +42,7 @@ func (l *Listener) Run(ctx context.Context) {
 			return
 		}
 		first = false
-		l.Logger.Warn("pubsub: LISTEN connection lost; reconnecting", "err", err, "backoff", backoff)
+		l.logger.Warn("db: LISTEN connection lost; reconnecting", "err", err, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return
@@ -55,32 +55,32 @@ func (l *Listener) Run(ctx context.Context) {
 // session connects, listens, and forwards notices until the connection fails.
 func (l *Listener) session(ctx context.Context, first bool) error {
 	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(connectCtx, l.Config)
+	conn, err := pgx.ConnectConfig(connectCtx, l.config)
 	cancel()
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.Channel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
 		return err
 	}
 	l.up.Store(true)
 	if !first {
 		l.Reconnects.Add(1)
-		l.Logger.Info("pubsub: LISTEN connection re-established; resyncing subscribers")
+		l.logger.Info("db: LISTEN connection re-established; resyncing subscribers")
 	}
 	// Anything committed while we were not listening is read again from the log.
-	l.Hub.Resync()
+	l.sink.Resync()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		notice, err := l.Parse(n.Payload)
+		notice, err := parseNotice(n.Payload)
 		if err != nil {
-			l.Logger.Warn("pubsub: ignoring malformed notice", "payload", n.Payload)
+			l.logger.Warn("db: ignoring malformed notice", "payload", n.Payload)
 			continue
 		}
-		l.Hub.Notify(notice)
+		l.sink.Notify(notice)
 	}
 }

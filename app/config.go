@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -9,15 +9,19 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
 )
 
-var errHelp = errors.New("help requested")
+// ErrHelp is returned when -help was asked for; the usage has been printed.
+var ErrHelp = errors.New("help requested")
 
-// config is every setting of the server. Each has a flag and an environment variable;
-// the flag wins. Defaults are documented in README.md and by --help.
-type config struct {
+// Config is every setting of the server. Each has a flag and an environment variable;
+// the flag wins. Defaults are documented in README.md and by -help.
+type Config struct {
 	Addr            string
 	DatabaseURL     string
 	PlatformToken   string
@@ -45,6 +49,21 @@ type config struct {
 	WSInitTimeout       time.Duration
 	PprofAddr           string
 	GCHeadroomMB        int
+	AuthCacheTTL        time.Duration
+
+	// Set in code, never from the environment.
+
+	// Getenv reads the OTEL_* variables (tracing) and GOGC; nil reads nothing.
+	Getenv func(string) string
+	// Out receives the start-up lines and the logs (default os.Stdout).
+	Out io.Writer
+	// DB, when set, is the database to serve instead of opening DatabaseURL (a test
+	// serves the database it filled). It must be migrated; the App does not close it.
+	DB *db.DB
+	// Now is the clock of the API, the sweeper and the rate limiter (default time.Now).
+	Now func() time.Time
+	// Tracer, when set, receives the spans instead of the OTEL_* exporter's tracer.
+	Tracer trace.Tracer
 }
 
 type setting struct {
@@ -53,8 +72,10 @@ type setting struct {
 	set                  func(string) error
 }
 
-func parseConfig(cmd string, args []string, getenv func(string) string, out io.Writer) (config, error) {
-	c := config{Limits: graph.DefaultLimits}
+// ParseConfig reads the settings of a subcommand (serve or migrate) from args and the
+// environment, checks them, and for serve prints them with secrets masked to out.
+func ParseConfig(cmd string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	c := Config{Limits: graph.DefaultLimits, Getenv: getenv, Out: out}
 	dur := func(p *time.Duration) func(string) error {
 		return func(s string) error {
 			d, err := parseDuration(s)
@@ -72,6 +93,16 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 				err = errors.New("must be positive")
 			}
 			*p = n
+			return err
+		}
+	}
+	durZero := func(p *time.Duration) func(string) error {
+		return func(s string) error {
+			d, err := parseDuration(s)
+			if err == nil && d < 0 {
+				err = errors.New("must not be negative")
+			}
+			*p = d
 			return err
 		}
 	}
@@ -120,7 +151,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
 		{"platform-token", "PLATFORM_TOKEN", "", "a token accepted as the platform with read and manage scopes (for operators and scripts)", true, str(&c.PlatformToken)},
 		{"response-window", "RESPONSE_WINDOW", "168h", "how long a party has to answer before the deadline passes (e.g. 168h or 7d)", false, dur(&c.ResponseWindow)},
-		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the deadline sweeper looks for past-due cases", false, dur(&c.SweepInterval)},
+		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the sweeper transitions past-due cases and deletes old idempotency records (0: this process does not sweep; another replica does)", false, durZero(&c.SweepInterval)},
 		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
 		{"seed-demo", "SEED_DEMO", "true", "seed demo data on the first start of an empty embedded (SQLite) database", false, boolean(&c.Seed)},
 		{"max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest accepted request body; larger bodies answer 413", false, num(&bodyBytes)},
@@ -146,6 +177,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
+		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal is remembered between database lookups (0: look up every request); a revoked token or a team change shows within it", false, durZero(&c.AuthCacheTTL)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -169,7 +201,7 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return c, errHelp
+			return c, ErrHelp
 		}
 		return c, err
 	}
@@ -207,7 +239,8 @@ func parseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	return c, nil
 }
 
-func (c config) policy() *dispute.Policy {
+// Policy is the lifecycle policy the settings describe.
+func (c Config) Policy() *dispute.Policy {
 	p := dispute.DefaultPolicy()
 	p.ResponseWindow = c.ResponseWindow
 	p.MaxInfoRequests = c.MaxInfoRequests
@@ -228,7 +261,7 @@ func parseDuration(s string) (time.Duration, error) {
 
 func maskSecret(name, v string) string {
 	if name == "database-url" {
-		return maskURL(v)
+		return db.MaskURL(v)
 	}
 	return "xxxxx"
 }

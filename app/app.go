@@ -1,0 +1,321 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"resolutioncenter/auth"
+	"resolutioncenter/db"
+	"resolutioncenter/deadline"
+	"resolutioncenter/graph"
+	"resolutioncenter/graph/wsproto"
+	"resolutioncenter/observe"
+	"resolutioncenter/pubsub"
+	"resolutioncenter/ratelimit"
+)
+
+// App is one server process: the database, the hub that fans committed changes out to
+// subscriptions, the change feed that fills it, the deadline sweeper, and the HTTP
+// server with every endpoint. New builds and starts it; Serve answers requests until
+// its context ends and then shuts down gracefully; Close releases what is left.
+type App struct {
+	cfg    Config
+	logger *slog.Logger
+
+	// DB is the database the server uses.
+	DB *db.DB
+	// Hub fans committed changes out to subscribers.
+	Hub *pubsub.Hub
+	// Listener is the LISTEN connection on PostgreSQL; nil on SQLite.
+	Listener *db.Listener
+	// Resolver holds the GraphQL resolvers' dependencies.
+	Resolver *graph.Resolver
+	// Metrics are the server's Prometheus collectors.
+	Metrics *observe.Metrics
+	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
+	Limiter *ratelimit.Limiter
+
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+
+	// base is the lifetime of connections: WebSockets end when it is canceled, after
+	// ordinary requests have drained.
+	base       context.Context
+	cancelBase context.CancelFunc
+	wsConns    sync.WaitGroup
+
+	stopHub        context.CancelFunc
+	hubDone        chan struct{}
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+
+	closers   []func()
+	closeOnce sync.Once
+}
+
+// New opens and migrates the database (or takes cfg.DB), seeds the demo data on a
+// first embedded start, starts the hub, the change feed and the sweeper, builds the
+// HTTP handler and listens on cfg.Addr. Call Serve to answer requests, and Close.
+func New(ctx context.Context, cfg Config) (a *App, err error) {
+	if cfg.Out == nil {
+		cfg.Out = os.Stdout
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = func(string) string { return "" }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a = &App{cfg: cfg, logger: newLogger(cfg.LogFormat, cfg.Out)}
+	defer func() {
+		if err != nil {
+			a.Close()
+			a = nil
+		}
+	}()
+
+	tp, shutdownTracing, err := observe.NewTracerProvider(ctx, cfg.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	a.onClose(func() { _ = shutdownTracing(context.WithoutCancel(ctx)) })
+	tracer := cfg.Tracer
+	if tracer == nil && observe.TracingEnabled(cfg.Getenv) {
+		tracer = tp.Tracer("resolutioncenter")
+	}
+
+	a.Metrics = observe.NewMetrics()
+	if a.DB = cfg.DB; a.DB == nil {
+		if a.DB, err = openAndMigrate(ctx, cfg); err != nil {
+			return nil, err
+		}
+		d := a.DB
+		a.onClose(func() { d.Close() })
+	}
+	a.onClose(a.DB.AddQueryHook(observe.QueryHook{Metrics: a.Metrics, Tracer: tracer}))
+	a.Metrics.WatchDB(a.DB.SQL())
+	a.Metrics.SetInfo(string(a.DB.Engine))
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr, a.logger)
+		if err != nil {
+			return nil, err
+		}
+		a.onClose(stop)
+	}
+	if cfg.Seed && a.DB.Engine == db.SQLite {
+		if err := seedDemoIfEmpty(ctx, a.DB, cfg, cfg.Out); err != nil {
+			return nil, err
+		}
+	}
+
+	a.startBackground(cfg)
+	policy := cfg.Policy()
+	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
+		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
+	cacheTTL := cfg.AuthCacheTTL
+	if cacheTTL == 0 {
+		cacheTTL = -1 // no cache
+	}
+	authn := &auth.Authenticator{Store: a.DB, PlatformToken: cfg.PlatformToken, CacheTTL: cacheTTL}
+	if cfg.RateLimit > 0 {
+		a.Limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
+		a.Limiter.Now = cfg.Now
+	}
+	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
+	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
+		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
+		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
+		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
+			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
+			OnConn: func(d int) { a.Metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})
+	a.Metrics.WatchSubscriptions(func() (int, int) { st := a.Hub.Stats(); return st.EventSubscribers, st.UpdateSubscribers })
+	a.handler = a.routes(api)
+
+	if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	a.srv = &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return a.base },
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// startBackground starts the hub, the change feed that fills it, and the sweeper. They
+// live until Serve has drained the HTTP server, or until Close.
+func (a *App) startBackground(cfg Config) {
+	bgCtx, stop := context.WithCancel(context.Background())
+	a.stopBackground = stop
+	a.Hub = pubsub.NewHub(a.DB, a.logger)
+	a.Hub.OnDeliver = a.Metrics.ObserveFanout
+	a.Hub.OnDrop = a.Metrics.SlowDropped.Inc
+	hubCtx, stopHub := context.WithCancel(bgCtx)
+	a.stopHub, a.hubDone = stopHub, make(chan struct{})
+	go func() { defer close(a.hubDone); a.Hub.Run(hubCtx) }()
+	a.Listener = a.DB.Feed(a.Hub, a.logger)
+	if a.Listener != nil {
+		a.background.Add(1)
+		go func() { defer a.background.Done(); a.Listener.Run(bgCtx) }()
+	} else {
+		a.Metrics.ListenUp.Set(1)
+	}
+	sweeper := &deadline.Sweeper{DB: a.DB, Policy: *cfg.Policy(), Now: cfg.Now, Interval: cfg.SweepInterval, Logger: a.logger,
+		OnSweep: func(n int, err error) {
+			if err != nil {
+				a.Metrics.DeadlineSweeps.WithLabelValues("error").Inc()
+			} else {
+				a.Metrics.DeadlineSweeps.WithLabelValues("ok").Inc()
+			}
+			a.Metrics.DeadlineChanges.Add(float64(n))
+			if a.Listener != nil {
+				a.Metrics.ListenUp.Set(boolFloat(a.Listener.Up()))
+			}
+		}}
+	if cfg.SweepInterval > 0 {
+		a.background.Add(1)
+		go func() { defer a.background.Done(); sweeper.Run(bgCtx) }()
+	}
+}
+
+// Addr is the address the server listens on (host:port).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the server's base URL, http://host:port.
+func (a *App) URL() string { return "http://" + a.Addr() }
+
+// Handler is the server's whole HTTP handler (every endpoint).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Logger is the server's logger.
+func (a *App) Logger() *slog.Logger { return a.logger }
+
+// Serve answers requests until ctx ends, then shuts down gracefully: it stops
+// accepting, completes subscriptions, lets in-flight requests finish within the grace
+// period, ends WebSockets, and stops the background work. Close the App afterwards.
+func (a *App) Serve(ctx context.Context) error {
+	fmt.Fprintf(a.cfg.Out, "listening on http://%s (GraphiQL at /, API at /graphql, engine %s)\n", displayAddr(a.ln.Addr()), a.DB.Engine)
+	errc := make(chan error, 1)
+	go func() { errc <- a.srv.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down", "grace", a.cfg.ShutdownGrace)
+	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
+	defer cancel()
+	// Stop accepting and let ordinary requests finish, while subscriptions complete
+	// cleanly: the hub ends every stream, so SSE responses return and WebSockets send
+	// complete; then the hijacked WebSocket connections are ended through their context.
+	shutErr := make(chan error, 1)
+	go func() { shutErr <- a.srv.Shutdown(shutCtx) }()
+	a.stopHub()
+	<-a.hubDone
+	err := <-shutErr
+	a.cancelBase()
+	// WebSockets now send their last complete and a 1001 close; wait for them, within
+	// what is left of the grace period (and at least a moment).
+	wsDone := make(chan struct{})
+	go func() { a.wsConns.Wait(); close(wsDone) }()
+	deadline, _ := shutCtx.Deadline()
+	select {
+	case <-wsDone:
+	case <-time.After(max(time.Until(deadline), 3*time.Second)):
+		a.logger.Warn("shutdown: WebSocket connections still open after the grace period")
+	}
+	a.stopBackground()
+	a.background.Wait()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// Close stops what is still running and releases the database, the listener and the
+// tracer. It is safe to call more than once, with or without Serve.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		if a.srv != nil {
+			_ = a.srv.Close()
+		} else if a.ln != nil {
+			_ = a.ln.Close()
+		}
+		if a.cancelBase != nil {
+			a.cancelBase()
+		}
+		if a.stopHub != nil {
+			a.stopHub()
+			<-a.hubDone
+		}
+		if a.stopBackground != nil {
+			a.stopBackground()
+			a.background.Wait()
+		}
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i]()
+		}
+	})
+}
+
+func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
+
+func openAndMigrate(ctx context.Context, cfg Config) (*db.DB, error) {
+	d, err := db.Open(ctx, cfg.DatabaseURL, db.WithStatementTimeout(cfg.StatementTimeout))
+	if err != nil {
+		return nil, err
+	}
+	applied, err := d.Migrate(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	for _, name := range applied {
+		fmt.Fprintf(cfg.Out, "applied migration %s\n", name)
+	}
+	return d, nil
+}
+
+func newLogger(format string, out io.Writer) *slog.Logger {
+	if format == "json" || (format == "auto" && !isTerminal(out)) {
+		return slog.New(slog.NewJSONHandler(out, nil))
+	}
+	return slog.New(slog.NewTextHandler(out, nil))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,82 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync/atomic"
+	"time"
+
+	"resolutioncenter/db"
+	"resolutioncenter/graphiql"
+	"resolutioncenter/observe"
+)
+
+// routes is every endpoint: the API, GraphiQL, metrics, health and readiness, behind
+// the request-ID middleware.
+func (a *App) routes(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", a.Metrics.CountRequests("graphql", a.Metrics.CountSSE(api)))
+	graphiql.Mount(mux, "Resolution Center", "/graphql")
+	mux.Handle("GET /metrics", a.Metrics.Handler(a.cfg.MetricsToken))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /readyz", readiness(a.DB, a.Listener))
+	return observe.WithRequestID(mux)
+}
+
+// readiness answers 200 when the database answers, migrations are current and (on
+// PostgreSQL) the LISTEN connection is up; 503 with the reason otherwise.
+func readiness(d *db.DB, listener *db.Listener) http.Handler {
+	var migrated atomic.Bool
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain")
+		fail := func(msg string) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, msg+"\n")
+		}
+		if err := d.Ping(ctx); err != nil {
+			fail("database unreachable")
+			return
+		}
+		if !migrated.Load() {
+			pending, err := d.PendingMigrations(ctx)
+			if err != nil || len(pending) > 0 {
+				fail("migrations pending")
+				return
+			}
+			migrated.Store(true)
+		}
+		if listener != nil && !listener.Up() {
+			fail("LISTEN connection down")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+}
+
+// servePprof serves the runtime profiles on their own listener, off by default.
+func servePprof(addr string, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("pprof enabled", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
+}

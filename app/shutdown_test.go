@@ -1,0 +1,383 @@
+package app_test
+
+// Graceful shutdown: of the server in process under load (TestShutdownUnderLoad), and
+// of the binary receiving SIGTERM with subscriptions open (TestE2ESIGTERM...).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"resolutioncenter/app/apptest"
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+)
+
+// shutdownCall is one request of the load during shutdown.
+type shutdownCall struct {
+	id         string
+	start, end time.Time
+	status     int
+	ok         bool // 200 with data and no error
+	err        error
+	body       string
+}
+
+// TestShutdownUnderLoad: a graceful shutdown of the server in process while eight
+// clients keep it busy and four subscriptions are open: new connections are refused,
+// every request it accepted completes, Serve returns nil within SHUTDOWN_GRACE, and
+// every subscriber sees complete.
+func TestShutdownUnderLoad(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dbURL, fx := sqliteWithFixture(t, 3)
+		shutdownUnderLoad(t, dbURL, fx)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		pgURL := dbtest.PostgresURL(t)
+		d, err := db.Open(context.Background(), pgURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		fx := seedFixture(t, d, 3)
+		d.Close()
+		shutdownUnderLoad(t, pgURL, fx)
+	})
+}
+
+func shutdownUnderLoad(t *testing.T, dbURL string, fx fixture) {
+	const grace = 5 * time.Second
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL, "SHUTDOWN_GRACE": grace.String()}})
+	endpoint := s.URL
+	waitReady(t, s.Base, http.StatusOK, 15*time.Second)
+
+	// Subscribers: two over WebSocket, two over SSE.
+	type wsSub struct {
+		msgs <-chan apptest.WSMessage
+		end  func() error
+	}
+	var wss []wsSub
+	for i := range 2 {
+		ws := apptest.DialWS(t, endpoint, map[string]any{"Authorization": "Bearer " + fx.CustomerToken})
+		msgs, end := apptest.Pump(ws)
+		if i == 0 {
+			ws.Subscribe("1", eventSub, map[string]any{"id": fx.Cases[0]})
+		} else {
+			ws.Subscribe("1", `subscription { resolutionUpdated { id status version } }`, nil)
+		}
+		wss = append(wss, wsSub{msgs, end})
+	}
+	var sses []*apptest.SSE
+	for i := range 2 {
+		q, vars := eventSub, map[string]any{"id": fx.Cases[1]}
+		if i == 1 {
+			q, vars = `subscription { resolutionUpdated { id status version } }`, nil
+		}
+		sse := apptest.DialSSE(t, endpoint, fx.MerchantToken, q, vars)
+		if sse.Status != http.StatusOK {
+			ev, _ := sse.TryRead(time.Second)
+			t.Fatalf("SSE subscription refused: %d %s", sse.Status, ev.Data)
+		}
+		sses = append(sses, sse)
+	}
+	time.Sleep(200 * time.Millisecond)
+	// One event so that every stream is known to be live.
+	apptest.MustQuery(t, endpoint, apptest.PlatformToken, chargeback, map[string]any{"id": fx.Cases[0], "d": "before shutdown"}, nil)
+	apptest.MustQuery(t, endpoint, apptest.PlatformToken, chargeback, map[string]any{"id": fx.Cases[1], "d": "before shutdown"}, nil)
+
+	// Load: workers sending queries (and some mutations) back to back.
+	var (
+		mu    sync.Mutex
+		calls []shutdownCall
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+		seq   atomic.Int64
+	)
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("shutdown-%d-%d", w, seq.Add(1))
+				c := shutdownCall{id: id, start: time.Now()}
+				var r apptest.Response
+				if w == 0 {
+					r, c.err = apptest.Send(context.Background(), endpoint, apptest.Request{Query: chargeback, Token: apptest.PlatformToken,
+						Variables: map[string]any{"id": fx.Cases[2], "d": id}, Header: map[string]string{"X-Request-ID": id}, Client: client})
+				} else {
+					r, c.err = apptest.Send(context.Background(), endpoint, apptest.Request{Token: fx.CustomerToken,
+						Query:  `query Load { viewer { role } resolutions(first: 10) { edges { node { id status company { title } user { username } payment { total { amount } } events(first: 5) { nodes { position } } } } } }`,
+						Header: map[string]string{"X-Request-ID": id}, Client: client})
+				}
+				c.end = time.Now()
+				c.status = r.Status
+				c.ok = c.err == nil && r.Status == 200 && len(r.Errors) == 0 && r.HasData()
+				if !c.ok {
+					c.body = apptest.Trunc(r.Raw, 200)
+				}
+				mu.Lock()
+				calls = append(calls, c)
+				mu.Unlock()
+				if c.err != nil {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	time.Sleep(700 * time.Millisecond)
+
+	// SIGTERM (Stop ends Serve's context, as the signal does in production).
+	cancelAt := time.Now()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(grace + 2*time.Second) }()
+	// New connections are refused once shutdown has begun.
+	refusedAfter := time.Duration(-1)
+	for time.Since(cancelAt) < time.Second {
+		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		if err != nil {
+			refusedAfter = time.Since(cancelAt)
+			break
+		}
+		c.Close()
+		time.Sleep(5 * time.Millisecond)
+	}
+	runErr := <-stopped
+	if errors.Is(runErr, apptest.ErrStopTimeout) {
+		t.Fatalf("Serve did not return within SHUTDOWN_GRACE (%s)", grace)
+	}
+	returnedAfter := time.Since(cancelAt)
+	close(stop)
+	wg.Wait()
+	if runErr != nil {
+		t.Errorf("Serve returned %v, want nil", runErr)
+	}
+	if returnedAfter > grace {
+		t.Errorf("the server stopped after %s, want within SHUTDOWN_GRACE %s", returnedAfter, grace)
+	}
+	if refusedAfter < 0 {
+		t.Errorf("new connections were still accepted 1s after shutdown began")
+	}
+	if c, err := net.DialTimeout("tcp", s.Addr(), time.Second); err == nil {
+		c.Close()
+		t.Errorf("a new connection was accepted after the server stopped")
+	}
+
+	// Requests the server accepted (it logged their operation) all completed.
+	logged := map[string]bool{}
+	for _, l := range s.Out.JSONLines() {
+		if l["msg"] == "graphql" {
+			if id, _ := l["request_id"].(string); id != "" {
+				logged[id] = true
+			}
+		}
+	}
+	var okCount, inflight, refused int
+	mu.Lock()
+	for _, c := range calls {
+		switch {
+		case c.ok:
+			okCount++
+			if c.start.Before(cancelAt) && c.end.After(cancelAt) {
+				inflight++
+			}
+		case c.err != nil && !logged[c.id] && c.start.After(cancelAt.Add(-time.Second)):
+			refused++ // never accepted: connection refused or closed before the request was read
+		default:
+			t.Errorf("request %s (started %s after SIGTERM) failed: status %d, err %v, body %s", c.id,
+				c.start.Sub(cancelAt).Round(time.Millisecond), c.status, c.err, c.body)
+		}
+	}
+	mu.Unlock()
+	t.Logf("shutdown: %d requests completed (%d in flight at SIGTERM), %d refused at connection level; new connections refused %s after SIGTERM; the server stopped after %s",
+		okCount, inflight, refused, refusedAfter.Round(time.Millisecond), returnedAfter.Round(time.Millisecond))
+	if okCount < 20 {
+		t.Errorf("only %d requests completed: the load did not run", okCount)
+	}
+
+	// Every subscriber saw a clean end: complete, no error.
+	for i, ws := range wss {
+		var types []string
+		sawComplete := false
+		timeout := time.After(5 * time.Second)
+	read:
+		for {
+			select {
+			case m, ok := <-ws.msgs:
+				if !ok {
+					break read
+				}
+				types = append(types, m.Type)
+				switch m.Type {
+				case "complete":
+					if m.ID != "1" {
+						t.Errorf("ws %d: complete for id %q, want 1", i, m.ID)
+					}
+					sawComplete = true
+				case "error":
+					t.Errorf("ws %d: error at shutdown: %s", i, m.Payload)
+				case "next":
+					if strings.Contains(string(m.Payload), `"errors"`) {
+						t.Errorf("ws %d: an error at shutdown: %s", i, m.Payload)
+					}
+				}
+			case <-timeout:
+				t.Errorf("ws %d: the connection stayed open 5s after the server stopped", i)
+				break read
+			}
+		}
+		if !sawComplete {
+			t.Errorf("ws %d: no complete message before the connection ended (messages %v, end: %v)", i, types, ws.end())
+		}
+	}
+	for i, sse := range sses {
+		var events []string
+		sawComplete := false
+		timeout := time.After(5 * time.Second)
+	readSSE:
+		for {
+			select {
+			case ev, ok := <-sse.Events():
+				if !ok {
+					break readSSE
+				}
+				events = append(events, ev.Event)
+				if ev.Event == "complete" {
+					sawComplete = true
+				}
+				if strings.Contains(string(ev.Data), `"errors"`) {
+					t.Errorf("sse %d: an error at shutdown: %s %s", i, ev.Event, ev.Data)
+				}
+			case <-timeout:
+				t.Errorf("sse %d: the stream stayed open 5s after the server stopped", i)
+				break readSSE
+			}
+		}
+		if !sawComplete {
+			t.Errorf("sse %d: no `event: complete` before the stream ended (events %v, end: %v)", i, events, sse.Err())
+		}
+	}
+}
+
+// TestE2ESIGTERMWithOpenSubscriptions: a process with an open WebSocket and SSE
+// subscription exits 0 within the grace period on SIGTERM, and both clients get a
+// clean end: complete (or, for the WebSocket, a 1001 close).
+func TestE2ESIGTERMWithOpenSubscriptions(t *testing.T) {
+	const grace = 4 * time.Second
+	p := startProcess(t, "rc-term", map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "x.db"),
+		"SHUTDOWN_GRACE": grace.String()})
+	w := newWorld(t, p.URL)
+	ws := apptest.DialWS(t, p.URL, map[string]any{"Authorization": "Bearer " + w.tok["c1"]})
+	msgs, end := apptest.Pump(ws)
+	ws.Subscribe("1", resumableEventSub, map[string]any{"id": w.cases["A"]})
+	sse := apptest.DialSSE(t, p.URL, w.tok["b1"], resumableEventSub, map[string]any{"id": w.cases["A"]})
+	waitSubscribed(t, []*apptest.Process{p}, 2)
+	runPlan(t, []*apptest.Process{p}, w, map[string][]action{"A": {{caseKey: "A", token: w.tok["c1"], op: "respondToResolution"}}}, 0)
+	if m := <-msgs; m.Type != "next" {
+		t.Fatalf("ws: want the event first, got %s %s", m.Type, m.Payload)
+	}
+	if ev := sse.Read(10 * time.Second); ev.Event != "next" {
+		t.Fatalf("sse: want the event first, got %s %s", ev.Event, ev.Data)
+	}
+
+	apptest.CloseIdleConnections()
+	start := time.Now()
+	code, el := p.Stop(t, grace+5*time.Second)
+	if code != 0 || el > grace {
+		t.Errorf("exit code %d after %v, want 0 within %v", code, el, grace)
+	}
+	var wsEnd []string
+	for m := range msgs {
+		wsEnd = append(wsEnd, m.Type)
+	}
+	status := websocket.CloseStatus(end())
+	if !slices.Equal(wsEnd, []string{"complete"}) && !(len(wsEnd) == 0 && status == websocket.StatusGoingAway) {
+		t.Errorf("ws after SIGTERM: messages %v, close %v (%v); want complete, or a 1001 close", wsEnd, status, end())
+	}
+	var sseEnd []string
+	for {
+		ev, err := sse.TryRead(grace + 5*time.Second)
+		if err != nil {
+			if !errors.Is(err, apptest.ErrStreamEnded) {
+				t.Errorf("sse ended with %v", err)
+			}
+			break
+		}
+		sseEnd = append(sseEnd, ev.Event)
+	}
+	if !slices.Equal(sseEnd, []string{"complete"}) {
+		t.Errorf("sse after SIGTERM: events %v, want complete", sseEnd)
+	}
+	t.Logf("exit %d after %v; ws %v close %v; sse %v; clients done after %v", code, el.Round(time.Millisecond),
+		wsEnd, status, sseEnd, time.Since(start).Round(time.Millisecond))
+}
+
+// TestE2ESIGTERMManyWebSockets: on SIGTERM every one of many WebSocket connections
+// gets its subscriptions' complete and a 1001 close before the process exits; none is
+// cut off mid-shutdown.
+func TestE2ESIGTERMManyWebSockets(t *testing.T) {
+	const grace, conns = 5 * time.Second, 300
+	p := startProcess(t, "rc-term-many", map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "x.db"),
+		"SHUTDOWN_GRACE": grace.String()})
+	w := newWorld(t, p.URL)
+	type conn struct {
+		msgs <-chan apptest.WSMessage
+		end  func() error
+	}
+	var cs []conn
+	for i := range conns {
+		pr := []string{"c1", "b1", "plat"}[i%3]
+		ws := apptest.DialWS(t, p.URL, map[string]any{"Authorization": "Bearer " + w.tok[pr]})
+		msgs, end := apptest.Pump(ws)
+		ws.Subscribe("a", resumableEventSub, map[string]any{"id": w.cases["A"]})
+		ws.Subscribe("b", resumableEventSub, map[string]any{"id": w.cases["B"]})
+		ws.Subscribe("u", updateSub, nil)
+		cs = append(cs, conn{msgs, end})
+	}
+	waitSubscribed(t, []*apptest.Process{p}, 3*conns)
+	apptest.CloseIdleConnections()
+	code, el := p.Stop(t, grace+5*time.Second)
+	if code != 0 || el > grace {
+		t.Errorf("exit code %d after %v, want 0 within %v", code, el, grace)
+	}
+	cut := 0
+	var example string
+	for i, c := range cs {
+		completed := map[string]bool{}
+		for m := range c.msgs {
+			if m.Type == "complete" {
+				completed[m.ID] = true
+			}
+		}
+		status := websocket.CloseStatus(c.end())
+		if !(len(completed) == 3 || status == websocket.StatusGoingAway) {
+			cut++
+			if example == "" {
+				example = fmt.Sprintf("connection %d: completed %v, close %v (%v)", i, completed, status, c.end())
+			}
+		}
+	}
+	t.Logf("exit %d after %v; %d of %d connections cut off", code, el.Round(time.Millisecond), cut, conns)
+	if cut > 0 {
+		t.Errorf("%d of %d WebSocket connections ended with neither complete nor a 1001 close on SIGTERM; e.g. %s",
+			cut, conns, example)
+	}
+}
