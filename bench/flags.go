@@ -41,6 +41,10 @@ type Options struct {
 	Smoke           bool
 	Spawn           bool
 	SeedCases       int
+	Peer            bool
+	PeerRounds      int
+	PeerDir         string
+	PeerPool        int
 }
 
 type listFlag struct{ values *[]string }
@@ -97,6 +101,10 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.BoolVar(&o.Smoke, "smoke", false, "every scenario briefly with small sizes; spawns a server unless -url is given; fails on any error")
 	fs.BoolVar(&o.Spawn, "spawn", false, "build and start the server on 127.0.0.1 (RATE_LIMIT=0), seeded with -seed-cases, and stop it afterwards")
 	fs.IntVar(&o.SeedCases, "seed-cases", 2000, "with -spawn: cases to generate first (0: none, e.g. for an already seeded -database-url)")
+	fs.BoolVar(&o.Peer, "peer", false, "side by side with PostGraphile v5 (bench/peer, started with node) on the same -database-url: list and detail (or -scenario), alternating rounds of -d")
+	fs.IntVar(&o.PeerRounds, "peer-rounds", 3, "with -peer: measured rounds per server and scenario (ours, peer, ours, peer, ...)")
+	fs.StringVar(&o.PeerDir, "peer-dir", "", "with -peer: the directory of server.mjs and its node_modules (default: bench/peer in the module)")
+	fs.IntVar(&o.PeerPool, "peer-pool", 0, "with -peer: PostGraphile's connection pool (default: as this server's pgx pool, pool_max_conns of -database-url or max(4, CPUs))")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -107,6 +115,9 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.Smoke {
 		smokeDefaults(o, set, scenario)
+	}
+	if o.Peer {
+		peerDefaults(o, set, scenario)
 	}
 	for _, s := range strings.Split(*scenario, ",") {
 		switch s = strings.TrimSpace(s); {
@@ -119,6 +130,17 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 		}
 	}
 	return o, o.validate()
+}
+
+// peerDefaults: list and detail, and no seeding of the (already seeded) database the
+// spawned server and PostGraphile share, unless set explicitly.
+func peerDefaults(o *Options, set map[string]bool, scenario *string) {
+	if !set["scenario"] {
+		*scenario = strings.Join(peerScenarios, ",")
+	}
+	if !set["seed-cases"] {
+		o.SeedCases = 0
+	}
 }
 
 // smokeDefaults shrinks everything not set explicitly to a run of seconds.
@@ -187,12 +209,42 @@ func (o *Options) validate() error {
 	if o.Engine == "" {
 		o.Engine = engineOf(o.DatabaseURL)
 	}
+	if o.Peer {
+		return o.validatePeer()
+	}
+	return nil
+}
+
+// validatePeer checks the -peer options: PostgreSQL, the scenarios it maps, no
+// profiling (its file names are per scenario, not per round).
+func (o *Options) validatePeer() error {
+	switch {
+	case o.Smoke:
+		return errors.New("-peer and -smoke do not go together")
+	case engineOf(o.DatabaseURL) != "postgres":
+		return errors.New("-peer needs -database-url postgres://... : the database this server uses, which PostGraphile reads too")
+	case o.PeerRounds < 1 || o.PeerRounds > 100:
+		return errors.New("-peer-rounds must be 1..100")
+	case o.PeerPool < 0 || o.PeerPool > 1000:
+		return errors.New("-peer-pool must be 0 (as this server) or 1..1000")
+	case o.PprofURL != "":
+		return errors.New("-pprof is not supported with -peer")
+	}
+	for _, s := range o.Scenarios {
+		if !slices.Contains(peerScenarios, s) {
+			return fmt.Errorf("-peer runs %s, not %q", strings.Join(peerScenarios, " and "), s)
+		}
+	}
 	return nil
 }
 
 // budget bounds the whole run: every scenario's warm-up and duration plus generous
 // time for setup (building and seeding, fixtures, subscriptions).
 func (o *Options) budget() time.Duration {
+	if o.Peer {
+		round := 2 * (o.Duration + o.Warmup)
+		return 15*time.Minute + time.Duration(len(o.Scenarios))*(time.Duration(o.PeerRounds)*round+2*time.Minute)
+	}
 	return 15*time.Minute + time.Duration(len(o.Scenarios))*(o.Duration+o.Warmup+2*time.Minute)
 }
 
@@ -213,5 +265,5 @@ func (o *Options) describe() map[string]any {
 		"detail_cases": o.DetailCases, "fill_events": o.FillEvents, "subscribers": o.Subscribers,
 		"idle_subscribers": o.IdleSubscribers, "rate": o.Rate, "fanout_cases": o.FanoutCases,
 		"subs_per_conn": o.SubsPerConn, "idempotency_keys": o.IdempotencyKeys, "spawn": o.Spawn, "smoke": o.Smoke,
-		"seed_cases": o.SeedCases, "pids": o.PIDs}
+		"seed_cases": o.SeedCases, "pids": o.PIDs, "peer": o.Peer, "peer_rounds": o.PeerRounds, "peer_pool": o.PeerPool}
 }

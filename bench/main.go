@@ -5,6 +5,8 @@
 //
 //	go run ./bench -scenario list -url http://127.0.0.1:8080/graphql -token $PLATFORM_TOKEN -c 20 -d 30s
 //	go run ./bench -smoke    # every scenario for ~1.5 s against a spawned SQLite server (CI)
+//	go run ./bench -peer -spawn -database-url postgres://postgres@127.0.0.1:5432/rc_bench1m -c 16 -d 20s
+//	                         # list and detail, alternating with PostGraphile v5 (cd bench/peer && npm ci)
 //
 // bench imports nothing of this module: it speaks to a server over HTTP, WebSocket
 // and SQL like any client, and builds one with `go build` when it spawns it.
@@ -57,6 +59,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.budget())
 	defer cancel()
+	var peerDB string
+	var peerPool int
+	if o.Peer { // before building or spawning anything
+		if peerDB, peerPool, err = preparePeer(o); err != nil {
+			return err
+		}
+	}
 	e := &env{opts: o, log: stderr}
 	if o.Spawn {
 		srv, err := spawnServer(ctx, o.DatabaseURL, o.SeedCases, stderr)
@@ -83,6 +92,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := Report{Started: time.Now().UTC(), Machine: describeMachine(), Config: o.describe()}
+	if o.Peer {
+		err := e.runPeer(ctx, peerDB, peerPool, &rep, stdout)
+		rep.Finished = time.Now().UTC()
+		rep.Machine.LoadAfter = loadAvg()
+		if o.JSONPath != "" && len(rep.Results) > 0 {
+			if werr := WriteJSON(o.JSONPath, rep); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err == nil && ctx.Err() != nil {
+			err = fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		return err
+	}
 	var failed []string
 	for _, name := range o.Scenarios {
 		if ctx.Err() != nil {

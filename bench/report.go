@@ -125,6 +125,7 @@ type Report struct {
 	Machine  Machine        `json:"machine"`
 	Config   map[string]any `json:"config"`
 	Results  []Result       `json:"results"`
+	Peer     []peerSummary  `json:"peer,omitempty"` // -peer: this server vs PostGraphile
 }
 
 // Machine describes where the numbers were taken.

@@ -113,6 +113,9 @@ func parseMetricLine(line string) (metricSample, bool) {
 
 // scrape fetches and parses the probe's metrics.
 func (p *Probe) scrape(ctx context.Context) ([]metricSample, error) {
+	if p.MetricsURL == "" || p.client == nil {
+		return nil, nil // no /metrics (PostGraphile): /proc only
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.MetricsURL, nil)
 	if err != nil {
 		return nil, err
