@@ -75,7 +75,7 @@ func newWorld(t *testing.T, url string) *world {
 		map[string]any{"c": ids["b1"], "u": ids["team"]}, nil)
 	for _, p := range []struct{ name, field string }{{"c1", "userId"}, {"c2", "userId"}, {"team", "userId"}, {"b1", "companyId"}, {"b2", "companyId"}} {
 		var out struct{ CreateToken struct{ Token string } }
-		gql(t, url, apptest.PlatformToken, `mutation($id: ID!) { createToken(input: {`+p.field+`: $id, scopes: [READ, MANAGE], label: "e2e"}) {
+		gql(t, url, apptest.PlatformToken, `mutation($id: ID!) { createToken(input: {holder: {`+p.field+`: $id}, scopes: [READ, MANAGE], label: "e2e"}) {
 			token userErrors { code message } } }`, map[string]any{"id": ids[p.name]}, &out)
 		w.tok[p.name] = out.CreateToken.Token
 	}

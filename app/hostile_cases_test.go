@@ -95,17 +95,17 @@ func hostileCases() []hostileCase {
 
 	return []hostileCase{
 		{name: "depth 100", req: jsonReq(requestBody(deepQuery(100), nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "exceeds the limit of 15"},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED", wantMsg: "exceeds the limit of 15"},
 		{name: "10,000 aliases", req: jsonReq(requestBody(aliases.String(), nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "token limit"},
+			wantStatus: 400, wantCode: "GRAPHQL_PARSE_FAILED", wantMsg: "token limit"},
 		{name: "same field x10,000", req: jsonReq(requestBody("{ viewer { "+strings.Repeat("role ", 10000)+"} }", nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", isolate: true},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED", isolate: true},
 		{name: "__typename x14,000", req: jsonReq(requestBody("{ "+strings.Repeat("__typename ", 14000)+"}", nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", isolate: true},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED", isolate: true},
 		{name: "fragment cycle", req: jsonReq(requestBody("query Cycle { ...A } fragment A on Query { __typename ...B } fragment B on Query { __typename ...A }", nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "Cannot spread fragment"},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED", wantMsg: "Cannot spread fragment"},
 		{name: "fragment fan-out 2^40", req: jsonReq(requestBody(fanoutQuery(40), nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", isolate: true},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED", isolate: true},
 		{name: "5 MB query", req: jsonReq(requestBody("{ __typename } # "+five, nil)),
 			wantStatus: 413, wantCode: "INVALID_ARGUMENT", wantMsg: "too large"},
 		{name: "5 MB query, chunked", req: func(host string) []byte {
@@ -113,13 +113,13 @@ func hostileCases() []hostileCase {
 		}, wantStatus: 413, wantCode: "INVALID_ARGUMENT", wantMsg: "too large"},
 		{name: "list nested 5,000 deep in argument", req: jsonReq(requestBody(
 			"{ resolutions(filter: {statuses: "+nestedList+"}) { pageInfo { hasNextPage } } }", nil)),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT"},
+			wantStatus: 400, wantCode: "GRAPHQL_PARSE_FAILED"},
 		{name: "variable nested 9,000 deep", req: jsonReq(requestBody(
 			"query($s: [ResolutionStatus!]) { resolutions(filter: {statuses: $s}) { pageInfo { hasNextPage } } }", map[string]any{"s": nestedVar})),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT"},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED"},
 		{name: "variables array of 60,000 IDs", req: jsonReq(requestBody(
 			"query($ids: [ID!]!) { nodes(ids: $ids) { id } }", map[string]any{"ids": hugeIDs})),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT"},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED"},
 		{name: "5 MB variables", req: jsonReq(requestBody("query($v: String) { __typename }", map[string]any{"v": five})),
 			wantStatus: 413, wantCode: "INVALID_ARGUMENT", wantMsg: "too large"},
 		{name: "batch of 1,000 operations", req: jsonReq(batch.Bytes()),

@@ -111,7 +111,7 @@ func (e *env) userTokens(ctx context.Context, userIDs []string) (map[string]stri
 		go func(id string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			tok, err := e.createToken(ctx, map[string]any{"userId": id, "scopes": []string{"READ", "MANAGE"}})
+			tok, err := e.createToken(ctx, map[string]any{"holder": map[string]any{"userId": id}, "scopes": []string{"READ", "MANAGE"}})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
@@ -129,7 +129,7 @@ func (e *env) readTokens(ctx context.Context, k int) ([]string, error) {
 	toks := make([]string, k)
 	for i := range toks {
 		var err error
-		if toks[i], err = e.createToken(ctx, map[string]any{"platform": true, "scopes": []string{"READ"}}); err != nil {
+		if toks[i], err = e.createToken(ctx, map[string]any{"holder": map[string]any{"platform": true}, "scopes": []string{"READ"}}); err != nil {
 			return nil, err
 		}
 	}

@@ -71,7 +71,6 @@ func (p Policy) Apply(c Case, actor Actor, action Action, in Input, now time.Tim
 	r, refusal := p.permits(c, actor, action)
 	if refusal != nil {
 		refusal.Allowed = p.Allowed(c, actor)
-		refusal.Message += "; allowed now: " + list(refusal.Allowed)
 		return Case{}, Event{}, Effects{}, refusal
 	}
 	if err := validateText("message", in.Message, r.messageRequired); err != nil {
@@ -195,14 +194,14 @@ func cloneTime(t *time.Time) *time.Time {
 	return &v
 }
 
-// list renders allowed actions for a message.
-func list(actions []Action) string {
+// list renders allowed actions for a message, each name passed through name.
+func list(actions []Action, name func(string) string) string {
 	if len(actions) == 0 {
 		return "none"
 	}
 	s := make([]string, len(actions))
 	for i, a := range actions {
-		s[i] = string(a)
+		s[i] = name(string(a))
 	}
 	return strings.Join(s, ", ")
 }

@@ -55,22 +55,56 @@ func (c Code) defaultText() string {
 // offending input for INVALID_ARGUMENT; Allowed lists what the actor may do
 // instead for ACTION_NOT_ALLOWED and LIMIT_REACHED, so a client can recover
 // without a second round trip.
+//
+// The names of statuses, actors and actions in a refusal are kept as data
+// (Refused, Allowed) rather than spelled into Message, so that each surface
+// renders them in its own vocabulary: Error gives the wire names (for logs),
+// and Text takes the renaming (the GraphQL API shows its enum names).
 type Error struct {
 	Code    Code
 	Field   string
 	Message string
 	Allowed []Action
+	// Refused, when set, is the action the transition table has no row for; Text
+	// then composes the sentence and Message is empty.
+	Refused *Refusal
 }
 
-// Error returns the human-readable text: the field, then the message. The code
-// is not repeated because it travels separately (extensions.code).
+// Refusal names who asked for what while the case was in which status.
+type Refusal struct {
+	Actor  Actor
+	Action Action
+	Status Status
+}
+
+// Error returns the human-readable text with wire names: the field, then the
+// message. The code is not repeated because it travels separately
+// (extensions.code).
 func (e *Error) Error() string {
+	msg := e.Text(nil)
+	if e.Field != "" {
+		return e.Field + ": " + msg
+	}
+	return msg
+}
+
+// Text returns the message without the field, with every status, actor and action
+// name passed through name (nil keeps the wire names). For ACTION_NOT_ALLOWED and
+// LIMIT_REACHED with a list of allowed actions (nil: no list known), the text ends
+// with "; allowed now: ..." ("none" for an empty list).
+func (e *Error) Text(name func(wire string) string) string {
+	if name == nil {
+		name = func(s string) string { return s }
+	}
 	msg := e.Message
+	if r := e.Refused; r != nil && msg == "" {
+		msg = name(string(r.Actor)) + " may not " + name(string(r.Action)) + " while the case is " + name(string(r.Status))
+	}
 	if msg == "" {
 		msg = e.Code.defaultText()
 	}
-	if e.Field != "" {
-		return e.Field + ": " + msg
+	if (e.Code == CodeActionNotAllowed || e.Code == CodeLimitReached) && e.Allowed != nil {
+		msg += "; allowed now: " + list(e.Allowed, name)
 	}
 	return msg
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,28 @@ func TestErrorText(t *testing.T) {
 	want := "customer may not respond while the case is customer_withdrew; allowed now: none"
 	if err == nil || err.Error() != want {
 		t.Errorf("refusal text = %v, want %q", err, want)
+	}
+}
+
+func TestErrorTextRenamesWireNames(t *testing.T) {
+	_, _, _, err := DefaultPolicy().Apply(fixture(sUR), cust, ActionAppeal, Input{Message: "x"}, now)
+	var de *Error
+	if !errors.As(err, &de) {
+		t.Fatalf("Apply = %v, want a *Error", err)
+	}
+	upper := strings.ToUpper
+	want := "CUSTOMER may not APPEAL while the case is UNDER_PLATFORM_REVIEW; allowed now: RESPOND, WITHDRAW"
+	if got := de.Text(upper); got != want {
+		t.Errorf("Text(upper) = %q, want %q", got, want)
+	}
+	if got, want := de.Error(), "customer may not appeal while the case is under_platform_review; allowed now: respond, withdraw"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	guard := &Error{Code: CodeLimitReached, Message: "used up", Allowed: []Action{ActionAccept}}
+	if got, want := guard.Text(upper), "used up; allowed now: ACCEPT"; got != want {
+		t.Errorf("Text(upper) = %q, want %q", got, want)
+	}
+	if got, want := (&Error{Code: CodeLimitReached, Message: "at most 3"}).Text(upper), "at most 3"; got != want {
+		t.Errorf("Text without an allowed list = %q, want %q", got, want)
 	}
 }

@@ -156,7 +156,7 @@ func lookup(s Status, actor Actor, action Action) *rule {
 func (p Policy) permits(c Case, actor Actor, action Action) (*rule, *Error) {
 	r := lookup(c.Status, actor, action)
 	if r == nil {
-		return nil, NotAllowed(string(actor)+" may not "+string(action)+" while the case is "+string(c.Status), nil)
+		return nil, &Error{Code: CodeActionNotAllowed, Refused: &Refusal{Actor: actor, Action: action, Status: c.Status}}
 	}
 	if r.guard != nil {
 		if err := r.guard(p, c); err != nil {

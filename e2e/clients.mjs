@@ -134,9 +134,9 @@ async function main() {
       { u: `client_${n}`, e: `client-${n}@example.com` })).createUser.user;
     const payment = (await gql(TOKEN, `mutation($u: ID!, $c: ID!) { createPayment(input: {userId: $u, companyId: $c, currency: "USD", totalMinor: 1999}) { payment { id } userErrors { code message } } }`,
       { u: user.id, c: company.id })).createPayment.payment;
-    const userToken = (await gql(TOKEN, `mutation($u: ID!) { createToken(input: {userId: $u, scopes: [READ, MANAGE], label: "clients.mjs"}) { token userErrors { code message } } }`,
+    const userToken = (await gql(TOKEN, `mutation($u: ID!) { createToken(input: {holder: {userId: $u}, scopes: [READ, MANAGE], label: "clients.mjs"}) { token userErrors { code message } } }`,
       { u: user.id })).createToken.token;
-    const merchantToken = (await gql(TOKEN, `mutation($c: ID!) { createToken(input: {companyId: $c, scopes: [READ, MANAGE], label: "clients.mjs"}) { token userErrors { code message } } }`,
+    const merchantToken = (await gql(TOKEN, `mutation($c: ID!) { createToken(input: {holder: {companyId: $c}, scopes: [READ, MANAGE], label: "clients.mjs"}) { token userErrors { code message } } }`,
       { c: company.id })).createToken.token;
     const opened = (await gql(userToken, `mutation($p: ID!) { openResolution(input: {paymentId: $p, issue: ITEM_NOT_RECEIVED, message: "It never arrived."}) {
         resolution { id events(first: 1) { edges { cursor } } } userErrors { code message } } }`, { p: payment.id })).openResolution.resolution;

@@ -33,7 +33,7 @@ const n = Date.now();
 const biz = (await gql(TOKEN, `mutation($r: String!) { createCompany(input: {title: "Live Test", route: $r}) { company { id } userErrors { message } } }`, { r: `live-${n}` })).company.id;
 const user = (await gql(TOKEN, `mutation($u: String!) { createUser(input: {username: $u, email: "live@example.com"}) { user { id } userErrors { message } } }`, { u: `live${n}` })).user.id;
 const pay = (await gql(TOKEN, `mutation($u: ID!, $b: ID!) { createPayment(input: {userId: $u, companyId: $b, currency: "EUR", totalMinor: 4200}) { payment { id } userErrors { message } } }`, { u: user, b: biz })).payment.id;
-const customer = (await gql(TOKEN, `mutation($u: ID!) { createToken(input: {userId: $u, scopes: [READ, MANAGE]}) { token userErrors { message } } }`, { u: user })).token;
+const customer = (await gql(TOKEN, `mutation($u: ID!) { createToken(input: {holder: {userId: $u}, scopes: [READ, MANAGE]}) { token userErrors { message } } }`, { u: user })).token;
 const caseId = (await gql(customer, `mutation($p: ID!) { openResolution(input: {paymentId: $p, issue: ITEM_NOT_RECEIVED, message: "Where is it?"}) { resolution { id } userErrors { message } } }`, { p: pay })).resolution.id;
 
 const marker = `live-event-${n}`;

@@ -131,7 +131,7 @@ func (r *Resolver) openResolution(ctx context.Context, in model.OpenResolutionIn
 		return refused(err)
 	}
 	res, err := r.DB.OpenCase(ctx, *r.Policy, db.OpenRequest{UserID: p.UserID, PaymentID: in.PaymentID,
-		Issue: in.Issue, Message: str(in.Message), Idem: idem}, r.now())
+		Issue: in.Issue, Message: in.Message, Idem: idem}, r.now())
 	if err != nil {
 		return refused(err)
 	}
@@ -143,7 +143,7 @@ func (r *Resolver) messageAction(ctx context.Context, action dispute.Action, in 
 	return r.act(ctx, actionRequest{
 		action: action, input: withoutKey(in, func(i *model.ResolutionMessageInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
-		decide: r.apply(action, dispute.Input{Message: str(in.Message)}),
+		decide: r.apply(action, dispute.Input{Message: in.Message}),
 	})
 }
 
@@ -177,7 +177,7 @@ func (r *Resolver) deny(ctx context.Context, in model.DenyResolutionInput) (*mod
 	return r.act(ctx, actionRequest{
 		action: dispute.ActionDeny, input: withoutKey(in, func(i *model.DenyResolutionInput) { i.IdempotencyKey = nil }),
 		caseID: in.ResolutionID, expectedVersion: in.ExpectedVersion, idempotencyKey: in.IdempotencyKey,
-		decide: r.apply(dispute.ActionDeny, dispute.Input{Message: str(in.Message)}),
+		decide: r.apply(dispute.ActionDeny, dispute.Input{Message: in.Message}),
 	})
 }
 

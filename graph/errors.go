@@ -13,19 +13,31 @@ import (
 	"resolutioncenter/dispute"
 )
 
-// presentError puts a code from the closed set in extensions.code of every error. Domain
-// errors keep their message (and field, and the actions allowed now); parse, validation
-// and coercion errors become INVALID_ARGUMENT; anything unexpected is logged with detail
-// and shown as "internal error".
+// Codes of request errors besides the domain's closed set (dispute.Codes). Documents
+// that do not parse carry GRAPHQL_PARSE_FAILED; documents that do not validate against
+// the schema, variables that do not coerce, an unknown operation name and documents over
+// a limit (depth, cost, shape) carry GRAPHQL_VALIDATION_FAILED, so clients can tell a
+// broken document (a bug in the client) from a refused input (INVALID_ARGUMENT).
+const (
+	CodeParseFailed      = errcode.ParseFailed      // GRAPHQL_PARSE_FAILED
+	CodeValidationFailed = errcode.ValidationFailed // GRAPHQL_VALIDATION_FAILED
+	// CodePersistedQueryNotFound: a persisted query's hash is not known (APQ: send the
+	// query with it; trusted documents: the document is not in the manifest).
+	CodePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+	// CodePersistedQueryNotAllowed: PERSISTED_ONLY refuses a free-form query.
+	CodePersistedQueryNotAllowed = "PERSISTED_QUERY_NOT_ALLOWED"
+)
+
+// presentError puts a code in extensions.code of every error. Domain errors keep their
+// message (with the API's enum names), field and the actions allowed now; parse and
+// validation errors carry GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED; anything
+// unexpected is logged with detail and shown as "internal error".
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var de *dispute.Error
 		if errors.As(err, &de) {
-			gqlErr.Message = de.Message
-			if gqlErr.Message == "" {
-				gqlErr.Message = de.Error()
-			}
+			gqlErr.Message = errorText(de)
 			ext := map[string]any{"code": string(de.Code)}
 			if de.Field != "" {
 				ext["field"] = de.Field
@@ -43,13 +55,17 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var ge *gqlerror.Error
 		// Errors gqlgen raised itself before or while executing: bad documents,
-		// validation, variable coercion. Their text is safe and useful.
+		// validation, variable coercion, the document limits. Their text is safe and
+		// useful, and their codes are the ones GraphQL clients know.
 		if code, ok := gqlErr.Extensions["code"].(string); ok {
 			switch code {
-			case errcode.ParseFailed, errcode.ValidationFailed, "GRAPHQL_OPERATION_NOT_FOUND", "COMPLEXITY_LIMIT_EXCEEDED":
-				gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
+			case errcode.ParseFailed, errcode.ValidationFailed:
 				return gqlErr
-			case "PERSISTED_QUERY_NOT_FOUND":
+			case "COMPLEXITY_LIMIT_EXCEEDED":
+				// Over a document limit, like depth and shape: refused by validation.
+				gqlErr.Extensions["code"] = errcode.ValidationFailed
+				return gqlErr
+			case CodePersistedQueryNotFound, CodePersistedQueryNotAllowed:
 				// APQ's miss keeps its code: Apollo clients resend the query on it.
 				return gqlErr
 			}
@@ -70,7 +86,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if gqlErr.Extensions == nil {
 				gqlErr.Extensions = map[string]any{}
 			}
-			gqlErr.Extensions["code"] = string(dispute.CodeInvalidArgument)
+			gqlErr.Extensions["code"] = errcode.ValidationFailed
 			return gqlErr
 		}
 		logger.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
@@ -78,6 +94,11 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": string(dispute.CodeInternal)}}
 	}
 }
+
+// errorText is a domain error's message as the API shows it: statuses, actors and
+// actions by their GraphQL enum names (UNDER_PLATFORM_REVIEW, not
+// under_platform_review), without the field (it travels separately).
+func errorText(de *dispute.Error) string { return de.Text(enumName) }
 
 // isInputError tells argument and variable coercion failures (which gqlgen wraps
 // without a code) from real failures.

@@ -63,7 +63,7 @@ func foStep(i int) (dispute.Actor, string) {
 }
 
 func foMutation(op string) string {
-	return `mutation($id: ID!, $m: String) { ` + op + `(input: {resolutionId: $id, message: $m}) {
+	return `mutation($id: ID!, $m: String!) { ` + op + `(input: {resolutionId: $id, message: $m}) {
 		event { position } userErrors { code message } } }`
 }
 

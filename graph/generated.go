@@ -1345,6 +1345,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResolutionMessageInput", ec.unmarshalInputResolutionMessageInput),
 			graphql.NewInputUnmarshaler("ResolutionOrder", ec.unmarshalInputResolutionOrder),
 			graphql.NewInputUnmarshaler("ResolutionUpdatesFilter", ec.unmarshalInputResolutionUpdatesFilter),
+			graphql.NewInputUnmarshaler("TokenHolderInput", ec.unmarshalInputTokenHolderInput),
 			graphql.NewInputUnmarshaler("WithdrawResolutionInput", ec.unmarshalInputWithdrawResolutionInput),
 		)
 	}
@@ -1450,8 +1451,11 @@ schema {
   subscription: Subscription
 }
 
-"An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `."
-scalar DateTime
+"""
+An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `. Inputs take
+any RFC 3339 date-time with an offset.
+"""
+scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
 
 "An object with a globally unique, opaque ID whose prefix names its type."
 interface Node {
@@ -1973,10 +1977,26 @@ type Query {
   resolutionSummary("Which cases." filter: ResolutionFilter): ResolutionSummary!
 }
 
+"Why a mutation was refused. Refusals the caller cannot fix by changing the input (authentication, permission, an unknown or hidden ID, outages) are top-level errors instead."
+enum UserErrorCode {
+  "An input value is malformed or out of range; ` + "`" + `field` + "`" + ` names it."
+  INVALID_ARGUMENT
+  "The lifecycle does not allow this action now; ` + "`" + `allowedActions` + "`" + ` lists what does."
+  ACTION_NOT_ALLOWED
+  "A counted action is used up (e.g. ` + "`" + `requestMoreInfo` + "`" + `); ` + "`" + `allowedActions` + "`" + ` lists what is left."
+  LIMIT_REACHED
+  "The case moved on since ` + "`" + `expectedVersion` + "`" + `, or an idempotency key was reused with another input."
+  CONFLICT
+  "Something unique already exists (a case on this payment, a company route, a username)."
+  ALREADY_EXISTS
+  "The payment cannot be disputed or refunded (already refunded, or not paid)."
+  NOT_REFUNDABLE
+}
+
 "A problem with the input that the caller can fix; nothing changed."
 type UserError {
-  "A stable machine-readable code, e.g. ` + "`" + `INVALID_ARGUMENT` + "`" + `, ` + "`" + `ALREADY_EXISTS` + "`" + `."
-  code: String!
+  "A stable machine-readable code."
+  code: UserErrorCode!
   "The input field at fault, if any, e.g. ` + "`" + `route` + "`" + `."
   field: String
   "A human-readable explanation."
@@ -2079,14 +2099,20 @@ type CreateMembershipPayload {
   userErrors: [UserError!]!
 }
 
-"Issue an API token (platform only). Exactly one of ` + "`" + `userId` + "`" + `, ` + "`" + `companyId` + "`" + ` or ` + "`" + `platform: true` + "`" + `."
-input CreateTokenInput {
+"Whom a new token acts as: exactly one of the fields."
+input TokenHolderInput @oneOf {
   "A token that acts as this user."
   userId: ID
   "A token that acts as this company's merchant."
   companyId: ID
-  "A platform (staff) token."
+  "A platform (staff) token; must be ` + "`" + `true` + "`" + `."
   platform: Boolean
+}
+
+"Issue an API token (platform only)."
+input CreateTokenInput {
+  "Whom the token acts as, e.g. ` + "`" + `{userId: \"user_...\"}` + "`" + ` or ` + "`" + `{platform: true}` + "`" + `."
+  holder: TokenHolderInput!
   "The scopes; ` + "`" + `[READ]` + "`" + ` by default."
   scopes: [Scope!]
   "A label for operators, up to 200 characters."
@@ -2136,8 +2162,8 @@ input OpenResolutionInput {
   paymentId: ID!
   "What went wrong."
   issue: ResolutionIssue!
-  "What happened, for the merchant: 1 to 10,000 characters (required)."
-  message: String
+  "What happened, for the merchant: 1 to 10,000 characters, not blank."
+  message: String!
   "Retrying with the same key (up to 255 characters) returns the first result and changes nothing."
   idempotencyKey: String
 }
@@ -2172,8 +2198,8 @@ input AcceptResolutionInput {
 input DenyResolutionInput {
   "The case."
   resolutionId: ID!
-  "Why: 1 to 10,000 characters (required)."
-  message: String
+  "Why: 1 to 10,000 characters, not blank."
+  message: String!
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
   "Retrying with the same key returns the first result and changes nothing."
@@ -2184,8 +2210,8 @@ input DenyResolutionInput {
 input ResolutionMessageInput {
   "The case."
   resolutionId: ID!
-  "The message: 1 to 10,000 characters (required)."
-  message: String
+  "The message: 1 to 10,000 characters, not blank."
+  message: String!
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
   "Retrying with the same key returns the first result and changes nothing."
@@ -2221,42 +2247,42 @@ input RecordChargebackEventInput {
 "Change the resolution center. Every field needs a token with the ` + "`" + `manage` + "`" + ` scope."
 type Mutation {
   "Create a company (platform only)."
-  createCompany(input: CreateCompanyInput!): CreateCompanyPayload!
+  createCompany("The company to create." input: CreateCompanyInput!): CreateCompanyPayload!
   "Create a user (platform only)."
-  createUser(input: CreateUserInput!): CreateUserPayload!
+  createUser("The user to create." input: CreateUserInput!): CreateUserPayload!
   "Make a user a team member of a company (platform only)."
-  addTeamMember(input: AddTeamMemberInput!): AddTeamMemberPayload!
+  addTeamMember("The company and the user to join." input: AddTeamMemberInput!): AddTeamMemberPayload!
   "Record a paid payment (platform only)."
-  createPayment(input: CreatePaymentInput!): CreatePaymentPayload!
+  createPayment("The payment to record." input: CreatePaymentInput!): CreatePaymentPayload!
   "Record an active membership (platform only)."
-  createMembership(input: CreateMembershipInput!): CreateMembershipPayload!
+  createMembership("The membership to record." input: CreateMembershipInput!): CreateMembershipPayload!
   "Issue an API token (platform only)."
-  createToken(input: CreateTokenInput!): CreateTokenPayload!
+  createToken("Whom the token acts as, its scopes and label." input: CreateTokenInput!): CreateTokenPayload!
 
   "Customer: open a case on a payment. It starts in MERCHANT_RESPONSE_NEEDED with a 7-day deadline."
-  openResolution(input: OpenResolutionInput!): ResolutionPayload!
+  openResolution("The payment, the issue and the first message." input: OpenResolutionInput!): ResolutionPayload!
   "Customer: withdraw the case (closes as CUSTOMER_WITHDREW, no refund)."
-  withdrawResolution(input: WithdrawResolutionInput!): ResolutionPayload!
+  withdrawResolution("The case, and optionally why." input: WithdrawResolutionInput!): ResolutionPayload!
   "Merchant: accept the case; refunds the payment in full (closes as CUSTOMER_WON)."
-  acceptResolution(input: AcceptResolutionInput!): ResolutionPayload!
+  acceptResolution("The case, an optional note, and whether to cancel the membership." input: AcceptResolutionInput!): ResolutionPayload!
   "Merchant: deny the case (closes as MERCHANT_WON unless the customer appeals)."
-  denyResolution(input: DenyResolutionInput!): ResolutionPayload!
+  denyResolution("The case and why." input: DenyResolutionInput!): ResolutionPayload!
   "Merchant: ask the customer for more information (at most 3 times per case)."
-  requestMoreInfo(input: ResolutionMessageInput!): ResolutionPayload!
+  requestMoreInfo("The case and the question for the customer." input: ResolutionMessageInput!): ResolutionPayload!
   "Customer or merchant (the role comes from the token and the case): add a message; hands the case to the other side where the lifecycle says so."
-  respondToResolution(input: ResolutionMessageInput!): ResolutionPayload!
+  respondToResolution("The case and the message." input: ResolutionMessageInput!): ResolutionPayload!
   "Customer (after MERCHANT_WON) or merchant (after a platform decision for the customer): appeal to the platform, once per case."
-  appealResolution(input: ResolutionMessageInput!): ResolutionPayload!
+  appealResolution("The case and the grounds for the appeal." input: ResolutionMessageInput!): ResolutionPayload!
   "Platform: ask the customer for information (hidden from the merchant)."
-  requestBuyerInfo(input: ResolutionMessageInput!): ResolutionPayload!
+  requestBuyerInfo("The case and the question for the customer." input: ResolutionMessageInput!): ResolutionPayload!
   "Platform: ask the merchant for information (hidden from the customer)."
-  requestMerchantInfo(input: ResolutionMessageInput!): ResolutionPayload!
+  requestMerchantInfo("The case and the question for the merchant." input: ResolutionMessageInput!): ResolutionPayload!
   "Platform: decide for the merchant (refund PLATFORM if the customer was already refunded)."
-  decideMerchantWins(input: DecideResolutionInput!): ResolutionPayload!
+  decideMerchantWins("The case and optionally the reasoning." input: DecideResolutionInput!): ResolutionPayload!
   "Platform: decide for the customer; the merchant's balance refunds the payment."
-  decideMerchantRefund(input: DecideResolutionInput!): ResolutionPayload!
+  decideMerchantRefund("The case and optionally the reasoning." input: DecideResolutionInput!): ResolutionPayload!
   "Platform: record a chargeback event on the timeline, without a status change."
-  recordChargebackEvent(input: RecordChargebackEventInput!): ResolutionPayload!
+  recordChargebackEvent("The case and what the card network reported." input: RecordChargebackEventInput!): ResolutionPayload!
 }
 
 "Which case changes to stream. All given conditions must hold; the viewer's visibility always applies."
@@ -7235,15 +7261,15 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 			return obj.Code, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v dispute.Code) graphql.Marshaler {
+			return ec.marshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserError", field, false, false, "String")
+	return graphql.NewScalarFieldContext("UserError", field, false, false, "UserErrorCode")
 }
 
 func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -8846,34 +8872,20 @@ func (ec *executionContext) unmarshalInputCreateTokenInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userId", "companyId", "platform", "scopes", "label"}
+	fieldsInOrder := [...]string{"holder", "scopes", "label"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "userId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+		case "holder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("holder"))
+			data, err := ec.unmarshalNTokenHolderInput2ᚖresolutioncenterᚋgraphᚋmodelᚐTokenHolderInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.UserID = data
-		case "companyId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyId"))
-			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CompanyID = data
-		case "platform":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Platform = data
+			it.Holder = data
 		case "scopes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
 			data, err := ec.unmarshalOScope2ᚕresolutioncenterᚋgraphᚋmodelᚐScopeᚄ(ctx, v)
@@ -9051,7 +9063,7 @@ func (ec *executionContext) unmarshalInputDenyResolutionInput(ctx context.Contex
 			it.ResolutionID = data
 		case "message":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -9121,7 +9133,7 @@ func (ec *executionContext) unmarshalInputOpenResolutionInput(ctx context.Contex
 			it.Issue = data
 		case "message":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -9338,7 +9350,7 @@ func (ec *executionContext) unmarshalInputResolutionMessageInput(ctx context.Con
 			it.ResolutionID = data
 		case "message":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -9483,6 +9495,62 @@ func (ec *executionContext) unmarshalInputResolutionUpdatesFilter(ctx context.Co
 func UnmarshalResolutionUpdatesFilter(ctx context.Context, raw any) (model.ResolutionUpdatesFilter, error) {
 	var out model.ResolutionUpdatesFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolutionUpdatesFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTokenHolderInput(ctx context.Context, obj any) (model.TokenHolderInput, error) {
+	var it model.TokenHolderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "companyId", "platform"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "companyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyID = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTokenHolderInput unmarshals raw into the TokenHolderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTokenHolderInput(ctx context.Context, raw any) (model.TokenHolderInput, error) {
+	var out model.TokenHolderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TokenHolderInput", raw, &out)
 	return out, err
 }
 
@@ -12493,6 +12561,11 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNTokenHolderInput2ᚖresolutioncenterᚋgraphᚋmodelᚐTokenHolderInput(ctx context.Context, v any) (*model.TokenHolderInput, error) {
+	res, err := ec.unmarshalInputTokenHolderInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUser2ᚖresolutioncenterᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
@@ -12524,6 +12597,40 @@ func (ec *executionContext) marshalNUserError2ᚖresolutioncenterᚋgraphᚋmode
 	}
 	return ec._UserError(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode(ctx context.Context, v any) (dispute.Code, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode(ctx context.Context, sel ast.SelectionSet, v dispute.Code) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserErrorCode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode = map[string]dispute.Code{
+		"INVALID_ARGUMENT":   dispute.CodeInvalidArgument,
+		"ACTION_NOT_ALLOWED": dispute.CodeActionNotAllowed,
+		"LIMIT_REACHED":      dispute.CodeLimitReached,
+		"CONFLICT":           dispute.CodeConflict,
+		"ALREADY_EXISTS":     dispute.CodeAlreadyExists,
+		"NOT_REFUNDABLE":     dispute.CodeNotRefundable,
+	}
+	marshalNUserErrorCode2resolutioncenterᚋdisputeᚐCode = map[dispute.Code]string{
+		dispute.CodeInvalidArgument:  "INVALID_ARGUMENT",
+		dispute.CodeActionNotAllowed: "ACTION_NOT_ALLOWED",
+		dispute.CodeLimitReached:     "LIMIT_REACHED",
+		dispute.CodeConflict:         "CONFLICT",
+		dispute.CodeAlreadyExists:    "ALREADY_EXISTS",
+		dispute.CodeNotRefundable:    "NOT_REFUNDABLE",
+	}
+)
 
 func (ec *executionContext) marshalNViewer2ᚖresolutioncenterᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
 	if v == nil {

@@ -64,7 +64,7 @@ type Options struct {
 // rate limiting, and the per-operation loaders. Transports are added by the caller.
 func newServer(res *Resolver, o Options) *handler.Server {
 	lim := o.Limits
-	cfg := Config{Resolvers: res}
+	cfg := Config{Resolvers: res, Schema: servedSchema()}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

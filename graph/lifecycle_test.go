@@ -289,7 +289,7 @@ func lifecycleInfoRequestLimit(t *testing.T, e *caseEnv) {
 	before := e.caseSnapshot(t, id)
 	r := e.act(t, e.cast.CompanyToken, "requestMoreInfo", map[string]any{"resolutionId": id, "message": "Question 4?"})
 	ue := wantUserError(t, r, "LIMIT_REACHED", "")
-	if !strings.Contains(ue.Message, "accept, deny, respond") {
+	if !strings.Contains(ue.Message, "ACCEPT, DENY, RESPOND") {
 		t.Errorf("LIMIT_REACHED message %q does not name the actions allowed now", ue.Message)
 	}
 	e.expectSnapshot(t, id, before)

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -69,8 +70,11 @@ func messageValidation(t *testing.T, e *caseEnv) {
 			for k, v := range blankMessages {
 				refuse[k] = v
 			}
-			r := e.act(t, tc.token, tc.op, input(nil, false))
-			wantUserError(t, r, "INVALID_ARGUMENT", tc.field)
+			// The schema types a required message String!: leaving it out, or sending
+			// null, is a validation error of the request, not a userError.
+			for _, r := range []mutResult{e.act(t, tc.token, tc.op, input(nil, false)), e.act(t, tc.token, tc.op, input(nil, true))} {
+				wantValidationError(t, r)
+			}
 		}
 		for name, msg := range refuse {
 			r := e.act(t, tc.token, tc.op, input(msg, true))
@@ -111,7 +115,7 @@ func openResolutionValidation(t *testing.T, e *caseEnv) {
 		}
 		return m
 	}
-	wantUserError(t, openAs(e.cast.CustomerToken, in(nil)), "INVALID_ARGUMENT", "message")
+	wantValidationError(t, openAs(e.cast.CustomerToken, in(nil)))
 	for name, msg := range mergeInputs(badMessages, blankMessages) {
 		r := openAs(e.cast.CustomerToken, in(msg))
 		if len(r.Errors) > 0 || len(r.P.UserErrors) != 1 || r.P.UserErrors[0].Code != "INVALID_ARGUMENT" || strOf(r.P.UserErrors[0].Field) != "message" {
@@ -123,7 +127,7 @@ func openResolutionValidation(t *testing.T, e *caseEnv) {
 		wantUserError(t, r, "INVALID_ARGUMENT", "paymentId")
 	}
 	r := openAs(e.cast.CustomerToken, map[string]any{"paymentId": pay.ID, "issue": "NOT_AN_ISSUE", "message": "x"})
-	wantTopError(t, r, "INVALID_ARGUMENT")
+	wantTopError(t, r, "GRAPHQL_VALIDATION_FAILED") // the variable does not coerce
 	if n := casesOnPayment(t, d, pay.ID); n != 0 {
 		t.Fatalf("refused opens left %d cases", n)
 	}
@@ -215,10 +219,30 @@ func actionsOnClosedCases(t *testing.T, e *caseEnv) {
 		before := e.caseSnapshot(t, id)
 		r := e.act(t, tc.token, tc.op, map[string]any{"resolutionId": id, "message": "Still here."})
 		ue := wantUserError(t, r, "ACTION_NOT_ALLOWED", "")
-		if !strings.Contains(ue.Message, "allowed now: "+tc.allowed) {
-			t.Errorf("%s: message %q does not name the allowed actions (%s)", tc.name, ue.Message, tc.allowed)
+		allowed := tc.allowed
+		if allowed != "none" {
+			allowed = strings.ToUpper(allowed) // the API names actions by their enum names
+		}
+		if !strings.Contains(ue.Message, "allowed now: "+allowed) {
+			t.Errorf("%s: message %q does not name the allowed actions (%s)", tc.name, ue.Message, allowed)
+		}
+		if w := wireName.FindString(ue.Message); w != "" {
+			t.Errorf("%s: message %q uses the wire name %q instead of the schema's enum name", tc.name, ue.Message, w)
 		}
 		e.expectSnapshot(t, id, before)
+	}
+}
+
+// wireName matches a lower-case wire name such as under_platform_review or
+// request_more_info, which messages must not show (the API's names are upper case).
+var wireName = regexp.MustCompile(`\b[a-z]+(_[a-z]+)+\b|^[a-z]+ may not|may not [a-z]+\b|allowed now: [a-z]+,`)
+
+// wantValidationError checks that a request was refused before execution with
+// GRAPHQL_VALIDATION_FAILED (so nothing ran: no data).
+func wantValidationError(tb testing.TB, r mutResult) {
+	tb.Helper()
+	if len(r.Errors) == 0 || r.Errors[0].Code() != "GRAPHQL_VALIDATION_FAILED" || r.P.Resolution != nil || len(r.P.UserErrors) > 0 {
+		tb.Errorf("want a top-level GRAPHQL_VALIDATION_FAILED and no data, got errors %+v payload %s", r.Errors, toJSON(r.P))
 	}
 }
 

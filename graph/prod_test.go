@@ -453,8 +453,8 @@ func TestProdSuggestionsOff(t *testing.T) {
 			t.Logf("(control, suggestions on: %s answers without a hint: %s)", q, r.Body)
 		}
 		r = gql(t, off.GQL, apptest.PlatformToken, map[string]any{"query": q, "variables": c.vars}, nil)
-		if len(r.Errors) == 0 || r.FirstCode() != "INVALID_ARGUMENT" {
-			t.Errorf("suggestions off: %s: %s, want INVALID_ARGUMENT", q, r)
+		if len(r.Errors) == 0 || r.FirstCode() != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("suggestions off: %s: %s, want GRAPHQL_VALIDATION_FAILED", q, r)
 		}
 		if strings.Contains(strings.ToLower(string(r.Body)), "did you mean") {
 			t.Errorf("suggestions off: %s: %s", q, r)
@@ -598,7 +598,8 @@ func TestProdMetrics(t *testing.T) {
 		want("rc_graphql_operations_total", map[string]string{"operation": "Mine", "type": "query"}, eq(3), "3")
 		want("rc_graphql_operations_total", map[string]string{"operation": "Say", "type": "mutation"}, eq(1), "1")
 		want("rc_graphql_operations_total", map[string]string{"type": "subscription"}, eq(1), "1")
-		want("rc_graphql_errors_total", map[string]string{"code": "INVALID_ARGUMENT"}, eq(2), "2")
+		want("rc_graphql_errors_total", map[string]string{"code": "INVALID_ARGUMENT"}, eq(1), "1")
+		want("rc_graphql_errors_total", map[string]string{"code": "GRAPHQL_VALIDATION_FAILED"}, eq(1), "1")
 		want("rc_graphql_operation_duration_seconds", map[string]string{"operation": "Mine"}, eq(3), "3 observations")
 		want("rc_sql_statements_total", nil, pos, "> 0")
 		want("rc_fanout_lag_seconds", nil, pos, "> 0 deliveries")

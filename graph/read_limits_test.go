@@ -90,7 +90,7 @@ func TestReadLimits(t *testing.T) {
 		t.Run("parser token limit", func(t *testing.T) {
 			q := "{ " + strings.Repeat("__typename ", graph.DefaultLimits.MaxTokens+10) + "}"
 			r := def.Do(t, tok, q, nil)
-			rdWantCode(t, r, "INVALID_ARGUMENT")
+			rdWantCode(t, r, "GRAPHQL_PARSE_FAILED") // the lexer stops: the document does not parse
 			rdWantNoData(t, r)
 			rdMustHealthy(t, def)
 			// Well under the limit, the same shape answers (up to the shape limit on
@@ -105,7 +105,7 @@ func TestReadLimits(t *testing.T) {
 			for _, q := range []string{rdNested(20), rdNestedFragments(20), rdNested(graph.DefaultLimits.MaxDepth + 1)} {
 				for _, token := range []string{tok, ""} {
 					r := def.Do(t, token, q, nil)
-					rdWantCode(t, r, "INVALID_ARGUMENT")
+					rdWantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 					rdWantNoData(t, r)
 				}
 			}
@@ -119,12 +119,12 @@ func TestReadLimits(t *testing.T) {
 		t.Run("complexity", func(t *testing.T) {
 			heavy := `{ resolutions(first: 100) { edges { node { events(first: 100) { edges { node { id } } } } } } }`
 			r := small.Do(t, tok, heavy, nil)
-			rdWantCode(t, r, "INVALID_ARGUMENT")
+			rdWantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 			rdWantNoData(t, r)
 			// The page size counts when it comes from a variable too.
 			q := `query($n: Int, $m: Int) { resolutions(first: $n) { edges { node { events(first: $m) { edges { node { id } } } } } } }`
 			r = small.Do(t, tok, q, map[string]any{"n": 100, "m": 100})
-			rdWantCode(t, r, "INVALID_ARGUMENT")
+			rdWantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 			var out struct {
 				Resolutions struct {
 					Edges []struct{} `json:"edges"`
@@ -136,14 +136,14 @@ func TestReadLimits(t *testing.T) {
 			}
 			// resolutionEvents counts as a list of 50, nodes as a list of its IDs.
 			r = small.Do(t, tok, `{ resolutions(first: 50) { nodes { resolutionEvents { id details } } } }`, nil)
-			rdWantCode(t, r, "INVALID_ARGUMENT")
+			rdWantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 			many := make([]string, 100)
 			for i := range many {
 				many[i] = ids.New(ids.Resolution)
 			}
 			r = small.Do(t, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Resolution { events(first: 100) { nodes { id } } } } }`,
 				map[string]any{"ids": many})
-			rdWantCode(t, r, "INVALID_ARGUMENT")
+			rdWantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
 			rdMustHealthy(t, small)
 		})
 
@@ -154,27 +154,27 @@ func TestReadLimits(t *testing.T) {
 			vars  map[string]any
 			code  string
 		}{
-			{"unknown field", `{ resolutions { edges { node { id secret } } } }`, nil, "INVALID_ARGUMENT"},
-			{"unknown root field", `{ cases { id } }`, nil, "INVALID_ARGUMENT"},
-			{"syntax error", `{ resolutions { edges { node { id } }`, nil, "INVALID_ARGUMENT"},
-			{"unknown argument", `{ resolutions(limit: 5) { nodes { id } } }`, nil, "INVALID_ARGUMENT"},
-			{"bad enum", `{ resolutions(filter: {statuses: [OPEN]}) { nodes { id } } }`, nil, "INVALID_ARGUMENT"},
+			{"unknown field", `{ resolutions { edges { node { id secret } } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
+			{"unknown root field", `{ cases { id } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
+			{"syntax error", `{ resolutions { edges { node { id } }`, nil, "GRAPHQL_PARSE_FAILED"},
+			{"unknown argument", `{ resolutions(limit: 5) { nodes { id } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
+			{"bad enum", `{ resolutions(filter: {statuses: [OPEN]}) { nodes { id } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 			{"wrong variable type (string for Int)", `query($n: Int) { resolutions(first: $n) { nodes { id } } }`,
-				map[string]any{"n": "five"}, "INVALID_ARGUMENT"},
+				map[string]any{"n": "five"}, "GRAPHQL_VALIDATION_FAILED"},
 			{"wrong variable type (object for ID)", `query($id: ID!) { resolution(id: $id) { id } }`,
-				map[string]any{"id": map[string]any{"x": 1}}, "INVALID_ARGUMENT"},
+				map[string]any{"id": map[string]any{"x": 1}}, "GRAPHQL_VALIDATION_FAILED"},
 			{"Int beyond 32 bits", `query($n: Int) { resolutions(first: $n) { nodes { id } } }`,
 				map[string]any{"n": int64(1) << 40}, "INVALID_ARGUMENT"},
-			{"missing required variable", `query($id: ID!) { resolution(id: $id) { id } }`, nil, "INVALID_ARGUMENT"},
+			{"missing required variable", `query($id: ID!) { resolution(id: $id) { id } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
 			{"variable of the wrong declared type", `query($id: Int!) { resolution(id: $id) { id } }`,
-				map[string]any{"id": 5}, "INVALID_ARGUMENT"},
+				map[string]any{"id": 5}, "GRAPHQL_VALIDATION_FAILED"},
 			{"bad DateTime", `query($f: ResolutionFilter) { resolutions(filter: $f) { nodes { id } } }`,
 				map[string]any{"f": map[string]any{"createdBefore": "yesterday"}}, "INVALID_ARGUMENT"},
 			{"bad DateTime literal", `{ resolutions(filter: {dueBefore: "2026-13-45"}) { nodes { id } } }`, nil, "INVALID_ARGUMENT"},
 			{"DateTime of the wrong JSON type", `query($f: ResolutionFilter) { resolutionSummary(filter: $f) { total } }`,
 				map[string]any{"f": map[string]any{"createdAfter": 1700000000}}, "INVALID_ARGUMENT"},
 			{"bad enum variable", `query($f: ResolutionFilter) { resolutions(filter: $f) { nodes { id } } }`,
-				map[string]any{"f": map[string]any{"outcome": "LOST"}}, "INVALID_ARGUMENT"},
+				map[string]any{"f": map[string]any{"outcome": "LOST"}}, "GRAPHQL_VALIDATION_FAILED"},
 			{"malformed resolution ID", `query($id: ID!) { resolution(id: $id) { id } }`, map[string]any{"id": "reso_nope"}, "INVALID_ARGUMENT"},
 			{"resolution ID of another type", `query($id: ID!) { resolution(id: $id) { id } }`, map[string]any{"id": ids.New(ids.Company)}, "INVALID_ARGUMENT"},
 			{"empty resolution ID", `query($id: ID!) { resolution(id: $id) { id } }`, map[string]any{"id": ""}, "INVALID_ARGUMENT"},

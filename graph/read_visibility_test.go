@@ -708,7 +708,7 @@ func rdMutations(f *rdVisFixture) map[string]string {
 		"addTeamMember":    `mutation { addTeamMember(input: {companyId: "` + f.compB.ID + `", userId: "` + f.cust.ID + `"}) { company { id } } }`,
 		"createPayment":    `mutation { createPayment(input: {userId: "` + f.cust.ID + `", companyId: "` + f.compA.ID + `", currency: "USD", totalMinor: 500}) { payment { id } } }`,
 		"createMembership": `mutation { createMembership(input: {userId: "` + f.cust.ID + `", companyId: "` + f.compB.ID + `"}) { membership { id } } }`,
-		"createToken":      `mutation { createToken(input: {platform: true, scopes: [READ, MANAGE]}) { token } }`,
+		"createToken":      `mutation { createToken(input: {holder: {platform: true}, scopes: [READ, MANAGE]}) { token } }`,
 		"openResolution": `mutation { openResolution(input: {paymentId: "` + f.payFree.ID +
 			`", issue: ITEM_NOT_RECEIVED, message: "where is it"}) { userErrors { code } } }`,
 		"withdrawResolution":    decide("withdrawResolution"),

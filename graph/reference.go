@@ -36,10 +36,7 @@ func userErrors(err error) ([]*model.UserError, error) {
 		dispute.CodeRateLimited, dispute.CodeNotFound:
 		return nil, err
 	}
-	ue := &model.UserError{Code: string(de.Code), Message: de.Message}
-	if ue.Message == "" {
-		ue.Message = de.Error()
-	}
+	ue := &model.UserError{Code: de.Code, Message: errorText(de)}
 	if de.Field != "" {
 		f := de.Field
 		ue.Field = &f
@@ -203,25 +200,7 @@ func (r *Resolver) createToken(ctx context.Context, in model.CreateTokenInput) (
 		return nil, err
 	}
 	t := db.Token{}
-	kinds := 0
-	var err error
-	if in.UserID != nil {
-		kinds++
-		t.Kind, t.UserID = db.TokenUser, *in.UserID
-		err = checkID("userId", t.UserID, ids.User)
-	}
-	if in.CompanyID != nil {
-		kinds++
-		t.Kind, t.CompanyID = db.TokenCompany, *in.CompanyID
-		err = errors.Join(err, checkID("companyId", t.CompanyID, ids.Company))
-	}
-	if in.Platform != nil && *in.Platform {
-		kinds++
-		t.Kind = db.TokenPlatform
-	}
-	if kinds != 1 {
-		err = dispute.Invalid("userId", "give exactly one of userId, companyId or platform: true")
-	}
+	err := holder(&t, in.Holder)
 	if in.Label != nil {
 		t.Label = *in.Label
 		err = errors.Join(err, checkText("label", t.Label, 0, 200))
@@ -245,6 +224,38 @@ func (r *Resolver) createToken(ctx context.Context, in model.CreateTokenInput) (
 		return &model.CreateTokenPayload{UserErrors: ue}, err
 	}
 	return &model.CreateTokenPayload{Token: &clear, TokenID: &t.ID, UserErrors: []*model.UserError{}}, nil
+}
+
+// holder sets whom a token acts as. The schema's @oneOf makes the validator refuse
+// two fields or none in a literal, but not in a variable's value (gqlparser does not
+// check @oneOf when it coerces variables), so the count is checked here as well.
+func holder(t *db.Token, h *model.TokenHolderInput) error {
+	if h == nil {
+		return dispute.Invalid("holder", "give exactly one of userId, companyId or platform: true")
+	}
+	set := 0
+	var err error
+	if h.UserID != nil {
+		set++
+		t.Kind, t.UserID = db.TokenUser, *h.UserID
+		err = checkID("holder.userId", t.UserID, ids.User)
+	}
+	if h.CompanyID != nil {
+		set++
+		t.Kind, t.CompanyID = db.TokenCompany, *h.CompanyID
+		err = checkID("holder.companyId", t.CompanyID, ids.Company)
+	}
+	if h.Platform != nil {
+		set++
+		t.Kind = db.TokenPlatform
+		if !*h.Platform {
+			err = dispute.Invalid("holder.platform", "must be true (or give userId or companyId instead)")
+		}
+	}
+	if set != 1 {
+		return dispute.Invalid("holder", "give exactly one of userId, companyId or platform: true")
+	}
+	return err
 }
 
 // firstErr returns the first error of an errors.Join, so one userError names one field.

@@ -35,7 +35,7 @@ import (
 const (
 	eventsSub  = `subscription($id: ID!, $after: String) { resolutionEventAdded(resolutionId: $id, after: $after) { cursor node { position action } } }`
 	updatesSub = `subscription { resolutionUpdated { id status } }`
-	respondMut = `mutation($id: ID!, $msg: String) { respondToResolution(input: {resolutionId: $id, message: $msg}) { userErrors { code } } }`
+	respondMut = `mutation($id: ID!, $msg: String!) { respondToResolution(input: {resolutionId: $id, message: $msg}) { userErrors { code } } }`
 )
 
 // wsFixture is a case opened by a customer on a merchant's payment, with tokens.

@@ -106,14 +106,10 @@ type CreatePaymentPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
-// Issue an API token (platform only). Exactly one of `userId`, `companyId` or `platform: true`.
+// Issue an API token (platform only).
 type CreateTokenInput struct {
-	// A token that acts as this user.
-	UserID *string `json:"userId,omitempty"`
-	// A token that acts as this company's merchant.
-	CompanyID *string `json:"companyId,omitempty"`
-	// A platform (staff) token.
-	Platform *bool `json:"platform,omitempty"`
+	// Whom the token acts as, e.g. `{userId: "user_..."}` or `{platform: true}`.
+	Holder *TokenHolderInput `json:"holder"`
 	// The scopes; `[READ]` by default.
 	Scopes []Scope `json:"scopes,omitempty"`
 	// A label for operators, up to 200 characters.
@@ -164,8 +160,8 @@ type DecideResolutionInput struct {
 type DenyResolutionInput struct {
 	// The case.
 	ResolutionID string `json:"resolutionId"`
-	// Why: 1 to 10,000 characters (required).
-	Message *string `json:"message,omitempty"`
+	// Why: 1 to 10,000 characters, not blank.
+	Message string `json:"message"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Retrying with the same key returns the first result and changes nothing.
@@ -190,8 +186,8 @@ type OpenResolutionInput struct {
 	PaymentID string `json:"paymentId"`
 	// What went wrong.
 	Issue dispute.Issue `json:"issue"`
-	// What happened, for the merchant: 1 to 10,000 characters (required).
-	Message *string `json:"message,omitempty"`
+	// What happened, for the merchant: 1 to 10,000 characters, not blank.
+	Message string `json:"message"`
 	// Retrying with the same key (up to 255 characters) returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
@@ -294,8 +290,8 @@ type ResolutionFilter struct {
 type ResolutionMessageInput struct {
 	// The case.
 	ResolutionID string `json:"resolutionId"`
-	// The message: 1 to 10,000 characters (required).
-	Message *string `json:"message,omitempty"`
+	// The message: 1 to 10,000 characters, not blank.
+	Message string `json:"message"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Retrying with the same key returns the first result and changes nothing.
@@ -362,10 +358,20 @@ type StatusCount struct {
 type Subscription struct {
 }
 
+// Whom a new token acts as: exactly one of the fields.
+type TokenHolderInput struct {
+	// A token that acts as this user.
+	UserID *string `json:"userId,omitempty"`
+	// A token that acts as this company's merchant.
+	CompanyID *string `json:"companyId,omitempty"`
+	// A platform (staff) token; must be `true`.
+	Platform *bool `json:"platform,omitempty"`
+}
+
 // A problem with the input that the caller can fix; nothing changed.
 type UserError struct {
-	// A stable machine-readable code, e.g. `INVALID_ARGUMENT`, `ALREADY_EXISTS`.
-	Code string `json:"code"`
+	// A stable machine-readable code.
+	Code dispute.Code `json:"code"`
 	// The input field at fault, if any, e.g. `route`.
 	Field *string `json:"field,omitempty"`
 	// A human-readable explanation.
