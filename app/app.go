@@ -130,9 +130,21 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		a.Limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
 		a.Limiter.Now = cfg.Now
 	}
+	var docs *graph.Documents
+	if cfg.PersistedDocuments != "" {
+		if docs, err = graph.LoadDocuments(cfg.PersistedDocuments); err != nil {
+			return nil, err
+		}
+		mode := "alongside free-form queries"
+		if cfg.PersistedOnly {
+			mode = "only these run"
+		}
+		fmt.Fprintf(cfg.Out, "trusted documents: %d from %s (%s)\n", docs.Len(), cfg.PersistedDocuments, mode)
+	}
 	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
 		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
+		Documents: docs, PersistedOnly: cfg.PersistedOnly,
 		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
 		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
 			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,

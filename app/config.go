@@ -37,6 +37,8 @@ type Config struct {
 	RateLimit           float64
 	RateBurst           float64
 	APQCacheSize        int
+	PersistedDocuments  string
+	PersistedOnly       bool
 	Suggestions         bool
 	CORSOrigins         []string
 	RequestTimeout      time.Duration
@@ -165,6 +167,8 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"rate-limit", "RATE_LIMIT", "50000", "cost units (operation complexity) each principal earns per second; 0 disables rate limiting", false, float(&c.RateLimit)},
 		{"rate-burst", "RATE_BURST", "250000", "most cost units a principal can save up", false, float(&c.RateBurst)},
 		{"apq-cache-size", "APQ_CACHE_SIZE", "1000", "automatic persisted queries kept (0 disables APQ)", false, numZero(&c.APQCacheSize)},
+		{"persisted-documents", "PERSISTED_DOCUMENTS", "", "a trusted-documents manifest (JSON: ID -> document, as graphql-codegen's client preset or the Relay compiler write it, or Apollo's persisted query manifest); clients may run its documents by ID", false, str(&c.PersistedDocuments)},
+		{"persisted-only", "PERSISTED_ONLY", "false", "run only the documents of PERSISTED_DOCUMENTS (free-form queries answer PERSISTED_QUERY_NOT_ALLOWED; introspection still answers while INTROSPECTION is on); turns APQ off", false, boolean(&c.PersistedOnly)},
 		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
 		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any); none by default", false, list(&c.CORSOrigins)},
 		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time an ordinary (non-streaming) request may take", false, dur(&c.RequestTimeout)},
@@ -221,6 +225,9 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))
+	}
+	if c.PersistedOnly && c.PersistedDocuments == "" {
+		problems = append(problems, "-persisted-only / PERSISTED_ONLY = true: needs PERSISTED_DOCUMENTS, the manifest of the documents to run")
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))

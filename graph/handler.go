@@ -48,8 +48,14 @@ type Options struct {
 	Tracer  trace.Tracer
 	// RateLimiter charges each operation its complexity; nil disables rate limiting.
 	RateLimiter *ratelimit.Limiter
-	// APQCacheSize bounds the automatic persisted query cache; 0 disables APQ.
+	// APQCacheSize bounds the automatic persisted query cache; 0 disables APQ (and so
+	// does PersistedOnly: APQ would let any client register any document).
 	APQCacheSize int
+	// Documents are the trusted documents clients may run by ID; nil: none.
+	Documents *Documents
+	// PersistedOnly runs nothing but Documents (and introspection-only documents
+	// while introspection is on).
+	PersistedOnly bool
 	// DisableSuggestions hides "did you mean" hints in validation errors.
 	DisableSuggestions bool
 	// CORSOrigins lists the browser origins allowed to call the API cross-origin.
@@ -80,7 +86,16 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	} else {
 		srv.Use(introspectionOff{})
 	}
-	if o.APQCacheSize > 0 {
+	apq := o.APQCacheSize > 0 && !o.PersistedOnly
+	if o.Documents != nil || o.PersistedOnly {
+		docs := o.Documents
+		if docs == nil {
+			docs = &Documents{}
+		}
+		// Before APQ, which must not see an ID the manifest resolves.
+		srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection})
+	}
+	if apq {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.APQCacheSize)})
 	}
 	srv.Use(newShapeLimit(lim.MaxTokens)) // after APQ, which fills in the query

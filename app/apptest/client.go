@@ -47,6 +47,10 @@ func (r Response) HasData() bool { return len(r.Data) > 0 && string(r.Data) != "
 type Request struct {
 	Query     string
 	Variables map[string]any
+	// DocumentID names a trusted document (sent as documentId); Extensions are sent as
+	// extensions. With either set, an empty Query is left out of the body.
+	DocumentID string
+	Extensions map[string]any
 	// Token is sent as "Authorization: Bearer <token>" unless empty.
 	Token string
 	// Accept is the Accept header (default application/json).
@@ -62,7 +66,17 @@ type Request struct {
 // Send posts r to url (a /graphql endpoint) and decodes the answer. A body that is not
 // JSON is an error, with the Response still carrying status and body.
 func Send(ctx context.Context, url string, r Request) (Response, error) {
-	body, err := json.Marshal(map[string]any{"query": r.Query, "variables": r.Variables})
+	fields := map[string]any{"query": r.Query, "variables": r.Variables}
+	if r.DocumentID != "" {
+		fields["documentId"] = r.DocumentID
+	}
+	if r.Extensions != nil {
+		fields["extensions"] = r.Extensions
+	}
+	if r.Query == "" && (r.DocumentID != "" || r.Extensions != nil) {
+		delete(fields, "query")
+	}
+	body, err := json.Marshal(fields)
 	if err != nil {
 		return Response{}, err
 	}

@@ -51,7 +51,14 @@ func (GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor
 	if vs, ok := values["operationName"]; ok && vs[0] != "" {
 		operationName = vs[0]
 	}
-	params, status, msg := fromFields(query, operationName, variables, extensions)
+	var documentID any
+	for _, name := range []string{"documentId", "doc_id"} {
+		if vs, ok := values[name]; ok {
+			documentID = vs[0]
+			break
+		}
+	}
+	params, status, msg := fromFields(query, operationName, variables, extensions, documentID)
 	if status != 0 {
 		writeError(w, mediaType, status, msg)
 		return

@@ -46,6 +46,12 @@ const (
 // malformed HTTP requests (400, 405, 406, 413, 415).
 const ErrorCode = "INVALID_ARGUMENT"
 
+// ExtensionDocumentID is the extensions key under which the transports hand the
+// executor the ID of a persisted (trusted) document, sent as the request parameter
+// documentId (the GraphQL over HTTP draft's name) or doc_id (Relay's): gqlgen's
+// RawParams has no field for it. The request may then leave out query.
+const ExtensionDocumentID = "documentId"
+
 // Messages of transport errors that callers or tests may want to recognize.
 const (
 	MsgBodyTooLarge = "request body too large"

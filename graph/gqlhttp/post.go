@@ -85,6 +85,8 @@ type postBody struct {
 	OperationName any `json:"operationName"`
 	Variables     any `json:"variables"`
 	Extensions    any `json:"extensions"`
+	DocumentID    any `json:"documentId"`
+	DocID         any `json:"doc_id"` // Relay's name for it
 }
 
 // decodePOST reads the body. On failure it returns the status (400 or 413) and a
@@ -103,11 +105,16 @@ func decodePOST(body io.Reader) (*graphql.RawParams, int, string) {
 		}
 		return nil, http.StatusBadRequest, "the request body must hold a single JSON object"
 	}
-	return fromFields(b.Query, b.OperationName, b.Variables, b.Extensions)
+	docID := b.DocumentID
+	if docID == nil {
+		docID = b.DocID
+	}
+	return fromFields(b.Query, b.OperationName, b.Variables, b.Extensions, docID)
 }
 
-// fromFields checks the JSON types of the request parameters.
-func fromFields(query, operationName, variables, extensions any) (*graphql.RawParams, int, string) {
+// fromFields checks the JSON types of the request parameters. A persisted document's
+// ID (documentId) goes to the executor as extensions.documentId.
+func fromFields(query, operationName, variables, extensions, documentID any) (*graphql.RawParams, int, string) {
 	p := &graphql.RawParams{}
 	switch v := extensions.(type) {
 	case nil:
@@ -116,12 +123,27 @@ func fromFields(query, operationName, variables, extensions any) (*graphql.RawPa
 	default:
 		return nil, http.StatusBadRequest, "extensions must be a JSON object"
 	}
+	switch v := documentID.(type) {
+	case nil:
+	case string:
+		if v == "" {
+			return nil, http.StatusBadRequest, "documentId must not be empty"
+		}
+		if p.Extensions == nil {
+			p.Extensions = map[string]any{}
+		}
+		p.Extensions[ExtensionDocumentID] = v
+	default:
+		return nil, http.StatusBadRequest, "documentId must be a string"
+	}
 	switch v := query.(type) {
 	case string:
 		p.Query = v
 	case nil:
-		// Automatic persisted queries send a hash in extensions instead of the query.
-		if _, ok := p.Extensions["persistedQuery"]; !ok {
+		// Persisted documents send an ID (documentId, or a hash in extensions for
+		// automatic persisted queries) instead of the query.
+		_, apq := p.Extensions["persistedQuery"]
+		if !apq && documentID == nil {
 			return nil, http.StatusBadRequest, "the query parameter is missing"
 		}
 	default:

@@ -620,8 +620,10 @@ func parseID(raw json.RawMessage) (string, bool) {
 }
 
 // parseSubscribe validates a subscribe payload: an object with a string query
-// (or, for persisted queries, extensions), and optional operationName, variables
-// and extensions of the right types.
+// (or, for persisted documents, extensions or a documentId), and optional
+// operationName, variables and extensions of the right types. A documentId (or
+// Relay's doc_id) is handed to the executor as extensions.documentId, as the HTTP
+// transports (gqlhttp.ExtensionDocumentID) do.
 func parseSubscribe(raw json.RawMessage) (*graphql.RawParams, bool) {
 	if !isObject(raw) {
 		return nil, false
@@ -631,9 +633,23 @@ func parseSubscribe(raw json.RawMessage) (*graphql.RawParams, bool) {
 		OperationName *string        `json:"operationName"`
 		Variables     map[string]any `json:"variables"`
 		Extensions    map[string]any `json:"extensions"`
+		DocumentID    *string        `json:"documentId"`
+		DocID         *string        `json:"doc_id"`
 	}
 	if err := decode(raw, &p); err != nil {
 		return nil, false
+	}
+	if p.DocumentID == nil {
+		p.DocumentID = p.DocID
+	}
+	if p.DocumentID != nil {
+		if *p.DocumentID == "" {
+			return nil, false
+		}
+		if p.Extensions == nil {
+			p.Extensions = map[string]any{}
+		}
+		p.Extensions["documentId"] = *p.DocumentID
 	}
 	if p.Query == nil && p.Extensions == nil {
 		return nil, false
