@@ -20,6 +20,7 @@ import (
 	"resolutioncenter/observe"
 	"resolutioncenter/pubsub"
 	"resolutioncenter/ratelimit"
+	"resolutioncenter/seed"
 )
 
 // App is one server process: the database, the hub that fans committed changes out to
@@ -42,6 +43,10 @@ type App struct {
 	Metrics *observe.Metrics
 	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
 	Limiter *ratelimit.Limiter
+
+	// demo holds the demo tokens when this start seeded them (the first embedded
+	// start), for GraphiQL's pre-filled page; nil otherwise.
+	demo *seed.DemoTokens
 
 	handler http.Handler
 	ln      net.Listener
@@ -112,7 +117,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		a.onClose(stop)
 	}
 	if cfg.Seed && a.DB.Engine == db.SQLite {
-		if err := seedDemoIfEmpty(ctx, a.DB, cfg, cfg.Out); err != nil {
+		if a.demo, err = seedDemoIfEmpty(ctx, a.DB, cfg, cfg.Out); err != nil {
 			return nil, err
 		}
 	}

@@ -21,7 +21,18 @@ import (
 func (a *App) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", a.Metrics.CountRequests("graphql", a.Metrics.CountSSE(api)))
-	graphiql.Mount(mux, "Resolution Center", "/graphql")
+	const title = "Resolution Center"
+	page := graphiql.Handler(title, "/graphql")
+	mux.Handle("GET "+graphiql.AssetPrefix, page)
+	if a.demo != nil {
+		// The first embedded start: the page opens with the sample query and the demo
+		// customer's token, for browsers on this machine only.
+		demo := graphiql.New(title, "/graphql", graphiql.Options{Query: demoQuery(a.demo.CaseID),
+			Headers: "{\n  \"Authorization\": \"Bearer " + a.demo.Customer + "\"\n}"})
+		mux.Handle("GET /{$}", loopbackOr(demo, page))
+	} else {
+		mux.Handle("GET /{$}", page)
+	}
 	mux.Handle("GET /metrics", a.Metrics.Handler(a.cfg.MetricsToken))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -29,6 +40,19 @@ func (a *App) routes(api http.Handler) http.Handler {
 	})
 	mux.Handle("GET /readyz", readiness(a.DB, a.Listener))
 	return observe.WithRequestID(mux)
+}
+
+// loopbackOr serves requests from a loopback address with local and all others with
+// other.
+func loopbackOr(local, other http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+			local.ServeHTTP(w, r)
+			return
+		}
+		other.ServeHTTP(w, r)
+	})
 }
 
 // readiness answers 200 when the database answers, migrations are current and (on

@@ -79,14 +79,16 @@ func defaultGC(getenv func(string) string, percent int) {
 }
 
 // seedDemoIfEmpty seeds the demo data into an empty database and prints its tokens.
-func seedDemoIfEmpty(ctx context.Context, d *db.DB, cfg Config, stdout io.Writer) error {
+// It returns them (nil when the database was not empty), so that GraphiQL can open
+// with the sample query and the customer's token.
+func seedDemoIfEmpty(ctx context.Context, d *db.DB, cfg Config, stdout io.Writer) (*seed.DemoTokens, error) {
 	empty, err := d.IsEmpty(ctx)
 	if err != nil || !empty {
-		return err
+		return nil, err
 	}
 	toks, err := seed.Demo(ctx, d, *cfg.Policy(), time.Now().UTC().Truncate(time.Millisecond))
 	if err != nil {
-		return fmt.Errorf("seed demo data: %w", err)
+		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
 	fmt.Fprintf(stdout, `
 Seeded demo data. These tokens are shown only this once:
@@ -94,8 +96,15 @@ Seeded demo data. These tokens are shown only this once:
   merchant  %s
   platform  %s
 Open GraphiQL, put {"Authorization": "Bearer <token>"} in the Headers tab, and try:
-  { resolution(id: "%s") { status issue dueDate viewerActions user { username } company { title } resolutionEvents { action reporterType details } } }
+  %s
+Until this server stops, GraphiQL opens with that query and the customer's token for
+browsers on this machine (loopback); GraphiQL keeps the headers across reloads.
 
-`, toks.Customer, toks.Merchant, toks.Platform, toks.CaseID)
-	return nil
+`, toks.Customer, toks.Merchant, toks.Platform, demoQuery(toks.CaseID))
+	return &toks, nil
+}
+
+// demoQuery is the sample query printed after seeding, and pre-filled in GraphiQL.
+func demoQuery(caseID string) string {
+	return `{ resolution(id: "` + caseID + `") { status issue dueDate viewerActions user { username } company { title } resolutionEvents { action reporterType details } } }`
 }

@@ -18,6 +18,12 @@
 //   PAGE_PATH  path of the GraphiQL page (default "/")
 //   CHROMIUM   browser binary (default /usr/bin/chromium)
 //   ARTIFACTS_DIR  where a failure screenshot goes (default e2e/artifacts)
+//   PREFILLED  "1": the page must open with {"Authorization": "Bearer $TOKEN"}
+//              in the Headers editor and a query containing PREFILLED_QUERY
+//              (the first embedded start's demo page); the script runs them
+//              as they are instead of typing TOKEN and QUERY
+//   PERSIST    "1": after the result, add a header, reload the page, and
+//              check the Headers editor still holds it (headers persist)
 //
 // Prints "1 passed, 0 failed" and exits 0 on success; prints the reason, a
 // screenshot path and "0 passed, 1 failed" and exits 1 on failure.
@@ -41,6 +47,9 @@ const ARTIFACTS_DIR = env.ARTIFACTS_DIR || path.join(here, 'artifacts');
 // SELF_TEST_NETWORK_GUARD=1 makes the page fetch an outside URL: the run
 // must then fail, which proves the guard works.
 const SELF_TEST = env.SELF_TEST_NETWORK_GUARD === '1';
+const PREFILLED = env.PREFILLED === '1';
+const PREFILLED_QUERY = env.PREFILLED_QUERY || 'resolution(id: "reso_';
+const PERSIST = env.PERSIST === '1';
 
 const log = (...a) => console.error('[graphiql-e2e]', ...a);
 
@@ -196,10 +205,19 @@ async function main() {
   await page.waitForSelector(VISIBLE_TOOL_EDITOR, { timeout: TIMEOUT_MS });
   const defaultHeaders = await editorValue(VISIBLE_TOOL_EDITOR);
   log(`headers editor default: ${JSON.stringify(defaultHeaders)}`);
-  const headers = TOKEN ? JSON.stringify({ Authorization: `Bearer ${TOKEN}` }, null, 2) : '{}';
-  await setEditor(VISIBLE_TOOL_EDITOR, headers, 'headers');
-
-  await setEditor(QUERY_EDITOR, QUERY, 'query');
+  if (PREFILLED) {
+    if (!TOKEN || !(defaultHeaders || '').includes(`"Bearer ${TOKEN}"`)) {
+      throw new Error(`the Headers editor opened with ${JSON.stringify(defaultHeaders)}, want the token ${TOKEN ? TOKEN.slice(0, 6) + '...' : '(TOKEN is not set)'}`);
+    }
+    const q = await editorValue(QUERY_EDITOR);
+    if (!(q || '').includes(PREFILLED_QUERY)) {
+      throw new Error(`the query editor opened with ${JSON.stringify(q)}, want it to contain ${JSON.stringify(PREFILLED_QUERY)}`);
+    }
+  } else {
+    const headers = TOKEN ? JSON.stringify({ Authorization: `Bearer ${TOKEN}` }, null, 2) : '{}';
+    await setEditor(VISIBLE_TOOL_EDITOR, headers, 'headers');
+    await setEditor(QUERY_EDITOR, QUERY, 'query');
+  }
   // Let GraphiQL pick up the edits (its editors debounce onChange).
   await page.waitForTimeout(300);
 
@@ -240,6 +258,24 @@ async function main() {
   }
   const result = await editorValue(RESULT_EDITOR);
   log(`result pane:\n${result}`);
+
+  if (PERSIST) {
+    // Headers persist across reloads (shouldPersistHeaders): add one, reload, look.
+    const marker = `persist-${Date.now()}`;
+    const headers = JSON.stringify({ Authorization: `Bearer ${TOKEN}`, 'X-Persist-Check': marker }, null, 2);
+    await setEditor(VISIBLE_TOOL_EDITOR, headers, 'headers');
+    await page.waitForTimeout(1000); // GraphiQL stores edits after a debounce
+    log('reloading');
+    await page.reload({ waitUntil: 'load', timeout: TIMEOUT_MS });
+    await page.waitForSelector(QUERY_EDITOR, { timeout: TIMEOUT_MS });
+    await page.locator('.graphiql-editor-tools button', { hasText: /^Headers$/ }).click({ timeout: TIMEOUT_MS });
+    await page.waitForSelector(VISIBLE_TOOL_EDITOR, { timeout: TIMEOUT_MS });
+    const after = await editorValue(VISIBLE_TOOL_EDITOR);
+    if (!(after || '').includes(marker)) {
+      throw new Error(`after a reload the Headers editor holds ${JSON.stringify(after)}: the headers did not persist`);
+    }
+    log('headers persisted across the reload');
+  }
 
   if (offHost.length) throw new Error(`the page tried to reach other hosts:\n  ${offHost.join('\n  ')}`);
   if (cspViolations.length) throw new Error(`Content-Security-Policy violations:\n  ${cspViolations.join('\n  ')}`);

@@ -18,8 +18,10 @@
 // (ws:// from an http page, wss:// from an https page). The headers typed in
 // GraphiQL's Headers editor are sent with each HTTP request and, for
 // subscriptions, as the connection_init payload ({"Authorization": "Bearer
-// ..."}). The editor starts with {"Authorization": "Bearer <token>"}; the
-// page never sends that placeholder itself.
+// ..."}). The editor starts with {"Authorization": "Bearer <token>"} (or
+// Options.Headers); the page never sends that placeholder itself. Headers
+// persist across reloads (GraphiQL's shouldPersistHeaders, in the browser's
+// localStorage; GraphiQL's settings turn it off), so a token is typed once.
 //
 // The vendored files under assets/ come byte for byte from the npm tarballs
 // graphiql@4.1.2, react@18.2.0 and react-dom@18.2.0 (see assets/README.md);
@@ -156,13 +158,33 @@ func defaultQuery(title string) string {
 `
 }
 
+// Options are optional settings of the page.
+type Options struct {
+	// Query, when set, is the query the editor starts with instead of the help text.
+	Query string
+	// Headers, when set, is the JSON the Headers editor starts with instead of the
+	// placeholder {"Authorization": "Bearer <token>"}. The page is then no longer
+	// the same for everyone: serve it only to whom the headers belong.
+	Headers string
+}
+
 // Handler returns an http.Handler that serves the GraphiQL page at "/" and
 // its embedded assets under AssetPrefix ("/graphiql/"), and answers 404 for
 // any other path. title is the page title; endpoint is the GraphQL endpoint,
 // a path such as "/graphql" (resolved against the page's location, so the
 // WebSocket URL for subscriptions follows http->ws, https->wss) or an
 // absolute URL.
-func Handler(title, endpoint string) http.Handler {
+func Handler(title, endpoint string) http.Handler { return New(title, endpoint, Options{}) }
+
+// New is Handler with options.
+func New(title, endpoint string, o Options) http.Handler {
+	query, headers := defaultQuery(title), defaultHeaders
+	if o.Query != "" {
+		query = o.Query
+	}
+	if o.Headers != "" {
+		headers = o.Headers
+	}
 	byName, pa := loadAssets()
 	var buf bytes.Buffer
 	err := page.Execute(&buf, struct {
@@ -175,8 +197,8 @@ func Handler(title, endpoint string) http.Handler {
 	}{
 		Title:                    title,
 		Endpoint:                 endpoint,
-		DefaultQuery:             defaultQuery(title),
-		DefaultHeaders:           defaultHeaders,
+		DefaultQuery:             query,
+		DefaultHeaders:           headers,
 		PlaceholderAuthorization: PlaceholderAuthorization,
 		Assets:                   pa,
 	})

@@ -203,10 +203,23 @@ func TestPageSettings(t *testing.T) {
 
 	// init.js derives the WebSocket URL from the page location.
 	js := string(body(t, get(t, Handler("T", "/graphql"), http.MethodGet, AssetPrefix+"init.js", nil)))
-	for _, want := range []string{"subscriptionUrl", "'wss:'", "'ws:'", "window.location.href", "GraphiQL.createFetcher"} {
+	for _, want := range []string{"subscriptionUrl", "'wss:'", "'ws:'", "window.location.href", "GraphiQL.createFetcher", "shouldPersistHeaders: true"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("init.js lacks %s", want)
 		}
+	}
+}
+
+func TestOptionsPrefill(t *testing.T) {
+	h := New("T", "/graphql", Options{Query: `{ viewer { role } }`, Headers: `{"Authorization": "Bearer rc_x<y"}`})
+	page := string(body(t, get(t, h, http.MethodGet, "/", nil)))
+	for _, want := range []string{`data-default-query="{ viewer { role } }"`, `data-default-headers="{&#34;Authorization&#34;: &#34;Bearer rc_x&lt;y&#34;}"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "Bearer &lt;token&gt;&#34;") {
+		t.Error("the page still starts with the placeholder headers")
 	}
 }
 

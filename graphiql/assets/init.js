@@ -55,6 +55,9 @@
     defaultQuery: cfg.defaultQuery,
     defaultHeaders: cfg.defaultHeaders,
     isHeadersEditorEnabled: true,
+    // Keep the headers (the token) across reloads, in localStorage; GraphiQL's
+    // settings dialog turns it off.
+    shouldPersistHeaders: true,
     defaultEditorToolsVisibility: 'headers',
     inputValueDeprecation: true,
   };
