@@ -93,7 +93,7 @@ func newServer(res *Resolver, o Options) *handler.Server {
 			docs = &Documents{}
 		}
 		// Before APQ, which must not see an ID the manifest resolves.
-		srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection})
+		srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection, maxTokens: lim.MaxTokens})
 	}
 	if apq {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.APQCacheSize)})

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/gqlhttp"
@@ -133,6 +134,7 @@ type trustedDocuments struct {
 	only          bool
 	apq           bool // automatic persisted queries handle unknown sha256 hashes
 	introspection bool
+	maxTokens     int // the parser's token limit, for the introspection-only check
 }
 
 var _ interface {
@@ -147,8 +149,8 @@ func (trustedDocuments) Validate(schema graphql.ExecutableSchema) error { return
 func (t trustedDocuments) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	id, apqStyle := documentID(p.Extensions)
 	if id == "" {
-		if !t.only || t.docs.texts[p.Query] || t.introspection {
-			return nil // introspection-only is checked once the document is parsed
+		if !t.only || t.docs.texts[p.Query] || t.introspection && introspectionOnly(p.Query, t.maxTokens) {
+			return nil
 		}
 		return notAllowed()
 	}
@@ -184,7 +186,7 @@ func (t trustedDocuments) MutateOperationContext(ctx context.Context, oc *graphq
 	if !t.only || t.docs.texts[oc.RawQuery] {
 		return nil
 	}
-	if op := oc.Doc.Operations.ForName(oc.OperationName); op != nil && onlyIntrospection(op.SelectionSet, map[string]bool{}) {
+	if op := oc.Doc.Operations.ForName(oc.OperationName); op != nil && onlyIntrospection(op.SelectionSet, oc.Doc.Fragments, map[string]bool{}) {
 		return nil
 	}
 	return notAllowed()
@@ -209,9 +211,26 @@ func documentID(ext map[string]any) (id string, apqStyle bool) {
 	return "", false
 }
 
+// introspectionOnly reports whether a free-form document parses and every operation
+// in it selects only introspection fields. It runs before gqlgen parses and validates,
+// so that a refused client learns nothing but PERSISTED_QUERY_NOT_ALLOWED.
+func introspectionOnly(query string, maxTokens int) bool {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, maxTokens)
+	if err != nil || len(doc.Operations) == 0 {
+		return false
+	}
+	for _, op := range doc.Operations {
+		if !onlyIntrospection(op.SelectionSet, doc.Fragments, map[string]bool{}) {
+			return false
+		}
+	}
+	return true
+}
+
 // onlyIntrospection reports whether a selection set selects nothing but __schema,
-// __type and __typename, through fragments too.
-func onlyIntrospection(set ast.SelectionSet, seen map[string]bool) bool {
+// __type and __typename, through fragments too (looked up in frags when the document
+// is not validated yet).
+func onlyIntrospection(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen map[string]bool) bool {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
@@ -219,16 +238,20 @@ func onlyIntrospection(set ast.SelectionSet, seen map[string]bool) bool {
 				return false
 			}
 		case *ast.InlineFragment:
-			if !onlyIntrospection(s.SelectionSet, seen) {
+			if !onlyIntrospection(s.SelectionSet, frags, seen) {
 				return false
 			}
 		case *ast.FragmentSpread:
-			if s.Definition == nil {
+			def := s.Definition
+			if def == nil {
+				def = frags.ForName(s.Name)
+			}
+			if def == nil {
 				return false
 			}
 			if !seen[s.Name] {
 				seen[s.Name] = true
-				if !onlyIntrospection(s.Definition.SelectionSet, seen) {
+				if !onlyIntrospection(def.SelectionSet, frags, seen) {
 					return false
 				}
 			}

@@ -175,6 +175,10 @@ func TestPersistedOnly(t *testing.T) {
 	wantCode("a free-form query", send(apptest.Request{Query: `{ viewer { role scopes } }`}), tdRefused)
 	wantCode("a free-form mutation", send(apptest.Request{Query: `mutation { createCompany(input: {title: "X", route: "x"}) { company { id } } }`}), tdRefused)
 	wantCode("introspection with a real field", send(apptest.Request{Query: `{ __typename viewer { role } }`}), tdRefused)
+	wantCode("introspection with a real field in a fragment", send(apptest.Request{Query: `{ __schema { queryType { name } } ...F } fragment F on Query { viewer { role } }`}), tdRefused)
+	wantCode("an invalid free-form document", send(apptest.Request{Query: `{ viewr { role } }`}), tdRefused)
+	wantCode("a free-form document that does not parse", send(apptest.Request{Query: `{ viewer { role `}), tdRefused)
+	wantData("introspection through a fragment", send(apptest.Request{Query: `{ ...F } fragment F on Query { __type(name: "Query") { name } }`}), "Query")
 	wantCode("an unknown documentId", send(apptest.Request{DocumentID: tdHash("nope")}), tdNotFound)
 	wantCode("an unknown sha256Hash", send(apptest.Request{
 		Extensions: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": tdHash("nope")}}}), tdNotFound)
@@ -262,4 +266,16 @@ func mustMarshal(t *testing.T, v any) json.RawMessage {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// With introspection off, PERSISTED_ONLY refuses introspection documents too.
+func TestPersistedOnlyWithoutIntrospection(t *testing.T) {
+	s := apptest.New(t, dbtest.MustSQLite(t), apptest.Options{Env: map[string]string{
+		"PERSISTED_DOCUMENTS": writeManifest(t, tdViewer), "PERSISTED_ONLY": "true", "INTROSPECTION": "false"}})
+	if r := s.Do(t, apptest.PlatformToken, `{ __schema { queryType { name } } }`, nil); r.HasData() || r.FirstCode() != tdRefused {
+		t.Errorf("introspection: %s %+v, want %s", r.Data, r.Errors, tdRefused)
+	}
+	if r := s.Do(t, apptest.PlatformToken, tdViewer, nil); !strings.Contains(string(r.Data), "PLATFORM") {
+		t.Errorf("the registered text: %s %+v", r.Data, r.Errors)
+	}
 }
