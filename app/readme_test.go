@@ -84,7 +84,9 @@ func TestReadmeRefusalMessage(t *testing.T) {
 	const act = `mutation($id: ID!) { %s(input: {resolutionId: $id, message: "x"}) { userErrors { code message } } }`
 	run := func(token, op string) []struct{ Code, Message string } {
 		t.Helper()
-		var out map[string]struct{ UserErrors []struct{ Code, Message string } }
+		var out map[string]struct {
+			UserErrors []struct{ Code, Message string }
+		}
 		s.MustData(t, token, strings.Replace(act, "%s", op, 1), map[string]any{"id": id}, &out)
 		return out[op].UserErrors
 	}
