@@ -39,7 +39,10 @@
 // it, Allowed lists the actions it offers (so what is listed always succeeds and
 // what is not is always refused), and Expire applies its deadline rows. A
 // refusal is an *Error with a Code from a closed set; ACTION_NOT_ALLOWED and
-// LIMIT_REACHED carry the actions allowed now.
+// LIMIT_REACHED carry the actions allowed now. Names of statuses, actors and
+// actions stay data in the error (Refusal, Allowed), so that each surface
+// renders them in its own vocabulary (Error.Text): wire names in logs, enum
+// names in the GraphQL API.
 //
 // # Decisions beyond the contract
 //
