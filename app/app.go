@@ -43,9 +43,10 @@ type App struct {
 	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
 	Limiter *ratelimit.Limiter
 
-	handler http.Handler
-	ln      net.Listener
-	srv     *http.Server
+	handler     http.Handler
+	ln          net.Listener
+	metricsAddr string
+	srv         *http.Server
 
 	// base is the lifetime of connections: WebSockets end when it is canceled, after
 	// ordinary requests have drained.
@@ -104,6 +105,14 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.onClose(a.DB.AddQueryHook(observe.QueryHook{Metrics: a.Metrics, Tracer: tracer}))
 	a.Metrics.WatchDB(a.DB.SQL())
 	a.Metrics.SetInfo(string(a.DB.Engine))
+	if cfg.MetricsAddr != "" {
+		addr, stop, err := serveMetrics(cfg.MetricsAddr, a.Metrics, cfg.MetricsToken, a.logger)
+		if err != nil {
+			return nil, err
+		}
+		a.metricsAddr = addr
+		a.onClose(stop)
+	}
 	if cfg.PprofAddr != "" {
 		stop, err := servePprof(cfg.PprofAddr, a.logger)
 		if err != nil {
@@ -196,6 +205,9 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // URL is the server's base URL, http://host:port.
 func (a *App) URL() string { return "http://" + a.Addr() }
+
+// MetricsAddr is the address of the separate metrics listener (METRICS_ADDR), or "".
+func (a *App) MetricsAddr() string { return a.metricsAddr }
 
 // Handler is the server's whole HTTP handler (every endpoint).
 func (a *App) Handler() http.Handler { return a.handler }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,10 @@ type Config struct {
 	PprofAddr           string
 	GCHeadroomMB        int
 	AuthCacheTTL        time.Duration
+	// DevMode is development mode: loopback browser origins allowed (CORS), a short
+	// PLATFORM_TOKEN accepted. True by default with the embedded database only.
+	DevMode     bool
+	MetricsAddr string
 
 	// Set in code, never from the environment.
 
@@ -146,6 +151,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		}
 	}
 	var bodyBytes int
+	var devMode string
 	settings := []setting{
 		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
@@ -161,7 +167,9 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
-		{"metrics-token", "METRICS_TOKEN", "", "when set, /metrics requires Authorization: Bearer <this>", true, str(&c.MetricsToken)},
+		{"dev-mode", "DEV_MODE", "", "development mode: browser pages on loopback origins may call the API (CORS) and a PLATFORM_TOKEN shorter than 32 characters is accepted; default true when DATABASE_URL is empty (the embedded database of go run .), false otherwise", false, str(&devMode)},
+		{"metrics-token", "METRICS_TOKEN", "", "when set, /metrics on the API's address answers requests with Authorization: Bearer <this> (and so does METRICS_ADDR); without it /metrics is closed there", true, str(&c.MetricsToken)},
+		{"metrics-addr", "METRICS_ADDR", "", "when set (e.g. 127.0.0.1:9464), serve /metrics on this separate address for Prometheus; a loopback address needs no token, any other requires METRICS_TOKEN", false, str(&c.MetricsAddr)},
 		{"rate-limit", "RATE_LIMIT", "50000", "cost units (operation complexity) each principal earns per second; 0 disables rate limiting", false, float(&c.RateLimit)},
 		{"rate-burst", "RATE_BURST", "250000", "most cost units a principal can save up", false, float(&c.RateBurst)},
 		{"apq-cache-size", "APQ_CACHE_SIZE", "1000", "automatic persisted queries kept (0 disables APQ)", false, numZero(&c.APQCacheSize)},
@@ -219,6 +227,26 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	default:
 		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
 	}
+	switch devMode {
+	case "":
+		c.DevMode = c.DatabaseURL == ""
+	default:
+		v, err := strconv.ParseBool(devMode)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-dev-mode / DEV_MODE = %q: want true or false", devMode))
+		}
+		c.DevMode = v
+	}
+	if n := len(c.PlatformToken); n > 0 && n < MinSecretLength && !c.DevMode {
+		problems = append(problems, fmt.Sprintf("-platform-token / PLATFORM_TOKEN: %d characters; at least %d are required "+
+			"(e.g. openssl rand -base64 32), or DEV_MODE=true for a development server", n, MinSecretLength))
+	}
+	if n := len(c.MetricsToken); n > 0 && n < MinSecretLength && !c.DevMode {
+		problems = append(problems, fmt.Sprintf("-metrics-token / METRICS_TOKEN: %d characters; at least %d are required, or DEV_MODE=true", n, MinSecretLength))
+	}
+	if c.MetricsAddr != "" && c.MetricsToken == "" && !isLoopbackAddr(c.MetricsAddr) {
+		problems = append(problems, fmt.Sprintf("-metrics-addr / METRICS_ADDR = %q: not a loopback address; set METRICS_TOKEN to serve metrics there, or use 127.0.0.1:PORT", c.MetricsAddr))
+	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))
 	}
@@ -233,10 +261,33 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			if s.secret && v != "" {
 				v = maskSecret(s.name, v)
 			}
+			if s.name == "dev-mode" {
+				v = strconv.FormatBool(c.DevMode)
+				if devMode == "" {
+					v += " (default: " + map[bool]string{true: "embedded database", false: "DATABASE_URL is set"}[c.DevMode] + ")"
+				}
+			}
 			fmt.Fprintf(out, "  %-18s %s\n", s.env, v)
 		}
 	}
 	return c, nil
+}
+
+// MinSecretLength is the shortest PLATFORM_TOKEN or METRICS_TOKEN accepted outside
+// development mode: a short one can be guessed (a 2-character token fell in 610 tries).
+const MinSecretLength = 32
+
+// isLoopbackAddr reports whether a listen address (host:port) is on loopback only.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Policy is the lifecycle policy the settings describe.
