@@ -49,6 +49,20 @@ type Principal struct {
 	Scopes         []string
 }
 
+// Key is the principal's stable identity across all its tokens: "user:<id>",
+// "company:<id>" or "platform" (every platform token and PLATFORM_TOKEN are one
+// principal, the staff). Idempotency records, subscription counts and rate limits are
+// bound to it, so a user's second device is the same principal as the first.
+func (p *Principal) Key() string {
+	switch p.Kind {
+	case KindUser:
+		return "user:" + p.UserID
+	case KindCompany:
+		return "company:" + p.CompanyID
+	}
+	return "platform"
+}
+
 // CanRead reports whether the principal may read; manage implies read.
 func (p *Principal) CanRead() bool {
 	return slices.Contains(p.Scopes, ScopeRead) || p.CanManage()

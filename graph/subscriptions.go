@@ -159,7 +159,7 @@ func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
 		r.subs = map[string]int{}
 	}
 	if r.subs[key] >= limit {
-		return nil, &dispute.Error{Code: dispute.CodeLimitReached, Message: fmt.Sprintf("at most %d concurrent subscriptions per token", limit)}
+		return nil, &dispute.Error{Code: dispute.CodeLimitReached, Message: fmt.Sprintf("at most %d concurrent subscriptions per principal", limit)}
 	}
 	r.subs[key]++
 	var once sync.Once
