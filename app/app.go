@@ -40,6 +40,8 @@ type App struct {
 	Resolver *graph.Resolver
 	// Metrics are the server's Prometheus collectors.
 	Metrics *observe.Metrics
+	// Authenticator turns credentials into principals and watches long-lived sessions.
+	Authenticator *auth.Authenticator
 	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
 	Limiter *ratelimit.Limiter
 
@@ -126,15 +128,21 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		}
 	}
 
-	a.startBackground(cfg)
-	policy := cfg.Policy()
-	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
-		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
 	cacheTTL := cfg.AuthCacheTTL
 	if cacheTTL == 0 {
 		cacheTTL = -1 // no cache
 	}
-	authn := &auth.Authenticator{Store: a.DB, PlatformToken: cfg.PlatformToken, CacheTTL: cacheTTL}
+	authn := &auth.Authenticator{Store: a.DB, PlatformToken: cfg.PlatformToken, CacheTTL: cacheTTL, Logger: a.logger,
+		Throttle: &auth.Throttle{Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst}}
+	// Revocations committed by any process reach the authenticator's cache and its
+	// watched sessions (WebSockets, SSE streams) through the change feed.
+	a.DB.WatchRevocations(authn)
+	a.Authenticator = authn
+
+	a.startBackground(cfg)
+	policy := cfg.Policy()
+	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
+		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
 	if cfg.RateLimit > 0 {
 		a.Limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
 		a.Limiter.Now = cfg.Now
@@ -142,7 +150,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
 		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
-		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
+		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
 		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
 			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
 			OnConn: func(d int) { a.Metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,11 @@ type Config struct {
 	// PLATFORM_TOKEN accepted. True by default with the embedded database only.
 	DevMode     bool
 	MetricsAddr string
+	// AuthFailureRate and AuthFailureBurst throttle failed authentications per client
+	// address; TrustedProxies name the proxies whose X-Forwarded-For is believed.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	TrustedProxies   []netip.Prefix
 
 	// Set in code, never from the environment.
 
@@ -152,6 +158,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	}
 	var bodyBytes int
 	var devMode string
+	var proxies []string
 	settings := []setting{
 		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
@@ -185,7 +192,10 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
-		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal is remembered between database lookups (0: look up every request); a revoked token or a team change shows within it", false, durZero(&c.AuthCacheTTL)},
+		{"auth-failure-rate", "AUTH_FAILURE_RATE", "1", "failed authentications per second a client address earns back once it has used AUTH_FAILURE_BURST; beyond, it gets 429 with Retry-After before any lookup (0 disables the throttle)", false, float(&c.AuthFailureRate)},
+		{"auth-failure-burst", "AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once", false, num(&c.AuthFailureBurst)},
+		{"trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and the throttle); empty: the peer's address is the client", false, list(&proxies)},
+		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal (and an unknown token) is remembered between database lookups (0: look up every request); a team change shows within it, a revocation at once", false, durZero(&c.AuthCacheTTL)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -226,6 +236,18 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	case "auto", "text", "json":
 	default:
 		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
+	}
+	for _, p := range proxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			ip, ierr := netip.ParseAddr(p)
+			if ierr != nil {
+				problems = append(problems, fmt.Sprintf("-trusted-proxies / TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+				continue
+			}
+			pfx = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
 	}
 	switch devMode {
 	case "":

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -47,6 +48,13 @@ type Principal struct {
 	// TeamCompanyIDs are, for a user token, the companies the user acts for as merchant.
 	TeamCompanyIDs []string
 	Scopes         []string
+	// Expires is when the credential stops working (a JWT's exp); zero for tokens,
+	// which work until revoked.
+	Expires time.Time
+	// ExternalID is the identity provider's subject of a JWT principal; "" otherwise.
+	ExternalID string
+
+	hash string // the stored hash of an opaque token, for re-checks (Recheck)
 }
 
 // Key is the principal's stable identity across all its tokens: "user:<id>",
@@ -126,6 +134,10 @@ func FromContext(ctx context.Context) *Principal {
 type Store interface {
 	// LookupToken finds the live token with this clear text; NOT_FOUND otherwise.
 	LookupToken(ctx context.Context, clear string) (db.Token, error)
+	// LookupTokenHash finds the live token with this stored hash; NOT_FOUND otherwise.
+	LookupTokenHash(ctx context.Context, hash string) (db.Token, error)
+	// RevokedTokens returns which of the token IDs are revoked or gone.
+	RevokedTokens(ctx context.Context, ids []string) ([]string, error)
 	// TeamCompanies lists the companies a user acts for as merchant.
 	TeamCompanies(ctx context.Context, userID string) ([]string, error)
 }
@@ -135,14 +147,25 @@ var ErrBadToken = &dispute.Error{Code: dispute.CodeUnauthenticated, Message: "in
 
 // Authenticator resolves tokens against the database and the optional operator token.
 // It remembers resolved principals for CacheTTL (default 5 s) so a busy client costs no
-// lookup per request; a token created or a team change shows within that time.
+// lookup per request; a token created or a team change shows within that time, a
+// revocation at once (Revoked). Unknown tokens are remembered as misses for the same
+// time, and failures are throttled per client address (Throttle) and logged as a
+// rate-limited summary (Logger).
 type Authenticator struct {
 	Store         Store
 	PlatformToken string // accepted as a platform token with both scopes when non-empty
 	CacheTTL      time.Duration
+	// Throttle limits failed authentications per client address; nil disables it.
+	Throttle *Throttle
+	// Logger receives the rate-limited summary of failures; nil logs nothing.
+	Logger *slog.Logger
 
-	mu    sync.Mutex
-	cache map[string]cached
+	mu     sync.Mutex
+	cache  map[string]cached
+	misses map[string]time.Time // hash -> until when an unknown token is refused without a lookup
+	flog   failureLog
+	once   sync.Once
+	sess   sessions
 }
 
 type cached struct {
@@ -150,13 +173,29 @@ type cached struct {
 	expires time.Time
 }
 
-// maxCached bounds the principal cache.
+// maxCached bounds the principal cache, and separately the cache of misses.
 const maxCached = 10000
 
-// Authenticate returns the principal of a clear-text token.
+type clientAddrKey struct{}
+
+// WithClientAddr records the client's address (for throttling and rate limits).
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddr returns the client address recorded in ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	s, _ := ctx.Value(clientAddrKey{}).(string)
+	return s
+}
+
+// Authenticate returns the principal of a clear-text token presented from the client
+// address recorded in ctx (WithClientAddr).
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	a.once.Do(func() { a.flog = failureLog{logger: a.Logger, every: failureLogPeriod} })
+	addr := ClientAddr(ctx)
 	if token == "" || len(token) > 512 {
-		return nil, ErrBadToken
+		return nil, a.failed(ctx, addr)
 	}
 	if a.PlatformToken != "" && SecretEqual(token, a.PlatformToken) {
 		return &Principal{Kind: KindPlatform, Scopes: []string{ScopeRead, ScopeManage}}, nil
@@ -165,21 +204,70 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if p := a.cached(hash); p != nil {
 		return p, nil
 	}
+	if wait := a.Throttle.Wait(addr); wait > 0 {
+		a.flog.record(ctx, addr, "throttled", nil)
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	if a.missed(hash) {
+		return nil, a.failed(ctx, addr)
+	}
 	t, err := a.Store.LookupToken(ctx, token)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
-		return nil, ErrBadToken
+		a.rememberMiss(hash)
+		return nil, a.failed(ctx, addr)
 	}
 	if err != nil {
+		a.flog.record(ctx, addr, "error", err)
 		return nil, err
 	}
-	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes}
+	p, err := a.principalOf(ctx, hash, t)
+	if err != nil {
+		a.flog.record(ctx, addr, "error", err)
+		return nil, err
+	}
+	return p, nil
+}
+
+// principalOf makes the principal of a stored token and caches it.
+func (a *Authenticator) principalOf(ctx context.Context, hash string, t db.Token) (*Principal, error) {
+	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes, hash: hash}
 	if p.Kind == KindUser {
+		var err error
 		if p.TeamCompanyIDs, err = a.Store.TeamCompanies(ctx, p.UserID); err != nil {
 			return nil, err
 		}
 	}
 	a.remember(hash, p)
 	return p, nil
+}
+
+// failed counts a failed authentication from addr and returns ErrBadToken.
+func (a *Authenticator) failed(ctx context.Context, addr string) error {
+	a.Throttle.Fail(addr)
+	a.flog.record(ctx, addr, "bad_token", nil)
+	return ErrBadToken
+}
+
+func (a *Authenticator) missed(hash string) bool {
+	if a.ttl() < 0 {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	until, ok := a.misses[hash]
+	return ok && time.Now().Before(until)
+}
+
+func (a *Authenticator) rememberMiss(hash string) {
+	if a.ttl() < 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.misses == nil || len(a.misses) >= maxCached {
+		a.misses = map[string]time.Time{}
+	}
+	a.misses[hash] = time.Now().Add(a.ttl())
 }
 
 func (a *Authenticator) ttl() time.Duration {

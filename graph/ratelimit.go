@@ -50,17 +50,15 @@ func (l rateLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	}
 }
 
-type clientAddrKey struct{}
-
-// WithClientAddr records the client's address for rate limiting callers without a token.
+// WithClientAddr records the client's address for rate limiting callers without a
+// token and throttling failed authentications.
 func WithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, addr)
+	return auth.WithClientAddr(ctx, addr)
 }
 
 func rateKey(ctx context.Context) string {
 	if p := auth.FromContext(ctx); p != nil {
 		return "principal:" + principalKey(p)
 	}
-	addr, _ := ctx.Value(clientAddrKey{}).(string)
-	return "addr:" + addr
+	return "addr:" + auth.ClientAddr(ctx)
 }

@@ -219,9 +219,16 @@ func streamEndResponse(ctx context.Context, next graphql.ResponseHandler) *graph
 		return resp
 	}
 	e, ok := ctx.Value(streamEndKey{}).(*streamEnd)
-	if !ok || e.err == nil || e.sent {
+	if !ok || e.sent {
+		return nil
+	}
+	final := e.err
+	if ce := credentialEnd(ctx); ce != nil {
+		final = ce // the token was revoked or expired: say so before the stream ends
+	}
+	if final == nil {
 		return nil
 	}
 	e.sent = true
-	return &graphql.Response{Errors: gqlerror.List{e.err}}
+	return &graphql.Response{Errors: gqlerror.List{final}}
 }
