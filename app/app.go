@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,8 +151,8 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
 		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
-		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
-		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
+		CORSOrigins: cfg.CORSOrigins, DevMode: cfg.DevMode, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
+		WebSocket: wsproto.Options{AllowedOrigins: wsOrigins(cfg),
 			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
 			OnConn: func(d int) { a.Metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})
 	a.Metrics.WatchSubscriptions(func() (int, int) { st := a.Hub.Stats(); return st.EventSubscribers, st.UpdateSubscribers })
@@ -170,6 +171,20 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// wsOrigins are the browser origins allowed to open WebSockets besides the same origin:
+// loopback hosts, WS_ORIGINS, and the CORS_ORIGINS a frontend was given for HTTP (so
+// that a page allowed to query may also subscribe).
+func wsOrigins(cfg Config) []string {
+	out := append([]string{}, wsproto.DefaultAllowedOrigins...)
+	out = append(out, cfg.WSOrigins...)
+	for _, o := range cfg.CORSOrigins {
+		if strings.Contains(o, "://") || o == "*" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // startBackground starts the hub, the change feed that fills it, and the sweeper. They

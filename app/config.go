@@ -181,7 +181,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"rate-burst", "RATE_BURST", "250000", "most cost units a principal can save up", false, float(&c.RateBurst)},
 		{"apq-cache-size", "APQ_CACHE_SIZE", "1000", "automatic persisted queries kept (0 disables APQ)", false, numZero(&c.APQCacheSize)},
 		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
-		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any); none by default", false, list(&c.CORSOrigins)},
+		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any, or one * wildcard) and to open WebSockets; in DEV_MODE every loopback origin is allowed too; none otherwise", false, list(&c.CORSOrigins)},
 		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time an ordinary (non-streaming) request may take", false, dur(&c.RequestTimeout)},
 		{"statement-timeout", "STATEMENT_TIMEOUT", "10s", "PostgreSQL statement_timeout for every statement", false, dur(&c.StatementTimeout)},
 		{"header-timeout", "HEADER_TIMEOUT", "5s", "longest time a client may take to send request headers", false, dur(&c.HeaderTimeout)},

@@ -73,7 +73,7 @@ func TestRevokedTokenEndsSessions(t *testing.T) {
 		laptopWS := apptest.DialWS(t, s.URL, map[string]any{"Authorization": "Bearer " + tp.laptop})
 		sse := apptest.DialSSE(t, s.URL, tp.phone, `subscription { resolutionUpdated { id } }`, nil)
 		s.MustData(t, tp.phone, `{ viewer { role } }`, nil, nil) // cached now (AUTH_CACHE_TTL=5s)
-		time.Sleep(100 * time.Millisecond)                     // the subscriptions are set up
+		time.Sleep(100 * time.Millisecond)                       // the subscriptions are set up
 
 		var out struct {
 			RevokeToken struct {

@@ -117,7 +117,11 @@ type lockedWriter struct {
 	w  *bytes.Buffer
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.w.Write(p) }
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
 // TestThrottleAndMissCache: an address that failed Burst times waits; a cached miss
 // costs no lookup; a good token in the principal cache still passes from a throttled

@@ -56,6 +56,8 @@ type Options struct {
 	DisableSuggestions bool
 	// CORSOrigins lists the browser origins allowed to call the API cross-origin.
 	CORSOrigins []string
+	// DevMode also allows every loopback origin (a dev server on localhost:5173...).
+	DevMode bool
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
 	// (for rate limits and the throttling of failed authentications); the peer's
 	// address is the client otherwise.
@@ -133,7 +135,7 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	addStreamingTransports(srv, authn, o.WebSocket)
 	addHTTPTransports(srv)
 	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, withStreamWatch(authn, srv)))
-	return withCORS(o.CORSOrigins, allowMethods(withRequestTimeout(o.RequestTimeout, o.TrustedProxies, h)))
+	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withRequestTimeout(o.RequestTimeout, o.TrustedProxies, h)))
 }
 
 // addStreamingTransports adds the subscription transports: WebSocket

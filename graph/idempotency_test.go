@@ -140,7 +140,9 @@ func idempotencyAcrossTokens(t *testing.T, e *caseEnv) {
 		{"a user's second device", e.cast.CustomerToken, dbtest.MustToken(t, d, db.TokenUser, e.cast.Customer.ID, true), "respondToResolution",
 			func(id string) map[string]any { return map[string]any{"resolutionId": id, "message": "From my phone."} }},
 		{"a company's second key", e.cast.CompanyToken, dbtest.MustToken(t, d, db.TokenCompany, e.cast.Company.ID, true), "respondToResolution",
-			func(id string) map[string]any { return map[string]any{"resolutionId": id, "message": "From the backend."} }},
+			func(id string) map[string]any {
+				return map[string]any{"resolutionId": id, "message": "From the backend."}
+			}},
 		{"a platform token, then PLATFORM_TOKEN", e.cast.PlatformToken, apptest.PlatformToken, "requestMerchantInfo",
 			func(id string) map[string]any { return map[string]any{"resolutionId": id, "message": "Proof?"} }},
 	} {

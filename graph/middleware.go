@@ -5,36 +5,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 )
-
-// withCORS answers cross-origin requests from the listed origins ("*" for any) and
-// preflights for them; other origins get no CORS headers, so browsers refuse to share
-// responses with them. An empty list (the default) allows no cross-origin use.
-func withCORS(origins []string, next http.Handler) http.Handler {
-	if len(origins) == 0 {
-		return next
-	}
-	any := slices.Contains(origins, "*")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && (any || slices.Contains(origins, origin)) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID")
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // isStreaming tells requests that stay open (WebSocket upgrades, SSE) from ordinary ones.
 func isStreaming(r *http.Request) bool {
