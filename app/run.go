@@ -81,8 +81,13 @@ func defaultGC(getenv func(string) string, percent int) {
 // seedDemoIfEmpty seeds the demo data into an empty database and prints its tokens.
 func seedDemoIfEmpty(ctx context.Context, d *db.DB, cfg Config, stdout io.Writer) error {
 	empty, err := d.IsEmpty(ctx)
-	if err != nil || !empty {
+	if err != nil {
 		return err
+	}
+	if !empty {
+		fmt.Fprintf(stdout, "The database already has data, so no demo data was seeded. Lost the demo tokens? "+
+			"`go run . seed -demo-tokens` (with the same DATABASE_URL) mints fresh ones.\n")
+		return nil
 	}
 	toks, err := seed.Demo(ctx, d, *cfg.Policy(), time.Now().UTC().Truncate(time.Millisecond))
 	if err != nil {

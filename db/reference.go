@@ -153,3 +153,21 @@ func (d *DB) IsEmpty(ctx context.Context) (bool, error) {
 	u, err := d.bun.NewSelect().Model((*userRow)(nil)).Exists(ctx)
 	return !c && !u, mapErr(err)
 }
+
+// UserByUsername returns the user with this username; NOT_FOUND otherwise.
+func (d *DB) UserByUsername(ctx context.Context, username string) (User, error) {
+	var r userRow
+	if err := d.bun.NewSelect().Model(&r).Where("username = ?", username).Limit(1).Scan(ctx); err != nil {
+		return User{}, mapErr(err)
+	}
+	return toUser(r), nil
+}
+
+// CompanyByRoute returns the company with this route; NOT_FOUND otherwise.
+func (d *DB) CompanyByRoute(ctx context.Context, route string) (Company, error) {
+	var r companyRow
+	if err := d.bun.NewSelect().Model(&r).Where("route = ?", route).Limit(1).Scan(ctx); err != nil {
+		return Company{}, mapErr(err)
+	}
+	return toCompany(r), nil
+}
