@@ -135,6 +135,15 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	authn := &auth.Authenticator{Store: a.DB, PlatformToken: cfg.PlatformToken, CacheTTL: cacheTTL, Logger: a.logger,
 		Throttle: &auth.Throttle{Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst}}
+	if cfg.OIDC.Issuer != "" {
+		o, err := auth.NewOIDC(ctx, cfg.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		a.onClose(o.Close)
+		authn.OIDC = o
+		a.logger.Info("sign-in tokens accepted", "issuer", cfg.OIDC.Issuer, "jwks", o.JWKSURL())
+	}
 	// Revocations committed by any process reach the authenticator's cache and its
 	// watched sessions (WebSockets, SSE streams) through the change feed.
 	a.DB.WatchRevocations(authn)

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
@@ -61,6 +62,9 @@ type Config struct {
 	AuthFailureRate  float64
 	AuthFailureBurst int
 	TrustedProxies   []netip.Prefix
+	// OIDC is the OpenID Connect identity provider whose JWTs sign users in; off
+	// without OIDC_ISSUER.
+	OIDC auth.OIDCConfig
 
 	// Set in code, never from the environment.
 
@@ -195,6 +199,17 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"auth-failure-rate", "AUTH_FAILURE_RATE", "1", "failed authentications per second a client address earns back once it has used AUTH_FAILURE_BURST; beyond, it gets 429 with Retry-After before any lookup (0 disables the throttle)", false, float(&c.AuthFailureRate)},
 		{"auth-failure-burst", "AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once", false, num(&c.AuthFailureBurst)},
 		{"trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and the throttle); empty: the peer's address is the client", false, list(&proxies)},
+		{"oidc-issuer", "OIDC_ISSUER", "", "the OpenID Connect provider whose JWTs are accepted as Authorization: Bearer <JWT> (its iss, exactly); empty: opaque tokens only", false, str(&c.OIDC.Issuer)},
+		{"oidc-audience", "OIDC_AUDIENCE", "", "the audience the provider's tokens must carry in aud (this API's client ID there); required with OIDC_ISSUER", false, str(&c.OIDC.Audience)},
+		{"oidc-jwks-url", "OIDC_JWKS_URL", "", "the provider's key set URL; empty: discovered at start from OIDC_ISSUER/.well-known/openid-configuration", false, str(&c.OIDC.JWKSURL)},
+		{"oidc-companies-claim", "OIDC_COMPANIES_CLAIM", "rc_companies", "the claim listing the company IDs (biz_...) the user acts for as merchant (only existing companies count)", false, str(&c.OIDC.CompaniesClaim)},
+		{"oidc-staff-claim", "OIDC_STAFF_CLAIM", "groups", "the claim that makes a token platform staff: true, or a string or list containing OIDC_STAFF_VALUE", false, str(&c.OIDC.StaffClaim)},
+		{"oidc-staff-value", "OIDC_STAFF_VALUE", "rc-platform-staff", "the group (value of OIDC_STAFF_CLAIM) of platform staff", false, str(&c.OIDC.StaffValue)},
+		{"oidc-scopes-claim", "OIDC_SCOPES_CLAIM", "scope", "the claim with the token's scopes (space-separated or a list); without it a token may only read", false, str(&c.OIDC.ScopesClaim)},
+		{"oidc-scope-prefix", "OIDC_SCOPE_PREFIX", "rc:", "the prefix of this API's scopes in that claim (rc:read, rc:manage)", false, str(&c.OIDC.ScopePrefix)},
+		{"oidc-clock-skew", "OIDC_CLOCK_SKEW", "60s", "leeway for exp, nbf and iat", false, durZero(&c.OIDC.ClockSkew)},
+		{"oidc-jwks-min-refresh", "OIDC_JWKS_MIN_REFRESH", "1m", "the key set is fetched again at most this often (also when a token names an unknown key: rotation)", false, dur(&c.OIDC.MinRefresh)},
+		{"oidc-jwks-max-refresh", "OIDC_JWKS_MAX_REFRESH", "1h", "the key set is fetched again at least this often", false, dur(&c.OIDC.MaxRefresh)},
 		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal (and an unknown token) is remembered between database lookups (0: look up every request); a team change shows within it, a revocation at once", false, durZero(&c.AuthCacheTTL)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
@@ -248,6 +263,12 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			pfx = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
 		}
 		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+	}
+	if c.OIDC.Issuer != "" && c.OIDC.Audience == "" {
+		problems = append(problems, "-oidc-audience / OIDC_AUDIENCE: required with OIDC_ISSUER")
+	}
+	if c.OIDC.MaxRefresh < c.OIDC.MinRefresh {
+		problems = append(problems, "-oidc-jwks-max-refresh / OIDC_JWKS_MAX_REFRESH: must not be shorter than OIDC_JWKS_MIN_REFRESH")
 	}
 	switch devMode {
 	case "":

@@ -138,6 +138,11 @@ type Store interface {
 	LookupTokenHash(ctx context.Context, hash string) (db.Token, error)
 	// RevokedTokens returns which of the token IDs are revoked or gone.
 	RevokedTokens(ctx context.Context, ids []string) ([]string, error)
+	// UserByExternalID finds the user of an identity provider's subject; NOT_FOUND
+	// otherwise.
+	UserByExternalID(ctx context.Context, externalID string) (db.User, error)
+	// CompaniesByID returns the companies that exist among ids.
+	CompaniesByID(ctx context.Context, ids []string) (map[string]db.Company, error)
 	// TeamCompanies lists the companies a user acts for as merchant.
 	TeamCompanies(ctx context.Context, userID string) ([]string, error)
 }
@@ -159,6 +164,8 @@ type Authenticator struct {
 	Throttle *Throttle
 	// Logger receives the rate-limited summary of failures; nil logs nothing.
 	Logger *slog.Logger
+	// OIDC, when set, accepts the identity provider's JWTs besides opaque tokens.
+	OIDC *OIDC
 
 	mu     sync.Mutex
 	cache  map[string]cached
@@ -172,6 +179,10 @@ type cached struct {
 	p       *Principal
 	expires time.Time
 }
+
+// maxTokenLength bounds a presented credential: opaque tokens are 46 characters, a
+// provider's JWT a few hundred to a few thousand.
+const maxTokenLength = 8192
 
 // maxCached bounds the principal cache, and separately the cache of misses.
 const maxCached = 10000
@@ -194,7 +205,7 @@ func ClientAddr(ctx context.Context) string {
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
 	a.once.Do(func() { a.flog = failureLog{logger: a.Logger, every: failureLogPeriod} })
 	addr := ClientAddr(ctx)
-	if token == "" || len(token) > 512 {
+	if token == "" || len(token) > maxTokenLength {
 		return nil, a.failed(ctx, addr)
 	}
 	if a.PlatformToken != "" && SecretEqual(token, a.PlatformToken) {
@@ -210,6 +221,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	}
 	if a.missed(hash) {
 		return nil, a.failed(ctx, addr)
+	}
+	if a.OIDC != nil && LooksLikeJWT(token) {
+		p, err := a.fromJWT(ctx, token)
+		switch {
+		case IsAuthError(err):
+			a.rememberMiss(hash)
+			a.Throttle.Fail(addr)
+			a.flog.record(ctx, addr, "bad_token", err)
+			return nil, err
+		case err != nil:
+			a.flog.record(ctx, addr, "error", err)
+			return nil, err
+		}
+		a.remember(hash, p)
+		return p, nil
 	}
 	t, err := a.Store.LookupToken(ctx, token)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
@@ -299,7 +325,11 @@ func (a *Authenticator) remember(hash string, p *Principal) {
 	if a.cache == nil || len(a.cache) >= maxCached {
 		a.cache = map[string]cached{}
 	}
-	a.cache[hash] = cached{p: p, expires: time.Now().Add(a.ttl())}
+	exp := time.Now().Add(a.ttl())
+	if !p.Expires.IsZero() && p.Expires.Before(exp) {
+		exp = p.Expires // a JWT is not served from the cache past its exp
+	}
+	a.cache[hash] = cached{p: p, expires: exp}
 }
 
 // SecretEqual compares a presented secret with the expected one in constant time,

@@ -2170,6 +2170,8 @@ input CreateUserInput {
   username: String!
   "The e-mail address."
   email: String!
+  "The user's identity at the OpenID Connect provider (the ` + "`" + `sub` + "`" + ` of its sign-in tokens), 1 to 255 characters; unique. Without it the user signs in with opaque tokens only."
+  externalId: String
 }
 
 "The result of ` + "`" + `createUser` + "`" + `."
@@ -9847,7 +9849,7 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "username", "email"}
+	fieldsInOrder := [...]string{"name", "username", "email", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -9875,6 +9877,13 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 				return it, err
 			}
 			it.Email = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
 		}
 	}
 	return it, nil

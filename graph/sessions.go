@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -33,7 +32,7 @@ func watchSocket(ctx context.Context, authn *auth.Authenticator, p *auth.Princip
 }
 
 func endReason(err error) string {
-	if errors.Is(err, auth.ErrExpired) {
+	if err == auth.ErrExpired { // not errors.Is: the sentinels share their code
 		return "token expired"
 	}
 	return "token revoked"
@@ -81,7 +80,7 @@ func recheckSocketOperation(ctx context.Context) (context.Context, *gqlerror.Err
 // credentialEnd is the final error of a stream whose credential ended, or nil.
 func credentialEnd(ctx context.Context) *gqlerror.Error {
 	cause := context.Cause(ctx)
-	if !errors.Is(cause, auth.ErrRevoked) && !errors.Is(cause, auth.ErrExpired) {
+	if cause != auth.ErrRevoked && cause != auth.ErrExpired {
 		return nil
 	}
 	return &gqlerror.Error{Message: cause.Error(), Extensions: map[string]any{"code": string(dispute.CodeUnauthenticated)}}

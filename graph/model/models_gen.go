@@ -166,6 +166,8 @@ type CreateUserInput struct {
 	Username string `json:"username"`
 	// The e-mail address.
 	Email string `json:"email"`
+	// The user's identity at the OpenID Connect provider (the `sub` of its sign-in tokens), 1 to 255 characters; unique. Without it the user signs in with opaque tokens only.
+	ExternalID *string `json:"externalId,omitempty"`
 }
 
 // The result of `createUser`.
