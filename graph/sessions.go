@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -66,6 +67,10 @@ func recheckSocketOperation(ctx context.Context) (context.Context, *gqlerror.Err
 		return ctx, nil
 	}
 	np, err := authn.Recheck(ctx, p)
+	var ce *wsproto.CloseError
+	if err != nil && errors.As(context.Cause(ctx), &ce) && ce.Err != nil {
+		err = ce.Err // the session ended meanwhile (revoked, expired): say why, not "unavailable"
+	}
 	if err != nil {
 		code := dispute.CodeOf(err)
 		msg := err.Error()
