@@ -126,10 +126,10 @@ type Company struct {
 
 // User is a person: a customer and possibly a team member of companies.
 type User struct {
-	ID        string
-	Name      string // empty when not given
-	Username  string
-	Email     string
+	ID       string
+	Name     string // empty when not given
+	Username string
+	Email    string
 	// ExternalID is the user's subject at the OpenID Connect provider; "" when none.
 	ExternalID string
 	CreatedAt  time.Time

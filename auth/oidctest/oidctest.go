@@ -200,7 +200,9 @@ func (iss *Issuer) claims(sub string, ttl time.Duration, extra Claims) Claims {
 }
 
 // Claims returns the claims Token would sign, for tokens made by hand.
-func (iss *Issuer) Claims(sub string, ttl time.Duration, extra Claims) Claims { return iss.claims(sub, ttl, extra) }
+func (iss *Issuer) Claims(sub string, ttl time.Duration, extra Claims) Claims {
+	return iss.claims(sub, ttl, extra)
+}
 
 // SignWith signs claims with k (which need not be published).
 func (iss *Issuer) SignWith(k *Key, c Claims) string {
