@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -214,5 +215,37 @@ func TestRevocationReachesEveryProcess(t *testing.T) {
 			t.Fatalf("the other process still accepts the revoked token %v later: %d", time.Since(start), r.Status)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRevokedTokenEndsLegacySocket: a legacy graphql-ws connection (gqlgen's stock
+// transport) of a revoked token is closed too (with that transport's code, 1000).
+func TestRevokedTokenEndsLegacySocket(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{})
+	tp := mustTokenPair(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, strings.Replace(s.URL, "http", "ws", 1), &websocket.DialOptions{Subprotocols: []string{"graphql-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":{"Authorization":"Bearer `+tp.phone+`"}}`))
+	if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), "connection_ack") {
+		t.Fatalf("legacy init: %s %v", b, err)
+	}
+	s.MustData(t, tp.laptop, revokeMutation, map[string]any{"id": tp.phoneID}, nil)
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the legacy socket of the revoked token is still open")
+			}
+			t.Logf("legacy socket closed: %v", err)
+			return
+		}
+		if strings.Contains(string(b), `"data"`) {
+			t.Errorf("data on the revoked token's legacy socket: %s", b)
+		}
 	}
 }
