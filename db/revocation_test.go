@@ -21,7 +21,7 @@ type revocations struct {
 	resyncs int
 }
 
-func (r *revocations) Revoked(id string)   { r.mu.Lock(); r.ids = append(r.ids, id); r.mu.Unlock() }
+func (r *revocations) Revoked(id string)  { r.mu.Lock(); r.ids = append(r.ids, id); r.mu.Unlock() }
 func (r *revocations) ResyncRevocations() { r.mu.Lock(); r.resyncs++; r.mu.Unlock() }
 func (r *revocations) get() ([]string, int) {
 	r.mu.Lock()
