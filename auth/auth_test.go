@@ -156,3 +156,59 @@ func TestThrottleAndMissCache(t *testing.T) {
 		t.Errorf("a cached miss: %v, want UNAUTHENTICATED without a lookup", err)
 	}
 }
+
+// TestWatchRevokedAndResync: a watched session ends with ErrRevoked when its token's
+// revocation is announced, or, when the notice was missed, at the next resync (which
+// re-checks every watched token in the store); the cache forgets the token at once;
+// another token's session goes on.
+func TestWatchRevokedAndResync(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	u := dbtest.MustUser(t, d)
+	a := &auth.Authenticator{Store: d, CacheTTL: time.Hour}
+	ctx := context.Background()
+	session := func(tok string) (*auth.Principal, chan error) {
+		p, err := a.Authenticate(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended := make(chan error, 1)
+		t.Cleanup(a.Watch(p, func(err error) { ended <- err }))
+		return p, ended
+	}
+	p1, end1 := session(dbtest.MustToken(t, d, db.TokenUser, u.ID, false))
+	p2, end2 := session(dbtest.MustToken(t, d, db.TokenUser, u.ID, false))
+	owner := db.TokenOwner{UserID: u.ID}
+
+	// Announced: ends at once.
+	if _, err := d.RevokeToken(ctx, owner, p1.TokenID, dbtest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a.Revoked(p1.TokenID)
+	if err := <-end1; err != auth.ErrRevoked {
+		t.Errorf("session 1 ended with %v", err)
+	}
+	if _, err := a.Recheck(ctx, p1); !auth.IsAuthError(err) {
+		t.Errorf("recheck of the revoked token: %v", err)
+	}
+	// Missed (no notice): the resync finds it.
+	if _, err := d.RevokeToken(ctx, owner, p2.TokenID, dbtest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-end2:
+		t.Fatalf("session 2 ended before the resync: %v", err)
+	default:
+	}
+	a.ResyncRevocations()
+	select {
+	case err := <-end2:
+		if err != auth.ErrRevoked {
+			t.Errorf("session 2 ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the resync did not end the session of a token revoked meanwhile")
+	}
+	if n := a.Sessions(); n != 0 {
+		t.Errorf("%d sessions still watched", n)
+	}
+}
