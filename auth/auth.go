@@ -1,8 +1,15 @@
-// Package auth turns a bearer token into a principal (a user, a company API key or the
-// platform) with its scopes, and derives the principal's role on a case. The role is
+// Package auth turns a bearer credential into a principal (a user, a company API key or
+// the platform) with its scopes, and derives the principal's role on a case. The role is
 // never taken from the request.
 //
-// auth imports db (tokens) and dispute of this module.
+// Credentials are the opaque tokens the server mints (stored hashed; cached for
+// AUTH_CACHE_TTL) and, when a provider is configured, the JWTs of an OpenID Connect
+// issuer (oidc.go). Failed authentications are throttled per client address
+// (throttle.go, golang.org/x/time/rate) and logged as a rate-limited summary.
+// Long-lived sessions (WebSockets, SSE streams) are watched (revoke.go): a revocation
+// announced by any process, or a JWT's expiry, ends them.
+//
+// auth imports db (tokens, users) and dispute of this module.
 package auth
 
 import (
