@@ -195,7 +195,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
-		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
+		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per token (per user for sign-in JWTs)", false, num(&c.MaxSubsPerPrincipal)},
 		{"auth-failure-rate", "AUTH_FAILURE_RATE", "1", "failed authentications per second a client address earns back once it has used AUTH_FAILURE_BURST; beyond, it gets 429 with Retry-After before any lookup (0 disables the throttle)", false, float(&c.AuthFailureRate)},
 		{"auth-failure-burst", "AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once", false, num(&c.AuthFailureBurst)},
 		{"trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and the throttle); empty: the peer's address is the client", false, list(&proxies)},

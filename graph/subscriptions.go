@@ -145,21 +145,32 @@ func (s *hubStream[E, T]) close(err error) {
 	s.wake.Closed()
 }
 
-// acquireSubscription counts a new subscription against the principal's limit and
+// subscriptionKey is what MAX_SUBSCRIPTIONS counts against: the token (only the
+// platform mints tokens, so a tenant cannot multiply its budget; the load tool spreads
+// many subscribers over platform tokens), or the principal for credentials without a
+// token ID (a sign-in JWT: the user; PLATFORM_TOKEN: the platform).
+func subscriptionKey(p *auth.Principal) string {
+	if p.TokenID != "" {
+		return "token:" + p.TokenID
+	}
+	return principalKey(p)
+}
+
+// acquireSubscription counts a new subscription against the token's limit and
 // returns the function that releases it.
 func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
 	limit := r.MaxSubscriptionsPerPrincipal
 	if limit <= 0 {
 		limit = 1000
 	}
-	key := principalKey(p)
+	key := subscriptionKey(p)
 	r.subsMu.Lock()
 	defer r.subsMu.Unlock()
 	if r.subs == nil {
 		r.subs = map[string]int{}
 	}
 	if r.subs[key] >= limit {
-		return nil, &dispute.Error{Code: dispute.CodeLimitReached, Message: fmt.Sprintf("at most %d concurrent subscriptions per principal", limit)}
+		return nil, &dispute.Error{Code: dispute.CodeLimitReached, Message: fmt.Sprintf("at most %d concurrent subscriptions per token", limit)}
 	}
 	r.subs[key]++
 	var once sync.Once
