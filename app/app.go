@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,8 @@ type App struct {
 	Resolver *graph.Resolver
 	// Metrics are the server's Prometheus collectors.
 	Metrics *observe.Metrics
+	// Authenticator turns credentials into principals and watches long-lived sessions.
+	Authenticator *auth.Authenticator
 	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
 	Limiter *ratelimit.Limiter
 
@@ -48,9 +51,10 @@ type App struct {
 	// start), for GraphiQL's pre-filled page; nil otherwise.
 	demo *seed.DemoTokens
 
-	handler http.Handler
-	ln      net.Listener
-	srv     *http.Server
+	handler     http.Handler
+	ln          net.Listener
+	metricsAddr string
+	srv         *http.Server
 
 	// base is the lifetime of connections: WebSockets end when it is canceled, after
 	// ordinary requests have drained.
@@ -109,6 +113,14 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.onClose(a.DB.AddQueryHook(observe.QueryHook{Metrics: a.Metrics, Tracer: tracer}))
 	a.Metrics.WatchDB(a.DB.SQL())
 	a.Metrics.SetInfo(string(a.DB.Engine))
+	if cfg.MetricsAddr != "" {
+		addr, stop, err := serveMetrics(cfg.MetricsAddr, a.Metrics, cfg.MetricsToken, a.logger)
+		if err != nil {
+			return nil, err
+		}
+		a.metricsAddr = addr
+		a.onClose(stop)
+	}
 	if cfg.PprofAddr != "" {
 		stop, err := servePprof(cfg.PprofAddr, a.logger)
 		if err != nil {
@@ -122,15 +134,30 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		}
 	}
 
-	a.startBackground(cfg)
-	policy := cfg.Policy()
-	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
-		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
 	cacheTTL := cfg.AuthCacheTTL
 	if cacheTTL == 0 {
 		cacheTTL = -1 // no cache
 	}
-	authn := &auth.Authenticator{Store: a.DB, PlatformToken: cfg.PlatformToken, CacheTTL: cacheTTL}
+	authn := &auth.Authenticator{Store: a.DB, PlatformToken: cfg.PlatformToken, CacheTTL: cacheTTL, Logger: a.logger,
+		Throttle: &auth.Throttle{Rate: cfg.AuthFailureRate, Burst: cfg.AuthFailureBurst}}
+	if cfg.OIDC.Issuer != "" {
+		o, err := auth.NewOIDC(ctx, cfg.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		a.onClose(o.Close)
+		authn.OIDC = o
+		a.logger.Info("sign-in tokens accepted", "issuer", cfg.OIDC.Issuer, "jwks", o.JWKSURL())
+	}
+	// Revocations committed by any process reach the authenticator's cache and its
+	// watched sessions (WebSockets, SSE streams) through the change feed.
+	a.DB.WatchRevocations(authn)
+	a.Authenticator = authn
+
+	a.startBackground(cfg)
+	policy := cfg.Policy()
+	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
+		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
 	if cfg.RateLimit > 0 {
 		a.Limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
 		a.Limiter.Now = cfg.Now
@@ -150,8 +177,8 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
 		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		Documents: docs, PersistedOnly: cfg.PersistedOnly,
-		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
-		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
+		CORSOrigins: cfg.CORSOrigins, DevMode: cfg.DevMode, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
+		WebSocket: wsproto.Options{AllowedOrigins: wsOrigins(cfg),
 			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
 			OnConn: func(d int) { a.Metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})
 	a.Metrics.WatchSubscriptions(func() (int, int) { st := a.Hub.Stats(); return st.EventSubscribers, st.UpdateSubscribers })
@@ -170,6 +197,20 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// wsOrigins are the browser origins allowed to open WebSockets besides the same origin:
+// loopback hosts, WS_ORIGINS, and the CORS_ORIGINS a frontend was given for HTTP (so
+// that a page allowed to query may also subscribe).
+func wsOrigins(cfg Config) []string {
+	out := append([]string{}, wsproto.DefaultAllowedOrigins...)
+	out = append(out, cfg.WSOrigins...)
+	for _, o := range cfg.CORSOrigins {
+		if strings.Contains(o, "://") || o == "*" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // startBackground starts the hub, the change feed that fills it, and the sweeper. They
@@ -213,6 +254,9 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // URL is the server's base URL, http://host:port.
 func (a *App) URL() string { return "http://" + a.Addr() }
+
+// MetricsAddr is the address of the separate metrics listener (METRICS_ADDR), or "".
+func (a *App) MetricsAddr() string { return a.metricsAddr }
 
 // Handler is the server's whole HTTP handler (every endpoint).
 func (a *App) Handler() http.Handler { return a.handler }

@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
@@ -52,6 +55,18 @@ type Config struct {
 	PprofAddr           string
 	GCHeadroomMB        int
 	AuthCacheTTL        time.Duration
+	// DevMode is development mode: loopback browser origins allowed (CORS), a short
+	// PLATFORM_TOKEN accepted. True by default with the embedded database only.
+	DevMode     bool
+	MetricsAddr string
+	// AuthFailureRate and AuthFailureBurst throttle failed authentications per client
+	// address; TrustedProxies name the proxies whose X-Forwarded-For is believed.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	TrustedProxies   []netip.Prefix
+	// OIDC is the OpenID Connect identity provider whose JWTs sign users in; off
+	// without OIDC_ISSUER.
+	OIDC auth.OIDCConfig
 
 	// Set in code, never from the environment.
 
@@ -148,6 +163,8 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		}
 	}
 	var bodyBytes int
+	var devMode string
+	var proxies []string
 	settings := []setting{
 		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
@@ -163,14 +180,16 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
-		{"metrics-token", "METRICS_TOKEN", "", "when set, /metrics requires Authorization: Bearer <this>", true, str(&c.MetricsToken)},
+		{"dev-mode", "DEV_MODE", "", "development mode: browser pages on loopback origins may call the API (CORS) and a PLATFORM_TOKEN shorter than 32 characters is accepted; default true when DATABASE_URL is empty (the embedded database of go run .), false otherwise", false, str(&devMode)},
+		{"metrics-token", "METRICS_TOKEN", "", "when set, /metrics on the API's address answers requests with Authorization: Bearer <this> (and so does METRICS_ADDR); without it /metrics is closed there", true, str(&c.MetricsToken)},
+		{"metrics-addr", "METRICS_ADDR", "", "when set (e.g. 127.0.0.1:9464), serve /metrics on this separate address for Prometheus; a loopback address needs no token, any other requires METRICS_TOKEN", false, str(&c.MetricsAddr)},
 		{"rate-limit", "RATE_LIMIT", "50000", "cost units (operation complexity) each principal earns per second; 0 disables rate limiting", false, float(&c.RateLimit)},
 		{"rate-burst", "RATE_BURST", "250000", "most cost units a principal can save up", false, float(&c.RateBurst)},
 		{"apq-cache-size", "APQ_CACHE_SIZE", "1000", "automatic persisted queries kept (0 disables APQ)", false, numZero(&c.APQCacheSize)},
 		{"persisted-documents", "PERSISTED_DOCUMENTS", "", "a trusted-documents manifest (JSON: ID -> document, as graphql-codegen's client preset or the Relay compiler write it, or Apollo's persisted query manifest); clients may run its documents by ID", false, str(&c.PersistedDocuments)},
 		{"persisted-only", "PERSISTED_ONLY", "false", "run only the documents of PERSISTED_DOCUMENTS (free-form queries answer PERSISTED_QUERY_NOT_ALLOWED; introspection still answers while INTROSPECTION is on); turns APQ off", false, boolean(&c.PersistedOnly)},
 		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
-		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any); none by default", false, list(&c.CORSOrigins)},
+		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any, or one * wildcard) and to open WebSockets; in DEV_MODE every loopback origin is allowed too; none otherwise", false, list(&c.CORSOrigins)},
 		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time an ordinary (non-streaming) request may take", false, dur(&c.RequestTimeout)},
 		{"statement-timeout", "STATEMENT_TIMEOUT", "10s", "PostgreSQL statement_timeout for every statement", false, dur(&c.StatementTimeout)},
 		{"header-timeout", "HEADER_TIMEOUT", "5s", "longest time a client may take to send request headers", false, dur(&c.HeaderTimeout)},
@@ -180,8 +199,22 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
-		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
-		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal is remembered between database lookups (0: look up every request); a revoked token or a team change shows within it", false, durZero(&c.AuthCacheTTL)},
+		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per token (per user for sign-in JWTs)", false, num(&c.MaxSubsPerPrincipal)},
+		{"auth-failure-rate", "AUTH_FAILURE_RATE", "1", "failed authentications per second a client address earns back once it has used AUTH_FAILURE_BURST; beyond, it gets 429 with Retry-After before any lookup (0 disables the throttle)", false, float(&c.AuthFailureRate)},
+		{"auth-failure-burst", "AUTH_FAILURE_BURST", "20", "failed authentications a client address may make at once", false, num(&c.AuthFailureBurst)},
+		{"trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (for rate limits and the throttle); empty: the peer's address is the client", false, list(&proxies)},
+		{"oidc-issuer", "OIDC_ISSUER", "", "the OpenID Connect provider whose JWTs are accepted as Authorization: Bearer <JWT> (its iss, exactly); empty: opaque tokens only", false, str(&c.OIDC.Issuer)},
+		{"oidc-audience", "OIDC_AUDIENCE", "", "the audience the provider's tokens must carry in aud (this API's client ID there); required with OIDC_ISSUER", false, str(&c.OIDC.Audience)},
+		{"oidc-jwks-url", "OIDC_JWKS_URL", "", "the provider's key set URL; empty: discovered at start from OIDC_ISSUER/.well-known/openid-configuration", false, str(&c.OIDC.JWKSURL)},
+		{"oidc-companies-claim", "OIDC_COMPANIES_CLAIM", "rc_companies", "the claim listing the company IDs (biz_...) the user acts for as merchant (only existing companies count)", false, str(&c.OIDC.CompaniesClaim)},
+		{"oidc-staff-claim", "OIDC_STAFF_CLAIM", "groups", "the claim that makes a token platform staff: true, or a string or list containing OIDC_STAFF_VALUE", false, str(&c.OIDC.StaffClaim)},
+		{"oidc-staff-value", "OIDC_STAFF_VALUE", "rc-platform-staff", "the group (value of OIDC_STAFF_CLAIM) of platform staff", false, str(&c.OIDC.StaffValue)},
+		{"oidc-scopes-claim", "OIDC_SCOPES_CLAIM", "scope", "the claim with the token's scopes (space-separated or a list); without it a token may only read", false, str(&c.OIDC.ScopesClaim)},
+		{"oidc-scope-prefix", "OIDC_SCOPE_PREFIX", "rc:", "the prefix of this API's scopes in that claim (rc:read, rc:manage)", false, str(&c.OIDC.ScopePrefix)},
+		{"oidc-clock-skew", "OIDC_CLOCK_SKEW", "60s", "leeway for exp, nbf and iat", false, durZero(&c.OIDC.ClockSkew)},
+		{"oidc-jwks-min-refresh", "OIDC_JWKS_MIN_REFRESH", "1m", "the key set is fetched again at most this often (also when a token names an unknown key: rotation)", false, dur(&c.OIDC.MinRefresh)},
+		{"oidc-jwks-max-refresh", "OIDC_JWKS_MAX_REFRESH", "1h", "the key set is fetched again at least this often", false, dur(&c.OIDC.MaxRefresh)},
+		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal (and an unknown token) is remembered between database lookups (0: look up every request); a team change shows within it, a revocation at once", false, durZero(&c.AuthCacheTTL)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -223,6 +256,44 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	default:
 		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
 	}
+	for _, p := range proxies {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			ip, ierr := netip.ParseAddr(p)
+			if ierr != nil {
+				problems = append(problems, fmt.Sprintf("-trusted-proxies / TRUSTED_PROXIES: %q is neither an address nor a CIDR", p))
+				continue
+			}
+			pfx = netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+	}
+	if c.OIDC.Issuer != "" && c.OIDC.Audience == "" {
+		problems = append(problems, "-oidc-audience / OIDC_AUDIENCE: required with OIDC_ISSUER")
+	}
+	if c.OIDC.MaxRefresh < c.OIDC.MinRefresh {
+		problems = append(problems, "-oidc-jwks-max-refresh / OIDC_JWKS_MAX_REFRESH: must not be shorter than OIDC_JWKS_MIN_REFRESH")
+	}
+	switch devMode {
+	case "":
+		c.DevMode = c.DatabaseURL == ""
+	default:
+		v, err := strconv.ParseBool(devMode)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-dev-mode / DEV_MODE = %q: want true or false", devMode))
+		}
+		c.DevMode = v
+	}
+	if n := len(c.PlatformToken); n > 0 && n < MinSecretLength && !c.DevMode {
+		problems = append(problems, fmt.Sprintf("-platform-token / PLATFORM_TOKEN: %d characters; at least %d are required "+
+			"(e.g. openssl rand -base64 32), or DEV_MODE=true for a development server", n, MinSecretLength))
+	}
+	if n := len(c.MetricsToken); n > 0 && n < MinSecretLength && !c.DevMode {
+		problems = append(problems, fmt.Sprintf("-metrics-token / METRICS_TOKEN: %d characters; at least %d are required, or DEV_MODE=true", n, MinSecretLength))
+	}
+	if c.MetricsAddr != "" && c.MetricsToken == "" && !isLoopbackAddr(c.MetricsAddr) {
+		problems = append(problems, fmt.Sprintf("-metrics-addr / METRICS_ADDR = %q: not a loopback address; set METRICS_TOKEN to serve metrics there, or use 127.0.0.1:PORT", c.MetricsAddr))
+	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))
 	}
@@ -240,10 +311,33 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			if s.secret && v != "" {
 				v = maskSecret(s.name, v)
 			}
+			if s.name == "dev-mode" {
+				v = strconv.FormatBool(c.DevMode)
+				if devMode == "" {
+					v += " (default: " + map[bool]string{true: "embedded database", false: "DATABASE_URL is set"}[c.DevMode] + ")"
+				}
+			}
 			fmt.Fprintf(out, "  %-18s %s\n", s.env, v)
 		}
 	}
 	return c, nil
+}
+
+// MinSecretLength is the shortest PLATFORM_TOKEN or METRICS_TOKEN accepted outside
+// development mode: a short one can be guessed (a 2-character token fell in 610 tries).
+const MinSecretLength = 32
+
+// isLoopbackAddr reports whether a listen address (host:port) is on loopback only.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Policy is the lifecycle policy the settings describe.

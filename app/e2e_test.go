@@ -101,7 +101,7 @@ func TestE2ESSEOutlivesReadTimeout(t *testing.T) {
 
 // scrape returns the process's /metrics text, or false when it does not answer.
 func scrape(p *apptest.Process) (string, bool) {
-	_, text, err := apptest.Get(context.Background(), p.Base+"/metrics", nil)
+	_, text, err := apptest.Get(context.Background(), p.Base+"/metrics", apptest.MetricsHeader)
 	return text, err == nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/graphiql"
 	"resolutioncenter/observe"
@@ -33,7 +34,7 @@ func (a *App) routes(api http.Handler) http.Handler {
 	} else {
 		mux.Handle("GET /{$}", page)
 	}
-	mux.Handle("GET /metrics", a.Metrics.Handler(a.cfg.MetricsToken))
+	mux.Handle("GET /metrics", metricsHandler(a.Metrics, a.cfg.MetricsToken, false))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
@@ -85,6 +86,44 @@ func readiness(d *db.DB, listener *db.Listener) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+}
+
+// metricsHandler serves the Prometheus metrics. With a token it answers only requests
+// that present it (compared in constant time); without one it answers only when open
+// (the loopback-only METRICS_ADDR), and is closed (404) on the API's address, where
+// it would show every tenant's operation names to anyone.
+func metricsHandler(m *observe.Metrics, token string, open bool) http.Handler {
+	h := m.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case token != "":
+			tok, present, ok := auth.BearerToken(r.Header.Get("Authorization"))
+			if !present || !ok || !auth.SecretEqual(tok, token) {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+		case !open:
+			http.Error(w, "metrics are closed here: set METRICS_TOKEN, or METRICS_ADDR for a loopback listener", http.StatusNotFound)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveMetrics serves /metrics on its own listener (METRICS_ADDR): without a token only
+// on loopback (checked by ParseConfig), for a Prometheus beside the server.
+func serveMetrics(addr string, m *observe.Metrics, token string, logger *slog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("metrics listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(m, token, true))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("metrics listener", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 // servePprof serves the runtime profiles on their own listener, off by default.

@@ -17,7 +17,7 @@ import (
 // parses it with the Prometheus text parser.
 func TestMetricsRealServer(t *testing.T) {
 	dbURL, fx := sqliteWithFixture(t, 2)
-	const token = "test-metrics-token"
+	const token = "test-metrics-token-for-this-test-0123"
 	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL, "METRICS_TOKEN": token, "SWEEP_INTERVAL": "100ms"}})
 	endpoint := s.URL
 

@@ -83,8 +83,13 @@ func defaultGC(getenv func(string) string, percent int) {
 // with the sample query and the customer's token.
 func seedDemoIfEmpty(ctx context.Context, d *db.DB, cfg Config, stdout io.Writer) (*seed.DemoTokens, error) {
 	empty, err := d.IsEmpty(ctx)
-	if err != nil || !empty {
+	if err != nil {
 		return nil, err
+	}
+	if !empty {
+		fmt.Fprintf(stdout, "The database already has data, so no demo data was seeded. Lost the demo tokens? "+
+			"`go run . seed -demo-tokens` (with the same DATABASE_URL) mints fresh ones.\n")
+		return nil, nil
 	}
 	toks, err := seed.Demo(ctx, d, *cfg.Policy(), time.Now().UTC().Truncate(time.Millisecond))
 	if err != nil {

@@ -24,6 +24,7 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	users := fs.Int("users", 0, "number of customers (0: cases/3, at least 20)")
 	batch := fs.Int("batch", 0, "cases per transaction (0: 10000)")
 	demo := fs.Bool("demo", false, "seed the demo data set into an empty database and print its tokens instead")
+	demoTokens := fs.Bool("demo-tokens", false, "mint and print fresh tokens for the demo data already in the database (the customer, the merchant's API key, a platform key)")
 	dbURL := fs.String("database-url", "",
 		"postgres://... for PostgreSQL; empty for the SQLite file "+db.DefaultSQLitePath+"; sqlite:PATH for another file (default $DATABASE_URL)")
 	fs.Usage = func() {
@@ -53,10 +54,19 @@ func seedCommand(ctx context.Context, args []string, getenv func(string) string,
 	defer d.Close()
 
 	start := time.Now()
+	if *demoTokens {
+		toks, err := seed.DemoTokensAgain(ctx, d, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "fresh demo tokens for %s (shown only this once; the earlier ones keep working until revoked):\n  customer  %s\n  merchant  %s\n  platform  %s\ncase all three can see: %s\n",
+			d.URL, toks.Customer, toks.Merchant, toks.Platform, toks.CaseID)
+		return nil
+	}
 	if *demo {
 		toks, err := seed.Demo(ctx, d, dispute.DefaultPolicy(), time.Now().UTC().Truncate(time.Millisecond))
 		if err != nil {
-			return err
+			return fmt.Errorf("%w (lost the demo tokens? seed -demo-tokens mints fresh ones)", err)
 		}
 		fmt.Fprintf(stdout, "seeded the demo data into %s in %s\n", d.URL, time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(stdout, "tokens (shown only this once):\n  customer  %s\n  merchant  %s\n  platform  %s\ncase all three can see: %s\n",

@@ -1,14 +1,23 @@
-// Package auth turns a bearer token into a principal (a user, a company API key or the
-// platform) with its scopes, and derives the principal's role on a case. The role is
+// Package auth turns a bearer credential into a principal (a user, a company API key or
+// the platform) with its scopes, and derives the principal's role on a case. The role is
 // never taken from the request.
 //
-// auth imports db (tokens) and dispute of this module.
+// Credentials are the opaque tokens the server mints (stored hashed; cached for
+// AUTH_CACHE_TTL) and, when a provider is configured, the JWTs of an OpenID Connect
+// issuer (oidc.go). Failed authentications are throttled per client address
+// (throttle.go, golang.org/x/time/rate) and logged as a rate-limited summary.
+// Long-lived sessions (WebSockets, SSE streams) are watched (revoke.go): a revocation
+// announced by any process, or a JWT's expiry, ends them.
+//
+// auth imports db (tokens, users) and dispute of this module.
 package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -46,6 +55,27 @@ type Principal struct {
 	// TeamCompanyIDs are, for a user token, the companies the user acts for as merchant.
 	TeamCompanyIDs []string
 	Scopes         []string
+	// Expires is when the credential stops working (a JWT's exp); zero for tokens,
+	// which work until revoked.
+	Expires time.Time
+	// ExternalID is the identity provider's subject of a JWT principal; "" otherwise.
+	ExternalID string
+
+	hash string // the stored hash of an opaque token, for re-checks (Recheck)
+}
+
+// Key is the principal's stable identity across all its tokens: "user:<id>",
+// "company:<id>" or "platform" (every platform token and PLATFORM_TOKEN are one
+// principal, the staff). Idempotency records, subscription counts and rate limits are
+// bound to it, so a user's second device is the same principal as the first.
+func (p *Principal) Key() string {
+	switch p.Kind {
+	case KindUser:
+		return "user:" + p.UserID
+	case KindCompany:
+		return "company:" + p.CompanyID
+	}
+	return "platform"
 }
 
 // CanRead reports whether the principal may read; manage implies read.
@@ -111,6 +141,15 @@ func FromContext(ctx context.Context) *Principal {
 type Store interface {
 	// LookupToken finds the live token with this clear text; NOT_FOUND otherwise.
 	LookupToken(ctx context.Context, clear string) (db.Token, error)
+	// LookupTokenHash finds the live token with this stored hash; NOT_FOUND otherwise.
+	LookupTokenHash(ctx context.Context, hash string) (db.Token, error)
+	// RevokedTokens returns which of the token IDs are revoked or gone.
+	RevokedTokens(ctx context.Context, ids []string) ([]string, error)
+	// UserByExternalID finds the user of an identity provider's subject; NOT_FOUND
+	// otherwise.
+	UserByExternalID(ctx context.Context, externalID string) (db.User, error)
+	// CompaniesByID returns the companies that exist among ids.
+	CompaniesByID(ctx context.Context, ids []string) (map[string]db.Company, error)
 	// TeamCompanies lists the companies a user acts for as merchant.
 	TeamCompanies(ctx context.Context, userID string) ([]string, error)
 }
@@ -120,14 +159,27 @@ var ErrBadToken = &dispute.Error{Code: dispute.CodeUnauthenticated, Message: "in
 
 // Authenticator resolves tokens against the database and the optional operator token.
 // It remembers resolved principals for CacheTTL (default 5 s) so a busy client costs no
-// lookup per request; a token created or a team change shows within that time.
+// lookup per request; a token created or a team change shows within that time, a
+// revocation at once (Revoked). Unknown tokens are remembered as misses for the same
+// time, and failures are throttled per client address (Throttle) and logged as a
+// rate-limited summary (Logger).
 type Authenticator struct {
 	Store         Store
 	PlatformToken string // accepted as a platform token with both scopes when non-empty
 	CacheTTL      time.Duration
+	// Throttle limits failed authentications per client address; nil disables it.
+	Throttle *Throttle
+	// Logger receives the rate-limited summary of failures; nil logs nothing.
+	Logger *slog.Logger
+	// OIDC, when set, accepts the identity provider's JWTs besides opaque tokens.
+	OIDC *OIDC
 
-	mu    sync.Mutex
-	cache map[string]cached
+	mu     sync.Mutex
+	cache  map[string]cached
+	misses map[string]time.Time // hash -> until when an unknown token is refused without a lookup
+	flog   failureLog
+	once   sync.Once
+	sess   sessions
 }
 
 type cached struct {
@@ -135,36 +187,120 @@ type cached struct {
 	expires time.Time
 }
 
-// maxCached bounds the principal cache.
+// maxTokenLength bounds a presented credential: opaque tokens are 46 characters, a
+// provider's JWT a few hundred to a few thousand.
+const maxTokenLength = 8192
+
+// maxCached bounds the principal cache, and separately the cache of misses.
 const maxCached = 10000
 
-// Authenticate returns the principal of a clear-text token.
+type clientAddrKey struct{}
+
+// WithClientAddr records the client's address (for throttling and rate limits).
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddr returns the client address recorded in ctx, or "".
+func ClientAddr(ctx context.Context) string {
+	s, _ := ctx.Value(clientAddrKey{}).(string)
+	return s
+}
+
+// Authenticate returns the principal of a clear-text token presented from the client
+// address recorded in ctx (WithClientAddr).
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	if token == "" || len(token) > 512 {
-		return nil, ErrBadToken
+	a.once.Do(func() { a.flog = failureLog{logger: a.Logger, every: failureLogPeriod} })
+	addr := ClientAddr(ctx)
+	if token == "" || len(token) > maxTokenLength {
+		return nil, a.failed(ctx, addr)
 	}
-	if a.PlatformToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(a.PlatformToken)) == 1 {
+	if a.PlatformToken != "" && SecretEqual(token, a.PlatformToken) {
 		return &Principal{Kind: KindPlatform, Scopes: []string{ScopeRead, ScopeManage}}, nil
 	}
 	hash := db.HashToken(token)
 	if p := a.cached(hash); p != nil {
 		return p, nil
 	}
+	if wait := a.Throttle.Wait(addr); wait > 0 {
+		a.flog.record(ctx, addr, "throttled", nil)
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	if a.missed(hash) {
+		return nil, a.failed(ctx, addr)
+	}
+	if a.OIDC != nil && LooksLikeJWT(token) {
+		p, err := a.fromJWT(ctx, token)
+		switch {
+		case IsAuthError(err):
+			a.rememberMiss(hash)
+			a.Throttle.Fail(addr)
+			a.flog.record(ctx, addr, "bad_token", err)
+			return nil, err
+		case err != nil:
+			a.flog.record(ctx, addr, "error", err)
+			return nil, err
+		}
+		a.remember(hash, p)
+		return p, nil
+	}
 	t, err := a.Store.LookupToken(ctx, token)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
-		return nil, ErrBadToken
+		a.rememberMiss(hash)
+		return nil, a.failed(ctx, addr)
 	}
 	if err != nil {
+		a.flog.record(ctx, addr, "error", err)
 		return nil, err
 	}
-	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes}
+	p, err := a.principalOf(ctx, hash, t)
+	if err != nil {
+		a.flog.record(ctx, addr, "error", err)
+		return nil, err
+	}
+	return p, nil
+}
+
+// principalOf makes the principal of a stored token and caches it.
+func (a *Authenticator) principalOf(ctx context.Context, hash string, t db.Token) (*Principal, error) {
+	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes, hash: hash}
 	if p.Kind == KindUser {
+		var err error
 		if p.TeamCompanyIDs, err = a.Store.TeamCompanies(ctx, p.UserID); err != nil {
 			return nil, err
 		}
 	}
 	a.remember(hash, p)
 	return p, nil
+}
+
+// failed counts a failed authentication from addr and returns ErrBadToken.
+func (a *Authenticator) failed(ctx context.Context, addr string) error {
+	a.Throttle.Fail(addr)
+	a.flog.record(ctx, addr, "bad_token", nil)
+	return ErrBadToken
+}
+
+func (a *Authenticator) missed(hash string) bool {
+	if a.ttl() < 0 {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	until, ok := a.misses[hash]
+	return ok && time.Now().Before(until)
+}
+
+func (a *Authenticator) rememberMiss(hash string) {
+	if a.ttl() < 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.misses == nil || len(a.misses) >= maxCached {
+		a.misses = map[string]time.Time{}
+	}
+	a.misses[hash] = time.Now().Add(a.ttl())
 }
 
 func (a *Authenticator) ttl() time.Duration {
@@ -196,7 +332,20 @@ func (a *Authenticator) remember(hash string, p *Principal) {
 	if a.cache == nil || len(a.cache) >= maxCached {
 		a.cache = map[string]cached{}
 	}
-	a.cache[hash] = cached{p: p, expires: time.Now().Add(a.ttl())}
+	exp := time.Now().Add(a.ttl())
+	if !p.Expires.IsZero() && p.Expires.Before(exp) {
+		exp = p.Expires // a JWT is not served from the cache past its exp
+	}
+	a.cache[hash] = cached{p: p, expires: exp}
+}
+
+// SecretEqual compares a presented secret with the expected one in constant time,
+// length included: both are hashed first, so neither their contents nor their lengths
+// show in the time taken (subtle.ConstantTimeCompare alone returns at once on a
+// length mismatch).
+func SecretEqual(presented, expected string) bool {
+	a, b := sha256.Sum256([]byte(presented)), sha256.Sum256([]byte(expected))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
 // BearerToken extracts the token of an "Authorization: Bearer <token>" header value;

@@ -1,7 +1,13 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,5 +86,129 @@ func TestAuthenticateCachesPrincipals(t *testing.T) {
 	time.Sleep(250 * time.Millisecond)
 	if _, err := a.Authenticate(ctx, tok); err == nil {
 		t.Fatal("expired entry was served without a lookup")
+	}
+}
+
+// TestFailuresLoggedAsSummary (issue 11, item 5): lookups that fail because the
+// database is down are logged as one line per period, not one ERROR each (before: a
+// 20 s outage wrote 4,932 ERROR lines).
+func TestFailuresLoggedAsSummary(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	var out bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &out}, nil))
+	a := &auth.Authenticator{Store: d, CacheTTL: -1, Logger: logger}
+	d.Close() // every lookup now fails
+	for i := range 1000 {
+		if _, err := a.Authenticate(context.Background(), fmt.Sprintf("rc_token_%d", i)); err == nil || auth.IsAuthError(err) {
+			t.Fatalf("lookup on a closed database: %v, want an internal error", err)
+		}
+	}
+	mu.Lock()
+	lines := strings.Count(out.String(), "\n")
+	mu.Unlock()
+	if lines != 1 {
+		t.Errorf("%d log lines for 1000 failed lookups, want 1 (and a summary at the end of the period):\n%s", lines, out.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestThrottleAndMissCache: an address that failed Burst times waits; a cached miss
+// costs no lookup; a good token in the principal cache still passes from a throttled
+// address.
+func TestThrottleAndMissCache(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	u := dbtest.MustUser(t, d)
+	good := dbtest.MustToken(t, d, db.TokenUser, u.ID, false)
+	a := &auth.Authenticator{Store: d, CacheTTL: time.Minute, Throttle: &auth.Throttle{Rate: 0.5, Burst: 3}}
+	ctx := auth.WithClientAddr(context.Background(), "192.0.2.1")
+	if _, err := a.Authenticate(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := a.Authenticate(ctx, fmt.Sprintf("rc_bad_%d", i)); !auth.IsAuthError(err) {
+			t.Fatalf("bad token %d: %v", i, err)
+		}
+	}
+	var te *auth.ThrottledError
+	if _, err := a.Authenticate(ctx, "rc_bad_4"); !errors.As(err, &te) || te.Seconds() < 1 || te.Seconds() > 2 {
+		t.Fatalf("fourth failure: %v, want throttled for about 2 s", err)
+	}
+	if p, err := a.Authenticate(ctx, good); err != nil || p.UserID != u.ID {
+		t.Errorf("a cached good token from a throttled address: %v", err)
+	}
+	other := auth.WithClientAddr(context.Background(), "192.0.2.2")
+	if _, err := a.Authenticate(other, "rc_bad_0"); !auth.IsAuthError(err) {
+		t.Errorf("another address: %v", err)
+	}
+	d.Close() // a lookup would now fail: the miss is served from the cache
+	if _, err := a.Authenticate(other, "rc_bad_0"); !auth.IsAuthError(err) {
+		t.Errorf("a cached miss: %v, want UNAUTHENTICATED without a lookup", err)
+	}
+}
+
+// TestWatchRevokedAndResync: a watched session ends with ErrRevoked when its token's
+// revocation is announced, or, when the notice was missed, at the next resync (which
+// re-checks every watched token in the store); the cache forgets the token at once;
+// another token's session goes on.
+func TestWatchRevokedAndResync(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	u := dbtest.MustUser(t, d)
+	a := &auth.Authenticator{Store: d, CacheTTL: time.Hour}
+	ctx := context.Background()
+	session := func(tok string) (*auth.Principal, chan error) {
+		p, err := a.Authenticate(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended := make(chan error, 1)
+		t.Cleanup(a.Watch(p, func(err error) { ended <- err }))
+		return p, ended
+	}
+	p1, end1 := session(dbtest.MustToken(t, d, db.TokenUser, u.ID, false))
+	p2, end2 := session(dbtest.MustToken(t, d, db.TokenUser, u.ID, false))
+	owner := db.TokenOwner{UserID: u.ID}
+
+	// Announced: ends at once.
+	if _, err := d.RevokeToken(ctx, owner, p1.TokenID, dbtest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a.Revoked(p1.TokenID)
+	if err := <-end1; err != auth.ErrRevoked {
+		t.Errorf("session 1 ended with %v", err)
+	}
+	if _, err := a.Recheck(ctx, p1); !auth.IsAuthError(err) {
+		t.Errorf("recheck of the revoked token: %v", err)
+	}
+	// Missed (no notice): the resync finds it.
+	if _, err := d.RevokeToken(ctx, owner, p2.TokenID, dbtest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-end2:
+		t.Fatalf("session 2 ended before the resync: %v", err)
+	default:
+	}
+	a.ResyncRevocations()
+	select {
+	case err := <-end2:
+		if err != auth.ErrRevoked {
+			t.Errorf("session 2 ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the resync did not end the session of a token revoked meanwhile")
+	}
+	if n := a.Sessions(); n != 0 {
+		t.Errorf("%d sessions still watched", n)
 	}
 }

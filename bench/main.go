@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}()
 		o.URLs, o.Token, o.Engine, o.DatabaseURL, o.PIDs = []string{srv.URL}, srv.Token, srv.Engine, srv.DBURL, []int{srv.PID()}
+		o.MetricsToken = srv.MetricsToken
 	}
 	client := newHTTPClient(o.Concurrency, o.Timeout)
 	for i, u := range o.URLs {

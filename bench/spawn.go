@@ -18,14 +18,16 @@ import (
 
 // spawned is a server the tool built and started itself on a loopback port.
 type spawned struct {
-	cmd     *exec.Cmd
-	URL     string // http://127.0.0.1:PORT/graphql
-	Token   string // its PLATFORM_TOKEN
-	DBURL   string
-	Engine  string
-	dir     string
-	logPath string
-	exited  chan error
+	cmd   *exec.Cmd
+	URL   string // http://127.0.0.1:PORT/graphql
+	Token string // its PLATFORM_TOKEN
+	// MetricsToken is its METRICS_TOKEN (/metrics is closed without one).
+	MetricsToken string
+	DBURL        string
+	Engine       string
+	dir          string
+	logPath      string
+	exited       chan error
 }
 
 // moduleRoot finds the resolutioncenter module (the directory of go.mod).
@@ -56,8 +58,9 @@ func spawnServer(ctx context.Context, dbURL string, seedCases int, logw io.Write
 	if err != nil {
 		return nil, err
 	}
-	s := &spawned{dir: dir, DBURL: dbURL, Engine: "postgres", Token: "bench-" + randomWord() + randomWord(),
-		logPath: filepath.Join(dir, "server.log"), exited: make(chan error, 1)}
+	s := &spawned{dir: dir, DBURL: dbURL, Engine: "postgres", Token: "bench-" + randomWord() + randomWord() + randomWord(),
+		MetricsToken: "metrics-" + randomWord() + randomWord() + randomWord(),
+		logPath:      filepath.Join(dir, "server.log"), exited: make(chan error, 1)}
 	if dbURL == "" {
 		s.DBURL, s.Engine = "sqlite:"+filepath.Join(dir, "bench.db"), "sqlite"
 	}
@@ -86,7 +89,7 @@ func spawnServer(ctx context.Context, dbURL string, seedCases int, logw io.Write
 	defer logf.Close()
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(), "ADDR=127.0.0.1:0", "DATABASE_URL="+s.DBURL, "PLATFORM_TOKEN="+s.Token,
-		"RATE_LIMIT=0", "SEED_DEMO=false", "MAX_SUBSCRIPTIONS=100000", "LOG_FORMAT=json", "METRICS_TOKEN=")
+		"RATE_LIMIT=0", "SEED_DEMO=false", "MAX_SUBSCRIPTIONS=100000", "LOG_FORMAT=json", "METRICS_TOKEN="+s.MetricsToken, "METRICS_ADDR=")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return fail(err)

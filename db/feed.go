@@ -15,6 +15,53 @@ import (
 // NotifyChannel is the PostgreSQL channel that carries change notices.
 const NotifyChannel = "resolution_events"
 
+// RevocationChannel is the PostgreSQL channel that carries token revocations: the
+// revoked token's ID, sent by the revoking transaction and delivered at its commit.
+const RevocationChannel = "rc_token_revocations"
+
+// RevocationSink receives the token revocations committed by any process, and
+// ResyncRevocations when some may have been missed (the LISTEN connection was lost),
+// after which it re-checks the tokens it cares about (RevokedTokens).
+type RevocationSink interface {
+	Revoked(tokenID string)
+	ResyncRevocations()
+}
+
+// WatchRevocations makes sink receive every token revocation committed from now on, by
+// this process (SQLite: after commit) or any other (PostgreSQL: through the Listener
+// that Feed returns, which must run). Call it before Feed's Listener runs.
+func (d *DB) WatchRevocations(sink RevocationSink) {
+	d.revocations.Store(&sink)
+}
+
+func (d *DB) revocationSink() RevocationSink {
+	if p := d.revocations.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// announceRevocation sends the revocation notice inside the transaction (PostgreSQL:
+// delivered to every listening process at commit, never on rollback).
+func (d *DB) announceRevocation(ctx context.Context, tx bun.Tx, tokenID string) error {
+	if d.Engine != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", RevocationChannel, tokenID)
+	return mapErr(err)
+}
+
+// revocationCommitted hands a committed revocation to the sink on SQLite, where this
+// process is the only writer.
+func (d *DB) revocationCommitted(tokenID string) {
+	if d.Engine == Postgres {
+		return
+	}
+	if s := d.revocationSink(); s != nil {
+		s.Revoked(tokenID)
+	}
+}
+
 // Sink receives the change feed: a notice per committed change of a case, and Resync
 // when notices may have been missed (the LISTEN connection was lost), after which the
 // sink re-reads what it needs from the timeline by position.
@@ -33,7 +80,8 @@ func (d *DB) Feed(sink Sink, logger *slog.Logger) *Listener {
 		d.onCommit.Store(&fn)
 		return nil
 	}
-	return &Listener{config: d.pool.Config().ConnConfig.Copy(), channel: NotifyChannel, sink: sink, logger: logger}
+	return &Listener{config: d.pool.Config().ConnConfig.Copy(), channel: NotifyChannel, sink: sink, logger: logger,
+		revocations: d.revocationSink}
 }
 
 // encodeNotice encodes a notice as a NOTIFY payload: "caseID:position:version" (well

@@ -12,7 +12,7 @@ import (
 // Idempotency identifies a retryable mutation: the same principal sending the same
 // key gets the first result back; the same key with a different request is refused.
 type Idempotency struct {
-	Principal   string // a stable identity of the caller, e.g. "token:tok_..."
+	Principal   string // the caller's principal, e.g. "user:user_..." (auth.Principal.Key)
 	Key         string
 	Operation   string // what was asked: a dispute.Action
 	RequestHash string // a hash of the request's input

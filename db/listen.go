@@ -18,6 +18,8 @@ type Listener struct {
 	channel string
 	sink    Sink
 	logger  *slog.Logger
+	// revocations returns the sink of token revocations (RevocationChannel), or nil.
+	revocations func() RevocationSink
 
 	up atomic.Bool
 	// Reconnects counts how many times the connection was re-established.
@@ -26,6 +28,13 @@ type Listener struct {
 
 // Up reports whether the LISTEN connection is established (for readiness).
 func (l *Listener) Up() bool { return l.up.Load() }
+
+func (l *Listener) revocationSink() RevocationSink {
+	if l.revocations == nil {
+		return nil
+	}
+	return l.revocations()
+}
 
 // Run listens until ctx ends.
 func (l *Listener) Run(ctx context.Context) {
@@ -64,6 +73,9 @@ func (l *Listener) session(ctx context.Context, first bool) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
 		return err
 	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{RevocationChannel}.Sanitize()); err != nil {
+		return err
+	}
 	l.up.Store(true)
 	if !first {
 		l.Reconnects.Add(1)
@@ -71,10 +83,19 @@ func (l *Listener) session(ctx context.Context, first bool) error {
 	}
 	// Anything committed while we were not listening is read again from the log.
 	l.sink.Resync()
+	if rs := l.revocationSink(); rs != nil {
+		rs.ResyncRevocations()
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if n.Channel == RevocationChannel {
+			if rs := l.revocationSink(); rs != nil {
+				rs.Revoked(n.Payload)
+			}
+			continue
 		}
 		notice, err := parseNotice(n.Payload)
 		if err != nil {

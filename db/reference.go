@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"resolutioncenter/dispute"
 	"resolutioncenter/ids"
 )
 
@@ -73,9 +74,40 @@ func (d *DB) CreateCompany(ctx context.Context, title, route string, now time.Ti
 
 // CreateUser inserts a user. A taken username is ALREADY_EXISTS on field "username".
 func (d *DB) CreateUser(ctx context.Context, name, username, email string, now time.Time) (User, error) {
-	r := userRow{ID: ids.New(ids.User), Name: name, Username: username, Email: email, CreatedAt: now}
-	if err := insert(ctx, d, &r, "username"); err != nil {
+	return d.CreateUserRecord(ctx, User{Name: name, Username: username, Email: email}, now)
+}
+
+// CreateUserRecord inserts a user with the fields of u (ID and CreatedAt are set). A
+// taken username is ALREADY_EXISTS on field "username", a taken external ID (the
+// identity provider's subject) on "externalId".
+func (d *DB) CreateUserRecord(ctx context.Context, u User, now time.Time) (User, error) {
+	u.ID, u.CreatedAt = ids.New(ids.User), now
+	r := fromUser(u)
+	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if r.ExternalID != "" {
+			taken, err := tx.NewSelect().Model((*userRow)(nil)).Where("external_id = ?", r.ExternalID).Exists(ctx)
+			if err != nil {
+				return mapErr(err)
+			}
+			if taken {
+				return &dispute.Error{Code: dispute.CodeAlreadyExists, Field: "externalId", Message: "already exists"}
+			}
+		}
+		_, err := tx.NewInsert().Model(&r).Exec(ctx)
+		return mapErrField(err, "username")
+	})
+	if err != nil {
 		return User{}, err
+	}
+	return toUser(r), nil
+}
+
+// UserByExternalID returns the user with this identity-provider subject; NOT_FOUND
+// otherwise.
+func (d *DB) UserByExternalID(ctx context.Context, externalID string) (User, error) {
+	var r userRow
+	if err := d.bun.NewSelect().Model(&r).Where("external_id = ?", externalID).Limit(1).Scan(ctx); err != nil {
+		return User{}, mapErr(err)
 	}
 	return toUser(r), nil
 }
@@ -152,4 +184,22 @@ func (d *DB) IsEmpty(ctx context.Context) (bool, error) {
 	}
 	u, err := d.bun.NewSelect().Model((*userRow)(nil)).Exists(ctx)
 	return !c && !u, mapErr(err)
+}
+
+// UserByUsername returns the user with this username; NOT_FOUND otherwise.
+func (d *DB) UserByUsername(ctx context.Context, username string) (User, error) {
+	var r userRow
+	if err := d.bun.NewSelect().Model(&r).Where("username = ?", username).Limit(1).Scan(ctx); err != nil {
+		return User{}, mapErr(err)
+	}
+	return toUser(r), nil
+}
+
+// CompanyByRoute returns the company with this route; NOT_FOUND otherwise.
+func (d *DB) CompanyByRoute(ctx context.Context, route string) (Company, error) {
+	var r companyRow
+	if err := d.bun.NewSelect().Model(&r).Where("route = ?", route).Limit(1).Scan(ctx); err != nil {
+		return Company{}, mapErr(err)
+	}
+	return toCompany(r), nil
 }

@@ -28,6 +28,7 @@ type userRow struct {
 	Name          string    `bun:"name,nullzero"`
 	Username      string    `bun:"username,notnull"`
 	Email         string    `bun:"email,notnull"`
+	ExternalID    string    `bun:"external_id,nullzero"`
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
@@ -125,11 +126,13 @@ type Company struct {
 
 // User is a person: a customer and possibly a team member of companies.
 type User struct {
-	ID        string
-	Name      string // empty when not given
-	Username  string
-	Email     string
-	CreatedAt time.Time
+	ID       string
+	Name     string // empty when not given
+	Username string
+	Email    string
+	// ExternalID is the user's subject at the OpenID Connect provider; "" when none.
+	ExternalID string
+	CreatedAt  time.Time
 }
 
 // TeamMember makes a user act as a company's merchant.
@@ -180,11 +183,11 @@ func fromCompany(c Company) companyRow {
 }
 
 func toUser(r userRow) User {
-	return User{ID: r.ID, Name: r.Name, Username: r.Username, Email: r.Email, CreatedAt: r.CreatedAt.UTC()}
+	return User{ID: r.ID, Name: r.Name, Username: r.Username, Email: r.Email, ExternalID: r.ExternalID, CreatedAt: r.CreatedAt.UTC()}
 }
 
 func fromUser(u User) userRow {
-	return userRow{ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, CreatedAt: u.CreatedAt}
+	return userRow{ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, ExternalID: u.ExternalID, CreatedAt: u.CreatedAt}
 }
 
 func toTeamMember(r teamMemberRow) TeamMember {

@@ -93,13 +93,10 @@ func idempotency(p *auth.Principal, action dispute.Action, key *string, input an
 	return &db.Idempotency{Principal: principalKey(p), Key: k, Operation: string(action), RequestHash: hex.EncodeToString(sum[:])}, nil
 }
 
-// principalKey is a stable identity for idempotency: the token, or the operator token.
-func principalKey(p *auth.Principal) string {
-	if p.TokenID == "" {
-		return "platform-env"
-	}
-	return p.TokenID
-}
+// principalKey is the caller's identity for idempotency, subscription counts and rate
+// limits: the principal (user, company or platform) through any of its tokens, as the
+// contract says, not the token.
+func principalKey(p *auth.Principal) string { return p.Key() }
 
 func str(s *string) string {
 	if s == nil {

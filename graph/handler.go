@@ -2,8 +2,10 @@ package graph
 
 import (
 	"context"
-	"log/slog"
+	"errors"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -60,6 +62,12 @@ type Options struct {
 	DisableSuggestions bool
 	// CORSOrigins lists the browser origins allowed to call the API cross-origin.
 	CORSOrigins []string
+	// DevMode also allows every loopback origin (a dev server on localhost:5173...).
+	DevMode bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (for rate limits and the throttling of failed authentications); the peer's
+	// address is the client otherwise.
+	TrustedProxies []netip.Prefix
 	// RequestTimeout bounds ordinary (non-streaming) requests.
 	RequestTimeout time.Duration
 	// WebSocket tunes the WebSocket transport (allowed origins, init timeout...).
@@ -110,6 +118,10 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	}
 	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		ctx, gerr := recheckSocketOperation(ctx)
+		if gerr != nil {
+			return operationRejected(ctx, gerr)
+		}
 		p := auth.FromContext(ctx)
 		return next(withStreamEnd(withLoaders(ctx, func() *Loaders {
 			var merchantOf []string
@@ -137,8 +149,8 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	srv := newServer(res, o)
 	addStreamingTransports(srv, authn, o.WebSocket)
 	addHTTPTransports(srv)
-	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, res.Logger, srv))
-	return withCORS(o.CORSOrigins, allowMethods(withRequestTimeout(o.RequestTimeout, h)))
+	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, withStreamWatch(authn, srv)))
+	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withRequestTimeout(o.RequestTimeout, o.TrustedProxies, h)))
 }
 
 // addStreamingTransports adds the subscription transports: WebSocket
@@ -151,8 +163,8 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 // transport (allowed browser origins, init timeout, ...); its InitFunc is set here.
 func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options) {
 	ws.InitFunc = func(ctx context.Context, payload map[string]any) (context.Context, error) {
-		if auth.FromContext(ctx) != nil {
-			return ctx, nil
+		if p := auth.FromContext(ctx); p != nil {
+			return watchSocket(ctx, authn, p), nil
 		}
 		header, _ := payload["Authorization"].(string)
 		if header == "" {
@@ -160,13 +172,17 @@ func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws w
 		}
 		p, err := authn.FromHeader(ctx, header)
 		if err != nil {
+			var te *auth.ThrottledError
+			if errors.As(err, &te) {
+				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many failed authentications"}
+			}
 			if auth.IsAuthError(err) {
 				return nil, wsproto.ErrForbidden
 			}
 			return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error", Err: err}
 		}
 		if p != nil {
-			ctx = auth.WithPrincipal(ctx, p)
+			ctx = watchSocket(auth.WithPrincipal(ctx, p), authn, p)
 		}
 		return ctx, nil
 	}
@@ -185,18 +201,23 @@ func addHTTPTransports(srv *handler.Server) {
 
 // withAuthentication puts the principal of the request's bearer token in the context. A
 // request without a token goes on unauthenticated (introspection still answers); a
-// bad token answers 401.
-func withAuthentication(authn *auth.Authenticator, logger *slog.Logger, next http.Handler) http.Handler {
+// bad token answers 401, an address that failed too often 429 with Retry-After, and a
+// lookup the database cannot answer 503. The authenticator logs failures, rate-limited.
+func withAuthentication(authn *auth.Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := authn.FromRequest(r)
 		if err != nil {
-			if !auth.IsAuthError(err) {
-				logger.ErrorContext(r.Context(), "authenticate", "err", err)
+			var te *auth.ThrottledError
+			switch {
+			case errors.As(err, &te):
+				w.Header().Set("Retry-After", strconv.Itoa(te.Seconds()))
+				writeJSONError(w, http.StatusTooManyRequests, "too many failed authentications from this address", "RATE_LIMITED")
+			case auth.IsAuthError(err):
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				writeJSONError(w, http.StatusUnauthorized, "invalid or revoked token", "UNAUTHENTICATED")
+			default:
 				writeJSONError(w, http.StatusServiceUnavailable, "authentication unavailable", "UNAVAILABLE")
-				return
 			}
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSONError(w, http.StatusUnauthorized, "invalid or revoked token", "UNAUTHENTICATED")
 			return
 		}
 		if p != nil {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"resolutioncenter/app/apptest"
+	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 )
 
@@ -17,6 +19,7 @@ func TestIdempotency(t *testing.T) {
 		suite{"key binding", idempotencyKeyBinding},
 		suite{"refusal does not burn the key", idempotencyRefusalDoesNotBurnKey},
 		suite{"key length", idempotencyKeyLength},
+		suite{"key binds to the principal, not the token", idempotencyAcrossTokens},
 	)
 }
 
@@ -119,6 +122,47 @@ func idempotencyKeyBinding(t *testing.T, e *caseEnv) {
 	other := e.mustAct(t, e.cast.TeamMemberToken, "respondToResolution", in("First."))
 	if other.Replayed || other.Resolution.Version != before.Case.Version+1 || other.Event.ReporterType != "MERCHANT" {
 		t.Errorf("another principal's request with the same key = %s", toJSON(other))
+	}
+}
+
+// idempotencyAcrossTokens (issue 11, item 8): the same principal retrying through
+// another of its tokens (a user's second device, a company's second key, another
+// platform token or PLATFORM_TOKEN) gets the first result and changes nothing. Before,
+// keys were bound to the token and the second device applied the action again.
+func idempotencyAcrossTokens(t *testing.T, e *caseEnv) {
+	d := e.d
+	for _, tc := range []struct {
+		name          string
+		first, second string
+		op            string
+		input         func(id string) map[string]any
+	}{
+		{"a user's second device", e.cast.CustomerToken, dbtest.MustToken(t, d, db.TokenUser, e.cast.Customer.ID, true), "respondToResolution",
+			func(id string) map[string]any { return map[string]any{"resolutionId": id, "message": "From my phone."} }},
+		{"a company's second key", e.cast.CompanyToken, dbtest.MustToken(t, d, db.TokenCompany, e.cast.Company.ID, true), "respondToResolution",
+			func(id string) map[string]any {
+				return map[string]any{"resolutionId": id, "message": "From the backend."}
+			}},
+		{"a platform token, then PLATFORM_TOKEN", e.cast.PlatformToken, apptest.PlatformToken, "requestMerchantInfo",
+			func(id string) map[string]any { return map[string]any{"resolutionId": id, "message": "Proof?"} }},
+	} {
+		id := openedCase(t, e)
+		in := tc.input(id)
+		in["idempotencyKey"] = "across-" + tc.name
+		first := e.mustAct(t, tc.first, tc.op, in)
+		before := e.caseSnapshot(t, id)
+		again := e.mustAct(t, tc.second, tc.op, in)
+		if first.Replayed || !again.Replayed || toJSON(again.Event) != toJSON(first.Event) {
+			t.Errorf("%s: the retry through another token = %s, want the first result replayed %s", tc.name, toJSON(again), toJSON(first))
+		}
+		e.expectSnapshot(t, id, before)
+	}
+	// Another principal's same key is its own request.
+	id := openedCase(t, e)
+	e.mustAct(t, e.cast.CustomerToken, "respondToResolution", map[string]any{"resolutionId": id, "message": "Hi.", "idempotencyKey": "across-other"})
+	other := e.mustAct(t, e.cast.TeamMemberToken, "respondToResolution", map[string]any{"resolutionId": id, "message": "Hi.", "idempotencyKey": "across-other"})
+	if other.Replayed {
+		t.Errorf("another principal's request with the same key was replayed")
 	}
 }
 

@@ -96,4 +96,7 @@ func setComplexity(c *ComplexityRoot) {
 	}
 	c.Resolution.ResolutionEvents = func(child int) int { return 1 + recentCount*child }
 	c.Query.Nodes = func(child int, list []string) int { return 1 + len(list)*child }
+	c.Query.Tokens = func(child int, first *int, _ *string, _ *model.APITokenFilter) int {
+		return 1 + pageCost(first, nil)*child
+	}
 }

@@ -4,36 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"slices"
+	"net/netip"
 	"strings"
 	"time"
 )
-
-// withCORS answers cross-origin requests from the listed origins ("*" for any) and
-// preflights for them; other origins get no CORS headers, so browsers refuse to share
-// responses with them. An empty list (the default) allows no cross-origin use.
-func withCORS(origins []string, next http.Handler) http.Handler {
-	if len(origins) == 0 {
-		return next
-	}
-	any := slices.Contains(origins, "*")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && (any || slices.Contains(origins, origin)) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID")
-				h.Set("Access-Control-Max-Age", "600")
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // isStreaming tells requests that stay open (WebSocket upgrades, SSE) from ordinary ones.
 func isStreaming(r *http.Request) bool {
@@ -41,16 +15,15 @@ func isStreaming(r *http.Request) bool {
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
+// isUpgrade tells WebSocket upgrade requests.
+func isUpgrade(r *http.Request) bool { return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") }
+
 // withRequestTimeout bounds ordinary requests (not streams) with a context deadline, which
-// also bounds their SQL statements; it records the client address for rate limiting.
-func withRequestTimeout(d time.Duration, next http.Handler) http.Handler {
+// also bounds their SQL statements; it records the client address (clientAddr) for rate
+// limiting and the throttling of failed authentications.
+func withRequestTimeout(d time.Duration, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
-		ctx = WithClientAddr(ctx, host)
+		ctx := WithClientAddr(r.Context(), clientAddr(r, trusted))
 		if d > 0 && !isStreaming(r) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, d)
@@ -58,6 +31,45 @@ func withRequestTimeout(d time.Duration, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// clientAddr is the request's client: the peer's IP address, or, when the peer is a
+// trusted proxy, the right-most address of X-Forwarded-For that is not one (what the
+// first untrusted hop told the trusted ones; anything left of it is the client's say).
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if len(trusted) == 0 || !isTrusted(host, trusted) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if h == "" {
+			continue
+		}
+		if !isTrusted(h, trusted) {
+			return h
+		}
+		host = h
+	}
+	return host
+}
+
+func isTrusted(addr string, trusted []netip.Prefix) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // allowMethods answers methods other than GET, POST and OPTIONS with 405 and a JSON

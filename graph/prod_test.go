@@ -465,11 +465,10 @@ func TestProdSuggestionsOff(t *testing.T) {
 // scrape reads /metrics (with the token, if any) and parses it.
 func scrape(t *testing.T, s *prodServer, token string) map[string]*dtoFamily {
 	t.Helper()
-	hdr := map[string]string{}
-	if token != "" {
-		hdr["Authorization"] = "Bearer " + token
+	if token == "" {
+		token = apptest.MetricsToken
 	}
-	r := send(t, http.MethodGet, s.URL+"/metrics", "", nil, hdr)
+	r := send(t, http.MethodGet, s.URL+"/metrics", "", nil, map[string]string{"Authorization": "Bearer " + token})
 	if r.Status != 200 {
 		t.Fatalf("/metrics: %d %s", r.Status, r.Body)
 	}
@@ -550,7 +549,7 @@ func TestProdMetrics(t *testing.T) {
 		biz, u := dbtest.MustCompany(t, d), dbtest.MustUser(t, d)
 		opened := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, biz, ""), dispute.IssueItemNotReceived, dbtest.Now())
 		ct := dbtest.MustToken(t, d, db.TokenUser, u.ID, true)
-		const token = "metrics-secret"
+		const token = "metrics-secret-0123456789abcdefghijkl"
 		s := newProdServer(t, d, prodOptions{env: map[string]string{"METRICS_TOKEN": token}})
 
 		// The token protects the endpoint.

@@ -15,7 +15,7 @@ import (
 )
 
 // rateLimit charges each operation its computed complexity against the caller's budget
-// (per token; per client address without one). It runs after the complexity limit,
+// (per principal; per client address without a token). It runs after the complexity limit,
 // whose figure it reuses. A refusal is RATE_LIMITED with the seconds to wait in
 // extensions.retryAfter; the HTTP transport answers it with 429 and Retry-After.
 type rateLimit struct {
@@ -50,17 +50,15 @@ func (l rateLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	}
 }
 
-type clientAddrKey struct{}
-
-// WithClientAddr records the client's address for rate limiting callers without a token.
+// WithClientAddr records the client's address for rate limiting callers without a
+// token and throttling failed authentications.
 func WithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, addr)
+	return auth.WithClientAddr(ctx, addr)
 }
 
 func rateKey(ctx context.Context) string {
 	if p := auth.FromContext(ctx); p != nil {
-		return "tok:" + principalKey(p)
+		return "principal:" + principalKey(p)
 	}
-	addr, _ := ctx.Value(clientAddrKey{}).(string)
-	return "addr:" + addr
+	return "addr:" + auth.ClientAddr(ctx)
 }

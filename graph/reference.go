@@ -103,9 +103,14 @@ func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*m
 			err = dispute.Invalid("email", "not an e-mail address")
 		}
 	}
+	ext := ""
+	if err == nil && in.ExternalID != nil {
+		ext = *in.ExternalID
+		err = checkText("externalId", ext, 1, 255)
+	}
 	var u db.User
 	if err == nil {
-		u, err = r.DB.CreateUser(ctx, name, in.Username, in.Email, r.now())
+		u, err = r.DB.CreateUserRecord(ctx, db.User{Name: name, Username: in.Username, Email: in.Email, ExternalID: ext}, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))

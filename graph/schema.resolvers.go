@@ -12,6 +12,26 @@ import (
 )
 
 // User is the resolver for the user field.
+func (r *apiTokenResolver) User(ctx context.Context, obj *model.ApiToken) (*model.User, error) {
+	if obj.UserID == "" {
+		return nil, nil
+	}
+	u, err := r.loaders(ctx).Users.Load(ctx, obj.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewUser(u, true), nil // only the user and the platform list a user's tokens
+}
+
+// Company is the resolver for the company field.
+func (r *apiTokenResolver) Company(ctx context.Context, obj *model.ApiToken) (*model.Company, error) {
+	if obj.CompanyID == "" {
+		return nil, nil
+	}
+	return r.company(ctx, obj.CompanyID)
+}
+
+// User is the resolver for the user field.
 func (r *membershipResolver) User(ctx context.Context, obj *model.Membership) (*model.User, error) {
 	return r.userFor(ctx, obj.M.UserID)
 }
@@ -111,6 +131,11 @@ func (r *mutationResolver) RecordChargebackEvent(ctx context.Context, input mode
 	return r.recordChargeback(ctx, input)
 }
 
+// RevokeToken is the resolver for the revokeToken field.
+func (r *mutationResolver) RevokeToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	return r.revokeToken(ctx, input)
+}
+
 // User is the resolver for the user field.
 func (r *paymentResolver) User(ctx context.Context, obj *model.Payment) (*model.User, error) {
 	return r.userFor(ctx, obj.P.UserID)
@@ -177,6 +202,11 @@ func (r *queryResolver) ResolutionSummary(ctx context.Context, filter *model.Res
 		return nil, err
 	}
 	return r.summary(ctx, p, filter)
+}
+
+// Tokens is the resolver for the tokens field.
+func (r *queryResolver) Tokens(ctx context.Context, first *int, after *string, filter *model.APITokenFilter) (*model.APITokenConnection, error) {
+	return r.tokens(ctx, first, after, filter)
 }
 
 // Company is the resolver for the company field.
@@ -269,6 +299,9 @@ func (r *viewerResolver) Companies(ctx context.Context, obj *model.Viewer) ([]*m
 	return out, nil
 }
 
+// ApiToken returns ApiTokenResolver implementation.
+func (r *Resolver) ApiToken() ApiTokenResolver { return &apiTokenResolver{r} }
+
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
@@ -291,6 +324,7 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
+	apiTokenResolver     struct{ *Resolver }
 	membershipResolver   struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	paymentResolver      struct{ *Resolver }

@@ -145,14 +145,25 @@ func (s *hubStream[E, T]) close(err error) {
 	s.wake.Closed()
 }
 
-// acquireSubscription counts a new subscription against the principal's limit and
+// subscriptionKey is what MAX_SUBSCRIPTIONS counts against: the token (only the
+// platform mints tokens, so a tenant cannot multiply its budget; the load tool spreads
+// many subscribers over platform tokens), or the principal for credentials without a
+// token ID (a sign-in JWT: the user; PLATFORM_TOKEN: the platform).
+func subscriptionKey(p *auth.Principal) string {
+	if p.TokenID != "" {
+		return "token:" + p.TokenID
+	}
+	return principalKey(p)
+}
+
+// acquireSubscription counts a new subscription against the token's limit and
 // returns the function that releases it.
 func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
 	limit := r.MaxSubscriptionsPerPrincipal
 	if limit <= 0 {
 		limit = 1000
 	}
-	key := principalKey(p)
+	key := subscriptionKey(p)
 	r.subsMu.Lock()
 	defer r.subsMu.Unlock()
 	if r.subs == nil {
@@ -219,9 +230,16 @@ func streamEndResponse(ctx context.Context, next graphql.ResponseHandler) *graph
 		return resp
 	}
 	e, ok := ctx.Value(streamEndKey{}).(*streamEnd)
-	if !ok || e.err == nil || e.sent {
+	if !ok || e.sent {
+		return nil
+	}
+	final := e.err
+	if ce := credentialEnd(ctx); ce != nil {
+		final = ce // the token was revoked or expired: say so before the stream ends
+	}
+	if final == nil {
 		return nil
 	}
 	e.sent = true
-	return &graphql.Response{Errors: gqlerror.List{e.err}}
+	return &graphql.Response{Errors: gqlerror.List{final}}
 }

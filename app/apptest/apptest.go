@@ -33,6 +33,12 @@ import (
 // lookup, so it keeps working during a database outage.
 const PlatformToken = "test-platform-token-0123456789abcdef"
 
+// MetricsToken is the METRICS_TOKEN every test server requires on /metrics.
+const MetricsToken = "test-metrics-token-0123456789abcdef"
+
+// MetricsHeader is the header that opens /metrics of a test server.
+var MetricsHeader = map[string]string{"Authorization": "Bearer " + MetricsToken}
+
 // Defaults are the settings every test server starts with, under Options.Env: a free
 // loopback port, JSON logs, no demo data, no rate limit, no token cache, and no
 // sweeper (tests drive deadlines with their own clock and sweeper).
@@ -40,6 +46,7 @@ var Defaults = map[string]string{
 	"ADDR":           "127.0.0.1:0",
 	"LOG_FORMAT":     "json",
 	"PLATFORM_TOKEN": PlatformToken,
+	"METRICS_TOKEN":  MetricsToken,
 	"SEED_DEMO":      "false",
 	"RATE_LIMIT":     "0",
 	"SWEEP_INTERVAL": "0",

@@ -268,3 +268,17 @@ func (*Payment) IsNode() {}
 
 // IsNode marks Membership as a Node.
 func (*Membership) IsNode() {}
+
+// ApiToken is a stored API token as listed: never its secret or hash. User and
+// company are resolved from the IDs.
+type ApiToken struct {
+	ID        string
+	Role      ViewerRole
+	Scopes    []Scope
+	Label     *string
+	UserID    string
+	CompanyID string
+	CreatedAt time.Time
+	RevokedAt *time.Time
+	Current   bool
+}

@@ -48,6 +48,34 @@ type AddTeamMemberPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A page of tokens, newest first.
+type APITokenConnection struct {
+	// The tokens with their cursors.
+	Edges []*APITokenEdge `json:"edges"`
+	// The tokens.
+	Nodes []*ApiToken `json:"nodes"`
+	// Where this page is.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A token in a page of tokens.
+type APITokenEdge struct {
+	// Where this edge is, for `after`.
+	Cursor string `json:"cursor"`
+	// The token.
+	Node *ApiToken `json:"node"`
+}
+
+// Which tokens to list. A user sees their own tokens, a company key its company's, the platform every token.
+type APITokenFilter struct {
+	// Only this user's tokens (platform only, or yourself).
+	UserID *string `json:"userId,omitempty"`
+	// Only this company's API keys (platform only, or your own company).
+	CompanyID *string `json:"companyId,omitempty"`
+	// Include revoked tokens (false by default).
+	IncludeRevoked *bool `json:"includeRevoked,omitempty"`
+}
+
 // Create a company (platform only).
 type CreateCompanyInput struct {
 	// The display name, 1 to 200 characters.
@@ -134,6 +162,8 @@ type CreateUserInput struct {
 	Username string `json:"username"`
 	// The e-mail address.
 	Email string `json:"email"`
+	// The user's identity at the OpenID Connect provider (the `sub` of its sign-in tokens), 1 to 255 characters; unique. Without it the user signs in with opaque tokens only.
+	ExternalID *string `json:"externalId,omitempty"`
 }
 
 // The result of `createUser`.
@@ -342,6 +372,20 @@ type ResolutionUpdatesFilter struct {
 	UserID *string `json:"userId,omitempty"`
 	// Only these cases (at most 100).
 	ResolutionIds []string `json:"resolutionIds,omitempty"`
+}
+
+// Revoke a token.
+type RevokeTokenInput struct {
+	// The token's ID (`tok_` prefix), as listed by `tokens` or returned by `createToken`.
+	TokenID string `json:"tokenId"`
+}
+
+// The result of `revokeToken`.
+type RevokeTokenPayload struct {
+	// The revoked token (revoking twice is harmless: the first time is kept).
+	Token *ApiToken `json:"token,omitempty"`
+	// Why it was refused.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A count for one enum value.

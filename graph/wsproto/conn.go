@@ -245,6 +245,14 @@ func (c *conn) onInit(payload json.RawMessage) bool {
 	c.opCtx = ctx
 	c.acked = true
 	c.mu.Unlock()
+	// The InitFunc's context may end the connection: cancelled with a *CloseError as
+	// its cause (a revoked token, an expired JWT), the connection closes with that code.
+	context.AfterFunc(ctx, func() {
+		var ce *CloseError
+		if errors.As(context.Cause(ctx), &ce) {
+			c.closeWith(ce.Code, ce.Reason)
+		}
+	})
 	_ = c.write([]byte(`{"type":"connection_ack"}`))
 	return true
 }

@@ -100,6 +100,10 @@ var ErrForbidden = &CloseError{Code: CloseForbidden, Reason: forbiddenReason}
 // none). It returns the context operations of the connection run in (typically
 // with the authenticated principal added). A non-nil error refuses the connection:
 // a *CloseError chooses the close code, anything else closes with 4403 Forbidden.
+// When the returned context is later cancelled with a *CloseError as its cause
+// (context.WithCancelCause), the connection closes with that code: so a session whose
+// credential is revoked or expires ends with 4403. (Legacy graphql-ws connections,
+// served by gqlgen's stock transport, close with its own code, 1000.)
 type InitFunc func(ctx context.Context, payload map[string]any) (context.Context, error)
 
 // Options configure the transport. Zero values take the defaults.

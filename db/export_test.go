@@ -1,0 +1,48 @@
+package db
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// RunMigrationFile runs one embedded migration file again, statement by statement, in a
+// transaction: for tests of a migration's data rewriting on rows made for the purpose.
+func RunMigrationFile(ctx context.Context, d *DB, name string) error {
+	b, err := migrationFiles.ReadFile("migrations/" + string(d.Engine) + "/" + name)
+	if err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		for _, stmt := range strings.Split(string(b), "--bun:split") {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// InsertIdempotencyRecord stores a finished idempotency record as a build would have.
+func InsertIdempotencyRecord(ctx context.Context, d *DB, principal, key, response string, at time.Time) error {
+	r := idempotencyRow{Principal: principal, Key: key, Operation: "respond", RequestHash: "h", Response: response, CreatedAt: at}
+	return insert(ctx, d, &r, "")
+}
+
+// IdempotencyRecords returns principal -> key -> response of every record.
+func IdempotencyRecords(ctx context.Context, d *DB) (map[string]map[string]string, error) {
+	var rows []idempotencyRow
+	if err := d.bun.NewSelect().Model(&rows).Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]string{}
+	for _, r := range rows {
+		if out[r.Principal] == nil {
+			out[r.Principal] = map[string]string{}
+		}
+		out[r.Principal][r.Key] = r.Response
+	}
+	return out, nil
+}

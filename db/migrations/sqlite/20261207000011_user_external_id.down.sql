@@ -1,0 +1,3 @@
+DROP INDEX users_external_id_idx;
+--bun:split
+ALTER TABLE users DROP COLUMN external_id;

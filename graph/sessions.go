@@ -1,0 +1,97 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"resolutioncenter/auth"
+	"resolutioncenter/dispute"
+	"resolutioncenter/graph/wsproto"
+)
+
+// Long-lived sessions (a WebSocket connection, an SSE stream) hold their credential for
+// as long as they last, so they are watched (auth.Authenticator.Watch): a token revoked
+// by any process, or a JWT that expires, ends the session at once; a WebSocket closes
+// with 4403, an SSE stream sends a last UNAUTHENTICATED error and ends. Besides, every
+// operation on a WebSocket re-checks the credential first (auth.Authenticator.Recheck).
+
+type socketKey struct{}
+
+// watchSocket makes a WebSocket's operation context end with a 4403 close when p's
+// credential is revoked or expires, and marks it for per-operation re-checks.
+func watchSocket(ctx context.Context, authn *auth.Authenticator, p *auth.Principal) context.Context {
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := authn.Watch(p, func(err error) {
+		cancel(&wsproto.CloseError{Code: wsproto.CloseForbidden, Reason: "Forbidden: " + endReason(err), Err: err})
+	})
+	context.AfterFunc(ctx, stop)
+	return context.WithValue(ctx, socketKey{}, authn)
+}
+
+func endReason(err error) string {
+	if err == auth.ErrExpired { // not errors.Is: the sentinels share their code
+		return "token expired"
+	}
+	return "token revoked"
+}
+
+// withStreamWatch watches the credential of SSE requests: when it is revoked or
+// expires, the request's context is cancelled with the reason, which ends the stream
+// after a last error (streamEndResponse).
+func withStreamWatch(authn *auth.Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.FromContext(r.Context())
+		if p == nil || !isStreaming(r) || isUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancelCause(r.Context())
+		stop := authn.Watch(p, cancel)
+		defer stop()
+		defer cancel(nil)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// recheckSocketOperation re-validates the credential of a WebSocket before each of its
+// operations and runs it with the fresh principal; a revoked or expired one answers
+// UNAUTHENTICATED (and the watch closes the connection).
+func recheckSocketOperation(ctx context.Context) (context.Context, *gqlerror.Error) {
+	authn, ok := ctx.Value(socketKey{}).(*auth.Authenticator)
+	p := auth.FromContext(ctx)
+	if !ok || p == nil {
+		return ctx, nil
+	}
+	np, err := authn.Recheck(ctx, p)
+	var ce *wsproto.CloseError
+	if err != nil && errors.As(context.Cause(ctx), &ce) && ce.Err != nil {
+		err = ce.Err // the session ended meanwhile (revoked, expired): say why, not "unavailable"
+	}
+	if err != nil {
+		code := dispute.CodeOf(err)
+		msg := err.Error()
+		if code != dispute.CodeUnauthenticated {
+			code, msg = dispute.CodeUnavailable, "authentication unavailable"
+		}
+		return ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(code)}}
+	}
+	return auth.WithPrincipal(ctx, np), nil
+}
+
+// credentialEnd is the final error of a stream whose credential ended, or nil.
+func credentialEnd(ctx context.Context) *gqlerror.Error {
+	cause := context.Cause(ctx)
+	if cause != auth.ErrRevoked && cause != auth.ErrExpired {
+		return nil
+	}
+	return &gqlerror.Error{Message: cause.Error(), Extensions: map[string]any{"code": string(dispute.CodeUnauthenticated)}}
+}
+
+// operationRejected answers an operation refused before it ran.
+func operationRejected(ctx context.Context, err *gqlerror.Error) graphql.ResponseHandler {
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{err}})
+}
