@@ -47,7 +47,7 @@ func mustTokenPair(t *testing.T, s *apptest.Server) tokenPair {
 				TokenID string `json:"tokenId"`
 			} `json:"createToken"`
 		}
-		s.MustData(t, apptest.PlatformToken, `mutation($u: ID!) { createToken(input: {userId: $u, scopes: [READ, MANAGE]}) { token tokenId } }`,
+		s.MustData(t, apptest.PlatformToken, `mutation($u: ID!) { createToken(input: {holder: {userId: $u}, scopes: [READ, MANAGE]}) { token tokenId } }`,
 			map[string]any{"u": userID}, &d)
 		return d.CreateToken.Token, d.CreateToken.TokenID
 	}

@@ -2559,7 +2559,7 @@ extend type Mutation {
   Server-Sent Event streams end with an UNAUTHENTICATED error within seconds. A token
   the caller may not revoke answers NOT_FOUND.
   """
-  revokeToken(input: RevokeTokenInput!): RevokeTokenPayload!
+  revokeToken("The token to revoke." input: RevokeTokenInput!): RevokeTokenPayload!
 }
 `, BuiltIn: false},
 }

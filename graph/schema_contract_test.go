@@ -123,8 +123,8 @@ func TestSchemaContract(t *testing.T) {
 			}
 		}
 	}
-	if inputs != 18 {
-		t.Errorf("%d mutation input arguments, want 18", inputs)
+	if inputs < 18 { // the 18 of the issue, and every one added since
+		t.Errorf("%d mutation input arguments, want at least 18", inputs)
 	}
 
 	// A document that uses @defer or @stream is refused by validation, not half-run.
