@@ -57,6 +57,8 @@ type App struct {
 	hubDone        chan struct{}
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
+	// stopWebhooks stops the webhook delivery workers (nil when they do not run).
+	stopWebhooks func()
 
 	closers   []func()
 	closeOnce sync.Once
@@ -118,9 +120,13 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 
 	a.startBackground(cfg)
+	hooks, err := a.startWebhooks(ctx, cfg, tracer)
+	if err != nil {
+		return nil, err
+	}
 	policy := cfg.Policy()
 	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
-		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
+		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal, Webhooks: hooks}
 	cacheTTL := cfg.AuthCacheTTL
 	if cacheTTL == 0 {
 		cacheTTL = -1 // no cache
@@ -239,6 +245,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.stopBackground()
 	a.background.Wait()
+	a.stopWebhooksOnce()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -265,6 +272,7 @@ func (a *App) Close() {
 			a.stopBackground()
 			a.background.Wait()
 		}
+		a.stopWebhooksOnce()
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			a.closers[i]()
 		}
@@ -272,6 +280,14 @@ func (a *App) Close() {
 }
 
 func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
+
+// stopWebhooksOnce stops the delivery workers, if they run.
+func (a *App) stopWebhooksOnce() {
+	if f := a.stopWebhooks; f != nil {
+		a.stopWebhooks = nil
+		f()
+	}
+}
 
 func openAndMigrate(ctx context.Context, cfg Config) (*db.DB, error) {
 	d, err := db.Open(ctx, cfg.DatabaseURL, db.WithStatementTimeout(cfg.StatementTimeout))

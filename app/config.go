@@ -14,6 +14,7 @@ import (
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
+	"resolutioncenter/webhook"
 )
 
 // ErrHelp is returned when -help was asked for; the usage has been printed.
@@ -50,6 +51,19 @@ type Config struct {
 	PprofAddr           string
 	GCHeadroomMB        int
 	AuthCacheTTL        time.Duration
+
+	// DevMode allows development conveniences: webhook endpoints on loopback over
+	// http, a generated webhook secret key. Defaults to true with the embedded
+	// database (DATABASE_URL empty), false otherwise.
+	DevMode bool
+	// Webhook delivery (see README, "Webhooks").
+	WebhookSecretKey           string
+	WebhookWorkers             int
+	WebhookTimeout             time.Duration
+	WebhookRetryBase           time.Duration
+	WebhookEndpointConcurrency int
+	WebhookEndpointRate        float64
+	WebhookPollInterval        time.Duration
 
 	// Set in code, never from the environment.
 
@@ -146,6 +160,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		}
 	}
 	var bodyBytes int
+	var devMode string
 	settings := []setting{
 		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
@@ -178,6 +193,14 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per principal", false, num(&c.MaxSubsPerPrincipal)},
 		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal is remembered between database lookups (0: look up every request); a revoked token or a team change shows within it", false, durZero(&c.AuthCacheTTL)},
+		{"dev-mode", "DEV_MODE", "auto", "development mode: webhook endpoints on loopback over http, a generated webhook secret key (auto: true with the embedded database, false with DATABASE_URL set)", false, str(&devMode)},
+		{"webhook-secret-key", "WEBHOOK_SECRET_KEY", "", "32-byte key (base64 or hex) that encrypts webhook signing secrets at rest (AES-256-GCM); in development mode a key is generated next to the database when unset", true, str(&c.WebhookSecretKey)},
+		{"webhook-workers", "WEBHOOK_WORKERS", "50", "webhook deliveries this process sends at once (0: this process only enqueues; another replica delivers)", false, numZero(&c.WebhookWorkers)},
+		{"webhook-timeout", "WEBHOOK_TIMEOUT", "10s", "how long an endpoint has to answer a delivery with 2xx", false, dur(&c.WebhookTimeout)},
+		{"webhook-retry-base", "WEBHOOK_RETRY_BASE", "5s", "first webhook retry delay; each next one doubles up to 12h, with jitter, for about 3 days", false, dur(&c.WebhookRetryBase)},
+		{"webhook-endpoint-concurrency", "WEBHOOK_ENDPOINT_CONCURRENCY", "10", "most requests this process has open to one webhook endpoint", false, num(&c.WebhookEndpointConcurrency)},
+		{"webhook-endpoint-rate", "WEBHOOK_ENDPOINT_RATE", "100", "most requests per second this process sends one webhook endpoint (0: unlimited)", false, float(&c.WebhookEndpointRate)},
+		{"webhook-poll-interval", "WEBHOOK_POLL_INTERVAL", "1s", "how often delivery workers look for due retries (new deliveries wake them at once)", false, dur(&c.WebhookPollInterval)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -218,6 +241,21 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	case "auto", "text", "json":
 	default:
 		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
+	}
+	switch devMode {
+	case "auto", "":
+		c.DevMode = c.DatabaseURL == ""
+	default:
+		v, err := strconv.ParseBool(devMode)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-dev-mode / DEV_MODE = %q: want auto, true or false", devMode))
+		}
+		c.DevMode = v
+	}
+	if c.WebhookSecretKey != "" {
+		if _, err := webhook.ParseKey(c.WebhookSecretKey); err != nil {
+			problems = append(problems, fmt.Sprintf("-webhook-secret-key / WEBHOOK_SECRET_KEY: %v", err))
+		}
 	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))

@@ -66,6 +66,8 @@ type DB struct {
 	// onCommit is the SQLite change feed's sink, called after every committed change of
 	// a case (on PostgreSQL the transaction's NOTIFY does this; see Feed).
 	onCommit atomic.Pointer[func(dispute.Notice)]
+	// outbox sees every change inside its transaction (webhooks; see SetOutbox).
+	outbox atomic.Pointer[outboxHolder]
 }
 
 // Open connects to the database named by rawURL: a postgres:// or postgresql:// URL

@@ -45,6 +45,9 @@ var Defaults = map[string]string{
 	"SWEEP_INTERVAL": "0",
 	"SHUTDOWN_GRACE": "5s",
 	"AUTH_CACHE_TTL": "0",
+	// Webhook receivers in tests listen on loopback, which only development mode allows.
+	"DEV_MODE":           "true",
+	"WEBHOOK_SECRET_KEY": "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
 }
 
 // Options tune a test server; zero values take the defaults.
