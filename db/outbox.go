@@ -239,7 +239,10 @@ func (d *DB) ClaimWebhookDelivery(ctx context.Context, id string, now time.Time,
 // AttemptResult says what an attempt means for its delivery and endpoint.
 type AttemptResult struct {
 	EndpointID string
-	Attempt    WebhookAttempt
+	// EndpointFailing is whether the endpoint's FailingSince was set when claimed (a
+	// success then clears it; otherwise a success leaves the endpoint row alone).
+	EndpointFailing bool
+	Attempt         WebhookAttempt
 	// Status is the delivery's new status; NextAttemptAt when it stays pending.
 	Status        string
 	NextAttemptAt time.Time
@@ -268,6 +271,9 @@ func (d *DB) RecordWebhookAttempt(ctx context.Context, r AttemptResult) error {
 		}
 		if _, err := q.Exec(ctx); err != nil {
 			return mapErr(err)
+		}
+		if a.Success && !r.EndpointFailing && r.DisableReason == "" {
+			return nil
 		}
 		eq := tx.NewUpdate().Model((*webhookEndpointRow)(nil)).Where("id = ?", r.EndpointID)
 		switch {

@@ -87,7 +87,7 @@ func (s *Service) attempt(ctx context.Context, c db.Claim) db.AttemptResult {
 	if a.AttemptedAt.IsZero() {
 		a.AttemptedAt = s.now()
 	}
-	res := db.AttemptResult{EndpointID: ep.ID, Attempt: a}
+	res := db.AttemptResult{EndpointID: ep.ID, EndpointFailing: ep.FailingSince != nil, Attempt: a}
 	switch {
 	case a.Success:
 		res.Status = db.DeliveryDelivered
