@@ -161,88 +161,108 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 	return out, err
 }
 
-// Claim is what ClaimWebhookDelivery found: a delivery to send now with its endpoint
-// (leased to the caller until the lease ends), or Done (nothing left to do for the
-// delivery asked about), or WaitUntil (an earlier delivery of the same case to the same
-// endpoint is being sent or waits for its retry: try again then).
+// DeliveryRef names a delivery and its place in its case's order to its endpoint.
+type DeliveryRef struct {
+	ID         string `json:"delivery_id"`
+	EndpointID string `json:"endpoint_id"`
+	CaseID     string `json:"case_id"`
+	Position   int    `json:"position"`
+	Ordinal    int    `json:"ordinal"`
+}
+
+// Ref returns the delivery's reference.
+func (d WebhookDelivery) Ref() DeliveryRef {
+	return DeliveryRef{ID: d.ID, EndpointID: d.EndpointID, CaseID: d.CaseID, Position: d.Position, Ordinal: d.Ordinal}
+}
+
+// Claim is what ClaimWebhookDelivery found: a delivery to send now (leased to the
+// caller until the lease ends), or Done (nothing left to do for the delivery asked
+// about), or WaitUntil (an earlier delivery of the same case to the same endpoint, or
+// this one, is being sent or waits for its retry: try again then).
 type Claim struct {
 	Delivery  WebhookDelivery
-	Endpoint  WebhookEndpoint
 	Done      bool
 	WaitUntil time.Time
 }
 
-// ClaimWebhookDelivery takes the next delivery to send on the way to delivering id:
-// the earliest pending delivery of the same case to the same endpoint (id itself when
+// headQuery selects the earliest pending delivery of ref's case to ref's endpoint, up
+// to ref itself.
+const headQuery = `SELECT id FROM webhook_deliveries WHERE endpoint_id = ? AND case_id = ? AND status = 'pending'
+ AND (position < ? OR (position = ? AND ordinal <= ?)) ORDER BY position, ordinal LIMIT 1`
+
+// ClaimWebhookDelivery takes the next delivery to send on the way to delivering ref:
+// the earliest pending delivery of the same case to the same endpoint (ref itself when
 // it is the first), so that one case's deliveries reach an endpoint in commit order.
-// The delivery taken is leased until now+lease: no other worker sends it meanwhile,
-// and a worker that died holding it is replaced once the lease ends. A delivery to a
-// disabled endpoint is marked failed.
-func (d *DB) ClaimWebhookDelivery(ctx context.Context, id string, now time.Time, lease time.Duration) (Claim, error) {
+// The delivery taken is leased until now+lease: no other worker sends it meanwhile
+// (a concurrent claim waits for the row lock, then sees the lease), and a worker that
+// died holding it is replaced once the lease ends. The common case is one statement.
+func (d *DB) ClaimWebhookDelivery(ctx context.Context, ref DeliveryRef, now time.Time, lease time.Duration) (Claim, error) {
 	var c Claim
-	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	head := headQuery
+	if d.Engine == Postgres {
+		head += " FOR UPDATE"
+	}
+	args := []any{now.Add(lease), ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal, now, now}
+	claim := `UPDATE webhook_deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id = (` + head + `)
+ AND (lease_until IS NULL OR lease_until <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`
+	err := d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
 		c = Claim{}
-		var target webhookDeliveryRow
-		if err := tx.NewSelect().Model(&target).Where("id = ?", id).Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) { // the endpoint was deleted
-				c.Done = true
-				return nil
-			}
+		var rows []webhookDeliveryRow
+		if err := idb.NewRaw(claim, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return mapErr(err)
 		}
-		if target.Status != DeliveryPending {
+		if len(rows) == 1 {
+			c.Delivery = toWebhookDelivery(rows[0])
+			return nil
+		}
+		// Nothing claimed: either nothing is pending up to ref (done), or the head is
+		// leased or not yet due.
+		var heads []webhookDeliveryRow
+		err := idb.NewRaw(`SELECT * FROM webhook_deliveries WHERE id = (`+headQuery+`)`,
+			ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal).Scan(ctx, &heads)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return mapErr(err)
+		}
+		if len(heads) == 0 {
 			c.Done = true
 			return nil
 		}
-		var ep webhookEndpointRow
-		if err := tx.NewSelect().Model(&ep).Where("id = ?", target.EndpointID).Scan(ctx); err != nil {
-			return mapErr(err)
+		h := heads[0]
+		c.WaitUntil = now.Add(50 * time.Millisecond)
+		if h.LeaseUntil.After(now) {
+			c.WaitUntil = h.LeaseUntil.UTC()
 		}
-		if !ep.DisabledAt.IsZero() {
-			_, err := tx.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", DeliveryFailed).
-				Set("lease_until = NULL").Set("last_error = ?", "endpoint disabled: "+ep.DisabledReason).
-				Where("id = ?", id).Exec(ctx)
-			c.Done = true
-			return mapErr(err)
+		if h.NextAttemptAt.After(c.WaitUntil) {
+			c.WaitUntil = h.NextAttemptAt.UTC()
 		}
-		var head webhookDeliveryRow
-		q := tx.NewSelect().Model(&head).Where("wd.endpoint_id = ?", target.EndpointID).Where("wd.case_id = ?", target.CaseID).
-			Where("wd.status = ?", DeliveryPending).
-			Where("(wd.position < ? OR (wd.position = ? AND wd.ordinal <= ?))", target.Position, target.Position, target.Ordinal).
-			OrderExpr("wd.position, wd.ordinal").Limit(1)
-		if d.Engine == Postgres {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return mapErr(err)
-		}
-		switch {
-		case head.LeaseUntil.After(now):
-			c.WaitUntil = head.LeaseUntil.UTC()
-			return nil
-		case head.NextAttemptAt.After(now):
-			c.WaitUntil = head.NextAttemptAt.UTC()
-			return nil
-		}
-		head.LeaseUntil = now.Add(lease)
-		head.Attempts++
-		if _, err := tx.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("lease_until = ?", head.LeaseUntil).
-			Set("attempts = ?", head.Attempts).Where("id = ?", head.ID).Exec(ctx); err != nil {
-			return mapErr(err)
-		}
-		c.Delivery, c.Endpoint = toWebhookDelivery(head), toWebhookEndpoint(ep)
 		return nil
 	})
 	return c, err
 }
 
+// inWrite runs fn as one write: on PostgreSQL straight on the pool (fn's statements
+// each commit on their own), on SQLite in a transaction behind the single-writer gate.
+func (d *DB) inWrite(ctx context.Context, fn func(ctx context.Context, idb bun.IDB) error) error {
+	if d.Engine == Postgres {
+		return fn(ctx, d.bun)
+	}
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
+}
+
+// FailWebhookDelivery ends a leased delivery as failed without an attempt (its endpoint
+// was disabled), with the reason as its last error.
+func (d *DB) FailWebhookDelivery(ctx context.Context, id, reason string) error {
+	return d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
+		_, err := idb.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", DeliveryFailed).
+			Set("lease_until = NULL").Set("last_error = ?", reason).Where("id = ?", id).Exec(ctx)
+		return mapErr(err)
+	})
+}
+
 // AttemptResult says what an attempt means for its delivery and endpoint.
 type AttemptResult struct {
 	EndpointID string
-	// EndpointFailing is whether the endpoint's FailingSince was set when claimed (a
-	// success then clears it; otherwise a success leaves the endpoint row alone).
-	EndpointFailing bool
-	Attempt         WebhookAttempt
+	Attempt    WebhookAttempt
 	// Status is the delivery's new status; NextAttemptAt when it stays pending.
 	Status        string
 	NextAttemptAt time.Time
@@ -251,16 +271,14 @@ type AttemptResult struct {
 }
 
 // RecordWebhookAttempt logs an attempt, releases the delivery's lease with its new
-// status, and keeps the endpoint's run of failures (FailingSince) up to date.
+// status, and keeps the endpoint's run of failures (FailingSince) up to date. A success
+// is one statement on PostgreSQL.
 func (d *DB) RecordWebhookAttempt(ctx context.Context, r AttemptResult) error {
 	a := r.Attempt
-	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row := webhookAttemptRow{ID: a.ID, DeliveryID: a.DeliveryID, AttemptedAt: a.AttemptedAt, Success: a.Success,
-			StatusCode: a.StatusCode, LatencyMS: a.LatencyMS, ResponseExcerpt: a.ResponseExcerpt, Error: a.Error}
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
-			return mapErr(err)
-		}
-		q := tx.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", r.Status).Set("lease_until = NULL").
+	row := webhookAttemptRow{ID: a.ID, DeliveryID: a.DeliveryID, AttemptedAt: a.AttemptedAt, Success: a.Success,
+		StatusCode: a.StatusCode, LatencyMS: a.LatencyMS, ResponseExcerpt: a.ResponseExcerpt, Error: a.Error}
+	update := func(idb bun.IDB) *bun.UpdateQuery {
+		q := idb.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", r.Status).Set("lease_until = NULL").
 			Set("last_status_code = ?", nullInt(a.StatusCode)).Set("last_error = ?", nullStr(a.Error)).
 			Where("id = ?", a.DeliveryID)
 		if r.Status == DeliveryDelivered {
@@ -269,11 +287,20 @@ func (d *DB) RecordWebhookAttempt(ctx context.Context, r AttemptResult) error {
 		if r.Status == DeliveryPending {
 			q = q.Set("next_attempt_at = ?", r.NextAttemptAt)
 		}
-		if _, err := q.Exec(ctx); err != nil {
+		return q
+	}
+	if d.Engine == Postgres && a.Success && r.DisableReason == "" {
+		healthy := d.bun.NewUpdate().Model((*webhookEndpointRow)(nil)).Set("failing_since = NULL").
+			Where("id = ?", r.EndpointID).Where("failing_since IS NOT NULL")
+		_, err := update(d.bun).With("attempt", d.bun.NewInsert().Model(&row)).With("healthy", healthy).Exec(ctx)
+		return mapErr(err)
+	}
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			return mapErr(err)
 		}
-		if a.Success && !r.EndpointFailing && r.DisableReason == "" {
-			return nil
+		if _, err := update(tx).Exec(ctx); err != nil {
+			return mapErr(err)
 		}
 		eq := tx.NewUpdate().Model((*webhookEndpointRow)(nil)).Where("id = ?", r.EndpointID)
 		switch {

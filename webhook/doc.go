@@ -13,7 +13,7 @@
 //
 // Delivery: River runs the jobs on any server process (several share the work). The
 // retry schedule and the delivery state live in the outbox row, not in River's job:
-// a job claims its delivery with a lease (ClaimWebhookDelivery, under a row lock),
+// a job claims its delivery with a lease (ClaimWebhookDelivery: one UPDATE ... RETURNING under the row lock),
 // sends it, records the attempt, and snoozes until the next attempt is due. The
 // lease is what keeps one delivery from being sent twice at once by two processes
 // (River's own guarantee does not cover a job rescued from a process that is still

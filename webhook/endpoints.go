@@ -110,6 +110,7 @@ func (s *Service) Update(ctx context.Context, id string, check Check, p Endpoint
 			return db.WebhookEndpoint{}, err
 		}
 	}
+	defer s.forget(id)
 	return s.db.UpdateWebhookEndpoint(ctx, id, check, func(e *db.WebhookEndpoint) error {
 		if url != "" {
 			e.URL = url
@@ -139,6 +140,7 @@ func (s *Service) Rotate(ctx context.Context, id string, check Check, now time.T
 		return db.WebhookEndpoint{}, "", ErrNoKey
 	}
 	secret := NewSecret()
+	defer s.forget(id)
 	ep, err := s.db.UpdateWebhookEndpoint(ctx, id, check, func(e *db.WebhookEndpoint) error {
 		expires := now.Add(RotationOverlap)
 		e.OldSecretEnc, e.OldSecretExpiresAt = e.SecretEnc, &expires
@@ -161,6 +163,7 @@ func (s *Service) Disable(ctx context.Context, id string, check Check, reason st
 	if err := validDescription(reason); err != nil {
 		return db.WebhookEndpoint{}, dispute.Invalid("reason", "must be valid text of at most 500 characters")
 	}
+	defer s.forget(id)
 	return s.db.UpdateWebhookEndpoint(ctx, id, check, func(e *db.WebhookEndpoint) error {
 		e.DisabledAt, e.DisabledReason, e.UpdatedAt = &now, reason, now
 		return nil
@@ -169,6 +172,7 @@ func (s *Service) Disable(ctx context.Context, id string, check Check, reason st
 
 // Delete removes an endpoint with its delivery log.
 func (s *Service) Delete(ctx context.Context, id string, check Check) error {
+	defer s.forget(id)
 	return s.db.DeleteWebhookEndpoint(ctx, id, check)
 }
 
@@ -191,7 +195,7 @@ func (s *Service) Redeliver(ctx context.Context, deliveryID string, check Check,
 			Message: "the endpoint is disabled: enable it first (updateWebhookEndpoint with enabled: true)"}
 	}
 	return s.db.RequeueWebhookDelivery(ctx, deliveryID, now, func(ctx context.Context, tx *db.OutboxTx, del db.WebhookDelivery) error {
-		_, err := s.river.InsertTx(ctx, tx.SQL(), deliverArgs{DeliveryID: del.ID}, nil)
+		_, err := s.river.InsertTx(ctx, tx.SQL(), deliverArgs{DeliveryRef: del.Ref()}, nil)
 		return err
 	})
 }

@@ -13,10 +13,11 @@ import (
 	"resolutioncenter/ids"
 )
 
-// deliverArgs is a delivery job: which outbox row to send, and the trace of the
-// change that produced it (W3C traceparent), so a delivery's span joins the action's.
+// deliverArgs is a delivery job: which outbox row to send (with its place in its
+// case's order, so the claim needs no lookup first), and the trace of the change that
+// produced it (W3C traceparent), so a delivery's span joins the action's.
 type deliverArgs struct {
-	DeliveryID  string            `json:"delivery_id"`
+	db.DeliveryRef
 	TraceHeader map[string]string `json:"trace,omitempty"`
 }
 
@@ -85,10 +86,11 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 			if err != nil {
 				return nil, err
 			}
-			list = append(list, db.WebhookDelivery{ID: id, EndpointID: ep.ID, CompanyID: ch.After.CompanyID, CaseID: ch.After.ID,
+			del := db.WebhookDelivery{ID: id, EndpointID: ep.ID, CompanyID: ch.After.CompanyID, CaseID: ch.After.ID,
 				Position: ch.Event.Position, Ordinal: ordinal, EventType: typ, Payload: string(body), Status: db.DeliveryPending,
-				CreatedAt: ch.Event.CreatedAt})
-			jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{DeliveryID: id, TraceHeader: trace}})
+				CreatedAt: ch.Event.CreatedAt}
+			list = append(list, del)
+			jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{DeliveryRef: del.Ref(), TraceHeader: trace}})
 		}
 	}
 	if err := tx.InsertDeliveries(ctx, list); err != nil {

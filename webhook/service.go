@@ -104,6 +104,8 @@ type Service struct {
 	client *http.Client
 	river  *river.Client[*sql.Tx]
 	limits *limits
+	// endpoints caches endpoints for the workers (endpointTTL).
+	endpoints endpointCache
 
 	stopOnce sync.Once
 	started  bool

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/db"
+	"resolutioncenter/dispute"
 	"resolutioncenter/ids"
 )
 
@@ -41,12 +42,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	s := w.s
 	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier(job.Args.TraceHeader))
 	ctx, span := s.opts.Tracer.Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(attribute.String("webhook.delivery_id", job.Args.DeliveryID)))
+		trace.WithAttributes(attribute.String("webhook.delivery_id", job.Args.ID)))
 	defer span.End()
 	lease := s.opts.Timeout + 5*time.Second
 	for range maxChain {
 		now := s.now()
-		c, err := s.db.ClaimWebhookDelivery(ctx, job.Args.DeliveryID, now, lease)
+		c, err := s.db.ClaimWebhookDelivery(ctx, job.Args.DeliveryRef, now, lease)
 		if err != nil {
 			span.RecordError(err)
 			return err
@@ -57,8 +58,21 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		if !c.WaitUntil.IsZero() {
 			return river.JobSnooze(max(c.WaitUntil.Sub(now), 0) + jitter(50*time.Millisecond))
 		}
-		res := s.attempt(ctx, c)
-		if c.Delivery.ID == job.Args.DeliveryID && res.Status != db.DeliveryPending {
+		ep, err := s.endpoint(ctx, c.Delivery.EndpointID)
+		if dispute.CodeOf(err) == dispute.CodeNotFound {
+			return nil // deleted with its deliveries
+		}
+		if err != nil {
+			return err // the lease runs out; River retries the job
+		}
+		if ep.DisabledAt != nil {
+			if err := s.db.FailWebhookDelivery(ctx, c.Delivery.ID, "endpoint disabled: "+ep.DisabledReason); err != nil {
+				return err
+			}
+			continue
+		}
+		res := s.attempt(ctx, c.Delivery, ep)
+		if c.Delivery.ID == job.Args.ID && res.Status != db.DeliveryPending {
 			return nil
 		}
 		if res.Status == db.DeliveryPending {
@@ -69,8 +83,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 }
 
 // attempt sends one leased delivery and records the result.
-func (s *Service) attempt(ctx context.Context, c db.Claim) db.AttemptResult {
-	d, ep := c.Delivery, c.Endpoint
+func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.WebhookEndpoint) db.AttemptResult {
 	ctx, span := s.opts.Tracer.Start(ctx, "webhook.attempt", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("webhook.delivery_id", d.ID), attribute.String("webhook.endpoint_id", ep.ID),
 			attribute.String("webhook.event_type", d.EventType), attribute.Int("webhook.attempt", d.Attempts)))
@@ -87,7 +100,7 @@ func (s *Service) attempt(ctx context.Context, c db.Claim) db.AttemptResult {
 	if a.AttemptedAt.IsZero() {
 		a.AttemptedAt = s.now()
 	}
-	res := db.AttemptResult{EndpointID: ep.ID, EndpointFailing: ep.FailingSince != nil, Attempt: a}
+	res := db.AttemptResult{EndpointID: ep.ID, Attempt: a}
 	switch {
 	case a.Success:
 		res.Status = db.DeliveryDelivered
@@ -95,6 +108,10 @@ func (s *Service) attempt(ctx context.Context, c db.Claim) db.AttemptResult {
 		res.Status = db.DeliveryFailed
 		res.DisableReason = "the endpoint answered 410 Gone"
 	default:
+		// The run of failures decides disabling: read it fresh, not from the cache.
+		if fresh, err := s.db.WebhookEndpointByID(ctx, ep.ID); err == nil {
+			ep = fresh
+		}
 		res.Status = db.DeliveryPending
 		res.NextAttemptAt = a.AttemptedAt.Add(s.retryDelay(d.Attempts))
 		if a.AttemptedAt.Sub(d.CreatedAt) >= s.opts.RetryFor {
@@ -117,6 +134,7 @@ func (s *Service) attempt(ctx context.Context, c db.Claim) db.AttemptResult {
 		span.SetStatus(codes.Error, fmt.Sprintf("status %d %s", a.StatusCode, a.Error))
 	}
 	if res.DisableReason != "" {
+		s.forget(ep.ID)
 		s.opts.Logger.Warn("webhook: endpoint disabled", "endpoint", ep.ID, "reason", res.DisableReason)
 	}
 	return res
