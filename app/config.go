@@ -64,6 +64,7 @@ type Config struct {
 	WebhookEndpointConcurrency int
 	WebhookEndpointRate        float64
 	WebhookPollInterval        time.Duration
+	WebhookDBConns             int
 
 	// Set in code, never from the environment.
 
@@ -200,6 +201,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"webhook-retry-base", "WEBHOOK_RETRY_BASE", "5s", "first webhook retry delay; each next one doubles up to 12h, with jitter, for about 3 days", false, dur(&c.WebhookRetryBase)},
 		{"webhook-endpoint-concurrency", "WEBHOOK_ENDPOINT_CONCURRENCY", "10", "most requests this process has open to one webhook endpoint", false, num(&c.WebhookEndpointConcurrency)},
 		{"webhook-endpoint-rate", "WEBHOOK_ENDPOINT_RATE", "100", "most requests per second this process sends one webhook endpoint (0: unlimited)", false, float(&c.WebhookEndpointRate)},
+		{"webhook-db-conns", "WEBHOOK_DB_CONNS", "8", "PostgreSQL connections webhook delivery uses, in a pool of its own so that deliveries never take the connections requests need", false, num(&c.WebhookDBConns)},
 		{"webhook-poll-interval", "WEBHOOK_POLL_INTERVAL", "1s", "how often delivery workers look for due retries (new deliveries wake them at once)", false, dur(&c.WebhookPollInterval)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)

@@ -25,7 +25,14 @@ func (a *App) startWebhooks(ctx context.Context, cfg Config, tracer trace.Tracer
 	if err != nil {
 		return nil, err
 	}
-	s, err := webhook.New(a.DB, sealer, cfg.Policy(), webhook.Options{
+	bg, err := a.DB.Background(ctx, cfg.WebhookDBConns)
+	if err != nil {
+		return nil, err
+	}
+	if bg != a.DB {
+		a.onClose(func() { bg.Close() })
+	}
+	s, err := webhook.New(bg, sealer, cfg.Policy(), webhook.Options{
 		Dev: cfg.DevMode, Timeout: cfg.WebhookTimeout, Workers: cfg.WebhookWorkers, RetryBase: cfg.WebhookRetryBase,
 		EndpointConcurrency: cfg.WebhookEndpointConcurrency, EndpointRate: cfg.WebhookEndpointRate,
 		PollInterval: cfg.WebhookPollInterval, Logger: a.logger, Tracer: tracer,

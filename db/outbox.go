@@ -76,40 +76,65 @@ type CaseParts struct {
 	Events []dispute.Event
 }
 
+// casePartsRow is what one join reads of a case's company, customer, payment and
+// membership.
+type casePartsRow struct {
+	CompanyID        string    `bun:"c_id"`
+	CompanyTitle     string    `bun:"c_title"`
+	CompanyRoute     string    `bun:"c_route"`
+	CompanyCreatedAt time.Time `bun:"c_created_at"`
+	UserID           string    `bun:"u_id"`
+	UserName         string    `bun:"u_name,nullzero"`
+	UserUsername     string    `bun:"u_username"`
+	UserEmail        string    `bun:"u_email"`
+	UserCreatedAt    time.Time `bun:"u_created_at"`
+	paymentRow       `bun:"p,extend"`
+	MemberID         string    `bun:"m_id,nullzero"`
+	MemberUserID     string    `bun:"m_user_id,nullzero"`
+	MemberCompanyID  string    `bun:"m_company_id,nullzero"`
+	MemberStatus     string    `bun:"m_status,nullzero"`
+	MemberCreatedAt  time.Time `bun:"m_created_at,nullzero"`
+	MemberCanceledAt time.Time `bun:"m_canceled_at,nullzero"`
+}
+
+// casePartsQuery reads a payment with its user, company and membership in one join.
+const casePartsQuery = `SELECT c.id AS c_id, c.title AS c_title, c.route AS c_route, c.created_at AS c_created_at,
+ u.id AS u_id, u.name AS u_name, u.username AS u_username, u.email AS u_email, u.created_at AS u_created_at,
+ p.id, p.user_id, p.company_id, p.membership_id, p.currency, p.total, p.subtotal, p.refunded_amount, p.status,
+ p.paid_at, p.refunded_at, p.created_at,
+ m.id AS m_id, m.user_id AS m_user_id, m.company_id AS m_company_id, m.status AS m_status, m.created_at AS m_created_at,
+ m.canceled_at AS m_canceled_at
+ FROM payments AS p JOIN users AS u ON u.id = ? JOIN companies AS c ON c.id = ?
+ LEFT JOIN memberships AS m ON m.id = ? WHERE p.id = ?`
+
 // CaseParts reads the company, customer, payment, membership and the n most recent
-// events visible to role of case c inside the transaction.
+// events visible to role of case c inside the transaction, in two statements.
 func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {
 	var p CaseParts
-	companies, err := byID(ctx, t.tx, []string{c.CompanyID}, func(r companyRow) string { return r.ID }, toCompany)
-	if err != nil {
-		return p, err
-	}
-	users, err := byID(ctx, t.tx, []string{c.UserID}, func(r userRow) string { return r.ID }, toUser)
-	if err != nil {
-		return p, err
-	}
-	payments, err := byID(ctx, t.tx, []string{c.PaymentID}, func(r paymentRow) string { return r.ID }, toPayment)
-	if err != nil {
-		return p, err
-	}
-	p.Company, p.User, p.Payment = companies[c.CompanyID], users[c.UserID], payments[c.PaymentID]
-	if c.MemberID != "" {
-		ms, err := byID(ctx, t.tx, []string{c.MemberID}, func(r membershipRow) string { return r.ID }, toMembership)
-		if err != nil {
-			return p, err
-		}
-		if m, ok := ms[c.MemberID]; ok {
-			p.Membership = &m
-		}
-	}
-	cond, args := visibility([]CaseView{{CaseID: c.ID, Role: role}})
-	var rows []eventRow
-	if err := t.tx.NewSelect().Model(&rows).Where(cond, args...).OrderExpr("e.position DESC").Limit(int64(n)).Scan(ctx); err != nil {
+	var rows []casePartsRow
+	if err := t.tx.NewRaw(casePartsQuery, c.UserID, c.CompanyID, c.MemberID, c.PaymentID).Scan(ctx, &rows); err != nil {
 		return p, mapErr(err)
 	}
-	p.Events = make([]dispute.Event, len(rows))
-	for i, r := range rows {
-		p.Events[len(rows)-1-i] = toDomainEvent(r)
+	if len(rows) != 1 {
+		return p, &dispute.Error{Code: dispute.CodeNotFound, Message: "the case's payment, user or company is missing"}
+	}
+	r := rows[0]
+	p.Company = toCompany(companyRow{ID: r.CompanyID, Title: r.CompanyTitle, Route: r.CompanyRoute, CreatedAt: r.CompanyCreatedAt})
+	p.User = toUser(userRow{ID: r.UserID, Name: r.UserName, Username: r.UserUsername, Email: r.UserEmail, CreatedAt: r.UserCreatedAt})
+	p.Payment = toPayment(r.paymentRow)
+	if r.MemberID != "" {
+		m := toMembership(membershipRow{ID: r.MemberID, UserID: r.MemberUserID, CompanyID: r.MemberCompanyID,
+			Status: r.MemberStatus, CreatedAt: r.MemberCreatedAt, CanceledAt: r.MemberCanceledAt})
+		p.Membership = &m
+	}
+	cond, args := visibility([]CaseView{{CaseID: c.ID, Role: role}})
+	var evs []eventRow
+	if err := t.tx.NewSelect().Model(&evs).Where(cond, args...).OrderExpr("e.position DESC").Limit(int64(n)).Scan(ctx); err != nil {
+		return p, mapErr(err)
+	}
+	p.Events = make([]dispute.Event, len(evs))
+	for i, e := range evs {
+		p.Events[len(evs)-1-i] = toDomainEvent(e)
 	}
 	return p, nil
 }
