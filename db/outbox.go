@@ -139,10 +139,17 @@ func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.A
 	return p, nil
 }
 
-// InsertDeliveries writes deliveries into the outbox.
+// InsertDeliveries writes a change's message (its data and previous attributes, from
+// the first delivery) and its deliveries into the outbox.
 func (t *OutboxTx) InsertDeliveries(ctx context.Context, list []WebhookDelivery) error {
 	if len(list) == 0 {
 		return nil
+	}
+	first := list[0]
+	msg := webhookMessageRow{CaseID: first.CaseID, Position: first.Position, CompanyID: first.CompanyID,
+		CreatedAt: first.CreatedAt, Data: first.Data, Previous: first.Previous}
+	if _, err := t.tx.NewInsert().Model(&msg).Exec(ctx); err != nil {
+		return mapErr(err)
 	}
 	rows := make([]webhookDeliveryRow, len(list))
 	for i, d := range list {
@@ -168,7 +175,7 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 	var out WebhookDelivery
 	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var r webhookDeliveryRow
-		if err := tx.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx); err != nil {
+		if err := withMessage(tx.NewSelect().Model(&r)).Where("wd.id = ?", id).Scan(ctx); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return &dispute.Error{Code: dispute.CodeNotFound, Field: "deliveryId", Message: "no webhook delivery with this ID"}
 			}
@@ -229,7 +236,9 @@ func (d *DB) ClaimWebhookDelivery(ctx context.Context, ref DeliveryRef, now time
 	}
 	args := []any{now.Add(lease), ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal, now, now}
 	claim := `UPDATE webhook_deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id = (` + head + `)
- AND (lease_until IS NULL OR lease_until <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`
+ AND (lease_until IS NULL OR lease_until <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *,
+ (SELECT data FROM webhook_messages AS wm WHERE wm.case_id = webhook_deliveries.case_id AND wm.position = webhook_deliveries.position) AS data,
+ (SELECT previous_attributes FROM webhook_messages AS wm WHERE wm.case_id = webhook_deliveries.case_id AND wm.position = webhook_deliveries.position) AS previous_attributes`
 	err := d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
 		c = Claim{}
 		var rows []webhookDeliveryRow

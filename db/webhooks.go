@@ -43,7 +43,6 @@ type webhookDeliveryRow struct {
 	Position       int       `bun:"position,notnull"`
 	Ordinal        int       `bun:"ordinal,notnull"`
 	EventType      string    `bun:"event_type,notnull"`
-	Payload        string    `bun:"payload,notnull"`
 	Status         string    `bun:"status,notnull"`
 	Attempts       int       `bun:"attempts,notnull"`
 	NextAttemptAt  time.Time `bun:"next_attempt_at,nullzero"`
@@ -52,6 +51,21 @@ type webhookDeliveryRow struct {
 	DeliveredAt    time.Time `bun:"delivered_at,nullzero"`
 	LastStatusCode int       `bun:"last_status_code,nullzero"`
 	LastError      string    `bun:"last_error,nullzero"`
+	// Read with the delivery from its message (webhook_messages), never written here.
+	Data     string `bun:"data,scanonly"`
+	Previous string `bun:"previous_attributes,scanonly"`
+}
+
+// webhookMessageRow is one change as the outbox keeps it: the case as committed (the
+// payload's data) and its previous attributes, shared by the change's deliveries.
+type webhookMessageRow struct {
+	bun.BaseModel `bun:"table:webhook_messages,alias:wm"`
+	CaseID        string    `bun:"case_id,pk"`
+	Position      int       `bun:"position,pk"`
+	CompanyID     string    `bun:"company_id,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+	Data          string    `bun:"data,notnull"`
+	Previous      string    `bun:"previous_attributes,nullzero"`
 }
 
 type webhookAttemptRow struct {
@@ -105,7 +119,11 @@ type WebhookDelivery struct {
 	Position       int // the position of the event the change appended
 	Ordinal        int // the order among the deliveries of one change (updated before decided)
 	EventType      string
-	Payload        string // the JSON body, frozen when the change committed
+	// Data and Previous are the payload's data and previous_attributes (JSON; Previous
+	// is "" for created), frozen when the change committed; with the fields above they
+	// make the body (webhook.Body).
+	Data     string
+	Previous string
 	Status         string
 	Attempts       int
 	NextAttemptAt  *time.Time
@@ -147,15 +165,15 @@ func fromWebhookEndpoint(e WebhookEndpoint) webhookEndpointRow {
 
 func toWebhookDelivery(r webhookDeliveryRow) WebhookDelivery {
 	return WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID, CompanyID: r.CompanyID, CaseID: r.CaseID,
-		Position: r.Position, Ordinal: r.Ordinal, EventType: r.EventType, Payload: r.Payload, Status: r.Status,
+		Position: r.Position, Ordinal: r.Ordinal, EventType: r.EventType, Status: r.Status,
 		Attempts: r.Attempts, NextAttemptAt: timePtr(r.NextAttemptAt), LeaseUntil: timePtr(r.LeaseUntil),
 		CreatedAt: r.CreatedAt.UTC(), DeliveredAt: timePtr(r.DeliveredAt), LastStatusCode: r.LastStatusCode,
-		LastError: r.LastError}
+		LastError: r.LastError, Data: r.Data, Previous: r.Previous}
 }
 
 func fromWebhookDelivery(d WebhookDelivery) webhookDeliveryRow {
 	return webhookDeliveryRow{ID: d.ID, EndpointID: d.EndpointID, CompanyID: d.CompanyID, CaseID: d.CaseID,
-		Position: d.Position, Ordinal: d.Ordinal, EventType: d.EventType, Payload: d.Payload, Status: d.Status,
+		Position: d.Position, Ordinal: d.Ordinal, EventType: d.EventType, Status: d.Status,
 		Attempts: d.Attempts, NextAttemptAt: timeVal(d.NextAttemptAt), LeaseUntil: timeVal(d.LeaseUntil),
 		CreatedAt: d.CreatedAt, DeliveredAt: timeVal(d.DeliveredAt), LastStatusCode: d.LastStatusCode,
 		LastError: d.LastError}
@@ -291,7 +309,7 @@ func (d *DB) ListWebhookEndpoints(ctx context.Context, f EndpointFilter, after s
 // older than the ID before (when set).
 func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID, before string, limit int) ([]WebhookDelivery, error) {
 	var rows []webhookDeliveryRow
-	q := d.bun.NewSelect().Model(&rows).Where("wd.endpoint_id = ?", endpointID).OrderExpr("wd.id DESC").Limit(int64(limit))
+	q := withMessage(d.bun.NewSelect().Model(&rows)).Where("wd.endpoint_id = ?", endpointID).OrderExpr("wd.id DESC").Limit(int64(limit))
 	if before != "" {
 		q = q.Where("wd.id < ?", before)
 	}
@@ -305,10 +323,19 @@ func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID, before strin
 	return out, nil
 }
 
+// messageColumns reads a delivery's message with it.
+const messageColumns = "wm.data, wm.previous_attributes"
+
+// withMessage selects deliveries with their message.
+func withMessage(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr("wd.*").ColumnExpr(messageColumns).
+		Join("JOIN webhook_messages AS wm ON wm.case_id = wd.case_id AND wm.position = wd.position")
+}
+
 // WebhookDeliveryByID returns a delivery; NOT_FOUND when there is none.
 func (d *DB) WebhookDeliveryByID(ctx context.Context, id string) (WebhookDelivery, error) {
 	var r webhookDeliveryRow
-	err := d.bun.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx)
+	err := withMessage(d.bun.NewSelect().Model(&r)).Where("wd.id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return WebhookDelivery{}, &dispute.Error{Code: dispute.CodeNotFound, Field: "deliveryId", Message: "no webhook delivery with this ID"}
 	}

@@ -431,6 +431,7 @@ type ViewerResolver interface {
 	Companies(ctx context.Context, obj *model.Viewer) ([]*model.Company, error)
 }
 type WebhookDeliveryResolver interface {
+	Payload(ctx context.Context, obj *model.WebhookDelivery) (string, error)
 	Attempts(ctx context.Context, obj *model.WebhookDelivery) ([]*model.WebhookAttempt, error)
 }
 type WebhookEndpointResolver interface {
@@ -9642,7 +9643,7 @@ func (ec *executionContext) _WebhookDelivery_payload(ctx context.Context, field 
 			return ec.fieldContext_WebhookDelivery_payload(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Payload(), nil
+			return ec.Resolvers.WebhookDelivery().Payload(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9653,7 +9654,7 @@ func (ec *executionContext) _WebhookDelivery_payload(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_WebhookDelivery_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookDelivery", field, true, false, "String")
+	return graphql.NewScalarFieldContext("WebhookDelivery", field, true, true, "String")
 }
 
 func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *model.WebhookDelivery) (ret graphql.Marshaler) {
@@ -14713,10 +14714,11 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "payload":
-			out.Values[i] = ec._WebhookDelivery_payload(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebhookDelivery_payload(ctx, field, obj)
+				})
 		case "attempts":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

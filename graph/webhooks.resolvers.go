@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"resolutioncenter/graph/model"
+	"resolutioncenter/webhook"
 )
 
 // CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
@@ -48,6 +49,11 @@ func (r *queryResolver) WebhookEndpoints(ctx context.Context, companyID *string,
 // WebhookEndpoint is the resolver for the webhookEndpoint field.
 func (r *queryResolver) WebhookEndpoint(ctx context.Context, id string) (*model.WebhookEndpoint, error) {
 	return r.readEndpoint(ctx, id)
+}
+
+// Payload is the resolver for the payload field.
+func (r *webhookDeliveryResolver) Payload(ctx context.Context, obj *model.WebhookDelivery) (string, error) {
+	return string(webhook.Body(obj.D)), nil
 }
 
 // Attempts is the resolver for the attempts field.

@@ -29,14 +29,31 @@ func (deliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queue, MaxAttempts: maxJobAttempts}
 }
 
-// envelope is Envelope with its data marshalled once for every endpoint.
-type envelope struct {
-	ID                 string          `json:"id"`
-	Type               string          `json:"type"`
-	Timestamp          string          `json:"timestamp"`
-	CompanyID          string          `json:"company_id"`
-	Data               json.RawMessage `json:"data"`
-	PreviousAttributes map[string]any  `json:"previous_attributes,omitempty"`
+// Body is a delivery's JSON body (the Envelope): the change's data and previous
+// attributes as stored when it committed, with the delivery's own ID and type. It is
+// the same bytes on every attempt.
+func Body(d db.WebhookDelivery) []byte {
+	b := make([]byte, 0, len(d.Data)+len(d.Previous)+160)
+	b = append(b, `{"id":`...)
+	b = appendString(b, d.ID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, d.EventType)
+	b = append(b, `,"timestamp":`...)
+	b = appendString(b, ts(d.CreatedAt))
+	b = append(b, `,"company_id":`...)
+	b = appendString(b, d.CompanyID)
+	b = append(b, `,"data":`...)
+	b = append(b, d.Data...)
+	if d.Previous != "" {
+		b = append(b, `,"previous_attributes":`...)
+		b = append(b, d.Previous...)
+	}
+	return append(b, '}')
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 // Enqueue implements db.Outbox: inside the change's transaction it writes one
@@ -67,9 +84,11 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 	if err != nil {
 		return nil, err
 	}
-	var prev map[string]any
+	var prev []byte
 	if ch.Before != nil {
-		prev = previousAttributes(caseAttributes(model.NewResolution(*ch.Before, viewer, s.policy)), data.attrs)
+		if prev, err = json.Marshal(previousAttributes(caseAttributes(model.NewResolution(*ch.Before, viewer, s.policy)), data.attrs)); err != nil {
+			return nil, err
+		}
 	}
 	trace := map[string]string{}
 	propagation.TraceContext{}.Inject(ctx, propagation.MapCarrier(trace))
@@ -80,15 +99,9 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 			if !subscribed(ep, typ) {
 				continue
 			}
-			id := ids.New(ids.WebhookDelivery)
-			body, err := json.Marshal(envelope{ID: id, Type: typ, Timestamp: ts(ch.Event.CreatedAt), CompanyID: ch.After.CompanyID,
-				Data: raw, PreviousAttributes: prev})
-			if err != nil {
-				return nil, err
-			}
-			del := db.WebhookDelivery{ID: id, EndpointID: ep.ID, CompanyID: ch.After.CompanyID, CaseID: ch.After.ID,
-				Position: ch.Event.Position, Ordinal: ordinal, EventType: typ, Payload: string(body), Status: db.DeliveryPending,
-				CreatedAt: ch.Event.CreatedAt}
+			del := db.WebhookDelivery{ID: ids.New(ids.WebhookDelivery), EndpointID: ep.ID, CompanyID: ch.After.CompanyID,
+				CaseID: ch.After.ID, Position: ch.Event.Position, Ordinal: ordinal, EventType: typ, Status: db.DeliveryPending,
+				CreatedAt: ch.Event.CreatedAt, Data: string(raw), Previous: string(prev)}
 			list = append(list, del)
 			jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{DeliveryRef: del.Ref(), TraceHeader: trace}})
 		}

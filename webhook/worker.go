@@ -154,13 +154,14 @@ func (s *Service) send(ctx context.Context, d db.WebhookDelivery, ep db.WebhookE
 	if err != nil {
 		return fail(err)
 	}
-	sig, err := Sign(secrets, d.ID, at, []byte(d.Payload))
+	body := Body(d)
+	sig, err := Sign(secrets, d.ID, at, body)
 	if err != nil {
 		return fail(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader([]byte(d.Payload)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
 		return fail(err)
 	}

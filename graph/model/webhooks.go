@@ -149,9 +149,6 @@ func (d *WebhookDelivery) LastStatusCode() *int {
 // LastError is what went wrong last.
 func (d *WebhookDelivery) LastError() *string { return optional(d.D.LastError) }
 
-// Payload is the JSON body.
-func (d *WebhookDelivery) Payload() string { return d.D.Payload }
-
 // WebhookAttempt is one try.
 type WebhookAttempt struct {
 	A db.WebhookAttempt

@@ -1,7 +1,7 @@
 -- Webhooks: endpoints a company (or the platform, for every company) registers, the
--- transactional outbox of deliveries (one row per change and endpoint, written in the
--- transaction that commits the change, payload frozen as committed), and every attempt
--- to deliver one. The job queue's own tables (river_*) are created by its migrator.
+-- transactional outbox (written in the transaction that commits a change: one message
+-- per change holding the case as committed, one delivery per endpoint and event type),
+-- and every attempt to deliver one. The job queue's own tables (river_*) are created by its migrator.
 CREATE TABLE webhook_endpoints (
     id                    text PRIMARY KEY,
     company_id            text REFERENCES companies (id),
@@ -20,6 +20,16 @@ CREATE TABLE webhook_endpoints (
 --bun:split
 CREATE INDEX webhook_endpoints_company_idx ON webhook_endpoints (company_id);
 --bun:split
+CREATE TABLE webhook_messages (
+    case_id             text NOT NULL,
+    position            integer NOT NULL,
+    company_id          text NOT NULL,
+    created_at          TIMESTAMP NOT NULL,
+    data                text NOT NULL,
+    previous_attributes text,
+    PRIMARY KEY (case_id, position)
+);
+--bun:split
 CREATE TABLE webhook_deliveries (
     id               text PRIMARY KEY,
     endpoint_id      text NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
@@ -28,7 +38,6 @@ CREATE TABLE webhook_deliveries (
     position         integer NOT NULL,
     ordinal          integer NOT NULL,
     event_type       text NOT NULL,
-    payload          text NOT NULL,
     status           text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
     attempts         integer NOT NULL DEFAULT 0,
     next_attempt_at  TIMESTAMP,
