@@ -236,9 +236,7 @@ func (d *DB) ClaimWebhookDelivery(ctx context.Context, ref DeliveryRef, now time
 	}
 	args := []any{now.Add(lease), ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal, now, now}
 	claim := `UPDATE webhook_deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id = (` + head + `)
- AND (lease_until IS NULL OR lease_until <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *,
- (SELECT data FROM webhook_messages AS wm WHERE wm.case_id = webhook_deliveries.case_id AND wm.position = webhook_deliveries.position) AS data,
- (SELECT previous_attributes FROM webhook_messages AS wm WHERE wm.case_id = webhook_deliveries.case_id AND wm.position = webhook_deliveries.position) AS previous_attributes`
+ AND (lease_until IS NULL OR lease_until <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`
 	err := d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
 		c = Claim{}
 		var rows []webhookDeliveryRow
@@ -261,17 +259,28 @@ func (d *DB) ClaimWebhookDelivery(ctx context.Context, ref DeliveryRef, now time
 			c.Done = true
 			return nil
 		}
+		// In flight elsewhere: look again shortly (it usually ends in milliseconds; a
+		// dead worker's lease runs out). Waiting for a retry: look again when it is due.
 		h := heads[0]
-		c.WaitUntil = now.Add(50 * time.Millisecond)
-		if h.LeaseUntil.After(now) {
-			c.WaitUntil = h.LeaseUntil.UTC()
-		}
+		c.WaitUntil = now.Add(leasedRecheck)
 		if h.NextAttemptAt.After(c.WaitUntil) {
 			c.WaitUntil = h.NextAttemptAt.UTC()
 		}
 		return nil
 	})
 	return c, err
+}
+
+// leasedRecheck is how soon a claim blocked by a delivery in flight looks again.
+const leasedRecheck = 200 * time.Millisecond
+
+// WebhookMessage returns a change's data and previous attributes (the payload's
+// shared part).
+func (d *DB) WebhookMessage(ctx context.Context, caseID string, position int) (data, previous string, err error) {
+	var m webhookMessageRow
+	err = d.bun.NewSelect().Model(&m).Column("data", "previous_attributes").Where("case_id = ?", caseID).
+		Where("position = ?", position).Scan(ctx)
+	return m.Data, m.Previous, mapErr(err)
 }
 
 // inWrite runs fn as one write: on PostgreSQL straight on the pool (fn's statements

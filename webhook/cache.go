@@ -52,3 +52,51 @@ func (s *Service) forget(id string) {
 	delete(s.endpoints.by, id)
 	s.endpoints.mu.Unlock()
 }
+
+// messageCache keeps the last few changes' payload data: the deliveries of one change
+// to several endpoints are sent at the same time, and read it once.
+type messageCache struct {
+	mu    sync.Mutex
+	by    map[messageKey]cachedMessage
+	order []messageKey
+}
+
+type messageKey struct {
+	caseID   string
+	position int
+}
+
+type cachedMessage struct{ data, previous string }
+
+// messageCacheSize bounds the cache (a few MB at most).
+const messageCacheSize = 256
+
+// message returns a change's data and previous attributes.
+func (s *Service) message(ctx context.Context, caseID string, position int) (string, string, error) {
+	c := &s.messages
+	k := messageKey{caseID, position}
+	c.mu.Lock()
+	m, ok := c.by[k]
+	c.mu.Unlock()
+	if ok {
+		return m.data, m.previous, nil
+	}
+	data, prev, err := s.db.WebhookMessage(ctx, caseID, position)
+	if err != nil {
+		return "", "", err
+	}
+	c.mu.Lock()
+	if c.by == nil {
+		c.by = map[messageKey]cachedMessage{}
+	}
+	if _, ok := c.by[k]; !ok {
+		c.by[k] = cachedMessage{data, prev}
+		c.order = append(c.order, k)
+		if len(c.order) > messageCacheSize {
+			delete(c.by, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.mu.Unlock()
+	return data, prev, nil
+}

@@ -195,7 +195,7 @@ func (s *Service) Redeliver(ctx context.Context, deliveryID string, check Check,
 			Message: "the endpoint is disabled: enable it first (updateWebhookEndpoint with enabled: true)"}
 	}
 	return s.db.RequeueWebhookDelivery(ctx, deliveryID, now, func(ctx context.Context, tx *db.OutboxTx, del db.WebhookDelivery) error {
-		_, err := s.river.InsertTx(ctx, tx.SQL(), deliverArgs{DeliveryRef: del.Ref()}, nil)
+		_, err := s.river.InsertTx(ctx, tx.SQL(), jobFor([]db.WebhookDelivery{del}, nil), nil)
 		return err
 	})
 }

@@ -13,12 +13,31 @@ import (
 	"resolutioncenter/ids"
 )
 
-// deliverArgs is a delivery job: which outbox row to send (with its place in its
-// case's order, so the claim needs no lookup first), and the trace of the change that
-// produced it (W3C traceparent), so a delivery's span joins the action's.
+// deliverArgs is a delivery job: the deliveries of one change (its case and event
+// position, and for each delivery its endpoint and order within the change, so that
+// claims need no lookup first), and the trace of the change (W3C traceparent), so that
+// the delivery's spans join the action's trace.
 type deliverArgs struct {
-	db.DeliveryRef
+	CaseID      string            `json:"case_id"`
+	Position    int               `json:"position"`
+	Deliveries  []jobDelivery     `json:"deliveries"`
 	TraceHeader map[string]string `json:"trace,omitempty"`
+}
+
+// jobDelivery is one delivery of a job.
+type jobDelivery struct {
+	ID         string `json:"id"`
+	EndpointID string `json:"endpoint_id"`
+	Ordinal    int    `json:"ordinal"`
+}
+
+// jobFor returns the job that sends deliveries, all of one change.
+func jobFor(list []db.WebhookDelivery, trace map[string]string) deliverArgs {
+	a := deliverArgs{CaseID: list[0].CaseID, Position: list[0].Position, TraceHeader: trace}
+	for _, d := range list {
+		a.Deliveries = append(a.Deliveries, jobDelivery{ID: d.ID, EndpointID: d.EndpointID, Ordinal: d.Ordinal})
+	}
+	return a
 }
 
 // Kind names the job for River.
@@ -93,7 +112,6 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 	trace := map[string]string{}
 	propagation.TraceContext{}.Inject(ctx, propagation.MapCarrier(trace))
 	var list []db.WebhookDelivery
-	var jobs []river.InsertManyParams
 	for ordinal, typ := range types {
 		for _, ep := range eps {
 			if !subscribed(ep, typ) {
@@ -103,13 +121,12 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 				CaseID: ch.After.ID, Position: ch.Event.Position, Ordinal: ordinal, EventType: typ, Status: db.DeliveryPending,
 				CreatedAt: ch.Event.CreatedAt, Data: string(raw), Previous: string(prev)}
 			list = append(list, del)
-			jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{DeliveryRef: del.Ref(), TraceHeader: trace}})
 		}
 	}
 	if err := tx.InsertDeliveries(ctx, list); err != nil {
 		return nil, err
 	}
-	if _, err := s.river.InsertManyTx(ctx, tx.SQL(), jobs); err != nil {
+	if _, err := s.river.InsertTx(ctx, tx.SQL(), jobFor(list, trace), nil); err != nil {
 		return nil, err
 	}
 	n := len(list)

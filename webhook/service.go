@@ -106,6 +106,8 @@ type Service struct {
 	limits *limits
 	// endpoints caches endpoints for the workers (endpointTTL).
 	endpoints endpointCache
+	// messages caches recent changes' payload data for the workers.
+	messages messageCache
 
 	stopOnce sync.Once
 	started  bool

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -35,51 +36,107 @@ type deliverWorker struct {
 	s *Service
 }
 
-// Work sends the job's delivery, after any earlier pending delivery of the same case to
-// the same endpoint. Between attempts the job snoozes until the delivery is due again,
-// so the retry schedule lives in the outbox row (attempts, next_attempt_at).
+// Work sends a change's deliveries: one goroutine per endpoint, each sending its
+// endpoint's deliveries of the change in order, after any earlier pending delivery of
+// the same case to that endpoint. A delivery not acknowledged stays pending with its
+// next attempt time (the retry schedule lives in the outbox row), and the job snoozes
+// until the earliest of them is due; deliveries already sent are skipped when it runs
+// again.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	s := w.s
 	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier(job.Args.TraceHeader))
 	ctx, span := s.opts.Tracer.Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(attribute.String("webhook.delivery_id", job.Args.ID)))
+		trace.WithAttributes(attribute.String("webhook.case_id", job.Args.CaseID), attribute.Int("webhook.position", job.Args.Position),
+			attribute.Int("webhook.deliveries", len(job.Args.Deliveries))))
 	defer span.End()
+	byEndpoint := map[string][]db.DeliveryRef{}
+	var order []string
+	for _, d := range job.Args.Deliveries {
+		ref := db.DeliveryRef{ID: d.ID, EndpointID: d.EndpointID, CaseID: job.Args.CaseID, Position: job.Args.Position, Ordinal: d.Ordinal}
+		if byEndpoint[d.EndpointID] == nil {
+			order = append(order, d.EndpointID)
+		}
+		byEndpoint[d.EndpointID] = append(byEndpoint[d.EndpointID], ref)
+	}
+	type outcome struct {
+		wait time.Time
+		err  error
+	}
+	results := make([]outcome, len(order))
+	var wg sync.WaitGroup
+	for i, ep := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, ref := range byEndpoint[ep] {
+				wait, err := s.deliverInOrder(ctx, ref)
+				if err != nil || !wait.IsZero() {
+					results[i] = outcome{wait, err}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var next time.Time
+	for _, r := range results {
+		if r.err != nil {
+			span.RecordError(r.err)
+			return r.err // River retries the job; what was sent is skipped then
+		}
+		if !r.wait.IsZero() && (next.IsZero() || r.wait.Before(next)) {
+			next = r.wait
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return river.JobSnooze(max(next.Sub(s.now()), 0) + jitter(50*time.Millisecond))
+}
+
+// deliverInOrder sends ref's delivery, first sending the earlier pending deliveries of
+// its case to its endpoint. It returns a zero time once ref is delivered or given up,
+// or when to try again.
+func (s *Service) deliverInOrder(ctx context.Context, ref db.DeliveryRef) (time.Time, error) {
 	lease := s.opts.Timeout + 5*time.Second
 	for range maxChain {
 		now := s.now()
-		c, err := s.db.ClaimWebhookDelivery(ctx, job.Args.DeliveryRef, now, lease)
+		c, err := s.db.ClaimWebhookDelivery(ctx, ref, now, lease)
 		if err != nil {
-			span.RecordError(err)
-			return err
+			return time.Time{}, err
 		}
 		if c.Done {
-			return nil
+			return time.Time{}, nil
 		}
 		if !c.WaitUntil.IsZero() {
-			return river.JobSnooze(max(c.WaitUntil.Sub(now), 0) + jitter(50*time.Millisecond))
+			return c.WaitUntil, nil
 		}
 		ep, err := s.endpoint(ctx, c.Delivery.EndpointID)
 		if dispute.CodeOf(err) == dispute.CodeNotFound {
-			return nil // deleted with its deliveries
+			return time.Time{}, nil // deleted with its deliveries
 		}
 		if err != nil {
-			return err // the lease runs out; River retries the job
+			return time.Time{}, err // the lease runs out; River retries the job
 		}
 		if ep.DisabledAt != nil {
 			if err := s.db.FailWebhookDelivery(ctx, c.Delivery.ID, "endpoint disabled: "+ep.DisabledReason); err != nil {
-				return err
+				return time.Time{}, err
 			}
 			continue
 		}
-		res := s.attempt(ctx, c.Delivery, ep)
-		if c.Delivery.ID == job.Args.ID && res.Status != db.DeliveryPending {
-			return nil
+		d := c.Delivery
+		if d.Data, d.Previous, err = s.message(ctx, d.CaseID, d.Position); err != nil {
+			return time.Time{}, err
+		}
+		res := s.attempt(ctx, d, ep)
+		if d.ID == ref.ID && res.Status != db.DeliveryPending {
+			return time.Time{}, nil
 		}
 		if res.Status == db.DeliveryPending {
-			return river.JobSnooze(max(res.NextAttemptAt.Sub(s.now()), 0) + jitter(50*time.Millisecond))
+			return res.NextAttemptAt, nil
 		}
 	}
-	return river.JobSnooze(0)
+	return s.now(), nil
 }
 
 // attempt sends one leased delivery and records the result.
