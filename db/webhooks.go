@@ -112,18 +112,18 @@ const (
 // webhook-id header, the same on every attempt. Deliveries of one case to one endpoint
 // are sent in (Position, Ordinal) order: the order their changes committed in.
 type WebhookDelivery struct {
-	ID             string
-	EndpointID     string
-	CompanyID      string
-	CaseID         string
-	Position       int // the position of the event the change appended
-	Ordinal        int // the order among the deliveries of one change (updated before decided)
-	EventType      string
+	ID         string
+	EndpointID string
+	CompanyID  string
+	CaseID     string
+	Position   int // the position of the event the change appended
+	Ordinal    int // the order among the deliveries of one change (updated before decided)
+	EventType  string
 	// Data and Previous are the payload's data and previous_attributes (JSON; Previous
 	// is "" for created), frozen when the change committed; with the fields above they
 	// make the body (webhook.Body).
-	Data     string
-	Previous string
+	Data           string
+	Previous       string
 	Status         string
 	Attempts       int
 	NextAttemptAt  *time.Time
