@@ -126,7 +126,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 	if err := tx.InsertDeliveries(ctx, list); err != nil {
 		return nil, err
 	}
-	if _, err := s.river.InsertTx(ctx, tx.SQL(), jobFor(list, trace), nil); err != nil {
+	if _, err := s.river.InsertManyFastTx(ctx, tx.SQL(), []river.InsertManyParams{{Args: jobFor(list, trace)}}); err != nil {
 		return nil, err
 	}
 	n := len(list)

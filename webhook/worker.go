@@ -49,6 +49,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		trace.WithAttributes(attribute.String("webhook.case_id", job.Args.CaseID), attribute.Int("webhook.position", job.Args.Position),
 			attribute.Int("webhook.deliveries", len(job.Args.Deliveries))))
 	defer span.End()
+	// Read the change's payload data once for all its endpoints (the cache keeps it).
+	if _, _, err := s.message(ctx, job.Args.CaseID, job.Args.Position); err != nil && dispute.CodeOf(err) != dispute.CodeNotFound {
+		return err
+	}
 	byEndpoint := map[string][]db.DeliveryRef{}
 	var order []string
 	for _, d := range job.Args.Deliveries {
