@@ -18,8 +18,10 @@ import (
 	"resolutioncenter/webhook/webhooktest"
 )
 
-// fastWebhooks shortens the delivery clock for tests: 1 s timeout, retries from 200 ms.
+// fastWebhooks turns delivery workers on (apptest.Defaults has none) with a short
+// clock: 1 s timeout, retries from 200 ms.
 var fastWebhooks = map[string]string{
+	"WEBHOOK_WORKERS":       "50",
 	"WEBHOOK_TIMEOUT":       "1s",
 	"WEBHOOK_RETRY_BASE":    "200ms",
 	"WEBHOOK_POLL_INTERVAL": "100ms",
