@@ -188,6 +188,19 @@ func TestWebhooksDelivered(t *testing.T) {
 				t.Errorf("delivery %s: %+v", n.ID, n)
 			}
 		}
+		// The log's payload is the body as sent, byte for byte.
+		var newest struct {
+			WebhookEndpoint struct {
+				Deliveries struct {
+					Nodes []struct{ ID, Payload string }
+				}
+			}
+		}
+		s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 1) { nodes { id payload } } } }`,
+			map[string]any{"id": epID}, &newest)
+		if n := newest.WebhookEndpoint.Deliveries.Nodes; len(n) != 1 || n[0].ID != got[4].ID || n[0].Payload != string(got[4].Body) {
+			t.Errorf("logged payload differs from the body received:\n%+v\n%s", n, got[4].Body)
+		}
 		// A foreign merchant cannot see the endpoint.
 		var foreign struct{ WebhookEndpoint *struct{ ID string } }
 		s.MustData(t, c.OtherCompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { id } }`, map[string]any{"id": epID}, &foreign)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,4 +172,61 @@ func TestRolledBackChangeSendsNothing(t *testing.T) {
 		}
 		rcv.CheckAll(t)
 	})
+}
+
+// TestDisabledAfterFiveDaysOfFailures: an endpoint whose attempts have all failed since
+// 5 days is disabled, with the reason and time on it (the clock is the service's).
+func TestDisabledAfterFiveDaysOfFailures(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+	sealer, _ := webhook.NewSealer(key)
+	p := dispute.DefaultPolicy()
+	var offset atomic.Int64 // how far the service's clock is ahead
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond,
+		RetryBase: 100 * time.Millisecond, Timeout: time.Second, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	d.SetOutbox(s)
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	rcv.Respond = func(webhooktest.Delivery, int) int { return 503 }
+	ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+	waitFor(t, func() bool { e, _ := d.WebhookEndpointByID(ctx, ep.ID); return e.FailingSince != nil })
+	if e, _ := d.WebhookEndpointByID(ctx, ep.ID); e.DisabledAt != nil {
+		t.Fatal("disabled after one failure")
+	}
+	offset.Store(int64(5*24*time.Hour + time.Minute))
+	waitFor(t, func() bool { e, _ := d.WebhookEndpointByID(ctx, ep.ID); return e.DisabledAt != nil })
+	e, _ := d.WebhookEndpointByID(ctx, ep.ID)
+	if !strings.Contains(e.DisabledReason, "every attempt failed since") {
+		t.Errorf("reason %q", e.DisabledReason)
+	}
+	n := len(rcv.All())
+	time.Sleep(300 * time.Millisecond)
+	if len(rcv.All()) != n {
+		t.Errorf("requests after disabling")
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
