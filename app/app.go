@@ -66,6 +66,8 @@ type App struct {
 	hubDone        chan struct{}
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
+	// stopWebhooks stops the webhook delivery workers (nil when they do not run).
+	stopWebhooks func()
 
 	closers   []func()
 	closeOnce sync.Once
@@ -155,9 +157,13 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Authenticator = authn
 
 	a.startBackground(cfg)
+	hooks, err := a.startWebhooks(ctx, cfg, tracer)
+	if err != nil {
+		return nil, err
+	}
 	policy := cfg.Policy()
 	a.Resolver = &graph.Resolver{DB: a.DB, Policy: policy, Now: cfg.Now, Logger: a.logger, Hub: a.Hub,
-		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal}
+		MaxSubscriptionsPerPrincipal: cfg.MaxSubsPerPrincipal, Webhooks: hooks}
 	if cfg.RateLimit > 0 {
 		a.Limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
 		a.Limiter.Now = cfg.Now
@@ -300,6 +306,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.stopBackground()
 	a.background.Wait()
+	a.stopWebhooksOnce()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -326,6 +333,7 @@ func (a *App) Close() {
 			a.stopBackground()
 			a.background.Wait()
 		}
+		a.stopWebhooksOnce()
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			a.closers[i]()
 		}
@@ -333,6 +341,14 @@ func (a *App) Close() {
 }
 
 func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
+
+// stopWebhooksOnce stops the delivery workers, if they run.
+func (a *App) stopWebhooksOnce() {
+	if f := a.stopWebhooks; f != nil {
+		a.stopWebhooks = nil
+		f()
+	}
+}
 
 func openAndMigrate(ctx context.Context, cfg Config) (*db.DB, error) {
 	d, err := db.Open(ctx, cfg.DatabaseURL, db.WithStatementTimeout(cfg.StatementTimeout))

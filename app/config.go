@@ -17,6 +17,7 @@ import (
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
+	"resolutioncenter/webhook"
 )
 
 // ErrHelp is returned when -help was asked for; the usage has been printed.
@@ -56,7 +57,8 @@ type Config struct {
 	GCHeadroomMB        int
 	AuthCacheTTL        time.Duration
 	// DevMode is development mode: loopback browser origins allowed (CORS), a short
-	// PLATFORM_TOKEN accepted. True by default with the embedded database only.
+	// PLATFORM_TOKEN accepted, webhook endpoints on loopback over http, a generated
+	// webhook secret key. True by default with the embedded database only.
 	DevMode     bool
 	MetricsAddr string
 	// AuthFailureRate and AuthFailureBurst throttle failed authentications per client
@@ -67,6 +69,16 @@ type Config struct {
 	// OIDC is the OpenID Connect identity provider whose JWTs sign users in; off
 	// without OIDC_ISSUER.
 	OIDC auth.OIDCConfig
+
+	// Webhook delivery (see README, "Webhooks").
+	WebhookSecretKey           string
+	WebhookWorkers             int
+	WebhookTimeout             time.Duration
+	WebhookRetryBase           time.Duration
+	WebhookEndpointConcurrency int
+	WebhookEndpointRate        float64
+	WebhookPollInterval        time.Duration
+	WebhookDBConns             int
 
 	// Set in code, never from the environment.
 
@@ -180,7 +192,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
-		{"dev-mode", "DEV_MODE", "", "development mode: browser pages on loopback origins may call the API (CORS) and a PLATFORM_TOKEN shorter than 32 characters is accepted; default true when DATABASE_URL is empty (the embedded database of go run .), false otherwise", false, str(&devMode)},
+		{"dev-mode", "DEV_MODE", "", "development mode: browser pages on loopback origins may call the API (CORS), a PLATFORM_TOKEN shorter than 32 characters is accepted, webhook endpoints may be loopback http URLs and a webhook secret key is generated next to the database; default true when DATABASE_URL is empty (the embedded database of go run .), false otherwise", false, str(&devMode)},
 		{"metrics-token", "METRICS_TOKEN", "", "when set, /metrics on the API's address answers requests with Authorization: Bearer <this> (and so does METRICS_ADDR); without it /metrics is closed there", true, str(&c.MetricsToken)},
 		{"metrics-addr", "METRICS_ADDR", "", "when set (e.g. 127.0.0.1:9464), serve /metrics on this separate address for Prometheus; a loopback address needs no token, any other requires METRICS_TOKEN", false, str(&c.MetricsAddr)},
 		{"rate-limit", "RATE_LIMIT", "50000", "cost units (operation complexity) each principal earns per second; 0 disables rate limiting", false, float(&c.RateLimit)},
@@ -215,6 +227,14 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"oidc-jwks-min-refresh", "OIDC_JWKS_MIN_REFRESH", "1m", "the key set is fetched again at most this often (also when a token names an unknown key: rotation)", false, dur(&c.OIDC.MinRefresh)},
 		{"oidc-jwks-max-refresh", "OIDC_JWKS_MAX_REFRESH", "1h", "the key set is fetched again at least this often", false, dur(&c.OIDC.MaxRefresh)},
 		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal (and an unknown token) is remembered between database lookups (0: look up every request); a team change shows within it, a revocation at once", false, durZero(&c.AuthCacheTTL)},
+		{"webhook-secret-key", "WEBHOOK_SECRET_KEY", "", "32-byte key (base64 or hex) that encrypts webhook signing secrets at rest (AES-256-GCM); in development mode a key is generated next to the database when unset", true, str(&c.WebhookSecretKey)},
+		{"webhook-workers", "WEBHOOK_WORKERS", "50", "webhook deliveries this process sends at once (0: this process only enqueues; another replica delivers)", false, numZero(&c.WebhookWorkers)},
+		{"webhook-timeout", "WEBHOOK_TIMEOUT", "10s", "how long an endpoint has to answer a delivery with 2xx", false, dur(&c.WebhookTimeout)},
+		{"webhook-retry-base", "WEBHOOK_RETRY_BASE", "5s", "first webhook retry delay; each next one doubles up to 12h, with jitter, for about 3 days", false, dur(&c.WebhookRetryBase)},
+		{"webhook-endpoint-concurrency", "WEBHOOK_ENDPOINT_CONCURRENCY", "10", "most requests this process has open to one webhook endpoint", false, num(&c.WebhookEndpointConcurrency)},
+		{"webhook-endpoint-rate", "WEBHOOK_ENDPOINT_RATE", "100", "most requests per second this process sends one webhook endpoint (0: unlimited)", false, float(&c.WebhookEndpointRate)},
+		{"webhook-db-conns", "WEBHOOK_DB_CONNS", "8", "PostgreSQL connections webhook delivery uses, in a pool of its own so that deliveries never take the connections requests need", false, num(&c.WebhookDBConns)},
+		{"webhook-poll-interval", "WEBHOOK_POLL_INTERVAL", "1s", "how often delivery workers look for due retries (new deliveries wake them at once)", false, dur(&c.WebhookPollInterval)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -293,6 +313,11 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	}
 	if c.MetricsAddr != "" && c.MetricsToken == "" && !isLoopbackAddr(c.MetricsAddr) {
 		problems = append(problems, fmt.Sprintf("-metrics-addr / METRICS_ADDR = %q: not a loopback address; set METRICS_TOKEN to serve metrics there, or use 127.0.0.1:PORT", c.MetricsAddr))
+	}
+	if c.WebhookSecretKey != "" {
+		if _, err := webhook.ParseKey(c.WebhookSecretKey); err != nil {
+			problems = append(problems, fmt.Sprintf("-webhook-secret-key / WEBHOOK_SECRET_KEY: %v", err))
+		}
 	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))

@@ -28,6 +28,10 @@ type Options struct {
 	DetailCases     int
 	FillEvents      int
 	IdempotencyKeys bool
+	// WebhookEndpoints is how many endpoints the webhooks scenario registers.
+	WebhookEndpoints int
+	// WebhookRounds is how many without/with rounds the webhooks scenario alternates.
+	WebhookRounds   int
 	Subscribers     int
 	IdleSubscribers int
 	Rate            float64
@@ -87,6 +91,8 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.IntVar(&o.Pool, "pool", 1000, "mutate: cases (waiting on the merchant) the customers respond on")
 	fs.IntVar(&o.DetailCases, "detail-cases", 20, "detail: cases read in turn")
 	fs.IntVar(&o.FillEvents, "fill-events", 50, "detail: add customer messages in setup until each case has this many events (0: leave as is)")
+	fs.IntVar(&o.WebhookEndpoints, "webhook-endpoints", 3, "webhooks: endpoints subscribed to every event during the mutate runs with webhooks")
+	fs.IntVar(&o.WebhookRounds, "webhook-rounds", 1, "webhooks: alternating rounds of mutate without and with endpoints")
 	fs.BoolVar(&o.IdempotencyKeys, "idempotency-keys", false, "mutate: send a fresh idempotencyKey with every action")
 	fs.IntVar(&o.Subscribers, "subscribers", 1000, "fanout: WebSocket subscriptions (resolutionEventAdded)")
 	fs.IntVar(&o.IdleSubscribers, "idle-subscribers", 10000, "idle: subscriptions held open without traffic")

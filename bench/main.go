@@ -28,7 +28,7 @@ import (
 )
 
 // allScenarios is the order of -scenario all: reads first, then writes.
-var allScenarios = []string{"list", "deep-page", "detail", "floor", "mutate", "fanout", "idle"}
+var allScenarios = []string{"list", "deep-page", "detail", "floor", "mutate", "webhooks", "fanout", "idle"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -164,6 +164,8 @@ func (e *env) runScenario(ctx context.Context, name string) (Result, error) {
 		return e.runIdle(ctx)
 	case "floor":
 		return e.runFloor(ctx)
+	case "webhooks":
+		return e.runWebhooks(ctx)
 	}
 	return Result{}, fmt.Errorf("unknown scenario %q", name)
 }

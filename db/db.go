@@ -68,6 +68,8 @@ type DB struct {
 	onCommit atomic.Pointer[func(dispute.Notice)]
 	// revocations receives token revocations (see WatchRevocations).
 	revocations atomic.Pointer[RevocationSink]
+	// outbox sees every change inside its transaction (webhooks; see SetOutbox).
+	outbox atomic.Pointer[outboxHolder]
 }
 
 // Open connects to the database named by rawURL: a postgres:// or postgresql:// URL
@@ -171,6 +173,30 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
 	return newDB(bun.NewDB(sqldb, sqlitedialect.New()), SQLite, "sqlite:"+path, nil), nil
+}
+
+// Background returns a handle on the same database with a pool of its own of at most
+// maxConns connections (PostgreSQL), for background work such as webhook delivery, so
+// that it never takes the connections requests need. Its commits do not wait for the
+// WAL flush (synchronous_commit=off): what it writes is bookkeeping that a crash of
+// PostgreSQL may roll back by a fraction of a second, which the caller must tolerate
+// (a delivery acknowledged just before such a crash is sent again: at least once).
+// On SQLite it returns d itself: one file, one single-writer gate. Close the handle
+// when done (on SQLite, Close is then d's own).
+func (d *DB) Background(ctx context.Context, maxConns int) (*DB, error) {
+	if d.Engine != Postgres {
+		return d, nil
+	}
+	cfg := d.pool.Config()
+	cfg.MaxConns = int32(max(1, maxConns))
+	cfg.MinConns = 0
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: background pool: %w", err)
+	}
+	b := bun.NewDB(stdlib.OpenDBFromPool(pool), pgdialect.New())
+	return &DB{bun: b.WithQueryHook(d.hooks), hooks: d.hooks, Engine: d.Engine, URL: d.URL, pool: pool}, nil
 }
 
 // Close closes the database.

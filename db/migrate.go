@@ -28,8 +28,8 @@ func (d *DB) migrator() (*migrate.Migrator, error) {
 	return migrate.NewMigrator(d.bun, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
 }
 
-// Migrate applies every pending migration and returns the names of those it applied.
-// On PostgreSQL a session advisory lock makes replicas that start together take turns.
+// Migrate applies every pending migration, the job queue's (River's) included, and
+// returns the names of those it applied. On PostgreSQL a session advisory lock makes replicas that start together take turns.
 func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	m, err := d.migrator()
 	if err != nil {
@@ -63,7 +63,8 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	for _, mig := range group.Migrations {
 		names = append(names, mig.Name)
 	}
-	return names, nil
+	queue, err := d.migrateQueue(ctx)
+	return append(names, queue...), err
 }
 
 // PendingMigrations returns the names of migrations not yet applied (for readiness).

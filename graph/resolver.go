@@ -16,6 +16,7 @@ import (
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/pubsub"
+	"resolutioncenter/webhook"
 )
 
 //go:generate go tool gqlgen generate
@@ -28,6 +29,8 @@ type Resolver struct {
 	Logger *slog.Logger
 	// Hub fans committed changes out to subscriptions; nil disables them.
 	Hub *pubsub.Hub
+	// Webhooks manages webhook endpoints and redeliveries; nil answers UNAVAILABLE.
+	Webhooks *webhook.Service
 	// MaxSubscriptionsPerPrincipal bounds one principal's concurrent subscriptions
 	// (0: 1000).
 	MaxSubscriptionsPerPrincipal int

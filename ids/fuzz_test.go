@@ -13,7 +13,8 @@ import (
 	"resolutioncenter/ids"
 )
 
-var allPrefixes = []string{ids.Resolution, ids.Company, ids.User, ids.Payment, ids.Membership, ids.Event, ids.Token}
+var allPrefixes = []string{ids.Resolution, ids.Company, ids.User, ids.Payment, ids.Membership, ids.Event, ids.Token,
+	ids.WebhookEndpoint, ids.WebhookDelivery, ids.WebhookAttempt}
 
 // oraclePrefix is the specification of Prefix written out independently.
 func oraclePrefix(s string) string {

@@ -20,9 +20,14 @@ const (
 	Membership = "mem_"
 	Event      = "revt_"
 	Token      = "tok_"
+	// Webhooks: an endpoint, a delivery (its ID is the webhook-id header) and one
+	// attempt to deliver it.
+	WebhookEndpoint = "whep_"
+	WebhookDelivery = "msg_"
+	WebhookAttempt  = "watt_"
 )
 
-var prefixes = []string{Resolution, Company, User, Payment, Membership, Event, Token}
+var prefixes = []string{Resolution, Company, User, Payment, Membership, Event, Token, WebhookEndpoint, WebhookDelivery, WebhookAttempt}
 
 // New returns a fresh ID with the given prefix.
 func New(prefix string) string {

@@ -40,8 +40,9 @@ const MetricsToken = "test-metrics-token-0123456789abcdef"
 var MetricsHeader = map[string]string{"Authorization": "Bearer " + MetricsToken}
 
 // Defaults are the settings every test server starts with, under Options.Env: a free
-// loopback port, JSON logs, no demo data, no rate limit, no token cache, and no
-// sweeper (tests drive deadlines with their own clock and sweeper).
+// loopback port, JSON logs, no demo data, no rate limit, no token cache, no sweeper
+// (tests drive deadlines with their own clock and sweeper), and no webhook delivery
+// workers (webhook tests set WEBHOOK_WORKERS).
 var Defaults = map[string]string{
 	"ADDR":           "127.0.0.1:0",
 	"LOG_FORMAT":     "json",
@@ -52,6 +53,12 @@ var Defaults = map[string]string{
 	"SWEEP_INTERVAL": "0",
 	"SHUTDOWN_GRACE": "5s",
 	"AUTH_CACHE_TTL": "0",
+	// Webhook receivers in tests listen on loopback, which only development mode allows.
+	// No delivery workers (their background statements, goroutines and LISTEN session
+	// would disturb tests that count those): webhook tests turn them on.
+	"DEV_MODE":           "true",
+	"WEBHOOK_SECRET_KEY": "dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=",
+	"WEBHOOK_WORKERS":    "0",
 }
 
 // Options tune a test server; zero values take the defaults.

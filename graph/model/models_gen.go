@@ -174,6 +174,28 @@ type CreateUserPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Register a webhook endpoint (a merchant for its company, or the platform).
+type CreateWebhookEndpointInput struct {
+	// The company whose cases it receives. A merchant of one company may omit it; the platform omits it for an endpoint that receives every company's cases.
+	CompanyID *string `json:"companyId,omitempty"`
+	// Where to POST: https (http only for loopback in development mode); never a private, link-local or metadata address.
+	URL string `json:"url"`
+	// The event types to receive; all by default.
+	EventTypes []WebhookEventType `json:"eventTypes,omitempty"`
+	// A note for people, at most 500 characters.
+	Description *string `json:"description,omitempty"`
+}
+
+// The result of `createWebhookEndpoint`.
+type CreateWebhookEndpointPayload struct {
+	// The new endpoint, or null when refused.
+	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
+	// The signing secret (`whsec_...`), shown only this once: it is stored encrypted.
+	Secret *string `json:"secret,omitempty"`
+	// Why it was refused.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Decide a case (platform).
 type DecideResolutionInput struct {
 	// The case.
@@ -186,6 +208,20 @@ type DecideResolutionInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// Delete an endpoint with its delivery log.
+type DeleteWebhookEndpointInput struct {
+	// The endpoint.
+	ID string `json:"id"`
+}
+
+// The result of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointPayload struct {
+	// The ID of the deleted endpoint, or null when refused.
+	DeletedID *string `json:"deletedId,omitempty"`
+	// Why it was refused.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Deny the case (merchant).
 type DenyResolutionInput struct {
 	// The case.
@@ -196,6 +232,14 @@ type DenyResolutionInput struct {
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Retrying with the same key returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// Stop deliveries to an endpoint.
+type DisableWebhookEndpointInput struct {
+	// The endpoint.
+	ID string `json:"id"`
+	// Why, shown on the endpoint; at most 500 characters.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // A count for one enum value.
@@ -258,6 +302,20 @@ type RecordChargebackEventInput struct {
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
 	// Retrying with the same key returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+// Send a delivery again.
+type RedeliverWebhookInput struct {
+	// The delivery (`msg_` prefix).
+	DeliveryID string `json:"deliveryId"`
+}
+
+// The result of `redeliverWebhook`.
+type RedeliverWebhookPayload struct {
+	// The delivery, pending again, or null when refused.
+	Delivery *WebhookDelivery `json:"delivery,omitempty"`
+	// Why it was refused (e.g. ACTION_NOT_ALLOWED when the endpoint is disabled).
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A page of cases.
@@ -388,6 +446,22 @@ type RevokeTokenPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Give an endpoint a new signing secret.
+type RotateWebhookSecretInput struct {
+	// The endpoint.
+	ID string `json:"id"`
+}
+
+// The result of `rotateWebhookSecret`.
+type RotateWebhookSecretPayload struct {
+	// The endpoint, or null when refused.
+	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
+	// The new secret, shown only this once. For 24 hours deliveries carry two signatures, by the new and the previous secret.
+	Secret *string `json:"secret,omitempty"`
+	// Why it was refused.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A count for one enum value.
 type StatusCount struct {
 	// The status.
@@ -412,6 +486,20 @@ type TokenHolderInput struct {
 	Platform *bool `json:"platform,omitempty"`
 }
 
+// Change an endpoint. Omitted fields stay as they are.
+type UpdateWebhookEndpointInput struct {
+	// The endpoint.
+	ID string `json:"id"`
+	// The new URL.
+	URL *string `json:"url,omitempty"`
+	// The new event types (an empty list means all).
+	EventTypes []WebhookEventType `json:"eventTypes,omitempty"`
+	// The new note.
+	Description *string `json:"description,omitempty"`
+	// True re-enables a disabled endpoint (deliveries that failed meanwhile can be sent with `redeliverWebhook`); false disables it.
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
 // A problem with the input that the caller can fix; nothing changed.
 type UserError struct {
 	// A stable machine-readable code.
@@ -422,6 +510,50 @@ type UserError struct {
 	Message string `json:"message"`
 	// For ACTION_NOT_ALLOWED and LIMIT_REACHED: the actions the caller may take now.
 	AllowedActions []dispute.Action `json:"allowedActions,omitempty"`
+}
+
+// A page of deliveries.
+type WebhookDeliveryConnection struct {
+	// The deliveries with their cursors.
+	Edges []*WebhookDeliveryEdge `json:"edges"`
+	// The deliveries.
+	Nodes []*WebhookDelivery `json:"nodes"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A delivery with its cursor.
+type WebhookDeliveryEdge struct {
+	// An opaque cursor for `after`.
+	Cursor string `json:"cursor"`
+	// The delivery.
+	Node *WebhookDelivery `json:"node"`
+}
+
+// A page of endpoints.
+type WebhookEndpointConnection struct {
+	// The endpoints with their cursors.
+	Edges []*WebhookEndpointEdge `json:"edges"`
+	// The endpoints.
+	Nodes []*WebhookEndpoint `json:"nodes"`
+	// Where this page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An endpoint with its cursor.
+type WebhookEndpointEdge struct {
+	// An opaque cursor for `after`.
+	Cursor string `json:"cursor"`
+	// The endpoint.
+	Node *WebhookEndpoint `json:"node"`
+}
+
+// The result of an endpoint change.
+type WebhookEndpointPayload struct {
+	// The endpoint after the change, or null when refused.
+	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
+	// Why it was refused.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Withdraw your case (customer).

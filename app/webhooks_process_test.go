@@ -1,0 +1,187 @@
+package app_test
+
+// Webhooks across real server processes on one PostgreSQL database: two processes share
+// the delivery work without sending one delivery twice at once, and a process killed
+// mid-delivery (SIGKILL) loses nothing once a process runs again.
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sort"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"resolutioncenter/app/apptest"
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/webhook/webhooktest"
+)
+
+// webhookProcess starts a server process with the fast webhook clock.
+func webhookProcess(t *testing.T, name, url string) *apptest.Process {
+	t.Helper()
+	env := maps.Clone(fastWebhooks)
+	env["DATABASE_URL"] = url
+	return startProcess(t, name, env)
+}
+
+// openDB opens the processes' database from the test (fixtures, the outbox's rows).
+func openDB(t *testing.T, url string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// checkCommitOrder fails when one case's deliveries were accepted out of version order.
+func checkCommitOrder(t *testing.T, got []webhooktest.Delivery) {
+	t.Helper()
+	last := map[string]float64{}
+	for _, d := range got {
+		v, _ := d.Data()["version"].(float64)
+		if v < last[d.CaseID()] {
+			t.Errorf("case %s: version %v accepted after %v", d.CaseID(), v, last[d.CaseID()])
+		}
+		last[d.CaseID()] = v
+	}
+}
+
+// TestWebhooksTwoProcesses: changes made through two processes, delivered by both;
+// every delivery is accepted once, none is ever being received twice at the same
+// time, and each case's deliveries arrive in commit order.
+func TestWebhooksTwoProcesses(t *testing.T) {
+	url := dbtest.PostgresURL(t)
+	procs := []*apptest.Process{webhookProcess(t, "wh1", url), webhookProcess(t, "wh2", url)}
+	d := openDB(t, url)
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	rcv.Respond = func(webhooktest.Delivery, int) int {
+		time.Sleep(15 * time.Millisecond) // widen the window in which a double send would overlap
+		return 200
+	}
+	var ep endpointResult
+	apptest.MustQuery(t, procs[0].URL, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": rcv.URL}}, &ep)
+	rcv.SetSecrets(*ep.CreateWebhookEndpoint.Secret)
+
+	const cases, responses = 8, 5
+	var wg sync.WaitGroup
+	for i := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pay := c.MustPayment(t, d)
+			p := procs[i%2]
+			var open map[string]struct{ Resolution struct{ ID string } }
+			apptest.MustQuery(t, p.URL, c.CustomerToken, `mutation($in: OpenResolutionInput!) { openResolution(input: $in) { resolution { id } } }`,
+				map[string]any{"in": map[string]any{"paymentId": pay.ID, "issue": "ITEM_NOT_RECEIVED", "message": "Where is it?"}}, &open)
+			id := open["openResolution"].Resolution.ID
+			for j := range responses {
+				apptest.MustQuery(t, procs[(i+j+1)%2].URL, c.CustomerToken, `mutation($id: ID!, $m: String) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
+					map[string]any{"id": id, "m": fmt.Sprintf("message %d", j)}, nil)
+			}
+		}()
+	}
+	wg.Wait()
+	want := cases * (1 + responses)
+	got := rcv.WaitAccepted(t, want, 60*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	got = rcv.Accepted()
+	rcv.CheckAll(t)
+	if overlaps := rcv.Overlaps(); len(overlaps) > 0 {
+		t.Errorf("received twice at once: %v", overlaps)
+	}
+	ids := map[string]int{}
+	for _, dl := range got {
+		ids[dl.ID]++
+	}
+	if len(got) != want || len(ids) != want {
+		t.Errorf("accepted %d deliveries with %d distinct webhook-ids, want %d", len(got), len(ids), want)
+	}
+	checkCommitOrder(t, got)
+}
+
+// TestWebhooksKilledMidDelivery: a process is killed (SIGKILL) while a delivery is in
+// flight; changes committed meanwhile through another process... and once a process
+// runs again, every delivery arrives, the interrupted one with the same webhook-id.
+func TestWebhooksKilledMidDelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the job queue to rescue the killed process's job (about a minute)")
+	}
+	url := dbtest.PostgresURL(t)
+	p1 := webhookProcess(t, "wh-killed", url)
+	d := openDB(t, url)
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	inFlight := make(chan string, 1)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var once sync.Once
+	rcv.Respond = func(dl webhooktest.Delivery, n int) int {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			inFlight <- dl.ID
+			<-release // the sender dies while waiting for this answer
+			return 503
+		}
+		return 200
+	}
+	var ep endpointResult
+	apptest.MustQuery(t, p1.URL, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": rcv.URL}}, &ep)
+	rcv.SetSecrets(*ep.CreateWebhookEndpoint.Secret)
+
+	pay := c.MustPayment(t, d)
+	var open map[string]struct{ Resolution struct{ ID string } }
+	apptest.MustQuery(t, p1.URL, c.CustomerToken, `mutation($in: OpenResolutionInput!) { openResolution(input: $in) { resolution { id } } }`,
+		map[string]any{"in": map[string]any{"paymentId": pay.ID, "issue": "ITEM_NOT_RECEIVED", "message": "Where is it?"}}, &open)
+	caseID := open["openResolution"].Resolution.ID
+	var interrupted string
+	select {
+	case interrupted = <-inFlight:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first delivery never arrived")
+	}
+	if err := p1.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p1.Exited()
+
+	// The restarted process (same database) takes over; changes go on meanwhile.
+	p2 := webhookProcess(t, "wh-restarted", url)
+	for j := range 3 {
+		apptest.MustQuery(t, p2.URL, c.CustomerToken, `mutation($id: ID!, $m: String) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
+			map[string]any{"id": caseID, "m": fmt.Sprintf("still waiting %d", j)}, nil)
+	}
+	got := rcv.WaitAccepted(t, 4, 150*time.Second)
+	rcv.CheckAll(t)
+	if got[0].ID != interrupted {
+		t.Errorf("first accepted %s, want the interrupted %s first (commit order)", got[0].ID, interrupted)
+	}
+	checkCommitOrder(t, got)
+	var rows []struct {
+		ID     string `bun:"id"`
+		Status string `bun:"status"`
+	}
+	if _, err := d.Raw(context.Background(), &rows, "SELECT id, status FROM webhook_deliveries ORDER BY id"); err != nil {
+		t.Fatal(err)
+	}
+	var accepted []string
+	for _, dl := range got {
+		accepted = append(accepted, dl.ID)
+	}
+	sort.Strings(accepted)
+	if len(rows) != 4 {
+		t.Fatalf("outbox rows: %+v", rows)
+	}
+	for i, r := range rows {
+		if r.Status != "delivered" || accepted[i] != r.ID {
+			t.Errorf("outbox row %s %s; accepted %v", r.ID, r.Status, accepted)
+		}
+	}
+}

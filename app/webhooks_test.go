@@ -1,0 +1,453 @@
+package app_test
+
+// Webhooks end to end: the server built by app on both engines, endpoints registered
+// over GraphQL, a receiver on loopback (webhooktest) that verifies every signature
+// with its own implementation of Standard Webhooks and every body against the
+// committed JSON Schema.
+
+import (
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"resolutioncenter/app/apptest"
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/webhook/webhooktest"
+)
+
+// fastWebhooks turns delivery workers on (apptest.Defaults has none) with a short
+// clock: 1 s timeout, retries from 200 ms.
+var fastWebhooks = map[string]string{
+	"WEBHOOK_WORKERS":       "50",
+	"WEBHOOK_TIMEOUT":       "1s",
+	"WEBHOOK_RETRY_BASE":    "200ms",
+	"WEBHOOK_POLL_INTERVAL": "100ms",
+}
+
+const createEndpointMutation = `mutation($in: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $in) {
+  endpoint { id url enabled eventTypes company { id } } secret userErrors { code field message } } }`
+
+type endpointResult struct {
+	CreateWebhookEndpoint struct {
+		Endpoint *struct {
+			ID, URL    string
+			Enabled    bool
+			EventTypes []string
+		}
+		Secret     *string
+		UserErrors []struct{ Code, Field, Message string }
+	}
+}
+
+// mustEndpoint registers url as token and returns the endpoint ID and its secret.
+func mustEndpoint(t *testing.T, s *apptest.Server, token, url string, extra map[string]any) (string, string) {
+	t.Helper()
+	in := map[string]any{"url": url, "description": "test receiver"}
+	for k, v := range extra {
+		in[k] = v
+	}
+	var out endpointResult
+	s.MustData(t, token, createEndpointMutation, map[string]any{"in": in}, &out)
+	r := out.CreateWebhookEndpoint
+	if len(r.UserErrors) > 0 || r.Endpoint == nil || r.Secret == nil {
+		t.Fatalf("createWebhookEndpoint refused: %+v", r.UserErrors)
+	}
+	if !strings.HasPrefix(*r.Secret, "whsec_") || !r.Endpoint.Enabled || len(r.Endpoint.EventTypes) != 3 && extra["eventTypes"] == nil {
+		t.Fatalf("unexpected endpoint %+v secret %q", r.Endpoint, *r.Secret)
+	}
+	return r.Endpoint.ID, *r.Secret
+}
+
+// act runs a case mutation and fails on any refusal; it returns the case ID.
+func act(t *testing.T, s *apptest.Server, token, mutation string, in map[string]any) string {
+	t.Helper()
+	var out map[string]struct {
+		Resolution *struct{ ID string }
+		UserErrors []struct{ Code, Message string }
+	}
+	s.MustData(t, token, `mutation($in: `+inputType(mutation)+`!) { `+mutation+`(input: $in) { resolution { id } userErrors { code message } } }`,
+		map[string]any{"in": in}, &out)
+	r := out[mutation]
+	if len(r.UserErrors) > 0 || r.Resolution == nil {
+		t.Fatalf("%s refused: %+v", mutation, r.UserErrors)
+	}
+	return r.Resolution.ID
+}
+
+func inputType(mutation string) string {
+	switch mutation {
+	case "openResolution":
+		return "OpenResolutionInput"
+	case "decideMerchantRefund", "decideMerchantWins":
+		return "DecideResolutionInput"
+	case "denyResolution":
+		return "DenyResolutionInput"
+	case "acceptResolution":
+		return "AcceptResolutionInput"
+	}
+	return "ResolutionMessageInput"
+}
+
+// TestWebhooksDelivered: every committed change reaches the company's endpoint once
+// (as accepted), signed, valid against the schema, in commit order, with the merchant's
+// visibility (the platform's exchange with the buyer stays hidden); a refused action
+// sends nothing; the delivery log shows every delivery as delivered.
+func TestWebhooksDelivered(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d, apptest.Options{Env: fastWebhooks})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		epID, secret := mustEndpoint(t, s, c.CompanyToken, rcv.URL, nil)
+		rcv.SetSecrets(secret)
+		// Another company's endpoint must receive nothing of this company's cases.
+		other := webhooktest.Start(t)
+		_, otherSecret := mustEndpoint(t, s, c.OtherCompanyToken, other.URL, nil)
+		other.SetSecrets(otherSecret)
+
+		pay := c.MustPayment(t, d)
+		caseID := act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": pay.ID, "issue": "ITEM_NOT_RECEIVED", "message": "Never came."})
+		act(t, s, apptest.PlatformToken, "requestBuyerInfo", map[string]any{"resolutionId": caseID, "message": "Your bank statement?"})
+		act(t, s, c.CustomerToken, "respondToResolution", map[string]any{"resolutionId": caseID, "message": "Attached."})
+		// A refused action (deny needs a message) commits nothing and sends nothing.
+		r := s.Do(t, c.CompanyToken, `mutation($id: ID!) { denyResolution(input: {resolutionId: $id, message: " "}) { userErrors { code } } }`,
+			map[string]any{"id": caseID})
+		if !strings.Contains(string(r.Data), "INVALID_ARGUMENT") && !strings.Contains(string(r.Data), "ACTION_NOT_ALLOWED") {
+			t.Fatalf("deny: %s", r.Raw)
+		}
+		act(t, s, apptest.PlatformToken, "decideMerchantRefund", map[string]any{"resolutionId": caseID})
+
+		got := rcv.WaitAccepted(t, 5, 20*time.Second)
+		time.Sleep(300 * time.Millisecond) // nothing more may come
+		got = rcv.Accepted()
+		rcv.CheckAll(t)
+		want := []string{"created", "updated", "updated", "updated", "decided"}
+		if len(got) != len(want) {
+			t.Fatalf("got %d deliveries, want %d: %v", len(got), len(want), types(got))
+		}
+		seen := map[string]bool{}
+		for i, dl := range got {
+			if dl.Type() != "resolution_center_case."+want[i] || dl.CaseID() != caseID {
+				t.Fatalf("delivery %d: %s of %s, want %s of %s (all: %v)", i, dl.Type(), dl.CaseID(), want[i], caseID, types(got))
+			}
+			if seen[dl.ID] {
+				t.Fatalf("webhook-id %s delivered twice", dl.ID)
+			}
+			seen[dl.ID] = true
+		}
+		last := got[4].Data()
+		events := last["resolution_events"].([]any)
+		var positions []float64
+		for _, e := range events {
+			positions = append(positions, e.(map[string]any)["position"].(float64))
+		}
+		if len(positions) != 2 || positions[0] != 1 || positions[1] != 4 {
+			t.Errorf("merchant sees positions %v, want [1 4] (the buyer-info exchange is hidden)", positions)
+		}
+		if last["status"] != "customer_won" || last["refund"] != "merchant" || last["outcome"] != "customer_won" {
+			t.Errorf("decided data: status %v refund %v outcome %v", last["status"], last["refund"], last["outcome"])
+		}
+		if pay := last["payment"].(map[string]any); pay["status"] != "refunded" {
+			t.Errorf("payment in the decided payload: %v", pay["status"])
+		}
+		prev, _ := got[4].Payload["previous_attributes"].(map[string]any)
+		if prev["status"] != "under_platform_review" {
+			t.Errorf("previous_attributes.status = %v, want under_platform_review", prev["status"])
+		}
+		if _, ok := got[0].Payload["previous_attributes"]; ok {
+			t.Errorf("created carries previous_attributes")
+		}
+		if n := len(other.All()); n != 0 {
+			t.Errorf("another company's endpoint received %d deliveries", n)
+		}
+
+		var log struct {
+			WebhookEndpoint struct {
+				Deliveries struct {
+					Nodes []struct {
+						ID, Status, EventType string
+						AttemptCount          int
+						Attempts              []struct {
+							Success    bool
+							StatusCode *int
+						}
+					}
+				}
+			}
+		}
+		s.MustData(t, c.TeamMemberToken, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 10) { nodes {
+			id status eventType attemptCount attempts { success statusCode } } } } }`, map[string]any{"id": epID}, &log)
+		nodes := log.WebhookEndpoint.Deliveries.Nodes
+		if len(nodes) != 5 || nodes[0].EventType != "RESOLUTION_CENTER_CASE_DECIDED" {
+			t.Fatalf("delivery log: %+v", nodes)
+		}
+		for _, n := range nodes {
+			if n.Status != "DELIVERED" || n.AttemptCount != 1 || len(n.Attempts) != 1 || !n.Attempts[0].Success {
+				t.Errorf("delivery %s: %+v", n.ID, n)
+			}
+		}
+		// The log's payload is the body as sent, byte for byte.
+		var newest struct {
+			WebhookEndpoint struct {
+				Deliveries struct {
+					Nodes []struct{ ID, Payload string }
+				}
+			}
+		}
+		s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 1) { nodes { id payload } } } }`,
+			map[string]any{"id": epID}, &newest)
+		if n := newest.WebhookEndpoint.Deliveries.Nodes; len(n) != 1 || n[0].ID != got[4].ID || n[0].Payload != string(got[4].Body) {
+			t.Errorf("logged payload differs from the body received:\n%+v\n%s", n, got[4].Body)
+		}
+		// A foreign merchant cannot see the endpoint.
+		var foreign struct{ WebhookEndpoint *struct{ ID string } }
+		s.MustData(t, c.OtherCompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { id } }`, map[string]any{"id": epID}, &foreign)
+		if foreign.WebhookEndpoint != nil {
+			t.Errorf("another company sees the endpoint")
+		}
+	})
+}
+
+func types(list []webhooktest.Delivery) []string {
+	out := make([]string, len(list))
+	for i, d := range list {
+		out[i] = strings.TrimPrefix(d.Type(), "resolution_center_case.") + ":" + d.ID
+	}
+	return out
+}
+
+// TestWebhooksRetries: a receiver that answers 500, one that does not answer within the
+// timeout, and one that is down for a while all get the delivery in the end, with the
+// same webhook-id on every attempt; every attempt is in the log.
+func TestWebhooksRetries(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d, apptest.Options{Env: fastWebhooks})
+		c := dbtest.MustCast(t, d)
+
+		failing := webhooktest.Start(t)
+		failing.Respond = func(_ webhooktest.Delivery, n int) int {
+			if n <= 2 {
+				return 500
+			}
+			return 204
+		}
+		slow := webhooktest.Start(t)
+		slow.Respond = func(_ webhooktest.Delivery, n int) int {
+			if n == 1 {
+				time.Sleep(1500 * time.Millisecond) // past WEBHOOK_TIMEOUT
+			}
+			return 200
+		}
+		// A receiver that is down: its port is known but nothing listens yet.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		downAddr := ln.Addr().String()
+		ln.Close()
+
+		epFailing, s1 := mustEndpoint(t, s, c.CompanyToken, failing.URL, nil)
+		_, s2 := mustEndpoint(t, s, c.CompanyToken, slow.URL, nil)
+		_, s3 := mustEndpoint(t, s, apptest.PlatformToken, "http://"+downAddr+"/hook", map[string]any{"companyId": c.Company.ID})
+		failing.SetSecrets(s1)
+		slow.SetSecrets(s2)
+
+		pay := c.MustPayment(t, d)
+		act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": pay.ID, "issue": "FORGOT_TO_CANCEL", "message": "Please refund."})
+
+		got := failing.WaitAccepted(t, 1, 20*time.Second)
+		all := failing.All()
+		if len(all) != 3 || all[0].ID != got[0].ID || all[1].ID != got[0].ID {
+			t.Fatalf("failing receiver: %d requests %v, want 3 with one webhook-id", len(all), types(all))
+		}
+		// The first request is answered 200 too late (the sender gave up after 1 s), so
+		// the receiver sees it twice.
+		slow.WaitAccepted(t, 2, 20*time.Second)
+		if all := slow.All(); len(all) != 2 || all[0].ID != all[1].ID {
+			t.Fatalf("slow receiver: %v", types(all))
+		}
+		time.Sleep(700 * time.Millisecond) // a few failed attempts at the down receiver
+		ln, err = net.Listen("tcp", downAddr)
+		if err != nil {
+			t.Skipf("could not listen again on %s: %v", downAddr, err)
+		}
+		down := webhooktest.Serve(t, ln)
+		down.SetSecrets(s3)
+		down.WaitAccepted(t, 1, 30*time.Second)
+		for _, r := range []*webhooktest.Receiver{failing, slow, down} {
+			r.CheckAll(t)
+		}
+
+		var log struct {
+			WebhookEndpoint struct {
+				FailingSince *string
+				Deliveries   struct {
+					Nodes []struct {
+						Status       string
+						AttemptCount int
+						Attempts     []struct {
+							Success         bool
+							StatusCode      *int
+							ResponseExcerpt *string
+							Error           *string
+							LatencyMs       int
+						}
+					}
+				}
+			}
+		}
+		s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { failingSince deliveries { nodes { status attemptCount
+			attempts { success statusCode responseExcerpt error latencyMs } } } } }`, map[string]any{"id": epFailing}, &log)
+		n := log.WebhookEndpoint.Deliveries.Nodes
+		if len(n) != 1 || n[0].Status != "DELIVERED" || n[0].AttemptCount != 3 || len(n[0].Attempts) != 3 {
+			t.Fatalf("log: %+v", n)
+		}
+		a := n[0].Attempts
+		if a[0].Success || a[0].StatusCode == nil || *a[0].StatusCode != 500 || a[0].ResponseExcerpt == nil ||
+			!strings.Contains(*a[0].ResponseExcerpt, "answered 500") || !a[2].Success {
+			t.Errorf("attempts: %+v", a)
+		}
+		if log.WebhookEndpoint.FailingSince != nil {
+			t.Errorf("failingSince still set after a success: %v", *log.WebhookEndpoint.FailingSince)
+		}
+	})
+}
+
+// TestWebhooksGoneDisables: a 410 answer disables the endpoint with its reason; later
+// changes send it nothing; redelivery is refused until it is enabled again, then works.
+func TestWebhooksGoneDisables(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d, apptest.Options{Env: fastWebhooks})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		var gone atomic.Bool
+		gone.Store(true)
+		rcv.Respond = func(webhooktest.Delivery, int) int {
+			if gone.Load() {
+				return 410
+			}
+			return 200
+		}
+		epID, secret := mustEndpoint(t, s, c.CompanyToken, rcv.URL, nil)
+		rcv.SetSecrets(secret)
+		pay := c.MustPayment(t, d)
+		caseID := act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": pay.ID, "issue": "FORGOT_TO_CANCEL", "message": "Refund."})
+		deadline := time.Now().Add(20 * time.Second)
+		var ep struct {
+			WebhookEndpoint struct {
+				Enabled        bool
+				DisabledReason *string
+				DisabledAt     *string
+				Deliveries     struct{ Nodes []struct{ ID, Status string } }
+			}
+		}
+		for {
+			s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason disabledAt deliveries { nodes { id status } } } }`,
+				map[string]any{"id": epID}, &ep)
+			if !ep.WebhookEndpoint.Enabled || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		w := ep.WebhookEndpoint
+		if w.Enabled || w.DisabledReason == nil || !strings.Contains(*w.DisabledReason, "410") || w.DisabledAt == nil {
+			t.Fatalf("endpoint after 410: %+v", w)
+		}
+		if len(w.Deliveries.Nodes) != 1 || w.Deliveries.Nodes[0].Status != "FAILED" {
+			t.Fatalf("deliveries: %+v", w.Deliveries.Nodes)
+		}
+		act(t, s, c.CustomerToken, "respondToResolution", map[string]any{"resolutionId": caseID, "message": "Hello?"})
+		time.Sleep(500 * time.Millisecond)
+		if n := len(rcv.All()); n != 1 {
+			t.Fatalf("a disabled endpoint got %d requests", n)
+		}
+		delivery := w.Deliveries.Nodes[0].ID
+		redeliver := `mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) { delivery { id status } userErrors { code } } }`
+		if r := s.Do(t, c.CompanyToken, redeliver, map[string]any{"id": delivery}); !strings.Contains(string(r.Data), "ACTION_NOT_ALLOWED") {
+			t.Fatalf("redeliver to a disabled endpoint: %s", r.Raw)
+		}
+		s.MustData(t, c.CompanyToken, `mutation($id: ID!) { updateWebhookEndpoint(input: {id: $id, enabled: true}) { endpoint { enabled } } }`,
+			map[string]any{"id": epID}, nil)
+		gone.Store(false)
+		s.MustData(t, c.CompanyToken, redeliver, map[string]any{"id": delivery}, nil)
+		got := rcv.WaitAccepted(t, 1, 20*time.Second)
+		if got[0].ID != delivery {
+			t.Fatalf("redelivered %s, want %s", got[0].ID, delivery)
+		}
+		rcv.CheckAll(t)
+	})
+}
+
+// TestWebhooksRotation: after rotateWebhookSecret every delivery carries two
+// signatures for 24 hours, one by each secret, each verifying on its own.
+func TestWebhooksRotation(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	s := apptest.New(t, d, apptest.Options{Env: fastWebhooks})
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	epID, oldSecret := mustEndpoint(t, s, c.CompanyToken, rcv.URL, nil)
+	var rot struct {
+		RotateWebhookSecret struct {
+			Secret   string
+			Endpoint struct{ PreviousSecretExpiresAt *string }
+		}
+	}
+	s.MustData(t, c.CompanyToken, `mutation($id: ID!) { rotateWebhookSecret(input: {id: $id}) { secret endpoint { previousSecretExpiresAt } } }`,
+		map[string]any{"id": epID}, &rot)
+	newSecret := rot.RotateWebhookSecret.Secret
+	if newSecret == oldSecret || rot.RotateWebhookSecret.Endpoint.PreviousSecretExpiresAt == nil {
+		t.Fatalf("rotation: %+v", rot)
+	}
+	rcv.SetSecrets(newSecret)
+	pay := c.MustPayment(t, d)
+	act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": pay.ID, "issue": "FORGOT_TO_CANCEL", "message": "Refund."})
+	got := rcv.WaitAccepted(t, 1, 20*time.Second)[0]
+	rcv.CheckAll(t)
+	entries := webhooktest.Entries(got.Signature)
+	if len(entries) != 2 {
+		t.Fatalf("signature header %q: want two entries", got.Signature)
+	}
+	for _, secret := range []string{oldSecret, newSecret} {
+		if err := webhooktest.Verify([]string{secret}, got.ID, got.Timestamp, got.Signature, got.Body, time.Now()); err != nil {
+			t.Errorf("secret %s…: %v", secret[:10], err)
+		}
+	}
+	if err := webhooktest.Verify([]string{"whsec_" + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, got.ID, got.Timestamp, got.Signature, got.Body, time.Now()); err == nil {
+		t.Errorf("a wrong secret verifies")
+	}
+}
+
+// TestWebhooksRefusedURLs: private, link-local, metadata and (outside development
+// mode) loopback or plain-http URLs are refused when registered; a merchant cannot
+// register for another company; a READ token cannot register.
+func TestWebhooksRefusedURLs(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	prod := apptest.New(t, d, apptest.Options{Env: map[string]string{"DEV_MODE": "false"}})
+	c := dbtest.MustCast(t, d)
+	for _, url := range []string{
+		"https://10.0.0.1/hook", "https://192.168.1.10/hook", "https://172.16.5.4/", "https://169.254.169.254/latest/meta-data",
+		"https://[fd00:ec2::254]/", "https://[::ffff:10.0.0.1]/", "https://127.0.0.1/hook", "https://localhost/hook",
+		"http://example.com/hook", "ftp://example.com/", "https://user:pw@example.com/", "not a url",
+	} {
+		r := prod.Do(t, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": url}})
+		if !strings.Contains(string(r.Data), `"INVALID_ARGUMENT"`) || strings.Contains(string(r.Data), "whsec_") {
+			t.Errorf("%s: %s", url, r.Raw)
+		}
+	}
+	r := prod.Do(t, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": "https://example.com/hook", "companyId": c.OtherCompany.ID}})
+	if r.FirstCode() != "NOT_FOUND" && !strings.Contains(string(r.Data), "NOT_FOUND") {
+		t.Errorf("another company's endpoint: %s", r.Raw)
+	}
+	r = prod.Do(t, c.CompanyReadToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": "https://example.com/hook"}})
+	if r.FirstCode() != "FORBIDDEN" {
+		t.Errorf("read token: %s", r.Raw)
+	}
+	r = prod.Do(t, c.CustomerToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": "https://example.com/hook"}})
+	if r.FirstCode() != "FORBIDDEN" {
+		t.Errorf("customer: %s", r.Raw)
+	}
+	// A public https URL is accepted (nothing is sent: no case changes).
+	mustEndpoint(t, prod, c.CompanyToken, "https://example.com/hook", nil)
+}

@@ -1,0 +1,201 @@
+package webhook
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+)
+
+// RotationOverlap is how long the previous secret keeps signing beside the new one
+// after a rotation, so receivers can switch without dropping deliveries.
+const RotationOverlap = 24 * time.Hour
+
+// maxDescription is the longest endpoint description, in characters.
+const maxDescription = 500
+
+// EndpointInput describes an endpoint to create. CompanyID "" means every company
+// (platform only; the caller checks who may do what).
+type EndpointInput struct {
+	CompanyID   string
+	URL         string
+	EventTypes  []string
+	Description string
+}
+
+// EndpointPatch changes an endpoint: nil fields stay; Enabled true re-enables a
+// disabled endpoint (its failure run starts afresh).
+type EndpointPatch struct {
+	URL         *string
+	EventTypes  []string
+	Description *string
+	Enabled     *bool
+}
+
+// Check authorizes an operation on an endpoint as stored (the caller's rule).
+type Check func(db.WebhookEndpoint) error
+
+func validTypes(types []string) ([]string, error) {
+	if len(types) == 0 {
+		return slices.Clone(EventTypes), nil
+	}
+	var out []string
+	for _, t := range types {
+		if !slices.Contains(EventTypes, t) {
+			return nil, dispute.Invalid("eventTypes", "unknown event type "+t)
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func validDescription(s string) error {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || utf8.RuneCountInString(s) > maxDescription {
+		return dispute.Invalid("description", "must be valid text of at most 500 characters")
+	}
+	return nil
+}
+
+// Create registers an endpoint and returns it with its signing secret in clear, which
+// is shown only this once.
+func (s *Service) Create(ctx context.Context, in EndpointInput, now time.Time) (db.WebhookEndpoint, string, error) {
+	if s.sealer == nil {
+		return db.WebhookEndpoint{}, "", ErrNoKey
+	}
+	u, err := ValidateURL(in.URL, s.opts.Dev)
+	if err != nil {
+		return db.WebhookEndpoint{}, "", err
+	}
+	types, err := validTypes(in.EventTypes)
+	if err != nil {
+		return db.WebhookEndpoint{}, "", err
+	}
+	if err := validDescription(in.Description); err != nil {
+		return db.WebhookEndpoint{}, "", err
+	}
+	secret := NewSecret()
+	ep, err := s.db.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{CompanyID: in.CompanyID, URL: u.String(), EventTypes: types,
+		Description: in.Description, SecretEnc: s.sealer.Seal(secret), CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return db.WebhookEndpoint{}, "", err
+	}
+	return ep, secret, nil
+}
+
+// Update changes an endpoint's URL, event types, description or enabled state.
+func (s *Service) Update(ctx context.Context, id string, check Check, p EndpointPatch, now time.Time) (db.WebhookEndpoint, error) {
+	var url string
+	if p.URL != nil {
+		u, err := ValidateURL(*p.URL, s.opts.Dev)
+		if err != nil {
+			return db.WebhookEndpoint{}, err
+		}
+		url = u.String()
+	}
+	var types []string
+	if p.EventTypes != nil {
+		var err error
+		if types, err = validTypes(p.EventTypes); err != nil {
+			return db.WebhookEndpoint{}, err
+		}
+	}
+	if p.Description != nil {
+		if err := validDescription(*p.Description); err != nil {
+			return db.WebhookEndpoint{}, err
+		}
+	}
+	defer s.forget(id)
+	return s.db.UpdateWebhookEndpoint(ctx, id, check, func(e *db.WebhookEndpoint) error {
+		if url != "" {
+			e.URL = url
+		}
+		if types != nil {
+			e.EventTypes = types
+		}
+		if p.Description != nil {
+			e.Description = *p.Description
+		}
+		if p.Enabled != nil {
+			if *p.Enabled {
+				e.DisabledAt, e.DisabledReason, e.FailingSince = nil, "", nil
+			} else if e.DisabledAt == nil {
+				e.DisabledAt, e.DisabledReason = &now, "disabled by a user"
+			}
+		}
+		e.UpdatedAt = now
+		return nil
+	})
+}
+
+// Rotate gives an endpoint a new secret, returned in clear once; the previous one keeps
+// signing beside it for RotationOverlap.
+func (s *Service) Rotate(ctx context.Context, id string, check Check, now time.Time) (db.WebhookEndpoint, string, error) {
+	if s.sealer == nil {
+		return db.WebhookEndpoint{}, "", ErrNoKey
+	}
+	secret := NewSecret()
+	defer s.forget(id)
+	ep, err := s.db.UpdateWebhookEndpoint(ctx, id, check, func(e *db.WebhookEndpoint) error {
+		expires := now.Add(RotationOverlap)
+		e.OldSecretEnc, e.OldSecretExpiresAt = e.SecretEnc, &expires
+		e.SecretEnc = s.sealer.Seal(secret)
+		e.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return db.WebhookEndpoint{}, "", err
+	}
+	return ep, secret, nil
+}
+
+// Disable stops deliveries to an endpoint (pending ones end as failed, and can be
+// redelivered) with the reason shown on it.
+func (s *Service) Disable(ctx context.Context, id string, check Check, reason string, now time.Time) (db.WebhookEndpoint, error) {
+	if reason == "" {
+		reason = "disabled by a user"
+	}
+	if err := validDescription(reason); err != nil {
+		return db.WebhookEndpoint{}, dispute.Invalid("reason", "must be valid text of at most 500 characters")
+	}
+	defer s.forget(id)
+	return s.db.UpdateWebhookEndpoint(ctx, id, check, func(e *db.WebhookEndpoint) error {
+		e.DisabledAt, e.DisabledReason, e.UpdatedAt = &now, reason, now
+		return nil
+	})
+}
+
+// Delete removes an endpoint with its delivery log.
+func (s *Service) Delete(ctx context.Context, id string, check Check) error {
+	defer s.forget(id)
+	return s.db.DeleteWebhookEndpoint(ctx, id, check)
+}
+
+// Redeliver sends a delivery again, with the same webhook-id and payload, now (after
+// any earlier pending delivery of its case to its endpoint).
+func (s *Service) Redeliver(ctx context.Context, deliveryID string, check Check, now time.Time) (db.WebhookDelivery, error) {
+	d, err := s.db.WebhookDeliveryByID(ctx, deliveryID)
+	if err != nil {
+		return d, err
+	}
+	ep, err := s.db.WebhookEndpointByID(ctx, d.EndpointID)
+	if err != nil {
+		return d, err
+	}
+	if err := check(ep); err != nil {
+		return d, err
+	}
+	if ep.DisabledAt != nil {
+		return d, &dispute.Error{Code: dispute.CodeActionNotAllowed, Field: "deliveryId",
+			Message: "the endpoint is disabled: enable it first (updateWebhookEndpoint with enabled: true)"}
+	}
+	return s.db.RequeueWebhookDelivery(ctx, deliveryID, now, func(ctx context.Context, tx *db.OutboxTx, del db.WebhookDelivery) error {
+		_, err := s.river.InsertTx(ctx, tx.SQL(), jobFor([]db.WebhookDelivery{del}, nil), nil)
+		return err
+	})
+}

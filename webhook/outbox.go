@@ -1,0 +1,143 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/propagation"
+
+	"resolutioncenter/db"
+	"resolutioncenter/graph/model"
+	"resolutioncenter/ids"
+)
+
+// deliverArgs is a delivery job: the deliveries of one change (its case and event
+// position, and for each delivery its endpoint and order within the change, so that
+// claims need no lookup first), and the trace of the change (W3C traceparent), so that
+// the delivery's spans join the action's trace.
+type deliverArgs struct {
+	CaseID      string            `json:"case_id"`
+	Position    int               `json:"position"`
+	Deliveries  []jobDelivery     `json:"deliveries"`
+	TraceHeader map[string]string `json:"trace,omitempty"`
+}
+
+// jobDelivery is one delivery of a job.
+type jobDelivery struct {
+	ID         string `json:"id"`
+	EndpointID string `json:"endpoint_id"`
+	Ordinal    int    `json:"ordinal"`
+}
+
+// jobFor returns the job that sends deliveries, all of one change.
+func jobFor(list []db.WebhookDelivery, trace map[string]string) deliverArgs {
+	a := deliverArgs{CaseID: list[0].CaseID, Position: list[0].Position, TraceHeader: trace}
+	for _, d := range list {
+		a.Deliveries = append(a.Deliveries, jobDelivery{ID: d.ID, EndpointID: d.EndpointID, Ordinal: d.Ordinal})
+	}
+	return a
+}
+
+// Kind names the job for River.
+func (deliverArgs) Kind() string { return "webhook_deliver" }
+
+// InsertOpts puts delivery jobs on their queue.
+func (deliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queue, MaxAttempts: maxJobAttempts}
+}
+
+// Body is a delivery's JSON body (the Envelope): the change's data and previous
+// attributes as stored when it committed, with the delivery's own ID and type. It is
+// the same bytes on every attempt.
+func Body(d db.WebhookDelivery) []byte {
+	b := make([]byte, 0, len(d.Data)+len(d.Previous)+160)
+	b = append(b, `{"id":`...)
+	b = appendString(b, d.ID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, d.EventType)
+	b = append(b, `,"timestamp":`...)
+	b = appendString(b, ts(d.CreatedAt))
+	b = append(b, `,"company_id":`...)
+	b = appendString(b, d.CompanyID)
+	b = append(b, `,"data":`...)
+	b = append(b, d.Data...)
+	if d.Previous != "" {
+		b = append(b, `,"previous_attributes":`...)
+		b = append(b, d.Previous...)
+	}
+	return append(b, '}')
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+// Enqueue implements db.Outbox: inside the change's transaction it writes one
+// delivery per subscribed endpoint and event type, with the payload as the change
+// committed it, and inserts their jobs in the same transaction. A change no endpoint
+// subscribes to costs one indexed query.
+func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange) (func(), error) {
+	eps, err := tx.ActiveEndpoints(ctx, ch.After.CompanyID)
+	if err != nil || len(eps) == 0 {
+		return nil, err
+	}
+	types := eventTypes(ch)
+	wanted := false
+	for _, ep := range eps {
+		for _, t := range types {
+			wanted = wanted || subscribed(ep, t)
+		}
+	}
+	if !wanted {
+		return nil, nil
+	}
+	parts, err := tx.CaseParts(ctx, ch.After, viewer, recentEvents)
+	if err != nil {
+		return nil, err
+	}
+	data := NewCase(ch.After, parts, s.policy)
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
+	var prev []byte
+	if ch.Before != nil {
+		if prev, err = json.Marshal(previousAttributes(caseAttributes(model.NewResolution(*ch.Before, viewer, s.policy)), data.attrs)); err != nil {
+			return nil, err
+		}
+	}
+	trace := map[string]string{}
+	propagation.TraceContext{}.Inject(ctx, propagation.MapCarrier(trace))
+	var list []db.WebhookDelivery
+	for ordinal, typ := range types {
+		for _, ep := range eps {
+			if !subscribed(ep, typ) {
+				continue
+			}
+			del := db.WebhookDelivery{ID: ids.New(ids.WebhookDelivery), EndpointID: ep.ID, CompanyID: ch.After.CompanyID,
+				CaseID: ch.After.ID, Position: ch.Event.Position, Ordinal: ordinal, EventType: typ, Status: db.DeliveryPending,
+				CreatedAt: ch.Event.CreatedAt, Data: string(raw), Previous: string(prev)}
+			list = append(list, del)
+		}
+	}
+	if err := tx.InsertDeliveries(ctx, list); err != nil {
+		return nil, err
+	}
+	if _, err := s.river.InsertManyFastTx(ctx, tx.SQL(), []river.InsertManyParams{{Args: jobFor(list, trace)}}); err != nil {
+		return nil, err
+	}
+	n := len(list)
+	return func() {
+		if s.opts.Metrics != nil {
+			s.opts.Metrics.Enqueued.Add(float64(n))
+		}
+	}, nil
+}
+
+// subscribed reports whether an endpoint receives an event type (no types: all).
+func subscribed(ep db.WebhookEndpoint, typ string) bool {
+	return len(ep.EventTypes) == 0 || slices.Contains(ep.EventTypes, typ)
+}

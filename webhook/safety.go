@@ -1,0 +1,166 @@
+package webhook
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"resolutioncenter/dispute"
+)
+
+// Endpoint URLs are chosen by customers, so every request could be aimed at the
+// server's own network (SSRF). The defences:
+//
+//   - a URL must be https (http only for loopback in development mode), without user
+//     info, and at most 2,000 characters;
+//   - the address is checked when the connection is made, in the dialer's Control
+//     function, which sees the IP actually dialled after DNS resolution: a name that
+//     resolves to a public address when checked and a private one when used (DNS
+//     rebinding) is refused all the same, before any packet is sent;
+//   - refused: loopback (except in development mode), private (RFC 1918, RFC 4193
+//     fc00::/7), link-local (169.254/16, fe80::/10, which holds the cloud metadata
+//     address 169.254.169.254), carrier-grade NAT (100.64/10), unspecified, multicast,
+//     broadcast, the benchmarking and documentation ranges, IPv4-mapped and NAT64 forms
+//     of those, and fd00:ec2::254 (AWS metadata over IPv6, inside fc00::/7);
+//   - no proxy from the environment, no redirects (a 3xx is a failed attempt), a
+//     timeout per attempt, and response bodies read up to ExcerptBytes.
+
+// ExcerptBytes is how much of a response body is read and logged.
+const ExcerptBytes = 1024
+
+// ErrBlockedAddress is the dial error for a refused address.
+var ErrBlockedAddress = errors.New("webhook: the endpoint resolves to a private, loopback, link-local or metadata address")
+
+// blocked are the ranges no delivery may reach (loopback is decided separately).
+var blocked = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+		"192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+		"224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+		"::/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+	} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// AllowedAddr reports whether a delivery may connect to ip. Loopback is allowed only
+// when allowLoopback (development mode).
+func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() {
+		return false
+	}
+	if ip.IsLoopback() {
+		return allowLoopback
+	}
+	if ip.Is6() {
+		// NAT64 and 6to4 embed an IPv4 address: judge it too.
+		if b := ip.As16(); b[0] == 0x20 && b[1] == 0x02 {
+			if !AllowedAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), false) {
+				return false
+			}
+		}
+	}
+	for _, p := range blocked {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateURL checks an endpoint URL before it is stored. Host names are not resolved
+// here (the dialer checks every address it connects to); literal addresses are.
+func ValidateURL(raw string, dev bool) (*url.URL, error) {
+	invalid := func(msg string) error { return dispute.Invalid("url", msg) }
+	if len(raw) > 2000 {
+		return nil, invalid("must be at most 2000 characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, invalid("must be an absolute URL, e.g. https://example.com/webhooks")
+	}
+	if u.User != nil {
+		return nil, invalid("must not carry user information")
+	}
+	if u.Fragment != "" {
+		return nil, invalid("must not have a fragment")
+	}
+	host := u.Hostname()
+	loopback := isLoopbackHost(host)
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !(dev && loopback) {
+			return nil, invalid("must use https (http is accepted only for loopback in development mode)")
+		}
+	default:
+		return nil, invalid("must use https")
+	}
+	if loopback && !dev {
+		return nil, invalid("must not point at this machine (loopback is accepted only in development mode)")
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && !AllowedAddr(ip, dev) {
+		return nil, invalid("must not point at a private, link-local or metadata address")
+	}
+	return u, nil
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// NewClient returns the HTTP client deliveries use: every connection's address is
+// checked at connect time, no proxy, no redirects, timeout per request.
+func NewClient(timeout time.Duration, allowLoopback bool) *http.Client {
+	dialer := &net.Dialer{
+		Timeout: timeout,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %s", ErrBlockedAddress, address)
+			}
+			if !AllowedAddr(ap.Addr(), allowLoopback) {
+				return fmt.Errorf("%w: %s", ErrBlockedAddress, ap.Addr())
+			}
+			return nil
+		},
+	}
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &http.Client{
+		Transport: tr,
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// readExcerpt reads at most ExcerptBytes of a body and discards up to 64 KiB more, so
+// that the connection can be reused; a larger body just closes it.
+func readExcerpt(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, ExcerptBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

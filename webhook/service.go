@@ -1,0 +1,178 @@
+package webhook
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"resolutioncenter/db"
+	"resolutioncenter/dispute"
+)
+
+// Options are the settings of webhook delivery (each an app setting).
+type Options struct {
+	// Dev is development mode: http and loopback endpoints are allowed.
+	Dev bool
+	// Timeout bounds one attempt: a 2xx within it is success (default 10 s).
+	Timeout time.Duration
+	// Workers is how many deliveries this process sends at once (default 50).
+	Workers int
+	// RetryBase is the first retry's delay; each next one doubles, up to 12 h, with
+	// ±20% jitter (default 5 s).
+	RetryBase time.Duration
+	// RetryFor is how long a delivery is retried after its change (default 72 h).
+	RetryFor time.Duration
+	// DisableAfter disables an endpoint whose attempts have all failed for this long
+	// (default 120 h).
+	DisableAfter time.Duration
+	// EndpointConcurrency bounds the requests this process has open to one endpoint
+	// (default 10); EndpointRate the requests per second it sends one endpoint
+	// (0: unlimited).
+	EndpointConcurrency int
+	EndpointRate        float64
+	// PollInterval is how often workers look for due jobs besides being woken by new
+	// ones (default 1 s; retries and snoozed jobs are found this way).
+	PollInterval time.Duration
+
+	Logger *slog.Logger
+	Tracer trace.Tracer
+	// Metrics, when set, receives the delivery metrics.
+	Metrics *Metrics
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Workers <= 0 {
+		o.Workers = 50
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 5 * time.Second
+	}
+	if o.RetryFor <= 0 {
+		o.RetryFor = 72 * time.Hour
+	}
+	if o.DisableAfter <= 0 {
+		o.DisableAfter = 120 * time.Hour
+	}
+	if o.EndpointConcurrency <= 0 {
+		o.EndpointConcurrency = 10
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Tracer == nil {
+		o.Tracer = noop.NewTracerProvider().Tracer("")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// queue is the River queue deliveries run on.
+const queue = "webhooks"
+
+// maxJobAttempts bounds how often River itself retries a delivery job whose run
+// failed (the database was unavailable, the process died): the delivery's own retry
+// schedule is kept in its outbox row and the job snoozes between attempts, which
+// River does not count.
+const maxJobAttempts = 50
+
+// Service is webhook delivery: the outbox (Enqueue, called by db inside every change),
+// the River client that runs delivery jobs, the HTTP client, the endpoint and
+// redelivery operations, and the metrics.
+type Service struct {
+	db     *db.DB
+	sealer *Sealer // nil when no key is configured: endpoints cannot be created
+	policy *dispute.Policy
+	opts   Options
+	client *http.Client
+	river  *river.Client[*sql.Tx]
+	limits *limits
+	// endpoints caches endpoints for the workers (endpointTTL).
+	endpoints endpointCache
+	// messages caches recent changes' payload data for the workers.
+	messages messageCache
+
+	stopOnce sync.Once
+	started  bool
+}
+
+// ErrNoKey is what endpoint operations answer when no WEBHOOK_SECRET_KEY is set.
+var ErrNoKey = &dispute.Error{Code: dispute.CodeUnavailable,
+	Message: "webhooks are not configured on this server: set WEBHOOK_SECRET_KEY"}
+
+// New builds the service on d. sealer may be nil (no key configured): deliveries of
+// existing endpoints then fail and new endpoints are refused.
+func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Service, error) {
+	opts.defaults()
+	s := &Service{db: d, sealer: sealer, policy: policy, opts: opts,
+		client: NewClient(opts.Timeout, opts.Dev), limits: newLimits(opts.EndpointConcurrency, opts.EndpointRate)}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &deliverWorker{s: s}); err != nil {
+		return nil, err
+	}
+	// A job sends at most maxChain deliveries (each bounded by Timeout) per run.
+	jobTimeout := time.Duration(maxChain)*opts.Timeout + 10*time.Second
+	cfg := &river.Config{
+		Queues:               map[string]river.QueueConfig{queue: {MaxWorkers: opts.Workers}},
+		Workers:              workers,
+		FetchCooldown:        min(20*time.Millisecond, opts.PollInterval),
+		FetchPollInterval:    opts.PollInterval,
+		JobTimeout:           jobTimeout,
+		RescueStuckJobsAfter: jobTimeout + 10*time.Second,
+		MaxAttempts:          maxJobAttempts,
+		Logger:               opts.Logger.With("component", "river"),
+		// Completed jobs are only a wake-up: the outbox row is the record.
+		CompletedJobRetentionPeriod: time.Hour,
+		TestOnly:                    false,
+	}
+	rc, err := river.NewClient(d.QueueDriver(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: queue client: %w", err)
+	}
+	s.river = rc
+	return s, nil
+}
+
+// Start starts the delivery workers (until Stop).
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("webhook: start workers: %w", err)
+	}
+	s.started = true
+	if s.opts.Metrics != nil {
+		go s.opts.Metrics.watchBacklog(ctx, s.db, s.river.Stopped())
+	}
+	return nil
+}
+
+// Stop lets running deliveries finish within ctx, then cancels them (their leases
+// expire and another worker retries them).
+func (s *Service) Stop(ctx context.Context) {
+	s.stopOnce.Do(func() {
+		if !s.started {
+			return
+		}
+		if err := s.river.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			s.opts.Logger.Warn("webhook: stopping workers", "err", err)
+		}
+	})
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Millisecond) }

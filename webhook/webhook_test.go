@@ -1,0 +1,232 @@
+package webhook_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/dispute"
+	"resolutioncenter/webhook"
+	"resolutioncenter/webhook/webhooktest"
+)
+
+func TestAllowedAddr(t *testing.T) {
+	for _, c := range []struct {
+		ip       string
+		loopback bool
+		want     bool
+	}{
+		{"93.184.216.34", false, true}, {"2606:2800:220:1::1", false, true},
+		{"127.0.0.1", false, false}, {"127.0.0.1", true, true}, {"::1", false, false}, {"::1", true, true},
+		{"10.1.2.3", true, false}, {"172.16.0.1", true, false}, {"172.31.255.255", true, false}, {"192.168.0.1", true, false},
+		{"169.254.169.254", true, false}, {"100.64.0.1", false, false}, {"0.0.0.0", true, false}, {"224.0.0.1", false, false},
+		{"fd00:ec2::254", true, false}, {"fe80::1", false, false}, {"fc00::1", false, false}, {"::ffff:10.0.0.1", false, false},
+		{"::ffff:169.254.169.254", false, false}, {"64:ff9b::a00:1", false, false}, {"2002:a00:1::", false, false},
+		{"172.32.0.1", false, true},
+	} {
+		if got := webhook.AllowedAddr(netip.MustParseAddr(c.ip), c.loopback); got != c.want {
+			t.Errorf("AllowedAddr(%s, loopback %v) = %v, want %v", c.ip, c.loopback, got, c.want)
+		}
+	}
+}
+
+// TestClientRefusesAtConnect: the check runs when the connection is made, on the
+// address actually dialled: a loopback server is refused outside development mode
+// even through the name "localhost", and reached in development mode. (Only loopback
+// is dialled here: the Control check refuses before any packet leaves.)
+func TestClientRefusesAtConnect(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
+	for _, u := range []string{srv.URL, "http://localhost" + port} {
+		_, err := webhook.NewClient(time.Second, false).Get(u)
+		if !errors.Is(err, webhook.ErrBlockedAddress) {
+			t.Errorf("%s outside development mode: %v, want ErrBlockedAddress", u, err)
+		}
+	}
+	resp, err := webhook.NewClient(time.Second, true).Get(srv.URL)
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("development mode: %v", err)
+	}
+	resp.Body.Close()
+	// No redirects: a 3xx is the answer.
+	redir := httptest.NewServer(http.RedirectHandler(srv.URL, http.StatusFound))
+	defer redir.Close()
+	resp, err = webhook.NewClient(time.Second, true).Get(redir.URL)
+	if err != nil || resp.StatusCode != http.StatusFound {
+		t.Fatalf("redirect followed: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+func TestSealer(t *testing.T) {
+	key, err := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := webhook.NewSealer(key)
+	secret := webhook.NewSecret()
+	sealed := s.Seal(secret)
+	if strings.Contains(sealed, strings.TrimPrefix(secret, "whsec_")) {
+		t.Fatal("the sealed form contains the secret")
+	}
+	if got, err := s.Open(sealed); err != nil || got != secret {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	other, _ := webhook.NewSealer(make([]byte, 32))
+	if _, err := other.Open(sealed); err == nil {
+		t.Fatal("another key opens the secret")
+	}
+	if _, err := webhook.ParseKey("short"); err == nil {
+		t.Fatal("a short key is accepted")
+	}
+}
+
+// TestSignMatchesIndependentVerifier checks Sign against webhooktest.Verify (written
+// from the specification) and against the specification's published example.
+func TestSignMatchesIndependentVerifier(t *testing.T) {
+	at := time.Unix(1614265330, 0)
+	body := []byte(`{"test": 2432232314}`)
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	sig, err := webhook.Sign([]string{secret}, "msg_p5jXN8AQM9LWM0D4loKWxJek", at, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example of the Standard Webhooks specification.
+	if sig != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Errorf("signature %s differs from the specification's example", sig)
+	}
+	if err := webhooktest.Verify([]string{secret}, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig, body, at); err != nil {
+		t.Error(err)
+	}
+	if err := webhooktest.Verify([]string{secret}, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", sig, []byte(`{"test": 1}`), at); err == nil {
+		t.Error("a changed body verifies")
+	}
+}
+
+// failingOutbox enqueues through the real service and then fails, as any later step
+// of the change's transaction might.
+type failingOutbox struct{ s *webhook.Service }
+
+func (f failingOutbox) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange) (func(), error) {
+	if _, err := f.s.Enqueue(ctx, tx, ch); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("a later step failed")
+}
+
+// TestRolledBackChangeSendsNothing: when the change's transaction rolls back after the
+// outbox wrote its deliveries and jobs, none of them remains and nothing is sent.
+func TestRolledBackChangeSendsNothing(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+		sealer, _ := webhook.NewSealer(key)
+		p := dispute.DefaultPolicy()
+		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Stop(context.Background())
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		_, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.SetSecrets(secret)
+
+		remove := d.SetOutbox(failingOutbox{s})
+		pay := c.MustPayment(t, d)
+		_, err = d.OpenCase(ctx, p, db.OpenRequest{UserID: pay.UserID, PaymentID: pay.ID, Issue: dispute.IssueItemNotReceived, Message: "x"}, dbtest.Now())
+		if err == nil {
+			t.Fatal("the change committed")
+		}
+		remove()
+		var n []int
+		if _, err := d.Raw(ctx, &n, "SELECT count(*) FROM webhook_deliveries"); err != nil || n[0] != 0 {
+			t.Fatalf("outbox rows after rollback: %v %v", n, err)
+		}
+		if _, err := d.Raw(ctx, &n, "SELECT count(*) FROM river_job"); err != nil || n[0] != 0 {
+			t.Fatalf("jobs after rollback: %v %v", n, err)
+		}
+		// The same change committing does send (the setup works).
+		d.SetOutbox(s)
+		dbtest.MustOpen(t, d, pay, dispute.IssueItemNotReceived, dbtest.Now())
+		rcv.WaitAccepted(t, 1, 20*time.Second)
+		time.Sleep(200 * time.Millisecond)
+		if n := len(rcv.All()); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+		rcv.CheckAll(t)
+	})
+}
+
+// TestDisabledAfterFiveDaysOfFailures: an endpoint whose attempts have all failed since
+// 5 days is disabled, with the reason and time on it (the clock is the service's).
+func TestDisabledAfterFiveDaysOfFailures(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+	sealer, _ := webhook.NewSealer(key)
+	p := dispute.DefaultPolicy()
+	var offset atomic.Int64 // how far the service's clock is ahead
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond,
+		RetryBase: 100 * time.Millisecond, Timeout: time.Second, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	d.SetOutbox(s)
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	rcv.Respond = func(webhooktest.Delivery, int) int { return 503 }
+	ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+	waitFor(t, func() bool { e, _ := d.WebhookEndpointByID(ctx, ep.ID); return e.FailingSince != nil })
+	if e, _ := d.WebhookEndpointByID(ctx, ep.ID); e.DisabledAt != nil {
+		t.Fatal("disabled after one failure")
+	}
+	offset.Store(int64(5*24*time.Hour + time.Minute))
+	waitFor(t, func() bool { e, _ := d.WebhookEndpointByID(ctx, ep.ID); return e.DisabledAt != nil })
+	e, _ := d.WebhookEndpointByID(ctx, ep.ID)
+	if !strings.Contains(e.DisabledReason, "every attempt failed since") {
+		t.Errorf("reason %q", e.DisabledReason)
+	}
+	n := len(rcv.All())
+	time.Sleep(300 * time.Millisecond)
+	if len(rcv.All()) != n {
+		t.Errorf("requests after disabling")
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
