@@ -82,7 +82,7 @@ func TestWebhooksTwoProcesses(t *testing.T) {
 				map[string]any{"in": map[string]any{"paymentId": pay.ID, "issue": "ITEM_NOT_RECEIVED", "message": "Where is it?"}}, &open)
 			id := open["openResolution"].Resolution.ID
 			for j := range responses {
-				apptest.MustQuery(t, procs[(i+j+1)%2].URL, c.CustomerToken, `mutation($id: ID!, $m: String) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
+				apptest.MustQuery(t, procs[(i+j+1)%2].URL, c.CustomerToken, `mutation($id: ID!, $m: String!) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
 					map[string]any{"id": id, "m": fmt.Sprintf("message %d", j)}, nil)
 			}
 		}()
@@ -155,7 +155,7 @@ func TestWebhooksKilledMidDelivery(t *testing.T) {
 	// The restarted process (same database) takes over; changes go on meanwhile.
 	p2 := webhookProcess(t, "wh-restarted", url)
 	for j := range 3 {
-		apptest.MustQuery(t, p2.URL, c.CustomerToken, `mutation($id: ID!, $m: String) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
+		apptest.MustQuery(t, p2.URL, c.CustomerToken, `mutation($id: ID!, $m: String!) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
 			map[string]any{"id": caseID, "m": fmt.Sprintf("still waiting %d", j)}, nil)
 	}
 	got := rcv.WaitAccepted(t, 4, 150*time.Second)

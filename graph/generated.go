@@ -3360,17 +3360,17 @@ type RedeliverWebhookPayload {
 
 extend type Mutation {
   "Register a webhook endpoint; returns its signing secret once. A merchant (company key or team member with MANAGE) for its company; the platform for any company or for all."
-  createWebhookEndpoint(input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
+  createWebhookEndpoint("The URL, the event types and a description." input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
   "Change an endpoint's URL, event types, description, or enable/disable it."
-  updateWebhookEndpoint(input: UpdateWebhookEndpointInput!): WebhookEndpointPayload!
+  updateWebhookEndpoint("The endpoint and the fields to change." input: UpdateWebhookEndpointInput!): WebhookEndpointPayload!
   "Give an endpoint a new signing secret, returned once; the previous one keeps signing beside it for 24 hours."
-  rotateWebhookSecret(input: RotateWebhookSecretInput!): RotateWebhookSecretPayload!
+  rotateWebhookSecret("The endpoint whose secret to rotate." input: RotateWebhookSecretInput!): RotateWebhookSecretPayload!
   "Disable an endpoint: nothing more is sent to it until it is enabled again."
-  disableWebhookEndpoint(input: DisableWebhookEndpointInput!): WebhookEndpointPayload!
+  disableWebhookEndpoint("The endpoint to disable." input: DisableWebhookEndpointInput!): WebhookEndpointPayload!
   "Delete an endpoint and its delivery log."
-  deleteWebhookEndpoint(input: DeleteWebhookEndpointInput!): DeleteWebhookEndpointPayload!
+  deleteWebhookEndpoint("The endpoint to delete." input: DeleteWebhookEndpointInput!): DeleteWebhookEndpointPayload!
   "Send one delivery again, with the same ` + "`" + `webhook-id` + "`" + ` and payload, now."
-  redeliverWebhook(input: RedeliverWebhookInput!): RedeliverWebhookPayload!
+  redeliverWebhook("The delivery to send again." input: RedeliverWebhookInput!): RedeliverWebhookPayload!
 }
 `, BuiltIn: false},
 }
