@@ -28,7 +28,8 @@ import (
 )
 
 // allScenarios is the order of -scenario all: reads first, then writes.
-var allScenarios = []string{"list", "deep-page", "detail", "floor", "mutate", "fanout", "idle"}
+var allScenarios = []string{"list", "deep-page", "detail", "summary", "summary-merchant", "count", "count-merchant",
+	"floor", "mutate", "fanout", "idle"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -155,6 +156,10 @@ func (e *env) runScenario(ctx context.Context, name string) (Result, error) {
 		return e.runDeepPage(ctx)
 	case "detail":
 		return e.runDetail(ctx)
+	case "summary", "summary-merchant":
+		return e.runCount(ctx, name, summaryScenarioQuery, name == "summary-merchant")
+	case "count", "count-merchant":
+		return e.runCount(ctx, name, countScenarioQuery, name == "count-merchant")
 	case "mutate":
 		return e.runMutate(ctx)
 	case "fanout":
