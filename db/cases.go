@@ -40,11 +40,13 @@ type Change struct {
 // decides, saves the case with a version guard, appends the event, and makes the
 // payment refund and membership cancellation. Nothing is written when any step fails.
 func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
-	return d.change(ctx, ch.Idem, ch.Now, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
+	var before dispute.Case
+	return d.change(ctx, ch.Idem, ch.Now, &before, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
 		c, err := d.lockCase(ctx, tx, ch.Scope, ch.CaseID)
 		if err != nil {
 			return c, dispute.Event{}, dispute.Effects{}, err
 		}
+		before = c
 		if ch.ExpectedVersion != nil && *ch.ExpectedVersion != c.Version {
 			return c, dispute.Event{}, dispute.Effects{}, &dispute.Error{Code: dispute.CodeConflict, Field: "expectedVersion",
 				Message: "the case has changed since you saw it: version is now " + strconv.Itoa(c.Version)}
@@ -70,7 +72,7 @@ type OpenRequest struct {
 // that is not the customer's is NOT_FOUND; a refunded one NOT_REFUNDABLE; a payment
 // that already has a case ALREADY_EXISTS (a lost case is reopened by appeal).
 func (d *DB) OpenCase(ctx context.Context, p dispute.Policy, req OpenRequest, now time.Time) (Result, error) {
-	return d.change(ctx, req.Idem, now, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
+	return d.change(ctx, req.Idem, now, nil, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
 		var none dispute.Effects
 		var pay paymentRow
 		err := tx.NewSelect().Model(&pay).Where("id = ?", req.PaymentID).Where("user_id = ?", req.UserID).Scan(ctx)
@@ -110,9 +112,10 @@ func (d *DB) OpenCase(ctx context.Context, p dispute.Policy, req OpenRequest, no
 // change is what OpenCase and UpdateCase share: in one transaction it claims the
 // idempotency key (returning the stored result of a retry), lets write save the case
 // and decide the event and effects, then appends the event, applies the effects,
-// announces the change and stores the result under the key. The commit hook runs
+// announces the change, stores the result under the key and moves the case in the
+// counts (from *before, which write fills; nil for a new case). The commit hook runs
 // after a commit.
-func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time,
+func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time, before *dispute.Case,
 	write func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error)) (Result, error) {
 	var res Result
 	if idem != nil && now.IsZero() {
@@ -141,9 +144,12 @@ func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time,
 		}
 		res = Result{Case: c, Event: ev}
 		if idem != nil {
-			return storeResult(ctx, tx, *idem, res)
+			if err := storeResult(ctx, tx, *idem, res); err != nil {
+				return err
+			}
 		}
-		return nil
+		// Last: the count rows it locks are the ones other writers may wait for.
+		return countChange(ctx, tx, before, c)
 	})
 	if err == nil {
 		d.committed(res)

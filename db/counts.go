@@ -1,0 +1,201 @@
+package db
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
+)
+
+// Case counts. The table case_counts holds, for each company, each customer and the
+// whole platform, how many cases it has by status, issue and outcome, so that the
+// inbox's tab counts (SummarizeCases) and totalCount (CountCases) read a few dozen rows
+// whatever the number of cases. Every write of a case changes them in its own
+// transaction: change() for OpenCase and UpdateCase (so the sweeper and chargeback
+// records too), the bulk writer for generated data, and the migration that created the
+// table for the cases already there. A write that changes no count (a message that
+// keeps the status) costs nothing; one that does costs one statement, the last before
+// the commit, so that the rows it locks are held for as short a time as possible.
+//
+// Contention on PostgreSQL: two transactions that move cases of one company from and
+// to the same (status, issue) wait for each other's commit at the count rows. The
+// platform's rows are spread over slots (the last character of the case ID, 32 of
+// them), so they are no hotter than a company's. Every transaction updates its rows
+// in one statement, in one order (sorted keys), so they never deadlock. The commits of
+// case changes are already serialised by NOTIFY (PostgreSQL takes one lock for the
+// notification queue at every notifying commit), so the counts add no new queue.
+//
+// Only the server's writes keep the counts: a statement run by hand (Raw, psql) or a
+// process of an older build writing after the migration leaves them off. RecountCases
+// rebuilds them; CheckCounts compares them with the cases.
+
+// globalScope is the scope of the rows counting every case.
+const globalScope = "*"
+
+// caseCountRow is one count: the cases of scope (a company ID, a user ID or
+// globalScope) in one slot (globalScope only; "" otherwise) with this status, issue
+// and outcome ("" while open).
+type caseCountRow struct {
+	bun.BaseModel `bun:"table:case_counts,alias:cc"`
+	Scope         string `bun:"scope,pk"`
+	Slot          string `bun:"slot,pk"`
+	Status        string `bun:"status,pk"`
+	Issue         string `bun:"issue,pk"`
+	Outcome       string `bun:"outcome,pk"`
+	N             int64  `bun:"n,notnull"`
+}
+
+type countKey struct{ Scope, Slot, Status, Issue, Outcome string }
+
+// countDeltas are changes of counts, summed per key.
+type countDeltas map[countKey]int64
+
+// slotOf is the slot of a case's platform-wide count: its ID's last character (as the
+// migration computes it with right(id, 1) or substr(id, -1)). IDs end in random
+// characters, so the writers of different cases spread over the slots.
+func slotOf(caseID string) string {
+	if caseID == "" {
+		return ""
+	}
+	return caseID[len(caseID)-1:]
+}
+
+// add counts c n times (n = -1 takes it out) in its company's, its customer's and the
+// platform's rows.
+func (d countDeltas) add(c dispute.Case, n int64) {
+	st, is, oc := string(c.Status), string(c.Issue), string(c.Outcome)
+	d[countKey{c.CompanyID, "", st, is, oc}] += n
+	d[countKey{c.UserID, "", st, is, oc}] += n
+	d[countKey{globalScope, slotOf(c.ID), st, is, oc}] += n
+}
+
+// rows returns the non-zero changes as rows, in key order: every writer locks the rows
+// it changes in the same order.
+func (d countDeltas) rows() []caseCountRow {
+	out := make([]caseCountRow, 0, len(d))
+	for k, n := range d {
+		if n != 0 {
+			out = append(out, caseCountRow{Scope: k.Scope, Slot: k.Slot, Status: k.Status, Issue: k.Issue, Outcome: k.Outcome, N: n})
+		}
+	}
+	slices.SortFunc(out, compareCountRows)
+	return out
+}
+
+func compareCountRows(a, b caseCountRow) int {
+	return cmp.Or(strings.Compare(a.Scope, b.Scope), strings.Compare(a.Slot, b.Slot), strings.Compare(a.Status, b.Status),
+		strings.Compare(a.Issue, b.Issue), strings.Compare(a.Outcome, b.Outcome))
+}
+
+// countChange moves a case from before (nil: it is new) to after in the counts.
+func countChange(ctx context.Context, db bun.IDB, before *dispute.Case, after dispute.Case) error {
+	d := countDeltas{}
+	if before != nil {
+		d.add(*before, -1)
+	}
+	d.add(after, 1)
+	return addCounts(ctx, db, d.rows())
+}
+
+// countChunk is the most count rows per statement.
+const countChunk = 1000
+
+// addCounts adds rows to the counts, creating the keys not there yet, in order.
+func addCounts(ctx context.Context, db bun.IDB, rows []caseCountRow) error {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), countChunk)]
+		_, err := db.NewInsert().Model(&chunk).
+			On("CONFLICT (scope, slot, status, issue, outcome) DO UPDATE").
+			Set("n = cc.n + EXCLUDED.n").Exec(ctx)
+		if err != nil {
+			return mapErr(err)
+		}
+		rows = rows[len(chunk):]
+	}
+	return nil
+}
+
+// recountQuery computes what case_counts should hold from the cases, as the migration
+// that created the table did (scope, slot, status, issue, outcome, n).
+func (d *DB) recountQuery() string {
+	if d.Engine == Postgres {
+		return `SELECT coalesce(company_id, user_id, '*') AS scope, coalesce(slot, '') AS slot, status, issue, outcome, count(*) AS n
+FROM (SELECT company_id, user_id, right(id, 1) AS slot, status, issue, coalesce(outcome, '') AS outcome FROM resolutions) AS r
+GROUP BY GROUPING SETS ((company_id, status, issue, outcome), (user_id, status, issue, outcome), (slot, status, issue, outcome))`
+	}
+	return `SELECT company_id AS scope, '' AS slot, status, issue, coalesce(outcome, '') AS outcome, count(*) AS n FROM resolutions
+GROUP BY company_id, status, issue, coalesce(outcome, '')
+UNION ALL
+SELECT user_id, '', status, issue, coalesce(outcome, ''), count(*) FROM resolutions GROUP BY user_id, status, issue, coalesce(outcome, '')
+UNION ALL
+SELECT '*', substr(id, -1), status, issue, coalesce(outcome, ''), count(*) FROM resolutions
+GROUP BY substr(id, -1), status, issue, coalesce(outcome, '')`
+}
+
+// RecountCases rebuilds the counts from the cases, in one transaction that keeps
+// writers of cases waiting (a repair after writes that bypassed the server; it reads
+// every case).
+func (d *DB) RecountCases(ctx context.Context) error {
+	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if d.Engine == Postgres {
+			for _, s := range []string{"LOCK TABLE resolutions IN SHARE MODE", "SET LOCAL work_mem = '256MB'",
+				"SET LOCAL statement_timeout = 0"} {
+				if _, err := tx.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.NewDelete().Model((*caseCountRow)(nil)).Where("1 = 1").Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO case_counts (scope, slot, status, issue, outcome, n) "+d.recountQuery())
+		return err
+	})
+}
+
+// CheckCounts compares the counts with a recount of the cases, in one snapshot on
+// PostgreSQL (on SQLite, behind the single writer), and describes the first
+// differences (a count of zero is the same as no row).
+func (d *DB) CheckCounts(ctx context.Context) error {
+	var stored, want []caseCountRow
+	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if d.Engine == Postgres {
+			if _, err := tx.ExecContext(ctx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
+				return err
+			}
+		}
+		if err := tx.NewSelect().Model(&stored).Where("n <> 0").Scan(ctx); err != nil {
+			return err
+		}
+		return tx.NewRaw(d.recountQuery()).Scan(ctx, &want)
+	})
+	if err != nil {
+		return err
+	}
+	diff := countDeltas{}
+	for _, r := range stored {
+		diff[countKey{r.Scope, r.Slot, r.Status, r.Issue, r.Outcome}] += r.N
+	}
+	for _, r := range want {
+		diff[countKey{r.Scope, r.Slot, r.Status, r.Issue, r.Outcome}] -= r.N
+	}
+	bad := diff.rows()
+	if len(bad) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "db: %d case counts differ from the cases (stored minus counted):", len(bad))
+	for i, r := range bad {
+		if i == 10 {
+			b.WriteString(" ...")
+			break
+		}
+		fmt.Fprintf(&b, " [%s %s %s %s %q]%+d", r.Scope, r.Slot, r.Status, r.Issue, r.Outcome, r.N)
+	}
+	return fmt.Errorf("%s", b.String())
+}
