@@ -13,7 +13,7 @@ import (
 )
 
 // Run is the whole program: it reads the subcommand (serve, the default; migrate;
-// seed; help) from args, its settings from args and getenv, and runs it until ctx ends.
+// seed; recount; help) from args, its settings from args and getenv, and runs it until ctx ends.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -42,11 +42,40 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		defaultGC(getenv, 200)
 		return seedCommand(ctx, args, getenv, stdout)
+	case "recount":
+		cfg, err := ParseConfig("recount", args, getenv, stdout)
+		if err != nil {
+			return err
+		}
+		return recount(ctx, cfg)
 	case "help":
 		_, err := ParseConfig("serve", []string{"-help"}, getenv, stdout)
 		return err
 	}
-	return fmt.Errorf("unknown command %q: want serve, migrate or seed", cmd)
+	return fmt.Errorf("unknown command %q: want serve, migrate, seed or recount", cmd)
+}
+
+// recount compares the case counts with the cases and, when they differ (cases changed
+// behind the server's back: by hand, or by a process of an older build after the
+// counts' migration), rebuilds them. Writers of cases wait while it rebuilds.
+func recount(ctx context.Context, cfg Config) error {
+	d, err := openAndMigrate(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	diff := d.CheckCounts(ctx)
+	if diff == nil {
+		fmt.Fprintln(cfg.Out, "the case counts match the cases")
+		return nil
+	}
+	fmt.Fprintln(cfg.Out, diff)
+	start := time.Now()
+	if err := d.RecountCases(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(cfg.Out, "case counts rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // serve runs a server until ctx ends.
