@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -65,9 +66,12 @@ func recount(ctx context.Context, cfg Config) error {
 	}
 	defer d.Close()
 	diff := d.CheckCounts(ctx)
-	if diff == nil {
+	switch {
+	case diff == nil:
 		fmt.Fprintln(cfg.Out, "the case counts match the cases")
 		return nil
+	case !errors.Is(diff, db.ErrCountsDiffer):
+		return diff
 	}
 	fmt.Fprintln(cfg.Out, diff)
 	start := time.Now()
