@@ -280,7 +280,9 @@ type cancelAfterCounts struct {
 	seen   chan struct{}
 }
 
-func (h *cancelAfterCounts) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h *cancelAfterCounts) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
 
 func (h *cancelAfterCounts) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
 	if strings.Contains(ev.Query, `"case_counts"`) && strings.HasPrefix(ev.Query, "INSERT") {

@@ -12,7 +12,7 @@ CREATE TABLE case_counts (
     issue   text NOT NULL,
     outcome text NOT NULL,
     n       bigint NOT NULL
-);
+) WITH (fillfactor = 80);
 --bun:split
 -- Writers of an older build wait while the counts are filled, so none is missed.
 LOCK TABLE resolutions IN SHARE MODE;
@@ -26,13 +26,18 @@ SET LOCAL jit = off;
 -- The server's STATEMENT_TIMEOUT bounds requests, not this one-off fill.
 SET LOCAL statement_timeout = 0;
 --bun:split
--- One pass over the cases for the three kinds of scope (db.recountQuery).
+-- One pass over the cases for the three kinds of scope (db.recountQuery), stored scope
+-- by scope: a scope's rows share a few pages (the platform's 1,280 rows about 25),
+-- which is what a summary reads. The free fifth of each page keeps updated rows there
+-- (HOT updates).
 INSERT INTO case_counts (scope, slot, status, issue, outcome, n)
-SELECT coalesce(company_id, user_id, '*'), coalesce(slot, ''), status, issue, outcome, count(*)
-FROM (SELECT company_id, user_id, right(id, 1) AS slot, status, issue, coalesce(outcome, '') AS outcome
-      FROM resolutions) AS r
-GROUP BY GROUPING SETS ((company_id, status, issue, outcome), (user_id, status, issue, outcome),
-                        (slot, status, issue, outcome));
+SELECT * FROM (
+    SELECT coalesce(company_id, user_id, '*') AS scope, coalesce(slot, '') AS slot, status, issue, outcome, count(*) AS n
+    FROM (SELECT company_id, user_id, right(id, 1) AS slot, status, issue, coalesce(outcome, '') AS outcome
+          FROM resolutions) AS r
+    GROUP BY GROUPING SETS ((company_id, status, issue, outcome), (user_id, status, issue, outcome),
+                            (slot, status, issue, outcome))
+) AS g ORDER BY scope COLLATE "C";
 --bun:split
 -- The key after the rows: one sorted index build instead of a million insertions.
 ALTER TABLE case_counts ADD PRIMARY KEY (scope, slot, status, issue, outcome);
