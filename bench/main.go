@@ -29,7 +29,7 @@ import (
 
 // allScenarios is the order of -scenario all: reads first, then writes.
 var allScenarios = []string{"list", "deep-page", "detail", "summary", "summary-merchant", "count", "count-merchant",
-	"floor", "mutate", "fanout", "idle"}
+	"floor", "mutate", "mutate-turns", "fanout", "idle"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -162,6 +162,8 @@ func (e *env) runScenario(ctx context.Context, name string) (Result, error) {
 		return e.runCount(ctx, name, countScenarioQuery, name == "count-merchant")
 	case "mutate":
 		return e.runMutate(ctx)
+	case "mutate-turns":
+		return e.runMutateTurns(ctx)
 	case "fanout":
 		return e.runFanout(ctx)
 	case "idle":

@@ -120,3 +120,86 @@ func (e *env) countWhere(ctx context.Context, filter map[string]any) (int, error
 	err := e.gql[0].Do(ctx, e.opts.Token, summaryQuery, map[string]any{"filter": filter}, &data)
 	return data.ResolutionSummary.Total, err
 }
+
+const turnCasesQuery = `query BenchSetupTurnCases($first: Int!, $after: String) {
+  resolutions(first: $first, after: $after, filter: {statuses: [MERCHANT_RESPONSE_NEEDED]}) {
+    nodes { id user { id } company { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+// runMutateTurns makes writes that change the counts: on -pool cases waiting on the
+// merchant, the merchant and the customer answer in turn (merchant_response_needed to
+// customer_response_needed and back), each answer moving the case between two
+// statuses. Worker w owns cases w, w+c, ..., so it knows whose turn it is; a refusal
+// (someone else moved the case) is an error and hands the turn over.
+func (e *env) runMutateTurns(ctx context.Context) (Result, error) {
+	type turnCase struct{ id, user, company string }
+	var cases []turnCase
+	var after any
+	for len(cases) < e.opts.Pool {
+		var data struct {
+			Resolutions struct {
+				Nodes []struct {
+					ID      string
+					User    struct{ ID string }
+					Company *struct{ ID string }
+				}
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+		vars := map[string]any{"first": min(100, e.opts.Pool-len(cases)), "after": after}
+		if err := e.gql[0].Do(ctx, e.opts.Token, turnCasesQuery, vars, &data); err != nil {
+			return Result{}, fmt.Errorf("list cases: %w", err)
+		}
+		for _, n := range data.Resolutions.Nodes {
+			if n.Company != nil {
+				cases = append(cases, turnCase{n.ID, n.User.ID, n.Company.ID})
+			}
+		}
+		if !data.Resolutions.PageInfo.HasNextPage {
+			break
+		}
+		after = data.Resolutions.PageInfo.EndCursor
+	}
+	c := e.opts.Concurrency
+	per := len(cases) / c
+	if per == 0 {
+		return Result{}, fmt.Errorf("mutate-turns: %d cases waiting on the merchant for %d clients: need at least one each", len(cases), c)
+	}
+	cases = cases[:per*c]
+	var users []string
+	companies := map[string]string{}
+	for _, cs := range cases {
+		users = append(users, cs.user)
+		companies[cs.company] = ""
+	}
+	e.logf("mutate-turns: issuing tokens for %d cases", len(cases))
+	toks, err := e.userTokens(ctx, users)
+	if err != nil {
+		return Result{}, err
+	}
+	for id := range companies {
+		if companies[id], err = e.createToken(ctx, map[string]any{"companyId": id, "scopes": []string{"READ", "MANAGE"}}); err != nil {
+			return Result{}, err
+		}
+	}
+	customerTurn := make([]bool, len(cases)) // worker w only touches its own cases' entries
+	run := randomWord()
+	r := e.measure(ctx, "mutate-turns", func(ctx context.Context, w, i int) error {
+		k := w + (i%per)*c
+		cs := cases[k]
+		token := companies[cs.company]
+		if customerTurn[k] {
+			token = toks[cs.user]
+		}
+		customerTurn[k] = !customerTurn[k]
+		input := map[string]any{"resolutionId": cs.id, "message": fmt.Sprintf("bench %s turn %d/%d", run, w, i)}
+		return e.post(encodeRequest(respondMutation, map[string]any{"input": input}), token)(ctx)
+	})
+	r.extra("cases", len(cases))
+	return r, nil
+}
