@@ -414,3 +414,59 @@ func TestCountsMigrationBackfills(t *testing.T) {
 		}
 	})
 }
+
+// TestCountsConcurrentTurns: writers that move cases of one company and one issue in
+// opposite directions at once (merchant_response_needed to customer_response_needed
+// and back) update the same count rows in opposite senses. They take the rows in one
+// order, so they wait for each other but never deadlock (which PostgreSQL would
+// report, and the store would turn into a CONFLICT).
+func TestCountsConcurrentTurns(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		co := dbtest.MustCompany(t, d)
+		const writers, rounds = 8, 60
+		var ids []string
+		for i := range writers {
+			u := dbtest.MustUser(t, d)
+			res := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, co, ""), dispute.IssueItemNotReceived, caseT0)
+			if i%2 == 1 { // half start the other way round
+				res = dbtest.MustApply(t, d, res.Case.ID, dispute.ActorMerchant, dispute.ActionRespond, "over to you", caseT0)
+			}
+			ids = append(ids, res.Case.ID)
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, id := range ids {
+			wg.Go(func() {
+				<-start
+				for k := range rounds {
+					actor := dispute.ActorMerchant
+					if (k+i)%2 == 1 {
+						actor = dispute.ActorCustomer
+					}
+					_, err := d.UpdateCase(context.Background(), db.Change{CaseID: id, Scope: db.Scope{All: true},
+						Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
+							return dispute.DefaultPolicy().Apply(c, actor, dispute.ActionRespond, dispute.Input{Message: "turn"}, caseT0)
+						}})
+					if err != nil {
+						t.Errorf("writer %d round %d: %v", i, k, err)
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if err := d.CheckCounts(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		sum, err := d.SummarizeCases(context.Background(), db.Scope{CompanyIDs: []string{co.ID}}, db.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Total != writers || sum.ByStatus[dispute.StatusMerchantResponseNeeded]+sum.ByStatus[dispute.StatusCustomerResponseNeeded] != writers {
+			t.Errorf("after the turns: %s", summaryString(sum))
+		}
+	})
+}
