@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -25,7 +26,7 @@ import (
 //
 // Contention on PostgreSQL: two transactions that move cases of one company from and
 // to the same (status, issue) wait for each other's commit at the count rows. The
-// platform's rows are spread over slots (the last character of the case ID, 32 of
+// platform's rows are spread over slots (by the case ID's last character, 8 of
 // them), so they are no hotter than a company's. Every transaction updates its rows
 // in one statement, in one order (sorted keys), so they never deadlock. The commits of
 // case changes are already serialised by NOTIFY (PostgreSQL takes one lock for the
@@ -33,7 +34,8 @@ import (
 //
 // Reads: a scope's rows are stored together (scope by scope, by the migration and by
 // RecountCases, with a fifth of each page free so that updates stay on their page), so
-// the platform's summary reads about 25 pages and a company's one or two.
+// the platform's summary reads 320 rows on about 7 pages and a company's a few dozen on
+// one or two.
 //
 // Only the server's writes keep the counts: a statement run by hand (Raw, psql) or a
 // process of an older build writing after the migration leaves them off. RecountCases
@@ -60,14 +62,21 @@ type countKey struct{ Scope, Slot, Status, Issue, Outcome string }
 // countDeltas are changes of counts, summed per key.
 type countDeltas map[countKey]int64
 
-// slotOf is the slot of a case's platform-wide count: its ID's last character (as the
-// migration computes it with right(id, 1) or substr(id, -1)). IDs end in random
-// characters, so the writers of different cases spread over the slots.
+// countSlots is the number of rows the platform's count of one (status, issue,
+// outcome) is spread over. More slots mean fewer writers waiting for one row but more
+// rows for the platform's summary to add up (8 x 40 keys = 320 rows). The migration
+// that created the counts filled 8; another number needs RecountCases after the change.
+const countSlots = 8
+
+// slotOf is the slot of a case's platform-wide count: the code of its ID's last
+// character modulo countSlots (as the migration computes it, with ascii(right(id, 1))
+// or unicode(substr(id, -1))). IDs end in random characters, so the writers of
+// different cases spread over the slots.
 func slotOf(caseID string) string {
 	if caseID == "" {
 		return ""
 	}
-	return caseID[len(caseID)-1:]
+	return strconv.Itoa(int(caseID[len(caseID)-1]) % countSlots)
 }
 
 // add counts c n times (n = -1 takes it out) in its company's, its customer's and the
@@ -128,9 +137,11 @@ func addCounts(ctx context.Context, db bun.IDB, rows []caseCountRow) error {
 // recountQuery computes what case_counts should hold from the cases, as the migration
 // that created the table did (scope, slot, status, issue, outcome, n).
 func (d *DB) recountQuery() string {
+	slots := strconv.Itoa(countSlots)
 	if d.Engine == Postgres {
 		return `SELECT coalesce(company_id, user_id, '*') AS scope, coalesce(slot, '') AS slot, status, issue, outcome, count(*) AS n
-FROM (SELECT company_id, user_id, right(id, 1) AS slot, status, issue, coalesce(outcome, '') AS outcome FROM resolutions) AS r
+FROM (SELECT company_id, user_id, (ascii(right(id, 1)) % ` + slots + `)::text AS slot, status, issue, coalesce(outcome, '') AS outcome
+      FROM resolutions) AS r
 GROUP BY GROUPING SETS ((company_id, status, issue, outcome), (user_id, status, issue, outcome), (slot, status, issue, outcome))`
 	}
 	return `SELECT company_id AS scope, '' AS slot, status, issue, coalesce(outcome, '') AS outcome, count(*) AS n FROM resolutions
@@ -138,8 +149,8 @@ GROUP BY company_id, status, issue, coalesce(outcome, '')
 UNION ALL
 SELECT user_id, '', status, issue, coalesce(outcome, ''), count(*) FROM resolutions GROUP BY user_id, status, issue, coalesce(outcome, '')
 UNION ALL
-SELECT '*', substr(id, -1), status, issue, coalesce(outcome, ''), count(*) FROM resolutions
-GROUP BY substr(id, -1), status, issue, coalesce(outcome, '')`
+SELECT '*', CAST(unicode(substr(id, -1)) % ` + slots + ` AS TEXT), status, issue, coalesce(outcome, ''), count(*) FROM resolutions
+GROUP BY unicode(substr(id, -1)) % ` + slots + `, status, issue, coalesce(outcome, '')`
 }
 
 // pgBulkSettings lift, for one transaction, the server's statement timeout (it bounds

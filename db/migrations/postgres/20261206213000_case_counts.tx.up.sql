@@ -3,8 +3,9 @@
 -- few rows instead of scanning the cases. Every write of a case changes them in its own
 -- transaction (db/counts.go). scope is a company ID (its cases, as their merchant), a
 -- user ID (the cases they opened, as the customer) or '*' (every case). The '*' rows
--- are spread over slots, the last character of the case ID, so that concurrent writers
--- rarely wait for one row; the other scopes have slot ''. outcome is '' while open.
+-- are spread over 8 slots (the code of the case ID's last character, modulo 8), so that
+-- concurrent writers rarely wait for one row; the other scopes have slot ''. outcome is
+-- '' while open.
 CREATE TABLE case_counts (
     scope   text NOT NULL,
     slot    text NOT NULL,
@@ -27,13 +28,13 @@ SET LOCAL jit = off;
 SET LOCAL statement_timeout = 0;
 --bun:split
 -- One pass over the cases for the three kinds of scope (db.recountQuery), stored scope
--- by scope: a scope's rows share a few pages (the platform's 1,280 rows about 25),
+-- by scope: a scope's rows share a few pages (the platform's 320 rows about 7),
 -- which is what a summary reads. The free fifth of each page keeps updated rows there
 -- (HOT updates).
 INSERT INTO case_counts (scope, slot, status, issue, outcome, n)
 SELECT * FROM (
     SELECT coalesce(company_id, user_id, '*') AS scope, coalesce(slot, '') AS slot, status, issue, outcome, count(*) AS n
-    FROM (SELECT company_id, user_id, right(id, 1) AS slot, status, issue, coalesce(outcome, '') AS outcome
+    FROM (SELECT company_id, user_id, (ascii(right(id, 1)) % 8)::text AS slot, status, issue, coalesce(outcome, '') AS outcome
           FROM resolutions) AS r
     GROUP BY GROUPING SETS ((company_id, status, issue, outcome), (user_id, status, issue, outcome),
                             (slot, status, issue, outcome))

@@ -3,9 +3,9 @@
 -- few rows instead of scanning the cases. Every write of a case changes them in its own
 -- transaction (db/counts.go). scope is a company ID (its cases, as their merchant), a
 -- user ID (the cases they opened, as the customer) or '*' (every case). The '*' rows
--- are spread over slots, the last character of the case ID (on PostgreSQL, so that
--- concurrent writers rarely wait for one row); the other scopes have slot ''. outcome
--- is '' while open.
+-- are spread over 8 slots (the code of the case ID's last character, modulo 8; on
+-- PostgreSQL, so that concurrent writers rarely wait for one row); the other scopes
+-- have slot ''. outcome is '' while open.
 CREATE TABLE case_counts (
     scope   text NOT NULL,
     slot    text NOT NULL,
@@ -24,5 +24,5 @@ UNION ALL
 SELECT user_id, '', status, issue, coalesce(outcome, ''), count(*) FROM resolutions
 GROUP BY user_id, status, issue, coalesce(outcome, '')
 UNION ALL
-SELECT '*', substr(id, -1), status, issue, coalesce(outcome, ''), count(*) FROM resolutions
-GROUP BY substr(id, -1), status, issue, coalesce(outcome, '');
+SELECT '*', CAST(unicode(substr(id, -1)) % 8 AS TEXT), status, issue, coalesce(outcome, ''), count(*) FROM resolutions
+GROUP BY unicode(substr(id, -1)) % 8, status, issue, coalesce(outcome, '');
