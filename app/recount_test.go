@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 )
 
 // `recount` finds case counts that drifted from the cases (here: a case changed by
-// hand) and rebuilds them; on counts that match it changes nothing.
+// hand) and rebuilds them; `recount -check` only reports them; on counts that match it
+// changes nothing.
 func TestRecountCommand(t *testing.T) {
 	ctx := context.Background()
 	url := "sqlite:" + filepath.Join(t.TempDir(), "rc.db")
@@ -37,8 +39,13 @@ func TestRecountCommand(t *testing.T) {
 	if _, err := d.Raw(ctx, nil, "UPDATE resolutions SET status = ? WHERE id = ?", dispute.StatusUnderPlatformReview, res.Case.ID); err != nil {
 		t.Fatal(err)
 	}
+	var out strings.Builder
+	err = Run(ctx, []string{"recount", "-check", "-database-url", url}, func(string) string { return "" }, &out)
+	if !errors.Is(err, ErrCountsDiffer) || !strings.Contains(err.Error(), res.Case.CompanyID) {
+		t.Fatalf("recount -check after a change by hand = %v\n%s", err, out.String())
+	}
 	if d.CheckCounts(ctx) == nil {
-		t.Fatal("the hand-made change did not show in the counts check")
+		t.Fatal("recount -check repaired the counts")
 	}
 	if out := run(); !strings.Contains(out, "differ") || !strings.Contains(out, "rebuilt") {
 		t.Fatalf("recount after a change by hand:\n%s", out)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -44,42 +43,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defaultGC(getenv, 200)
 		return seedCommand(ctx, args, getenv, stdout)
 	case "recount":
-		cfg, err := ParseConfig("recount", args, getenv, stdout)
-		if err != nil {
-			return err
-		}
-		return recount(ctx, cfg)
+		return recountCommand(ctx, args, getenv, stdout)
 	case "help":
 		_, err := ParseConfig("serve", []string{"-help"}, getenv, stdout)
 		return err
 	}
 	return fmt.Errorf("unknown command %q: want serve, migrate, seed or recount", cmd)
-}
-
-// recount compares the case counts with the cases and, when they differ (cases changed
-// behind the server's back: by hand, or by a process of an older build after the
-// counts' migration), rebuilds them. Writers of cases wait while it rebuilds.
-func recount(ctx context.Context, cfg Config) error {
-	d, err := openAndMigrate(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	diff := d.CheckCounts(ctx)
-	switch {
-	case diff == nil:
-		fmt.Fprintln(cfg.Out, "the case counts match the cases")
-		return nil
-	case !errors.Is(diff, db.ErrCountsDiffer):
-		return diff
-	}
-	fmt.Fprintln(cfg.Out, diff)
-	start := time.Now()
-	if err := d.RecountCases(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(cfg.Out, "case counts rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
-	return nil
 }
 
 // serve runs a server until ctx ends.
