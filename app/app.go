@@ -355,6 +355,7 @@ func openAndMigrate(ctx context.Context, cfg Config) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	applied, err := d.Migrate(ctx)
 	if err != nil {
 		d.Close()
@@ -362,6 +363,9 @@ func openAndMigrate(ctx context.Context, cfg Config) (*db.DB, error) {
 	}
 	for _, name := range applied {
 		fmt.Fprintf(cfg.Out, "applied migration %s\n", name)
+	}
+	if len(applied) > 0 {
+		fmt.Fprintf(cfg.Out, "migrations took %s\n", time.Since(start).Round(time.Millisecond))
 	}
 	return d, nil
 }

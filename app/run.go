@@ -13,7 +13,7 @@ import (
 )
 
 // Run is the whole program: it reads the subcommand (serve, the default; migrate;
-// seed; help) from args, its settings from args and getenv, and runs it until ctx ends.
+// seed; recount; help) from args, its settings from args and getenv, and runs it until ctx ends.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -42,11 +42,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		defaultGC(getenv, 200)
 		return seedCommand(ctx, args, getenv, stdout)
+	case "recount":
+		return recountCommand(ctx, args, getenv, stdout)
 	case "help":
 		_, err := ParseConfig("serve", []string{"-help"}, getenv, stdout)
 		return err
 	}
-	return fmt.Errorf("unknown command %q: want serve, migrate or seed", cmd)
+	return fmt.Errorf("unknown command %q: want serve, migrate, seed or recount", cmd)
 }
 
 // serve runs a server until ctx ends.

@@ -27,6 +27,8 @@ type Options struct {
 	Pool            int
 	DetailCases     int
 	FillEvents      int
+	Filter          string
+	Company         string
 	IdempotencyKeys bool
 	// WebhookEndpoints is how many endpoints the webhooks scenario registers.
 	WebhookEndpoints int
@@ -93,6 +95,8 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.IntVar(&o.FillEvents, "fill-events", 50, "detail: add customer messages in setup until each case has this many events (0: leave as is)")
 	fs.IntVar(&o.WebhookEndpoints, "webhook-endpoints", 3, "webhooks: endpoints subscribed to every event during the mutate runs with webhooks")
 	fs.IntVar(&o.WebhookRounds, "webhook-rounds", 1, "webhooks: alternating rounds of mutate without and with endpoints")
+	fs.StringVar(&o.Filter, "filter", "", `summary, count: a ResolutionFilter as JSON, e.g. {"createdAfter": "2026-01-01T00:00:00Z"} (default: none)`)
+	fs.StringVar(&o.Company, "company", "", "summary-merchant, count-merchant: the company (default: the one with the most cases among the 500 newest cases)")
 	fs.BoolVar(&o.IdempotencyKeys, "idempotency-keys", false, "mutate: send a fresh idempotencyKey with every action")
 	fs.IntVar(&o.Subscribers, "subscribers", 1000, "fanout: WebSocket subscriptions (resolutionEventAdded)")
 	fs.IntVar(&o.IdleSubscribers, "idle-subscribers", 10000, "idle: subscriptions held open without traffic")
@@ -268,7 +272,7 @@ func engineOf(dbURL string) string {
 func (o *Options) describe() map[string]any {
 	return map[string]any{"scenarios": o.Scenarios, "urls": o.URLs, "engine": o.Engine, "concurrency": o.Concurrency,
 		"duration": o.Duration.String(), "warmup": o.Warmup.String(), "deep_page": o.DeepPage, "pool": o.Pool,
-		"detail_cases": o.DetailCases, "fill_events": o.FillEvents, "subscribers": o.Subscribers,
+		"detail_cases": o.DetailCases, "fill_events": o.FillEvents, "filter": o.Filter, "company": o.Company, "subscribers": o.Subscribers,
 		"idle_subscribers": o.IdleSubscribers, "rate": o.Rate, "fanout_cases": o.FanoutCases,
 		"subs_per_conn": o.SubsPerConn, "idempotency_keys": o.IdempotencyKeys, "spawn": o.Spawn, "smoke": o.Smoke,
 		"seed_cases": o.SeedCases, "pids": o.PIDs, "peer": o.Peer, "peer_rounds": o.PeerRounds, "peer_pool": o.PeerPool}

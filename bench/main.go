@@ -28,7 +28,8 @@ import (
 )
 
 // allScenarios is the order of -scenario all: reads first, then writes.
-var allScenarios = []string{"list", "deep-page", "detail", "floor", "mutate", "webhooks", "fanout", "idle"}
+var allScenarios = []string{"list", "deep-page", "detail", "summary", "summary-merchant", "count", "count-merchant",
+	"floor", "mutate", "mutate-turns", "webhooks", "fanout", "idle"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -156,8 +157,14 @@ func (e *env) runScenario(ctx context.Context, name string) (Result, error) {
 		return e.runDeepPage(ctx)
 	case "detail":
 		return e.runDetail(ctx)
+	case "summary", "summary-merchant":
+		return e.runCount(ctx, name, summaryScenarioQuery, name == "summary-merchant")
+	case "count", "count-merchant":
+		return e.runCount(ctx, name, countScenarioQuery, name == "count-merchant")
 	case "mutate":
 		return e.runMutate(ctx)
+	case "mutate-turns":
+		return e.runMutateTurns(ctx)
 	case "fanout":
 		return e.runFanout(ctx)
 	case "idle":

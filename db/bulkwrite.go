@@ -24,7 +24,8 @@ type BulkBatch struct {
 
 // BulkWriter stores generated data fast: COPY on PostgreSQL, multi-row INSERTs on
 // SQLite, through the same row structs as every other write. WriteBatch may be called
-// from Parallel() goroutines at once.
+// from Parallel() goroutines at once; it adds the batch's cases to the case counts in
+// the same transaction.
 type BulkWriter interface {
 	WriteReferences(ctx context.Context, companies []Company, users []User, team []TeamMember) error
 	WriteBatch(ctx context.Context, b *BulkBatch) error
@@ -114,14 +115,53 @@ func (w *pgWriter) WriteBatch(ctx context.Context, b *BulkBatch) error {
 		if err := copyRows(ctx, tx, "resolutions", bulkResolutionColumns, b.Cases, resolutionValues); err != nil {
 			return err
 		}
-		return copyRows(ctx, tx, "resolution_events", bulkEventColumns, b.Events, eventValues)
+		if err := copyRows(ctx, tx, "resolution_events", bulkEventColumns, b.Events, eventValues); err != nil {
+			return err
+		}
+		return copyCounts(ctx, tx, b.counts())
 	})
+}
+
+// counts are the batch's cases as changes of the counts, in key order.
+func (b *BulkBatch) counts() []caseCountRow {
+	d := countDeltas{}
+	for _, c := range b.Cases {
+		d.add(c, 1)
+	}
+	return d.rows()
+}
+
+// copyCounts adds rows to the counts in one statement, in the order given (the order
+// every writer locks count rows in: see countDeltas.rows).
+func copyCounts(ctx context.Context, tx pgx.Tx, rows []caseCountRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := make([][]string, 5)
+	n := make([]int64, len(rows))
+	for i, r := range rows {
+		for j, v := range []string{r.Scope, r.Slot, r.Status, r.Issue, r.Outcome} {
+			cols[j] = append(cols[j], v)
+		}
+		n[i] = r.N
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO case_counts (scope, slot, status, issue, outcome, n)
+SELECT scope, slot, status, issue, outcome, n
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+     WITH ORDINALITY AS c (scope, slot, status, issue, outcome, n, i)
+ORDER BY i
+ON CONFLICT (scope, slot, status, issue, outcome) DO UPDATE SET n = case_counts.n + EXCLUDED.n`,
+		cols[0], cols[1], cols[2], cols[3], cols[4], n)
+	if err != nil {
+		return fmt.Errorf("add case counts: %w", err)
+	}
+	return nil
 }
 
 // Finish refreshes the planner's statistics, so the first queries on the new data
 // use the indexes as they would in production.
 func (w *pgWriter) Finish(ctx context.Context) error {
-	_, err := w.pool.Exec(ctx, "ANALYZE companies, users, team_members, memberships, payments, resolutions, resolution_events")
+	_, err := w.pool.Exec(ctx, "ANALYZE companies, users, team_members, memberships, payments, resolutions, resolution_events, case_counts")
 	return err
 }
 
@@ -265,7 +305,10 @@ func (w *bunWriter) WriteBatch(ctx context.Context, b *BulkBatch) error {
 		if err := insertRows(ctx, tx, b.Cases, fromDomainCase); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, b.Events, fromDomainEvent)
+		if err := insertRows(ctx, tx, b.Events, fromDomainEvent); err != nil {
+			return err
+		}
+		return addCounts(ctx, tx, b.counts())
 	})
 }
 

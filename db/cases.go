@@ -112,9 +112,10 @@ func (d *DB) OpenCase(ctx context.Context, p dispute.Policy, req OpenRequest, no
 // change is what OpenCase and UpdateCase share: in one transaction it claims the
 // idempotency key (returning the stored result of a retry), lets write save the case
 // and decide the event and effects, then appends the event, applies the effects,
-// announces the change, hands it to the outbox (webhooks) and stores the result under
-// the key. The commit hooks run after a commit. before, when not nil, is where write
-// leaves the case as it was (nil: the change opens the case).
+// announces the change, hands it to the outbox (webhooks), stores the result under
+// the key and moves the case in the counts. before, when not nil, is where write
+// leaves the case as it was (nil: the change opens the case). The commit hooks run
+// after a commit.
 func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time, before *dispute.Case,
 	write func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error)) (Result, error) {
 	var res Result
@@ -148,9 +149,12 @@ func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time, befor
 		}
 		res = Result{Case: c, Event: ev}
 		if idem != nil {
-			return storeResult(ctx, tx, *idem, res)
+			if err := storeResult(ctx, tx, *idem, res); err != nil {
+				return err
+			}
 		}
-		return nil
+		// Last: the count rows it locks are the ones other writers may wait for.
+		return countChange(ctx, tx, before, c)
 	})
 	if err == nil {
 		d.committed(res)

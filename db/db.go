@@ -1,8 +1,9 @@
 // Package db stores the resolution center in PostgreSQL or an embedded SQLite file
 // through bun: opening by URL, versioned migrations, one row struct per table with
 // named converters to the dispute types and the plain records below, the queries the
-// API needs, bulk loading, and the change feed (NOTIFY/LISTEN on PostgreSQL, a commit
-// hook on SQLite) that tells subscribers what committed.
+// API needs, the case counts behind summaries (counts.go), bulk loading, and the
+// change feed (NOTIFY/LISTEN on PostgreSQL, a commit hook on SQLite) that tells
+// subscribers what committed.
 //
 // The bun handle never leaves the package: callers use the methods of DB. Every write
 // runs in inTx, which on SQLite also takes the single-writer gate, so writers queue in

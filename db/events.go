@@ -154,3 +154,26 @@ func (d *DB) EventsAfter(ctx context.Context, after map[string]int) (map[string]
 	}
 	return out, nil
 }
+
+// CountEvents counts, for every case in views, the events of its timeline its viewer
+// may see, in one statement (through the (resolution_id, position) index: a timeline
+// is short).
+func (d *DB) CountEvents(ctx context.Context, views []CaseView) (map[string]int, error) {
+	out := make(map[string]int, len(views))
+	if len(views) == 0 {
+		return out, nil
+	}
+	cond, args := visibility(views)
+	var rows []struct {
+		ResolutionID string `bun:"resolution_id"`
+		N            int    `bun:"n"`
+	}
+	query := "SELECT e.resolution_id, count(*) AS n FROM resolution_events AS e WHERE " + cond + " GROUP BY e.resolution_id"
+	if err := d.bun.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		return nil, mapErr(err)
+	}
+	for _, r := range rows {
+		out[r.ResolutionID] = r.N
+	}
+	return out, nil
+}

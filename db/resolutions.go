@@ -46,9 +46,17 @@ type Filter struct {
 	CreatedBefore *time.Time
 	CreatedAfter  *time.Time
 	DueBefore     *time.Time
+	// WaitingOnViewer keeps the cases that wait on the viewer whose scope the query
+	// has (see Scope.roleOn and dispute.Status.WaitsOn).
+	WaitingOnViewer bool
 }
 
-func (f Filter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+// apply narrows q, already narrowed to scope s, to the filter.
+func (f Filter) apply(q *bun.SelectQuery, s Scope) *bun.SelectQuery {
+	if f.WaitingOnViewer {
+		cond, args := s.waitingCond()
+		q = q.Where(cond, args...)
+	}
 	if f.CompanyID != "" {
 		q = q.Where("r.company_id = ?", f.CompanyID)
 	}
@@ -123,7 +131,7 @@ func KeyOf(c dispute.Case, field OrderField) Key {
 func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResult, error) {
 	var rows []resolutionRow
 	q := d.bun.NewSelect().Model(&rows)
-	q = f.apply(s.apply(q))
+	q = f.apply(s.apply(q), s)
 	// Travel direction: forward in the order, or backward from Before.
 	desc := p.Desc
 	cursor := p.After
@@ -197,46 +205,6 @@ func (d *DB) VisibleCases(ctx context.Context, s Scope, ids []string) (map[strin
 		out[r.ID] = toDomainCase(r)
 	}
 	return out, nil
-}
-
-// Summary counts the cases in scope matching a filter.
-type Summary struct {
-	Total     int
-	Open      int
-	ByStatus  map[dispute.Status]int
-	ByIssue   map[dispute.Issue]int
-	ByOutcome map[dispute.Outcome]int
-}
-
-// SummarizeCases counts the cases in scope matching f by status, issue and outcome, in
-// one grouped statement.
-func (d *DB) SummarizeCases(ctx context.Context, s Scope, f Filter) (Summary, error) {
-	var rows []struct {
-		Status  string  `bun:"status"`
-		Issue   string  `bun:"issue"`
-		Outcome *string `bun:"outcome"`
-		N       int     `bun:"n"`
-	}
-	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").
-		ColumnExpr("r.status, r.issue, r.outcome, count(*) AS n").
-		GroupExpr("r.status, r.issue, r.outcome")
-	if err := f.apply(s.apply(q)).Scan(ctx, &rows); err != nil {
-		return Summary{}, mapErr(err)
-	}
-	sum := Summary{ByStatus: map[dispute.Status]int{}, ByIssue: map[dispute.Issue]int{}, ByOutcome: map[dispute.Outcome]int{}}
-	for _, r := range rows {
-		sum.Total += r.N
-		st := dispute.Status(r.Status)
-		if st.Open() {
-			sum.Open += r.N
-		}
-		sum.ByStatus[st] += r.N
-		sum.ByIssue[dispute.Issue(r.Issue)] += r.N
-		if r.Outcome != nil {
-			sum.ByOutcome[dispute.Outcome(*r.Outcome)] += r.N
-		}
-	}
-	return sum, nil
 }
 
 // CasesByID returns every case with the given IDs, whoever may see it (for the hub

@@ -63,8 +63,8 @@ func readAll[R, T any](ctx context.Context, d *DB, order string, conv func(R) T)
 }
 
 // Import writes a whole data set into a database that holds no companies or users
-// yet (ALREADY_EXISTS otherwise) and creates tokens for it, all in one transaction. It
-// returns the tokens' clear texts, in order.
+// yet (ALREADY_EXISTS otherwise), with its case counts, and creates tokens for it, all
+// in one transaction. It returns the tokens' clear texts, in order.
 func (d *DB) Import(ctx context.Context, s *Snapshot, tokens []Token, now time.Time) ([]string, error) {
 	clear := make([]string, len(tokens))
 	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -87,6 +87,7 @@ func (d *DB) Import(ctx context.Context, s *Snapshot, tokens []Token, now time.T
 			func() error { return insertRows(ctx, tx, s.Payments, fromPayment) },
 			func() error { return insertRows(ctx, tx, s.Cases, fromDomainCase) },
 			func() error { return insertRows(ctx, tx, s.Events, fromDomainEvent) },
+			func() error { return addCounts(ctx, tx, (&BulkBatch{Cases: s.Cases}).counts()) },
 		} {
 			if err := ins(); err != nil {
 				return err

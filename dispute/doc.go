@@ -77,6 +77,13 @@
 //   - Record appends chargeback events (dispute_opened, dispute_customer_won,
 //     dispute_merchant_won) by the platform in any status, without changing the
 //     status or the deadline.
+//   - A case waits on one party at a time (Status.WaitsOn, read off the table):
+//     the side whose respond moves it on (customer_response_needed and
+//     customer_info_needed wait on the customer, merchant_response_needed and
+//     merchant_info_needed on the merchant), the platform under review, nobody
+//     once closed. Actions open to everyone (the customer's withdraw, the
+//     merchant's accept, the platform's moves) do not make a case wait on them,
+//     nor does a possible appeal of a closed case.
 //   - A zero Policy field means its default, so Policy{} is DefaultPolicy().
 //
 // dispute imports nothing of this module: it is the center every other package

@@ -81,7 +81,33 @@ func toFilter(f *model.ResolutionFilter) (db.Filter, error) {
 		out.Outcome = *f.Outcome
 	}
 	out.CreatedBefore, out.CreatedAfter, out.DueBefore = f.CreatedBefore, f.CreatedAfter, f.DueBefore
+	out.WaitingOnViewer = f.WaitingOnMe != nil && *f.WaitingOnMe
 	return out, nil
+}
+
+// toResolutionOrder returns the ordering of a resolutions page: orderBy's, else the
+// soonest deadline first for the cases waiting on the viewer (an inbox's "to do"
+// tab), else the newest first.
+func toResolutionOrder(orderBy *model.ResolutionOrder, f db.Filter) (field db.OrderField, desc bool) {
+	switch {
+	case orderBy != nil:
+		field = db.OrderCreatedAt
+		if orderBy.Field == model.ResolutionOrderFieldDueDate {
+			field = db.OrderDueDate
+		}
+		return field, orderBy.Direction == model.OrderDirectionDesc
+	case f.WaitingOnViewer:
+		return db.OrderDueDate, false
+	}
+	return db.OrderCreatedAt, true
+}
+
+// toEventPage returns the page of a timeline that events(first/last, orderBy) travels
+// from its start (the caller adds the cursor): newest first unless orderBy says
+// POSITION ASC, and the other way when paging backward.
+func toEventPage(args pageArgs, orderBy *model.ResolutionEventOrder) db.EventPage {
+	desc := orderBy == nil || orderBy.Direction == model.OrderDirectionDesc
+	return db.EventPage{Limit: args.limit, Desc: desc != args.backward}
 }
 
 // optionalID checks an optional ID argument: absent is "", else it must have prefix

@@ -36,6 +36,8 @@ type ResolverRoot interface {
 	Payment() PaymentResolver
 	Query() QueryResolver
 	Resolution() ResolutionResolver
+	ResolutionConnection() ResolutionConnectionResolver
+	ResolutionEventConnection() ResolutionEventConnectionResolver
 	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 	WebhookDelivery() WebhookDeliveryResolver
@@ -216,7 +218,7 @@ type ComplexityRoot struct {
 		CustomerAppealed        func(childComplexity int) int
 		CustomerResponseActions func(childComplexity int) int
 		DueDate                 func(childComplexity int) int
-		Events                  func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Events                  func(childComplexity int, first *int, after *string, last *int, before *string, orderBy *model.ResolutionEventOrder) int
 		ID                      func(childComplexity int) int
 		Issue                   func(childComplexity int) int
 		Member                  func(childComplexity int) int
@@ -235,9 +237,10 @@ type ComplexityRoot struct {
 	}
 
 	ResolutionConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	ResolutionEdge struct {
@@ -259,9 +262,10 @@ type ComplexityRoot struct {
 	}
 
 	ResolutionEventConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	ResolutionEventEdge struct {
@@ -277,11 +281,12 @@ type ComplexityRoot struct {
 	}
 
 	ResolutionSummary struct {
-		ByIssue   func(childComplexity int) int
-		ByOutcome func(childComplexity int) int
-		ByStatus  func(childComplexity int) int
-		Open      func(childComplexity int) int
-		Total     func(childComplexity int) int
+		ByIssue     func(childComplexity int) int
+		ByOutcome   func(childComplexity int) int
+		ByStatus    func(childComplexity int) int
+		Open        func(childComplexity int) int
+		Total       func(childComplexity int) int
+		WaitingOnMe func(childComplexity int) int
 	}
 
 	RevokeTokenPayload struct {
@@ -456,7 +461,13 @@ type ResolutionResolver interface {
 	Payment(ctx context.Context, obj *model.Resolution) (*model.Payment, error)
 	Member(ctx context.Context, obj *model.Resolution) (*model.Membership, error)
 	ResolutionEvents(ctx context.Context, obj *model.Resolution) ([]*model.Event, error)
-	Events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string) (*model.ResolutionEventConnection, error)
+	Events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string, orderBy *model.ResolutionEventOrder) (*model.ResolutionEventConnection, error)
+}
+type ResolutionConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.ResolutionConnection) (int, error)
+}
+type ResolutionEventConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.ResolutionEventConnection) (int, error)
 }
 type SubscriptionResolver interface {
 	ResolutionEventAdded(ctx context.Context, resolutionID string, after *string) (<-chan *model.ResolutionEventEdge, error)
@@ -1327,7 +1338,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Resolution.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Resolution.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].(*model.ResolutionEventOrder)), true
 	case "Resolution.id":
 		if e.ComplexityRoot.Resolution.ID == nil {
 			break
@@ -1437,6 +1448,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResolutionConnection.PageInfo(childComplexity), true
+	case "ResolutionConnection.totalCount":
+		if e.ComplexityRoot.ResolutionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.TotalCount(childComplexity), true
 
 	case "ResolutionEdge.cursor":
 		if e.ComplexityRoot.ResolutionEdge.Cursor == nil {
@@ -1530,6 +1547,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResolutionEventConnection.PageInfo(childComplexity), true
+	case "ResolutionEventConnection.totalCount":
+		if e.ComplexityRoot.ResolutionEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionEventConnection.TotalCount(childComplexity), true
 
 	case "ResolutionEventEdge.cursor":
 		if e.ComplexityRoot.ResolutionEventEdge.Cursor == nil {
@@ -1599,6 +1622,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResolutionSummary.Total(childComplexity), true
+	case "ResolutionSummary.waitingOnMe":
+		if e.ComplexityRoot.ResolutionSummary.WaitingOnMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionSummary.WaitingOnMe(childComplexity), true
 
 	case "RevokeTokenPayload.token":
 		if e.ComplexityRoot.RevokeTokenPayload.Token == nil {
@@ -2051,6 +2080,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OpenResolutionInput", ec.unmarshalInputOpenResolutionInput),
 			graphql.NewInputUnmarshaler("RecordChargebackEventInput", ec.unmarshalInputRecordChargebackEventInput),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
+			graphql.NewInputUnmarshaler("ResolutionEventOrder", ec.unmarshalInputResolutionEventOrder),
 			graphql.NewInputUnmarshaler("ResolutionFilter", ec.unmarshalInputResolutionFilter),
 			graphql.NewInputUnmarshaler("ResolutionMessageInput", ec.unmarshalInputResolutionMessageInput),
 			graphql.NewInputUnmarshaler("ResolutionOrder", ec.unmarshalInputResolutionOrder),
@@ -2370,6 +2400,12 @@ enum ResolutionOrderField {
   DUE_DATE
 }
 
+"What timeline events can be ordered by."
+enum ResolutionEventOrderField {
+  "The event's position in its case's timeline (the order events happened in)."
+  POSITION
+}
+
 "A sort direction."
 enum OrderDirection {
   "Smallest first."
@@ -2522,14 +2558,16 @@ type Resolution implements Node {
   resolutionEvents: [ResolutionEvent!]!
   "The whole timeline the caller may see, newest first by default (` + "`" + `first` + "`" + `, 20 by default, 100 at most)."
   events(
-    "Return at most this many events after ` + "`" + `after` + "`" + ` (newest first)."
+    "Return at most this many events after ` + "`" + `after` + "`" + ` (in ` + "`" + `orderBy` + "`" + ` order)."
     first: Int
     "A cursor from a previous page."
     after: String
     "Return at most this many events before ` + "`" + `before` + "`" + `."
     last: Int
-    "A cursor from a previous page."
+    "A cursor from a previous page (an event cursor marks a position, so it works in either order)."
     before: String
+    "The order; newest first (POSITION DESC) by default."
+    orderBy: ResolutionEventOrder
   ): ResolutionEventConnection!
 }
 
@@ -2553,6 +2591,13 @@ type ResolutionConnection {
   nodes: [Resolution!]!
   "Where this page sits."
   pageInfo: PageInfo!
+  """
+  How many cases match the filter in all (every page, not this one), exactly as of the
+  query. Without a date condition it is read from counts the server keeps per company
+  and customer (constant time); with ` + "`" + `createdBefore` + "`" + `, ` + "`" + `createdAfter` + "`" + ` or ` + "`" + `dueBefore` + "`" + ` it
+  counts the matching cases, which costs in proportion to their number.
+  """
+  totalCount: Int!
 }
 
 "A case with its cursor."
@@ -2571,6 +2616,8 @@ type ResolutionEventConnection {
   nodes: [ResolutionEvent!]!
   "Where this page sits."
   pageInfo: PageInfo!
+  "How many events of the whole timeline the caller may see (every page, not this one)."
+  totalCount: Int!
 }
 
 "An event with its cursor."
@@ -2599,6 +2646,26 @@ input ResolutionFilter {
   createdAfter: DateTime
   "Only cases with an active deadline before this instant."
   dueBefore: DateTime
+  """
+  Only the cases waiting on the caller: those whose status waits on the caller's side
+  of the case. A customer is waited on in CUSTOMER_RESPONSE_NEEDED and
+  CUSTOMER_INFO_NEEDED, a merchant (company key or team member) in
+  MERCHANT_RESPONSE_NEEDED and MERCHANT_INFO_NEEDED, the platform in
+  UNDER_PLATFORM_REVIEW; closed cases wait on nobody. A user acts on each case in one
+  role: as the customer on the cases they opened (even at a company of theirs), as the
+  merchant on their companies' other cases. Actions open at any time (withdraw,
+  accept, the platform's moves) do not count. Without ` + "`" + `orderBy` + "`" + `, ` + "`" + `resolutions` + "`" + ` then
+  returns the soonest deadline first (DUE_DATE ASC). ` + "`" + `false` + "`" + ` or absent: no condition.
+  """
+  waitingOnMe: Boolean
+}
+
+"How to order timeline events."
+input ResolutionEventOrder {
+  "The field; POSITION by default."
+  field: ResolutionEventOrderField! = POSITION
+  "The direction; DESC (newest first) by default."
+  direction: OrderDirection! = DESC
 }
 
 "How to order cases."
@@ -2633,12 +2700,19 @@ type OutcomeCount {
   count: Int!
 }
 
-"Counts over a filter, every enum value present (zero included)."
+"""
+Counts over a filter, every enum value present (zero included). Without a date
+condition they are read from counts the server keeps per company and customer
+(constant time); with ` + "`" + `createdBefore` + "`" + `, ` + "`" + `createdAfter` + "`" + ` or ` + "`" + `dueBefore` + "`" + ` the matching cases
+are counted, which costs in proportion to their number.
+"""
 type ResolutionSummary {
   "All matching cases."
   total: Int!
   "Matching cases that are open."
   open: Int!
+  "Matching cases waiting on the caller (see ` + "`" + `ResolutionFilter.waitingOnMe` + "`" + `): an inbox's \"to do\" tab."
+  waitingOnMe: Int!
   "By status."
   byStatus: [StatusCount!]!
   "By issue."
@@ -2683,7 +2757,7 @@ type Query {
     before: String
     "Which cases."
     filter: ResolutionFilter
-    "The order; newest first by default."
+    "The order; newest first by default (soonest deadline first with ` + "`" + `filter.waitingOnMe` + "`" + `)."
     orderBy: ResolutionOrder
   ): ResolutionConnection!
   "Counts of the cases the caller may see over the same filter as ` + "`" + `resolutions` + "`" + `."
@@ -3684,6 +3758,8 @@ func (ec *executionContext) childFields_ResolutionConnection(ctx context.Context
 		return ec.fieldContext_ResolutionConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ResolutionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResolutionConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResolutionConnection", field.Name)
 }
@@ -3732,6 +3808,8 @@ func (ec *executionContext) childFields_ResolutionEventConnection(ctx context.Co
 		return ec.fieldContext_ResolutionEventConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ResolutionEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResolutionEventConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResolutionEventConnection", field.Name)
 }
@@ -3766,6 +3844,8 @@ func (ec *executionContext) childFields_ResolutionSummary(ctx context.Context, f
 		return ec.fieldContext_ResolutionSummary_total(ctx, field)
 	case "open":
 		return ec.fieldContext_ResolutionSummary_open(ctx, field)
+	case "waitingOnMe":
+		return ec.fieldContext_ResolutionSummary_waitingOnMe(ctx, field)
 	case "byStatus":
 		return ec.fieldContext_ResolutionSummary_byStatus(ctx, field)
 	case "byIssue":
@@ -4687,6 +4767,14 @@ func (ec *executionContext) field_Resolution_events_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ResolutionEventOrder, error) {
+			return ec.unmarshalOResolutionEventOrder2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionEventOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
 	return args, nil
 }
 
@@ -8708,7 +8796,7 @@ func (ec *executionContext) _Resolution_events(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Resolution().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Resolution().Events(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].(*model.ResolutionEventOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ResolutionEventConnection) graphql.Marshaler {
@@ -8836,6 +8924,29 @@ func (ec *executionContext) fieldContext_ResolutionConnection_pageInfo(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ResolutionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _ResolutionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionEdge) (ret graphql.Marshaler) {
@@ -9219,6 +9330,29 @@ func (ec *executionContext) fieldContext_ResolutionEventConnection_pageInfo(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _ResolutionEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ResolutionEventConnection().TotalCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionEventConnection", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ResolutionEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionEventEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9436,6 +9570,29 @@ func (ec *executionContext) _ResolutionSummary_open(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ResolutionSummary_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResolutionSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResolutionSummary_waitingOnMe(ctx context.Context, field graphql.CollectedField, obj *model.ResolutionSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResolutionSummary_waitingOnMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingOnMe, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResolutionSummary_waitingOnMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResolutionSummary", field, false, false, "Int")
 }
 
@@ -13295,6 +13452,62 @@ func UnmarshalRedeliverWebhookInput(ctx context.Context, raw any) (model.Redeliv
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResolutionEventOrder(ctx context.Context, obj any) (model.ResolutionEventOrder, error) {
+	var it model.ResolutionEventOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "POSITION"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNResolutionEventOrderField2resolutioncenterᚋgraphᚋmodelᚐResolutionEventOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2resolutioncenterᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResolutionEventOrder unmarshals raw into the ResolutionEventOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResolutionEventOrder(ctx context.Context, raw any) (model.ResolutionEventOrder, error) {
+	var out model.ResolutionEventOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolutionEventOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResolutionFilter(ctx context.Context, obj any) (model.ResolutionFilter, error) {
 	var it model.ResolutionFilter
 	if obj == nil {
@@ -13306,7 +13519,7 @@ func (ec *executionContext) unmarshalInputResolutionFilter(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"companyId", "userId", "statuses", "issues", "outcome", "createdBefore", "createdAfter", "dueBefore"}
+	fieldsInOrder := [...]string{"companyId", "userId", "statuses", "issues", "outcome", "createdBefore", "createdAfter", "dueBefore", "waitingOnMe"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13369,6 +13582,13 @@ func (ec *executionContext) unmarshalInputResolutionFilter(ctx context.Context, 
 				return it, err
 			}
 			it.DueBefore = data
+		case "waitingOnMe":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waitingOnMe"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaitingOnMe = data
 		}
 	}
 	return it, nil
@@ -15226,18 +15446,24 @@ func (ec *executionContext) _ResolutionConnection(ctx context.Context, sel ast.S
 		case "edges":
 			out.Values[i] = ec._ResolutionConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._ResolutionConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ResolutionConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15385,18 +15611,24 @@ func (ec *executionContext) _ResolutionEventConnection(ctx context.Context, sel 
 		case "edges":
 			out.Values[i] = ec._ResolutionEventConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._ResolutionEventConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ResolutionEventConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ResolutionEventConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15518,6 +15750,11 @@ func (ec *executionContext) _ResolutionSummary(ctx context.Context, sel ast.Sele
 			}
 		case "open":
 			out.Values[i] = ec._ResolutionSummary_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitingOnMe":
+			out.Values[i] = ec._ResolutionSummary_waitingOnMe(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17542,6 +17779,16 @@ func (ec *executionContext) marshalNResolutionEventEdge2ᚖresolutioncenterᚋgr
 	return ec._ResolutionEventEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNResolutionEventOrderField2resolutioncenterᚋgraphᚋmodelᚐResolutionEventOrderField(ctx context.Context, v any) (model.ResolutionEventOrderField, error) {
+	var res model.ResolutionEventOrderField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResolutionEventOrderField2resolutioncenterᚋgraphᚋmodelᚐResolutionEventOrderField(ctx context.Context, sel ast.SelectionSet, v model.ResolutionEventOrderField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNResolutionIssue2resolutioncenterᚋdisputeᚐIssue(ctx context.Context, v any) (dispute.Issue, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNResolutionIssue2resolutioncenterᚋdisputeᚐIssue[tmp]
@@ -18427,6 +18674,14 @@ func (ec *executionContext) marshalOResolutionEvent2ᚖresolutioncenterᚋgraph�
 		return graphql.Null
 	}
 	return ec._ResolutionEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOResolutionEventOrder2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionEventOrder(ctx context.Context, v any) (*model.ResolutionEventOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputResolutionEventOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOResolutionFilter2ᚖresolutioncenterᚋgraphᚋmodelᚐResolutionFilter(ctx context.Context, v any) (*model.ResolutionFilter, error) {

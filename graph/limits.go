@@ -86,14 +86,25 @@ func pageCost(first, last *int) int {
 	return n
 }
 
+// countCost is the cost of counting cases (resolutionSummary, a connection's
+// totalCount): like a page of cases with a few fields, as a count with a date
+// condition reads the matching cases, however few are returned.
+const countCost = 100
+
 // setComplexity makes list fields cost their size times their selection.
 func setComplexity(c *ComplexityRoot) {
 	c.Query.Resolutions = func(child int, first *int, _ *string, last *int, _ *string, _ *model.ResolutionFilter, _ *model.ResolutionOrder) int {
 		return 1 + pageCost(first, last)*child
 	}
-	c.Resolution.Events = func(child int, first *int, _ *string, last *int, _ *string) int {
+	c.Resolution.Events = func(child int, first *int, _ *string, last *int, _ *string, _ *model.ResolutionEventOrder) int {
 		return 1 + pageCost(first, last)*child
 	}
+	// Counting reads the counts (a few dozen rows per company) or, with a date
+	// condition, the matching cases: priced like a page of cases' scalars.
+	c.ResolutionConnection.TotalCount = func(int) int { return countCost }
+	c.Query.ResolutionSummary = func(child int, _ *model.ResolutionFilter) int { return countCost + child }
+	// One batched count per page of cases, or none for the platform.
+	c.ResolutionEventConnection.TotalCount = func(int) int { return 1 }
 	c.Resolution.ResolutionEvents = func(child int) int { return 1 + recentCount*child }
 	c.Query.Nodes = func(child int, list []string) int { return 1 + len(list)*child }
 	c.Query.Tokens = func(child int, first *int, _ *string, _ *model.APITokenFilter) int {

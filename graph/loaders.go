@@ -35,6 +35,8 @@ type Loaders struct {
 	Memberships loader[string, db.Membership]
 	Recent      loader[db.CaseView, []dispute.Event]
 	Events      loader[eventsKey, []dispute.Event]
+	// EventCounts counts the events of a case's timeline its viewer may see.
+	EventCounts loader[db.CaseView, int]
 	// Disputants tells, for a user ID, whether the user has a case with one of the
 	// viewer's merchant companies (which lets the merchant see the user's e-mail).
 	Disputants loader[string, bool]
@@ -74,6 +76,15 @@ func NewLoaders(store *db.DB, merchantOf []string, tracer trace.Tracer) *Loaders
 		}),
 		Events: newLoader(tracer, opts, func(ctx context.Context, keys []eventsKey) ([][]dispute.Event, []error) {
 			return fetchEventPages(ctx, store, keys)
+		}),
+		EventCounts: newLoader(tracer, opts, func(ctx context.Context, keys []db.CaseView) ([]int, []error) {
+			m, err := store.CountEvents(ctx, keys)
+			out := make([]int, len(keys))
+			errs := make([]error, len(keys))
+			for i, k := range keys {
+				out[i], errs[i] = m[k.CaseID], err
+			}
+			return out, errs
 		}),
 		Disputants: newLoader(tracer, opts, func(ctx context.Context, keys []string) ([]bool, []error) {
 			set, err := store.Disputants(ctx, keys, merchantOf)

@@ -10,6 +10,7 @@ import (
 
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
+	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 )
 
@@ -38,7 +39,7 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 	}
 	// Which loaders to fill: several fields may need the same one (payment.user is the
 	// case's user), and each is filled once.
-	var company, user, payment, disputant, member, recent bool
+	var company, user, payment, disputant, member, recent, counts bool
 	var pages []eventsKey
 	for _, f := range fields {
 		switch f.Name {
@@ -56,6 +57,9 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 		case "resolutionEvents":
 			recent = true
 		case "events":
+			for _, sub := range graphql.CollectFields(oc, f.Selections, []string{"ResolutionEventConnection"}) {
+				counts = counts || sub.Name == "totalCount"
+			}
 			args := f.ArgumentMap(oc.Variables)
 			if args["after"] != nil || args["before"] != nil {
 				continue // cursors are per case: each case's page is its own batch
@@ -64,8 +68,9 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 			if err != nil || pa.limit == 0 {
 				continue
 			}
+			page := toEventPage(pa, eventOrderArg(args["orderBy"]))
 			for _, v := range views {
-				pages = append(pages, eventsKey{View: v, Page: db.EventPage{Limit: pa.limit, Desc: !pa.backward}})
+				pages = append(pages, eventsKey{View: v, Page: page})
 			}
 		}
 	}
@@ -82,6 +87,13 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 	fill(member, func(ctx context.Context) { l.Memberships.fill(ctx, members) })
 	fill(recent, func(ctx context.Context) { l.Recent.fill(ctx, views) })
 	fill(len(pages) > 0, func(ctx context.Context) { l.Events.fill(ctx, pages) })
+	var counted []db.CaseView // the platform's counts are on the cases
+	for _, v := range views {
+		if counts && v.Role != dispute.ActorPlatform {
+			counted = append(counted, v)
+		}
+	}
+	fill(len(counted) > 0, func(ctx context.Context) { l.EventCounts.fill(ctx, counted) })
 	wg.Wait()
 }
 
@@ -106,6 +118,20 @@ func intArg(v any) *int {
 		return &i
 	}
 	return nil
+}
+
+// eventOrderArg reads an orderBy argument of events as ArgumentMap returns it (an
+// object of enum names; absent fields take their defaults).
+func eventOrderArg(v any) *model.ResolutionEventOrder {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	o := &model.ResolutionEventOrder{Field: model.ResolutionEventOrderFieldPosition, Direction: model.OrderDirectionDesc}
+	if d, ok := m["direction"].(string); ok && model.OrderDirection(d).IsValid() {
+		o.Direction = model.OrderDirection(d)
+	}
+	return o
 }
 
 // connectionNodeSelection returns the selection applied to each case of a connection

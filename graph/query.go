@@ -37,13 +37,8 @@ func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *in
 	if err != nil {
 		return nil, err
 	}
-	page := db.Page{Field: db.OrderCreatedAt, Desc: true, Limit: args.limit, Backward: args.backward}
-	if orderBy != nil {
-		if orderBy.Field == model.ResolutionOrderFieldDueDate {
-			page.Field = db.OrderDueDate
-		}
-		page.Desc = orderBy.Direction == model.OrderDirectionDesc
-	}
+	page := db.Page{Limit: args.limit, Backward: args.backward}
+	page.Field, page.Desc = toResolutionOrder(orderBy, f)
 	if args.after != nil {
 		if page.After, err = decodeResolutionCursor(*args.after, page.Field); err != nil {
 			return nil, err
@@ -54,7 +49,7 @@ func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *in
 			return nil, err
 		}
 	}
-	conn := &model.ResolutionConnection{Edges: []*model.ResolutionEdge{}, Nodes: []*model.Resolution{}}
+	conn := &model.ResolutionConnection{Edges: []*model.ResolutionEdge{}, Nodes: []*model.Resolution{}, Scope: p.Scope(), Filter: f}
 	var res db.ListResult
 	if page.Limit > 0 {
 		if res, err = r.DB.ListCases(ctx, p.Scope(), f, page); err != nil {
@@ -88,7 +83,7 @@ func (r *Resolver) summary(ctx context.Context, p *auth.Principal, filter *model
 	if err != nil {
 		return nil, err
 	}
-	out := &model.ResolutionSummary{Total: s.Total, Open: s.Open}
+	out := &model.ResolutionSummary{Total: s.Total, Open: s.Open, WaitingOnMe: s.WaitingOnViewer}
 	for _, st := range dispute.Statuses {
 		out.ByStatus = append(out.ByStatus, &model.StatusCount{Status: st, Count: s.ByStatus[st]})
 	}
@@ -114,14 +109,21 @@ func (r *Resolver) recentEvents(ctx context.Context, obj *model.Resolution) ([]*
 	return out, nil
 }
 
-// events pages through a case's visible timeline, newest first.
-func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string) (*model.ResolutionEventConnection, error) {
+// totalCount counts every case of a connection's filter (every page).
+func (r *Resolver) totalCount(ctx context.Context, conn *model.ResolutionConnection) (int, error) {
+	return r.DB.CountCases(ctx, conn.Scope, conn.Filter)
+}
+
+// events pages through a case's visible timeline, newest first unless orderBy says
+// otherwise.
+func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string,
+	orderBy *model.ResolutionEventOrder) (*model.ResolutionEventConnection, error) {
 	args, err := toPageArgs(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	// Newest first: forward travel goes down the positions, backward travel up.
-	page := db.EventPage{Limit: args.limit, Desc: !args.backward}
+	// Forward travel goes in the order's direction, backward travel the other way.
+	page := toEventPage(args, orderBy)
 	cursor := args.after
 	if args.backward {
 		cursor = args.before
@@ -131,7 +133,7 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 			return nil, err
 		}
 	}
-	conn := &model.ResolutionEventConnection{Edges: []*model.ResolutionEventEdge{}, Nodes: []*model.Event{}}
+	conn := &model.ResolutionEventConnection{Edges: []*model.ResolutionEventEdge{}, Nodes: []*model.Event{}, Case: obj}
 	var evs []dispute.Event
 	if page.Limit > 0 {
 		if evs, err = r.loaders(ctx).Events.Load(ctx, eventsKey{View: db.CaseView{CaseID: obj.Case.ID, Role: obj.Role}, Page: page}); err != nil {
@@ -147,7 +149,7 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 	conn.Nodes = make([]*model.Event, n)
 	for i, e := range evs {
 		j := i
-		if args.backward { // travelled oldest to newest; present newest first
+		if args.backward { // travelled against the order; present in it
 			j = n - 1 - i
 		}
 		node := model.NewEvent(e)
@@ -164,6 +166,16 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 		conn.PageInfo = pageInfo(args.after != nil, more, start, end)
 	}
 	return conn, nil
+}
+
+// eventCount counts the events of a case's timeline its viewer may see: every event
+// for the platform (the case keeps the number), else one count over the timeline,
+// batched across the cases of a page.
+func (r *Resolver) eventCount(ctx context.Context, c *model.Resolution) (int, error) {
+	if c.Role == dispute.ActorPlatform {
+		return c.Case.EventCount, nil
+	}
+	return r.loaders(ctx).EventCounts.Load(ctx, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
 }
 
 // company loads a company reached from an object the caller may see (a case, payment,

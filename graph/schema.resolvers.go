@@ -252,8 +252,18 @@ func (r *resolutionResolver) ResolutionEvents(ctx context.Context, obj *model.Re
 }
 
 // Events is the resolver for the events field.
-func (r *resolutionResolver) Events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string) (*model.ResolutionEventConnection, error) {
-	return r.events(ctx, obj, first, after, last, before)
+func (r *resolutionResolver) Events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string, orderBy *model.ResolutionEventOrder) (*model.ResolutionEventConnection, error) {
+	return r.events(ctx, obj, first, after, last, before, orderBy)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *resolutionConnectionResolver) TotalCount(ctx context.Context, obj *model.ResolutionConnection) (int, error) {
+	return r.totalCount(ctx, obj)
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *resolutionEventConnectionResolver) TotalCount(ctx context.Context, obj *model.ResolutionEventConnection) (int, error) {
+	return r.eventCount(ctx, obj.Case)
 }
 
 // ResolutionEventAdded is the resolver for the resolutionEventAdded field.
@@ -317,6 +327,16 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Resolution returns ResolutionResolver implementation.
 func (r *Resolver) Resolution() ResolutionResolver { return &resolutionResolver{r} }
 
+// ResolutionConnection returns ResolutionConnectionResolver implementation.
+func (r *Resolver) ResolutionConnection() ResolutionConnectionResolver {
+	return &resolutionConnectionResolver{r}
+}
+
+// ResolutionEventConnection returns ResolutionEventConnectionResolver implementation.
+func (r *Resolver) ResolutionEventConnection() ResolutionEventConnectionResolver {
+	return &resolutionEventConnectionResolver{r}
+}
+
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
@@ -324,12 +344,14 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
-	apiTokenResolver     struct{ *Resolver }
-	membershipResolver   struct{ *Resolver }
-	mutationResolver     struct{ *Resolver }
-	paymentResolver      struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
-	resolutionResolver   struct{ *Resolver }
-	subscriptionResolver struct{ *Resolver }
-	viewerResolver       struct{ *Resolver }
+	apiTokenResolver                  struct{ *Resolver }
+	membershipResolver                struct{ *Resolver }
+	mutationResolver                  struct{ *Resolver }
+	paymentResolver                   struct{ *Resolver }
+	queryResolver                     struct{ *Resolver }
+	resolutionResolver                struct{ *Resolver }
+	resolutionConnectionResolver      struct{ *Resolver }
+	resolutionEventConnectionResolver struct{ *Resolver }
+	subscriptionResolver              struct{ *Resolver }
+	viewerResolver                    struct{ *Resolver }
 )

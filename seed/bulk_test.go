@@ -81,6 +81,10 @@ func TestBulk(t *testing.T) {
 			t.Errorf("%d cases after appending 100", len(s2.cases))
 		}
 		checkConsistent(t, s2, now, 5, 20)
+		// Each batch added its cases to the counts (the second run's on top of the first's).
+		if err := d.CheckCounts(ctx); err != nil {
+			t.Error(err)
+		}
 	})
 }
 

@@ -42,6 +42,7 @@ func MustSQLite(tb testing.TB) *db.DB {
 	if _, err := d.Migrate(context.Background()); err != nil {
 		tb.Fatalf("migrate sqlite: %v", err)
 	}
+	checkCountsAtEnd(tb, d)
 	return d
 }
 
@@ -97,5 +98,24 @@ func MustPostgres(tb testing.TB) *db.DB {
 	if _, err := d.Migrate(context.Background()); err != nil {
 		tb.Fatalf("migrate postgres: %v", err)
 	}
+	checkCountsAtEnd(tb, d)
 	return d
+}
+
+// checkCountsAtEnd makes the test fail if, when it ends, the database's case counts
+// differ from its cases: whatever a test did through the store, every write path must
+// have kept them. A test that changes cases behind the store's back (Raw) calls
+// d.RecountCases afterwards, as an operator would. A database the test closed is not
+// checked.
+func checkCountsAtEnd(tb testing.TB, d *db.DB) {
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if d.Ping(ctx) != nil {
+			return // the test closed it
+		}
+		if err := d.CheckCounts(ctx); err != nil {
+			tb.Errorf("at the end of the test: %v", err)
+		}
+	})
 }

@@ -318,16 +318,6 @@ type RedeliverWebhookPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
-// A page of cases.
-type ResolutionConnection struct {
-	// The cases with their cursors.
-	Edges []*ResolutionEdge `json:"edges"`
-	// The cases.
-	Nodes []*Resolution `json:"nodes"`
-	// Where this page sits.
-	PageInfo *PageInfo `json:"pageInfo"`
-}
-
 // A case with its cursor.
 type ResolutionEdge struct {
 	// An opaque cursor for `after`/`before`.
@@ -336,22 +326,20 @@ type ResolutionEdge struct {
 	Node *Resolution `json:"node"`
 }
 
-// A page of timeline events.
-type ResolutionEventConnection struct {
-	// The events with their cursors.
-	Edges []*ResolutionEventEdge `json:"edges"`
-	// The events.
-	Nodes []*Event `json:"nodes"`
-	// Where this page sits.
-	PageInfo *PageInfo `json:"pageInfo"`
-}
-
 // An event with its cursor.
 type ResolutionEventEdge struct {
 	// An opaque cursor for `after`/`before`.
 	Cursor string `json:"cursor"`
 	// The event.
 	Node *Event `json:"node"`
+}
+
+// How to order timeline events.
+type ResolutionEventOrder struct {
+	// The field; POSITION by default.
+	Field ResolutionEventOrderField `json:"field"`
+	// The direction; DESC (newest first) by default.
+	Direction OrderDirection `json:"direction"`
 }
 
 // Which cases to return. All given conditions must hold.
@@ -372,6 +360,16 @@ type ResolutionFilter struct {
 	CreatedAfter *time.Time `json:"createdAfter,omitempty"`
 	// Only cases with an active deadline before this instant.
 	DueBefore *time.Time `json:"dueBefore,omitempty"`
+	// Only the cases waiting on the caller: those whose status waits on the caller's side
+	// of the case. A customer is waited on in CUSTOMER_RESPONSE_NEEDED and
+	// CUSTOMER_INFO_NEEDED, a merchant (company key or team member) in
+	// MERCHANT_RESPONSE_NEEDED and MERCHANT_INFO_NEEDED, the platform in
+	// UNDER_PLATFORM_REVIEW; closed cases wait on nobody. A user acts on each case in one
+	// role: as the customer on the cases they opened (even at a company of theirs), as the
+	// merchant on their companies' other cases. Actions open at any time (withdraw,
+	// accept, the platform's moves) do not count. Without `orderBy`, `resolutions` then
+	// returns the soonest deadline first (DUE_DATE ASC). `false` or absent: no condition.
+	WaitingOnMe *bool `json:"waitingOnMe,omitempty"`
 }
 
 // Ask for something from the other side, or add a message (see each mutation).
@@ -408,12 +406,17 @@ type ResolutionPayload struct {
 	Replayed bool `json:"replayed"`
 }
 
-// Counts over a filter, every enum value present (zero included).
+// Counts over a filter, every enum value present (zero included). Without a date
+// condition they are read from counts the server keeps per company and customer
+// (constant time); with `createdBefore`, `createdAfter` or `dueBefore` the matching cases
+// are counted, which costs in proportion to their number.
 type ResolutionSummary struct {
 	// All matching cases.
 	Total int `json:"total"`
 	// Matching cases that are open.
 	Open int `json:"open"`
+	// Matching cases waiting on the caller (see `ResolutionFilter.waitingOnMe`): an inbox's "to do" tab.
+	WaitingOnMe int `json:"waitingOnMe"`
 	// By status.
 	ByStatus []*StatusCount `json:"byStatus"`
 	// By issue.
@@ -737,6 +740,61 @@ func (e *PaymentStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e PaymentStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What timeline events can be ordered by.
+type ResolutionEventOrderField string
+
+const (
+	// The event's position in its case's timeline (the order events happened in).
+	ResolutionEventOrderFieldPosition ResolutionEventOrderField = "POSITION"
+)
+
+var AllResolutionEventOrderField = []ResolutionEventOrderField{
+	ResolutionEventOrderFieldPosition,
+}
+
+func (e ResolutionEventOrderField) IsValid() bool {
+	switch e {
+	case ResolutionEventOrderFieldPosition:
+		return true
+	}
+	return false
+}
+
+func (e ResolutionEventOrderField) String() string {
+	return string(e)
+}
+
+func (e *ResolutionEventOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ResolutionEventOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ResolutionEventOrderField", str)
+	}
+	return nil
+}
+
+func (e ResolutionEventOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ResolutionEventOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ResolutionEventOrderField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,261 @@
+package db
+
+import (
+	"context"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
+)
+
+// Summary counts the cases in scope matching a filter.
+type Summary struct {
+	Total int
+	Open  int
+	// WaitingOnViewer counts the cases that wait on the viewer (Filter.WaitingOnViewer).
+	WaitingOnViewer int
+	ByStatus        map[dispute.Status]int
+	ByIssue         map[dispute.Issue]int
+	ByOutcome       map[dispute.Outcome]int
+}
+
+// SummarizeCases counts the cases in scope matching f by status, issue and outcome,
+// and those waiting on the viewer. Without a date condition it reads the counts (a few
+// dozen rows per company or customer in scope, plus, for a team member, their own
+// cases at their companies); with one it reads the matching cases through the indexes,
+// which costs in proportion to their number. One statement either way.
+func (d *DB) SummarizeCases(ctx context.Context, s Scope, f Filter) (Summary, error) {
+	if p, ok := planCounts(s, f); ok {
+		return d.summarizeFromCounts(ctx, p, f)
+	}
+	return d.summarizeFromCases(ctx, s, f)
+}
+
+// CountCases counts the cases in scope matching f (a connection's totalCount): from
+// the counts as SummarizeCases does, else one count(*) over the matching cases.
+func (d *DB) CountCases(ctx context.Context, s Scope, f Filter) (int, error) {
+	if p, ok := planCounts(s, f); ok {
+		sum, err := d.summarizeFromCounts(ctx, p, f)
+		return sum.Total, err
+	}
+	var n int
+	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").ColumnExpr("count(*)")
+	if err := f.apply(s.apply(q), s).Scan(ctx, &n); err != nil {
+		return 0, mapErr(err)
+	}
+	return n, nil
+}
+
+func newSummary() Summary {
+	return Summary{ByStatus: map[dispute.Status]int{}, ByIssue: map[dispute.Issue]int{}, ByOutcome: map[dispute.Outcome]int{}}
+}
+
+// add counts n cases (n < 0 takes them out) in this status, issue and outcome, seen by
+// a viewer in role, if they match f's conditions on those three and on waiting.
+func (sum *Summary) add(f Filter, role dispute.Actor, status, issue, outcome string, n int) {
+	st, is, oc := dispute.Status(status), dispute.Issue(issue), dispute.Outcome(outcome)
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, st) ||
+		len(f.Issues) > 0 && !slices.Contains(f.Issues, is) ||
+		f.Outcome != "" && f.Outcome != oc {
+		return
+	}
+	waiting := dispute.WaitingOn(st, role)
+	if f.WaitingOnViewer && !waiting {
+		return
+	}
+	sum.Total += n
+	if st.Open() {
+		sum.Open += n
+	}
+	if waiting {
+		sum.WaitingOnViewer += n
+	}
+	sum.ByStatus[st] += n
+	sum.ByIssue[is] += n
+	if oc != "" {
+		sum.ByOutcome[oc] += n
+	}
+}
+
+// countPart is a set of cases the viewer sees in one role, added (sign 1) or taken out
+// (sign -1): the counts of some scopes, or (overlap) the viewer's own cases at the
+// plan's companies, counted from the cases.
+type countPart struct {
+	scopes  []string
+	overlap bool
+	sign    int
+	role    dispute.Actor
+}
+
+// countPlan is a way to count from the counts.
+type countPlan struct {
+	parts []countPart
+	// The overlap parts' cases: opened by user at one of companies.
+	user      string
+	companies []string
+}
+
+// planCounts says how to count the cases of scope s matching f from case_counts, or
+// ok=false when only the cases can tell: a date condition, or one customer's cases
+// among a company's (a customer has few cases: their index serves it).
+//
+// A team member sees the cases they opened (as the customer) and their companies'
+// (as the merchant); a case they opened at one of their companies is both, and they
+// are its customer there (as auth's RoleOn decides). So their counts are their own
+// scope's plus their companies' minus those overlapping cases as the merchant, which
+// come from the cases (a handful: the customer's index).
+func planCounts(s Scope, f Filter) (countPlan, bool) {
+	if f.CreatedBefore != nil || f.CreatedAfter != nil || f.DueBefore != nil || f.CompanyID != "" && f.UserID != "" {
+		return countPlan{}, false
+	}
+	one := func(scope string, role dispute.Actor) countPlan {
+		return countPlan{parts: []countPart{{scopes: []string{scope}, sign: 1, role: role}}}
+	}
+	if s.All {
+		switch {
+		case f.CompanyID != "":
+			return one(f.CompanyID, dispute.ActorPlatform), true
+		case f.UserID != "":
+			return one(f.UserID, dispute.ActorPlatform), true
+		}
+		return one(globalScope, dispute.ActorPlatform), true
+	}
+	companies := slices.Compact(slices.Sorted(slices.Values(s.CompanyIDs)))
+	switch {
+	case f.UserID != "":
+		if f.UserID != s.UserID {
+			return countPlan{}, false
+		}
+		return one(s.UserID, dispute.ActorCustomer), true
+	case f.CompanyID != "":
+		if !slices.Contains(companies, f.CompanyID) {
+			return countPlan{}, false // at most the viewer's own cases there
+		}
+		p := one(f.CompanyID, dispute.ActorMerchant)
+		if s.UserID != "" {
+			p.user, p.companies = s.UserID, []string{f.CompanyID}
+			p.parts = append(p.parts, countPart{overlap: true, sign: -1, role: dispute.ActorMerchant},
+				countPart{overlap: true, sign: 1, role: dispute.ActorCustomer})
+		}
+		return p, true
+	}
+	var p countPlan
+	if s.UserID != "" {
+		p.parts = append(p.parts, countPart{scopes: []string{s.UserID}, sign: 1, role: dispute.ActorCustomer})
+	}
+	if len(companies) > 0 {
+		p.parts = append(p.parts, countPart{scopes: companies, sign: 1, role: dispute.ActorMerchant})
+	}
+	if s.UserID != "" && len(companies) > 0 {
+		p.user, p.companies = s.UserID, companies
+		p.parts = append(p.parts, countPart{overlap: true, sign: -1, role: dispute.ActorMerchant})
+	}
+	return p, true
+}
+
+// summarizeFromCounts runs a plan in one statement: the counts of its scopes, summed
+// over slots, and the overlapping cases (scope "").
+func (d *DB) summarizeFromCounts(ctx context.Context, p countPlan, f Filter) (Summary, error) {
+	sum := newSummary()
+	var scopes []string
+	for _, part := range p.parts {
+		scopes = append(scopes, part.scopes...)
+	}
+	var query string
+	var args []any
+	if len(scopes) > 0 {
+		query = "SELECT scope, status, issue, outcome, CAST(sum(n) AS bigint) AS n FROM case_counts WHERE scope IN (?) " +
+			"GROUP BY scope, status, issue, outcome"
+		args = append(args, bun.List(scopes))
+	}
+	if p.user != "" {
+		if query != "" {
+			query += " UNION ALL "
+		}
+		query += "SELECT '' AS scope, r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n " +
+			"FROM resolutions AS r WHERE r.user_id = ? AND r.company_id IN (?) GROUP BY r.status, r.issue, r.outcome"
+		args = append(args, p.user, bun.List(p.companies))
+	}
+	if query == "" {
+		return sum, nil
+	}
+	var rows []struct {
+		Scope   string `bun:"scope"`
+		Status  string `bun:"status"`
+		Issue   string `bun:"issue"`
+		Outcome string `bun:"outcome"`
+		N       int    `bun:"n"`
+	}
+	if err := d.bun.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		return Summary{}, mapErr(err)
+	}
+	for _, r := range rows {
+		for _, part := range p.parts {
+			if part.overlap == (r.Scope == "") && (part.overlap || slices.Contains(part.scopes, r.Scope)) {
+				sum.add(f, part.role, r.Status, r.Issue, r.Outcome, part.sign*r.N)
+			}
+		}
+	}
+	return sum, nil
+}
+
+// summarizeFromCases counts the matching cases themselves, grouped by status, issue,
+// outcome and whether the viewer opened them (which decides the viewer's role).
+func (d *DB) summarizeFromCases(ctx context.Context, s Scope, f Filter) (Summary, error) {
+	var rows []struct {
+		Status  string `bun:"status"`
+		Issue   string `bun:"issue"`
+		Outcome string `bun:"outcome"`
+		Own     int    `bun:"own"`
+		N       int    `bun:"n"`
+	}
+	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r")
+	if !s.All && s.UserID != "" {
+		q = q.ColumnExpr("CASE WHEN r.user_id = ? THEN 1 ELSE 0 END AS own", s.UserID)
+	} else {
+		q = q.ColumnExpr("0 AS own")
+	}
+	q = q.ColumnExpr("r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n").
+		GroupExpr("r.status, r.issue, r.outcome, own")
+	if err := f.apply(s.apply(q), s).Scan(ctx, &rows); err != nil {
+		return Summary{}, mapErr(err)
+	}
+	sum := newSummary()
+	for _, r := range rows {
+		sum.add(f, s.role(r.Own == 1), r.Status, r.Issue, r.Outcome, r.N)
+	}
+	return sum, nil
+}
+
+// role is the viewer's role on a case in scope, given whether the viewer opened it:
+// the platform sees everything as the platform, a user their own cases as the customer
+// (even at their own company, as auth's RoleOn decides) and their companies' others as
+// the merchant, a company key its cases as the merchant.
+func (s Scope) role(own bool) dispute.Actor {
+	switch {
+	case s.All:
+		return dispute.ActorPlatform
+	case own:
+		return dispute.ActorCustomer
+	}
+	return dispute.ActorMerchant
+}
+
+// waitingCond is the condition, on resolutions aliased "r", of the cases in scope
+// that wait on the viewer in their role on each (see role).
+func (s Scope) waitingCond() (string, []any) {
+	on := func(a dispute.Actor) any { return bun.List(dispute.StatusesWaitingOn(a)) }
+	switch {
+	case s.All:
+		return "r.status IN (?)", []any{on(dispute.ActorPlatform)}
+	case s.UserID != "" && len(s.CompanyIDs) > 0:
+		return "((r.user_id = ? AND r.status IN (?)) OR (r.user_id <> ? AND r.company_id IN (?) AND r.status IN (?)))",
+			[]any{s.UserID, on(dispute.ActorCustomer), s.UserID, bun.List(s.CompanyIDs), on(dispute.ActorMerchant)}
+	case s.UserID != "":
+		return "(r.user_id = ? AND r.status IN (?))", []any{s.UserID, on(dispute.ActorCustomer)}
+	case len(s.CompanyIDs) > 0:
+		return "(r.company_id IN (?) AND r.status IN (?))", []any{bun.List(s.CompanyIDs), on(dispute.ActorMerchant)}
+	}
+	return "1 = 0", nil
+}
