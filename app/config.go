@@ -145,7 +145,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			return nil
 		}
 	}
-	var bodyBytes int
+	var bodyBytes, responseBytes int
 	settings := []setting{
 		{"addr", "ADDR", ":8080", "listen address (host:port; port 0 picks a free port)", false, str(&c.Addr)},
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
@@ -158,6 +158,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"max-depth", "MAX_DEPTH", "15", "deepest selection nesting accepted", false, num(&c.Limits.MaxDepth)},
 		{"max-complexity", "MAX_COMPLEXITY", "50000", "largest operation cost accepted (connections cost page size x selection)", false, num(&c.Limits.MaxComplexity)},
 		{"max-tokens", "MAX_TOKENS", "15000", "largest number of lexer tokens in a document", false, num(&c.Limits.MaxTokens)},
+		{"max-response-bytes", "MAX_RESPONSE_BYTES", "4194304", "largest response (one subscription value) sent; a larger one is answered with RESPONSE_TOO_LARGE alone (0: no cap)", false, numZero(&responseBytes)},
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
@@ -226,6 +227,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	c.Limits.MaxBodyBytes = int64(bodyBytes)
+	c.Limits.MaxResponseBytes = int64(responseBytes)
 	if cmd == "serve" {
 		fmt.Fprintln(out, "configuration:")
 		for _, s := range settings {

@@ -29,15 +29,20 @@ type Limits struct {
 	MaxTokens int
 	// MaxDepth caps the nesting of selections.
 	MaxDepth int
-	// MaxComplexity caps the computed cost; connections cost their page size times
-	// their selection.
+	// MaxComplexity caps the computed cost (see textUnit): connections cost their
+	// page size times their selection, texts their size limit.
 	MaxComplexity int
+	// MaxResponseBytes caps the size of one response (one value of a subscription);
+	// a larger one is answered with RESPONSE_TOO_LARGE alone (see ResponseBudget).
+	// 0: no cap.
+	MaxResponseBytes int64
 	// Introspection enables __schema and __type.
 	Introspection bool
 }
 
 // DefaultLimits are the limits used when a field is zero.
-var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, MaxTokens: 15000, MaxDepth: 15, MaxComplexity: 50000, Introspection: true}
+var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, MaxTokens: 15000, MaxDepth: 15, MaxComplexity: 50000,
+	MaxResponseBytes: 4 << 20, Introspection: true}
 
 // Options configure the /graphql endpoint beyond its limits. Zero values disable the
 // feature they name (no metrics, no tracing, no rate limit, no APQ cache...).
@@ -105,6 +110,9 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		})))
 	})
 	srv.AroundResponses(streamEndResponse)
+	if lim.MaxResponseBytes > 0 {
+		srv.Use(responseBudget{max: lim.MaxResponseBytes}) // innermost: the others see what is sent
+	}
 	return srv
 }
 

@@ -50,6 +50,15 @@ func userErrors(err error) ([]*model.UserError, error) {
 	return []*model.UserError{ue}, nil
 }
 
+// The longest reference texts, in characters (the cost model prices the fields by them).
+const (
+	maxTitleLen    = 200
+	maxRouteLen    = 100
+	maxNameLen     = 200
+	maxUsernameLen = 100
+	maxEmailLen    = 254
+)
+
 func checkText(field, v string, min, max int) error {
 	n := utf8.RuneCountInString(v)
 	switch {
@@ -74,7 +83,7 @@ func (r *Resolver) createCompany(ctx context.Context, in model.CreateCompanyInpu
 	if _, err := platform(ctx); err != nil {
 		return nil, err
 	}
-	err := errors.Join(checkText("title", in.Title, 1, 200), checkText("route", in.Route, 1, 100))
+	err := errors.Join(checkText("title", in.Title, 1, maxTitleLen), checkText("route", in.Route, 1, maxRouteLen))
 	if err == nil && !routePattern.MatchString(in.Route) {
 		err = dispute.Invalid("route", "use lower-case letters, digits and single dashes")
 	}
@@ -97,7 +106,7 @@ func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*m
 	if in.Name != nil {
 		name = *in.Name
 	}
-	err := errors.Join(checkText("name", name, 0, 200), checkText("username", in.Username, 1, 100), checkText("email", in.Email, 3, 254))
+	err := errors.Join(checkText("name", name, 0, maxNameLen), checkText("username", in.Username, 1, maxUsernameLen), checkText("email", in.Email, 3, maxEmailLen))
 	if err == nil && !usernamePattern.MatchString(in.Username) {
 		err = dispute.Invalid("username", "use letters, digits, '_', '.' and '-'")
 	}
