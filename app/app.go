@@ -42,6 +42,8 @@ type App struct {
 	Metrics *observe.Metrics
 	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
 	Limiter *ratelimit.Limiter
+	// WriteLimiter is the per-principal mutation limiter; nil when it is off.
+	WriteLimiter *ratelimit.Limiter
 
 	handler http.Handler
 	ln      net.Listener
@@ -130,9 +132,13 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		a.Limiter = ratelimit.New(cfg.RateLimit, cfg.RateBurst)
 		a.Limiter.Now = cfg.Now
 	}
+	if cfg.MutationRate > 0 {
+		a.WriteLimiter = ratelimit.New(cfg.MutationRate, cfg.MutationBurst)
+		a.WriteLimiter.Now = cfg.Now
+	}
 	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
-		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
+		RateLimiter: a.Limiter, WriteLimiter: a.WriteLimiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
 		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
 			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,

@@ -45,6 +45,9 @@ type Config struct {
 	ReadTimeout         time.Duration
 	IdleTimeout         time.Duration
 	MaxSubsPerPrincipal int
+	MessagesPerHour     int
+	MutationRate        float64
+	MutationBurst       float64
 	WSOrigins           []string
 	WSInitTimeout       time.Duration
 	PprofAddr           string
@@ -159,6 +162,9 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"max-complexity", "MAX_COMPLEXITY", "50000", "largest operation cost accepted (connections cost page size x selection)", false, num(&c.Limits.MaxComplexity)},
 		{"max-tokens", "MAX_TOKENS", "15000", "largest number of lexer tokens in a document", false, num(&c.Limits.MaxTokens)},
 		{"max-response-bytes", "MAX_RESPONSE_BYTES", "4194304", "largest response (one subscription value) sent; a larger one is answered with RESPONSE_TOO_LARGE alone (0: no cap)", false, numZero(&responseBytes)},
+		{"messages-per-hour", "MESSAGES_PER_HOUR", "20", "messages (respond) one party may add to one case in any hour; more are LIMIT_REACHED (0: no limit)", false, numZero(&c.MessagesPerHour)},
+		{"mutation-rate-limit", "MUTATION_RATE_LIMIT", "5", "mutations each principal (user, company or platform) may run per second, across its tokens and cases; 0 disables", false, float(&c.MutationRate)},
+		{"mutation-rate-burst", "MUTATION_RATE_BURST", "50", "most mutations a principal can save up", false, float(&c.MutationBurst)},
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
@@ -220,6 +226,9 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	default:
 		problems = append(problems, fmt.Sprintf("-log-format / LOG_FORMAT = %q: want auto, text or json", c.LogFormat))
 	}
+	if c.MutationRate > 0 && c.MutationBurst < 1 {
+		problems = append(problems, fmt.Sprintf("-mutation-rate-burst / MUTATION_RATE_BURST = %v: must be at least 1", c.MutationBurst))
+	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))
 	}
@@ -235,7 +244,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			if s.secret && v != "" {
 				v = maskSecret(s.name, v)
 			}
-			fmt.Fprintf(out, "  %-18s %s\n", s.env, v)
+			fmt.Fprintf(out, "  %-20s %s\n", s.env, v)
 		}
 	}
 	return c, nil
@@ -246,6 +255,7 @@ func (c Config) Policy() *dispute.Policy {
 	p := dispute.DefaultPolicy()
 	p.ResponseWindow = c.ResponseWindow
 	p.MaxInfoRequests = c.MaxInfoRequests
+	p.MessagesPerHour = c.MessagesPerHour
 	return &p
 }
 

@@ -86,7 +86,7 @@ func spawnServer(ctx context.Context, dbURL string, seedCases int, logw io.Write
 	defer logf.Close()
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(), "ADDR=127.0.0.1:0", "DATABASE_URL="+s.DBURL, "PLATFORM_TOKEN="+s.Token,
-		"RATE_LIMIT=0", "SEED_DEMO=false", "MAX_SUBSCRIPTIONS=100000", "LOG_FORMAT=json", "METRICS_TOKEN=")
+		"RATE_LIMIT=0", "MUTATION_RATE_LIMIT=0", "MESSAGES_PER_HOUR=0", "SEED_DEMO=false", "MAX_SUBSCRIPTIONS=100000", "LOG_FORMAT=json", "METRICS_TOKEN=")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		return fail(err)

@@ -53,6 +53,8 @@ type Options struct {
 	Tracer  trace.Tracer
 	// RateLimiter charges each operation its complexity; nil disables rate limiting.
 	RateLimiter *ratelimit.Limiter
+	// WriteLimiter charges each principal one unit per mutation; nil disables it.
+	WriteLimiter *ratelimit.Limiter
 	// APQCacheSize bounds the automatic persisted query cache; 0 disables APQ.
 	APQCacheSize int
 	// DisableSuggestions hides "did you mean" hints in validation errors.
@@ -97,6 +99,13 @@ func newServer(res *Resolver, o Options) *handler.Server {
 			rl.onLimit = o.Metrics.RateLimited.Inc
 		}
 		srv.Use(rl)
+	}
+	if o.WriteLimiter != nil {
+		wl := writeLimit{limiter: o.WriteLimiter}
+		if o.Metrics != nil {
+			wl.onLimit = o.Metrics.RateLimited.Inc
+		}
+		srv.Use(wl)
 	}
 	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"resolutioncenter/auth"
@@ -63,4 +64,61 @@ func rateKey(ctx context.Context) string {
 	}
 	addr, _ := ctx.Value(clientAddrKey{}).(string)
 	return "addr:" + addr
+}
+
+// writeLimit charges each mutation operation one unit per mutation it runs (its root
+// fields) against the budget of the caller's principal: the user, the company or the
+// platform, whichever of its tokens it uses. It bounds how fast one principal can
+// write across all its cases (the per-case message budget bounds each case). A
+// refusal is RATE_LIMITED, like rateLimit's.
+type writeLimit struct {
+	limiter *ratelimit.Limiter
+	onLimit func()
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = writeLimit{}
+
+func (writeLimit) ExtensionName() string                   { return "WriteLimit" }
+func (writeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l writeLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	n := len(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}))
+	if n == 0 {
+		return nil
+	}
+	ok, wait := l.limiter.Take(writeKey(ctx), float64(n))
+	if ok {
+		return nil
+	}
+	if l.onLimit != nil {
+		l.onLimit()
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	return &gqlerror.Error{
+		Message: fmt.Sprintf("mutation rate limit exceeded: at most %g mutations per second per principal (bursts of %g); retry in %d s",
+			l.limiter.Rate, l.limiter.Burst, secs),
+		Extensions: map[string]any{"code": string(dispute.CodeRateLimited), "retryAfter": secs, "cost": n},
+	}
+}
+
+// writeKey is the principal a mutation is charged to: one budget for all the tokens of
+// a user, of a company, or of the platform.
+func writeKey(ctx context.Context) string {
+	p := auth.FromContext(ctx)
+	switch {
+	case p == nil:
+		addr, _ := ctx.Value(clientAddrKey{}).(string)
+		return "addr:" + addr
+	case p.Kind == auth.KindUser:
+		return "user:" + p.UserID
+	case p.Kind == auth.KindCompany:
+		return "company:" + p.CompanyID
+	}
+	return string(p.Kind)
 }
