@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"resolutioncenter/dispute"
@@ -29,6 +31,8 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			ext := map[string]any{"code": string(de.Code)}
 			if de.Field != "" {
 				ext["field"] = de.Field
+			} else if f := inputField(de, gqlErr.Path); f != "" {
+				ext["field"] = f
 			}
 			if de.Code == dispute.CodeActionNotAllowed || de.Code == dispute.CodeLimitReached {
 				ext["allowedActions"] = actionNames(de.Allowed)
@@ -77,6 +81,21 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		return &gqlerror.Error{Message: "internal error", Path: gqlErr.Path,
 			Extensions: map[string]any{"code": string(dispute.CodeInternal)}}
 	}
+}
+
+// inputField names the argument an input scalar refused (a DateTime out of range, say),
+// from the path gqlgen gives the error: the argument's path below the root field,
+// "filter.createdAfter" or "input.paidAt". Scalars cannot know their field; every other
+// INVALID_ARGUMENT names its own.
+func inputField(de *dispute.Error, path ast.Path) string {
+	if de.Code != dispute.CodeInvalidArgument || len(path) < 2 {
+		return ""
+	}
+	parts := make([]string, 0, len(path)-1)
+	for _, p := range path[1:] {
+		parts = append(parts, fmt.Sprint(p))
+	}
+	return strings.Join(parts, ".")
 }
 
 // isInputError tells argument and variable coercion failures (which gqlgen wraps

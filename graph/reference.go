@@ -170,6 +170,10 @@ func (r *Resolver) createPayment(ctx context.Context, in model.CreatePaymentInpu
 	}
 	if in.PaidAt != nil {
 		np.PaidAt = *in.PaidAt
+		if err == nil && np.PaidAt.IsZero() {
+			// The first instant of year 1 is the zero time, which the store keeps as "not paid".
+			err = dispute.Invalid("paidAt", "must be after 0001-01-01T00:00:00Z")
+		}
 	}
 	if err == nil && in.MembershipID != nil {
 		np.MembershipID = *in.MembershipID
