@@ -48,6 +48,7 @@ type Config struct {
 	MessagesPerHour     int
 	MutationRate        float64
 	MutationBurst       float64
+	WriteTimeout        time.Duration
 	ReadyFailAfter      time.Duration
 	WSOrigins           []string
 	WSInitTimeout       time.Duration
@@ -166,6 +167,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"messages-per-hour", "MESSAGES_PER_HOUR", "20", "messages (respond) one party may add to one case in any hour; more are LIMIT_REACHED (0: no limit)", false, numZero(&c.MessagesPerHour)},
 		{"mutation-rate-limit", "MUTATION_RATE_LIMIT", "5", "mutations each principal (user, company or platform) may run per second, across its tokens and cases; 0 disables", false, float(&c.MutationRate)},
 		{"mutation-rate-burst", "MUTATION_RATE_BURST", "50", "most mutations a principal can save up", false, float(&c.MutationBurst)},
+		{"write-timeout", "WRITE_TIMEOUT", "10s", "longest a client may take to receive one response, one event-stream message or one WebSocket frame before it is disconnected", false, dur(&c.WriteTimeout)},
 		{"ready-fail-after", "READY_FAIL_AFTER", "10s", "how long the database (or, on PostgreSQL, LISTEN) must keep failing before /readyz answers 503; it answers 200 again at the first good check (0: at the first failure)", false, durZero(&c.ReadyFailAfter)},
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},

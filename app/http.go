@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"resolutioncenter/db"
+	"resolutioncenter/graph"
 	"resolutioncenter/graphiql"
 	"resolutioncenter/observe"
 )
@@ -29,7 +30,17 @@ func (a *App) routes(api http.Handler) http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /readyz", newReadiness(a.DB, a.Listener, a.cfg.ReadyFailAfter))
-	return observe.WithRequestID(mux)
+	return a.countInflight(graph.ClearWriteDeadline(observe.WithRequestID(mux)))
+}
+
+// countInflight counts the requests being served, for shutdown to tell whether its
+// grace period cut any off.
+func (a *App) countInflight(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.inflight.Add(1)
+		defer a.inflight.Add(-1)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // readiness is /readyz. It fails only on sustained unavailability: when the database

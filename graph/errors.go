@@ -17,11 +17,19 @@ import (
 
 // presentError puts a code from the closed set in extensions.code of every error. Domain
 // errors keep their message (and field, and the actions allowed now); parse, validation
-// and coercion errors become INVALID_ARGUMENT; anything unexpected is logged with detail
-// and shown as "internal error".
+// and coercion errors become INVALID_ARGUMENT; an error of a request whose client went
+// away is CANCELED, one that ran out of time UNAVAILABLE; anything unexpected is
+// logged with detail and shown as "internal error".
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		// The client went away (or canceled): whatever failed failed because of that,
+		// and must not count as the database's failure (UNAVAILABLE) or ours.
+		if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) {
+			gqlErr.Message = "request canceled"
+			gqlErr.Extensions = map[string]any{"code": string(dispute.CodeCanceled)}
+			return gqlErr
+		}
 		var de *dispute.Error
 		if errors.As(err, &de) {
 			gqlErr.Message = de.Message
@@ -40,8 +48,8 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = ext
 			return gqlErr
 		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			gqlErr.Message = "request canceled or timed out"
+		if errors.Is(err, context.DeadlineExceeded) {
+			gqlErr.Message = "request timed out"
 			gqlErr.Extensions = map[string]any{"code": string(dispute.CodeUnavailable)}
 			return gqlErr
 		}

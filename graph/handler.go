@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/auth"
+	"resolutioncenter/dispute"
 	"resolutioncenter/graph/gqlhttp"
 	"resolutioncenter/graph/wsproto"
 	"resolutioncenter/observe"
@@ -63,6 +65,11 @@ type Options struct {
 	CORSOrigins []string
 	// RequestTimeout bounds ordinary (non-streaming) requests.
 	RequestTimeout time.Duration
+	// WriteTimeout bounds the writing of each response, and of each message of an
+	// event stream (SSE): a client that does not take it in time is disconnected,
+	// and what the response held is released. 0: no bound. (WebSocket frames are
+	// bounded by WebSocket.WriteTimeout.)
+	WriteTimeout time.Duration
 	// WebSocket tunes the WebSocket transport (allowed origins, init timeout...).
 	WebSocket wsproto.Options
 }
@@ -140,7 +147,7 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	addStreamingTransports(srv, authn, o.WebSocket)
 	addHTTPTransports(srv)
 	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, res.Logger, srv))
-	return withCORS(o.CORSOrigins, allowMethods(withRequestTimeout(o.RequestTimeout, h)))
+	return withCORS(o.CORSOrigins, allowMethods(withWriteDeadlines(o.WriteTimeout, withRequestTimeout(o.RequestTimeout, h))))
 }
 
 // addStreamingTransports adds the subscription transports: WebSocket
@@ -192,6 +199,12 @@ func withAuthentication(authn *auth.Authenticator, logger *slog.Logger, next htt
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := authn.FromRequest(r)
 		if err != nil {
+			if errors.Is(r.Context().Err(), context.Canceled) {
+				// The client went away during the lookup: not an outage. 499 is what
+				// proxies record for it; nobody reads it.
+				writeJSONError(w, statusClientClosed, "request canceled", string(dispute.CodeCanceled))
+				return
+			}
 			if !auth.IsAuthError(err) {
 				logger.ErrorContext(r.Context(), "authenticate", "err", err)
 				writeJSONError(w, http.StatusServiceUnavailable, "authentication unavailable", "UNAVAILABLE")
@@ -207,6 +220,9 @@ func withAuthentication(authn *auth.Authenticator, logger *slog.Logger, next htt
 		next.ServeHTTP(w, r)
 	})
 }
+
+// statusClientClosed is the status recorded for a request whose client went away.
+const statusClientClosed = 499
 
 func writeJSONError(w http.ResponseWriter, status int, msg, code string) {
 	w.Header().Set("Content-Type", "application/json")
