@@ -1450,7 +1450,11 @@ schema {
   subscription: Subscription
 }
 
-"An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `."
+"""
+An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `. Inputs may
+use any offset and precision, between the years 1 and 9999 in UTC; others are
+` + "`" + `INVALID_ARGUMENT` + "`" + ` naming the argument (` + "`" + `extensions.field` + "`" + `).
+"""
 scalar DateTime
 
 "An object with a globally unique, opaque ID whose prefix names its type."
@@ -1785,7 +1789,7 @@ type Resolution implements Node {
   merchantResponseActions: [MerchantAction!]!
   "What the platform may do now."
   platformResponseActions: [PlatformAction!]!
-  "What the caller may do now, from its role on this case."
+  "What the caller may do now, from its role on this case; empty when its token lacks ` + "`" + `MANAGE` + "`" + `."
   viewerActions: [ResolutionAction!]!
   "How the case ended; null while open."
   outcome: ResolutionOutcome
@@ -2243,7 +2247,7 @@ type Mutation {
   denyResolution(input: DenyResolutionInput!): ResolutionPayload!
   "Merchant: ask the customer for more information (at most 3 times per case)."
   requestMoreInfo(input: ResolutionMessageInput!): ResolutionPayload!
-  "Customer or merchant (the role comes from the token and the case): add a message; hands the case to the other side where the lifecycle says so."
+  "Customer or merchant (the role comes from the token and the case): add a message; hands the case to the other side where the lifecycle says so. Each party may add 20 messages to a case in any hour (the server's ` + "`" + `MESSAGES_PER_HOUR` + "`" + `); beyond, ` + "`" + `LIMIT_REACHED` + "`" + `."
   respondToResolution(input: ResolutionMessageInput!): ResolutionPayload!
   "Customer (after MERCHANT_WON) or merchant (after a platform decision for the customer): appeal to the platform, once per case."
   appealResolution(input: ResolutionMessageInput!): ResolutionPayload!
