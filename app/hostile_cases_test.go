@@ -81,6 +81,13 @@ const wideWindows = `query($id: ID!) { resolution(id: $id) {
   a: events(first: 100) { nodes { details } } b: events(last: 100) { nodes { details } }
   c: events(first: 99) { nodes { details } } d: events(last: 99) { nodes { details } } } }`
 
+// windowsAndRecent is wideWindows plus the 50 latest events (cost 45,906): on the
+// case of 10,000-character ASCII messages, a 4.5 MB answer.
+const windowsAndRecent = `query($id: ID!) { resolution(id: $id) {
+  a: events(first: 100) { nodes { details } } b: events(last: 100) { nodes { details } }
+  c: events(first: 99) { nodes { details } } d: events(last: 99) { nodes { details } }
+  resolutionEvents { details } } }`
+
 // requestBody is a GraphQL request body.
 func requestBody(query string, vars map[string]any) []byte {
 	b, err := json.Marshal(map[string]any{"query": query, "variables": vars})
@@ -188,9 +195,10 @@ func hostileCases(big sizeAttack) []hostileCase {
 		// return, it costs 2.5 million and is refused before it runs.
 		{name: "245 aliases x 100 messages (238 MB)", req: asCustomer(requestBody(aliasAttack(245), map[string]any{"id": big.ascii})),
 			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "exceeds the limit of 50000"},
-		// Under the cost limit, but 400 messages of 40 KB (16 MB): refused once the
-		// answer passes MAX_RESPONSE_BYTES, before it is built.
-		{name: "4 x 100 messages of 40 KB (16 MB)", req: asCustomer(requestBody(wideWindows, map[string]any{"id": big.wide})),
+		// Under the cost limit, but 450 messages of 10,000 characters (4.5 MB): refused
+		// once the answer passes MAX_RESPONSE_BYTES, before it is built whole. (The
+		// soak runs the 16 MB variant of four-byte characters.)
+		{name: "450 messages of 10,000 chars (4.5 MB)", req: asCustomer(requestBody(windowsAndRecent, map[string]any{"id": big.ascii})),
 			wantStatus: 200, wantCode: "RESPONSE_TOO_LARGE", wantMsg: "would exceed 4194304 bytes", maxLatency: 2 * time.Second},
 	}
 }
