@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,9 +35,14 @@ func (a *App) routes(api http.Handler) http.Handler {
 }
 
 // countInflight counts the requests being served, for shutdown to tell whether its
-// grace period cut any off.
+// grace period cut any off. WebSocket connections are counted apart (wsConns): the
+// legacy ones hold their request until they close.
 func (a *App) countInflight(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
+			return
+		}
 		a.inflight.Add(1)
 		defer a.inflight.Add(-1)
 		next.ServeHTTP(w, r)

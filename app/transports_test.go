@@ -197,3 +197,35 @@ func TestWebSocketHandshakeErrorsAreJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyGraphQLWSShutdown: legacy graphql-ws connections open at shutdown are
+// ended with the server (their subscriptions complete or the socket closes), within
+// the grace period, and do not count as requests cut off: Serve returns nil.
+func TestLegacyGraphQLWSShutdown(t *testing.T) {
+	dbURL, fx := sqliteWithFixture(t, 1)
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL}})
+	var ws []*legacyWS
+	for range 3 {
+		w := dialLegacy(t, s.URL, fx.CustomerToken)
+		w.start("1", eventSub, map[string]any{"id": fx.Cases[0]})
+		ws = append(ws, w)
+	}
+	eventually(t, 10*time.Second, func() bool { return s.Hub.Stats().EventSubscribers == 3 }, "three subscriptions")
+	start := time.Now()
+	if err := s.Stop(10 * time.Second); err != nil {
+		t.Fatalf("Serve returned %v with legacy connections open, want nil", err)
+	}
+	for i, w := range ws {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		for {
+			if _, _, err := w.conn.Read(ctx); err != nil {
+				if ctx.Err() != nil {
+					t.Errorf("legacy connection %d still open 5 s after the server stopped", i)
+				}
+				break
+			}
+		}
+		cancel()
+	}
+	t.Logf("stopped in %s with 3 legacy connections open", time.Since(start).Round(time.Millisecond))
+}

@@ -19,7 +19,8 @@ import (
 // every transport of this server has: each frame written within WriteTimeout (gqlgen's
 // adapter writes without a deadline, so a client that stops reading would hold its
 // connection and queued results forever), at most MaxOperations operations at once
-// per connection, and the connection counted through OnConn.
+// per connection, and the connection counted through OnConn and Conns (so that server
+// shutdown waits for it as for the others).
 type legacyImpl struct{ opts *Options }
 
 var _ transport.WebsocketImplementation = legacyImpl{}
@@ -37,6 +38,9 @@ func (i legacyImpl) Accept(w http.ResponseWriter, r *http.Request, o transport.W
 	})
 	if err != nil {
 		return nil, err
+	}
+	if i.opts.Conns != nil {
+		i.opts.Conns.Add(1)
 	}
 	if i.opts.OnConn != nil {
 		i.opts.OnConn(LegacySubprotocol, 1)
@@ -145,10 +149,16 @@ func (c *legacyConn) WriteClose(code int, reason string) error {
 }
 
 // Close ends the connection (unless the close handshake owns it) and uncounts it.
+// gqlgen's transport calls it however the connection ends (init refused, client gone,
+// server shutting down: its context is the request's, which the server's base context
+// ends).
 func (c *legacyConn) Close() error {
 	c.closeOnce.Do(func() {
 		if c.opts.OnConn != nil {
 			c.opts.OnConn(LegacySubprotocol, -1)
+		}
+		if c.opts.Conns != nil {
+			c.opts.Conns.Done()
 		}
 	})
 	c.mu.Lock()

@@ -150,7 +150,7 @@ type Options struct {
 	// request's context (the http.Server's BaseContext) plays this part, and the
 	// handler runs until the connection ends.
 	BaseContext context.Context
-	// Conns, when set, counts open graphql-transport-ws connections, so a server
+	// Conns, when set, counts open connections (both protocols), so a server
 	// shutting down can wait until each has sent its last complete and close frame.
 	Conns *sync.WaitGroup
 	// MaxOperations bounds the concurrent operations (subscriptions) of one
