@@ -165,7 +165,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"max-tokens", "MAX_TOKENS", "15000", "largest number of lexer tokens in a document", false, num(&c.Limits.MaxTokens)},
 		{"max-response-bytes", "MAX_RESPONSE_BYTES", "4194304", "largest response (one subscription value) sent; a larger one is answered with RESPONSE_TOO_LARGE alone (0: no cap)", false, numZero(&responseBytes)},
 		{"messages-per-hour", "MESSAGES_PER_HOUR", "20", "messages (respond) one party may add to one case in any hour; more are LIMIT_REACHED (0: no limit)", false, numZero(&c.MessagesPerHour)},
-		{"mutation-rate-limit", "MUTATION_RATE_LIMIT", "5", "mutations each principal (user, company or platform) may run per second, across its tokens and cases; 0 disables", false, float(&c.MutationRate)},
+		{"mutation-rate-limit", "MUTATION_RATE_LIMIT", "5", "mutations each user or company may run per second, across its tokens and cases (the platform is not limited); 0 disables", false, float(&c.MutationRate)},
 		{"mutation-rate-burst", "MUTATION_RATE_BURST", "50", "most mutations a principal can save up", false, float(&c.MutationBurst)},
 		{"write-timeout", "WRITE_TIMEOUT", "10s", "longest a client may take to receive one response, one event-stream message or one WebSocket frame before it is disconnected", false, dur(&c.WriteTimeout)},
 		{"ready-fail-after", "READY_FAIL_AFTER", "10s", "how long the database (or, on PostgreSQL, LISTEN) must keep failing before /readyz answers 503; it answers 200 again at the first good check (0: at the first failure)", false, durZero(&c.ReadyFailAfter)},

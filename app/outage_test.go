@@ -77,12 +77,11 @@ func TestOutagePostgres(t *testing.T) {
 	// The token cache at the server's default (5s, as deployed): the customer's token,
 	// looked up just before the outage, may be remembered through it, while the
 	// merchant's, first used during it, needs the database.
-	// READY_FAIL_AFTER=1s: the 2.8 s outage below is sustained; the platform appends
-	// 25 events a second, over the default mutation rate.
+	// READY_FAIL_AFTER=1s: the 2.8 s outage below is sustained.
 	const readyFailAfter = time.Second
 	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": proxiedURL(t, pgURL, proxy.Addr),
 		"REQUEST_TIMEOUT": "5s", "STATEMENT_TIMEOUT": "5s", "SWEEP_INTERVAL": "300ms", "AUTH_CACHE_TTL": "",
-		"READY_FAIL_AFTER": readyFailAfter.String(), "MUTATION_RATE_LIMIT": "1000"}})
+		"READY_FAIL_AFTER": readyFailAfter.String()}})
 	endpoint := s.URL
 	waitReady(t, s.Base, http.StatusOK, 15*time.Second)
 	ready := pollReady(s.Base, 50*time.Millisecond)

@@ -114,8 +114,7 @@ func TestSlowReadersAreCut(t *testing.T) {
 func TestSlowStreamReadersAreCut(t *testing.T) {
 	dbURL, fx := sqliteWithFixture(t, 1)
 	const writeTimeout = time.Second
-	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL, "WRITE_TIMEOUT": writeTimeout.String(),
-		"MUTATION_RATE_LIMIT": "0"}})
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL, "WRITE_TIMEOUT": writeTimeout.String()}})
 	caseID := fx.Cases[0]
 	sub := `subscription($id: ID!) { resolutionEventAdded(resolutionId: $id) { node { position details } } }`
 	vars := map[string]any{"id": caseID}

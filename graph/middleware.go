@@ -112,7 +112,10 @@ type deadlineWriter struct {
 }
 
 func (w *deadlineWriter) arm() {
-	if w.renew || !w.armed {
+	switch {
+	case w.renew:
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
+	case !w.armed:
 		w.armed = true
 		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
 	}

@@ -67,10 +67,12 @@ func rateKey(ctx context.Context) string {
 }
 
 // writeLimit charges each mutation operation one unit per mutation it runs (its root
-// fields) against the budget of the caller's principal: the user, the company or the
-// platform, whichever of its tokens it uses. It bounds how fast one principal can
-// write across all its cases (the per-case message budget bounds each case). A
-// refusal is RATE_LIMITED, like rateLimit's.
+// fields) against the budget of the caller's principal: the user or the company,
+// whichever of its tokens it uses. It bounds how fast one tenant can write across all
+// its cases (the per-case message budget bounds each case). The platform is not
+// limited: it is staff and the upstream systems that feed reference data, which share
+// one principal; the cost limiter still applies to each of its tokens. A refusal is
+// RATE_LIMITED, like rateLimit's.
 type writeLimit struct {
 	limiter *ratelimit.Limiter
 	onLimit func()
@@ -86,6 +88,9 @@ func (writeLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (l writeLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	if p := auth.FromContext(ctx); p != nil && p.Kind == auth.KindPlatform {
 		return nil
 	}
 	n := len(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}))
@@ -108,7 +113,8 @@ func (l writeLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 }
 
 // writeKey is the principal a mutation is charged to: one budget for all the tokens of
-// a user, of a company, or of the platform.
+// a user, or of a company (a mutation without a token is charged to its address, and
+// refused anyway).
 func writeKey(ctx context.Context) string {
 	p := auth.FromContext(ctx)
 	switch {

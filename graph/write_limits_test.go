@@ -141,7 +141,7 @@ func TestMessageBudgetConcurrent(t *testing.T) {
 // TestMutationRateLimit: a principal's mutations are limited across its tokens and
 // cases (MUTATION_RATE_LIMIT, MUTATION_RATE_BURST), each aliased mutation counting; a
 // refusal is RATE_LIMITED with HTTP 429 and Retry-After, before anything runs; another
-// principal is not affected.
+// principal is not affected, and the platform is not limited.
 func TestMutationRateLimit(t *testing.T) {
 	t.Parallel()
 	d := dbtest.MustSQLite(t)
@@ -175,5 +175,10 @@ func TestMutationRateLimit(t *testing.T) {
 	s.MustData(t, cast.CustomerToken, `{ viewer { role } }`, nil, nil)
 	if p, r := wlSend(t, s, cast.CompanyToken, cases[3], "merchant"); len(r.Errors) > 0 || p.RespondToResolution.Event == nil {
 		t.Fatalf("the merchant was limited by the customer's budget: %s", r.Raw)
+	}
+	// The platform (staff, upstream feeds) is not limited.
+	for i := range 10 {
+		s.MustData(t, cast.PlatformToken, `mutation($id: ID!, $d: String) { recordChargebackEvent(input: {resolutionId: $id, action: DISPUTE_OPENED, details: $d}) { userErrors { code } } }`,
+			map[string]any{"id": cases[0], "d": fmt.Sprint("feed ", i)}, nil)
 	}
 }
