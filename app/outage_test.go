@@ -110,7 +110,9 @@ func TestOutagePostgres(t *testing.T) {
 			recvMu.Unlock()
 		}
 	}()
-	// The subscription is live once an event committed now arrives.
+	// The subscription is live once an event committed now arrives (committed after
+	// the hub has the subscriber: one committed before would never come).
+	eventually(t, 10*time.Second, func() bool { return s.Hub.Stats().EventSubscribers == 1 }, "the subscription registered")
 	var first struct {
 		RecordChargebackEvent struct{ Event struct{ Position int } }
 	}
