@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"resolutioncenter/auth"
@@ -46,6 +47,8 @@ type App struct {
 	Authenticator *auth.Authenticator
 	// Limiter is the per-principal rate limiter; nil when rate limiting is off.
 	Limiter *ratelimit.Limiter
+	// WriteLimiter is the per-principal mutation limiter; nil when it is off.
+	WriteLimiter *ratelimit.Limiter
 
 	// demo holds the demo tokens when this start seeded them (the first embedded
 	// start), for GraphiQL's pre-filled page; nil otherwise.
@@ -61,6 +64,8 @@ type App struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 	wsConns    sync.WaitGroup
+	// inflight counts the HTTP requests being served (see countInflight).
+	inflight atomic.Int64
 
 	stopHub        context.CancelFunc
 	hubDone        chan struct{}
@@ -179,14 +184,21 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		}
 		fmt.Fprintf(cfg.Out, "trusted documents: %d from %s (%s)\n", docs.Len(), cfg.PersistedDocuments, mode)
 	}
+	if cfg.MutationRate > 0 {
+		a.WriteLimiter = ratelimit.New(cfg.MutationRate, cfg.MutationBurst)
+		a.WriteLimiter.Now = cfg.Now
+	}
 	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
-		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
+		RateLimiter: a.Limiter, WriteLimiter: a.WriteLimiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		Documents: docs, PersistedOnly: cfg.PersistedOnly,
 		CORSOrigins: cfg.CORSOrigins, DevMode: cfg.DevMode, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
+		WriteTimeout: cfg.WriteTimeout,
 		WebSocket: wsproto.Options{AllowedOrigins: wsOrigins(cfg),
-			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
-			OnConn: func(d int) { a.Metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})
+			InitTimeout: cfg.WSInitTimeout, WriteTimeout: cfg.WriteTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
+			OnConn: func(protocol string, d int) {
+				a.Metrics.Connections.WithLabelValues(streamTransport(protocol)).Add(float64(d))
+			}}})
 	a.Metrics.WatchSubscriptions(func() (int, int) { st := a.Hub.Stats(); return st.EventSubscribers, st.UpdateSubscribers })
 	a.handler = a.routes(api)
 
@@ -299,9 +311,11 @@ func (a *App) Serve(ctx context.Context) error {
 	wsDone := make(chan struct{})
 	go func() { a.wsConns.Wait(); close(wsDone) }()
 	deadline, _ := shutCtx.Deadline()
+	wsCut := false
 	select {
 	case <-wsDone:
 	case <-time.After(max(time.Until(deadline), 3*time.Second)):
+		wsCut = true
 		a.logger.Warn("shutdown: WebSocket connections still open after the grace period")
 	}
 	a.stopBackground()
@@ -310,8 +324,22 @@ func (a *App) Serve(ctx context.Context) error {
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	// What is still being served now is cut off when the server closes.
+	n := a.inflight.Load()
+	switch {
+	case n > 0 && wsCut:
+		return fmt.Errorf("%w: %d requests in flight and WebSocket connections open after SHUTDOWN_GRACE (%s)", ErrShutdownCut, n, a.cfg.ShutdownGrace)
+	case n > 0:
+		return fmt.Errorf("%w: %d requests in flight after SHUTDOWN_GRACE (%s)", ErrShutdownCut, n, a.cfg.ShutdownGrace)
+	case wsCut:
+		return fmt.Errorf("%w: WebSocket connections open after SHUTDOWN_GRACE (%s)", ErrShutdownCut, a.cfg.ShutdownGrace)
+	}
 	return nil
 }
+
+// ErrShutdownCut is what Serve returns when the shutdown grace period ended before
+// every request had finished: those were cut off (the process then exits non-zero).
+var ErrShutdownCut = errors.New("shutdown cut requests off")
 
 // Close stops what is still running and releases the database, the listener and the
 // tracer. It is safe to call more than once, with or without Serve.
@@ -392,6 +420,15 @@ func displayAddr(a net.Addr) string {
 		return fmt.Sprintf("localhost:%d", tcp.Port)
 	}
 	return a.String()
+}
+
+// streamTransport is the rc_stream_connections label of a WebSocket protocol:
+// websocket for graphql-transport-ws, graphql-ws for the legacy protocol.
+func streamTransport(protocol string) string {
+	if protocol == wsproto.LegacySubprotocol {
+		return "graphql-ws"
+	}
+	return "websocket"
 }
 
 func boolFloat(b bool) float64 {

@@ -51,6 +51,11 @@ type Config struct {
 	ReadTimeout         time.Duration
 	IdleTimeout         time.Duration
 	MaxSubsPerPrincipal int
+	MessagesPerHour     int
+	MutationRate        float64
+	MutationBurst       float64
+	WriteTimeout        time.Duration
+	ReadyFailAfter      time.Duration
 	WSOrigins           []string
 	WSInitTimeout       time.Duration
 	PprofAddr           string
@@ -174,7 +179,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			return nil
 		}
 	}
-	var bodyBytes int
+	var bodyBytes, responseBytes int
 	var devMode string
 	var proxies []string
 	settings := []setting{
@@ -189,6 +194,12 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"max-depth", "MAX_DEPTH", "15", "deepest selection nesting accepted", false, num(&c.Limits.MaxDepth)},
 		{"max-complexity", "MAX_COMPLEXITY", "50000", "largest operation cost accepted (connections cost page size x selection)", false, num(&c.Limits.MaxComplexity)},
 		{"max-tokens", "MAX_TOKENS", "15000", "largest number of lexer tokens in a document", false, num(&c.Limits.MaxTokens)},
+		{"max-response-bytes", "MAX_RESPONSE_BYTES", "4194304", "largest response (one subscription value) sent; a larger one is answered with RESPONSE_TOO_LARGE alone (0: no cap)", false, numZero(&responseBytes)},
+		{"messages-per-hour", "MESSAGES_PER_HOUR", "20", "messages (respond) one party may add to one case in any hour; more are LIMIT_REACHED (0: no limit)", false, numZero(&c.MessagesPerHour)},
+		{"mutation-rate-limit", "MUTATION_RATE_LIMIT", "5", "mutations each user or company may run per second, across its tokens and cases (the platform is not limited); 0 disables", false, float(&c.MutationRate)},
+		{"mutation-rate-burst", "MUTATION_RATE_BURST", "50", "most mutations a principal can save up", false, float(&c.MutationBurst)},
+		{"write-timeout", "WRITE_TIMEOUT", "10s", "longest a client may take to receive one response, one event-stream message or one WebSocket frame before it is disconnected", false, dur(&c.WriteTimeout)},
+		{"ready-fail-after", "READY_FAIL_AFTER", "10s", "how long the database (or, on PostgreSQL, LISTEN) must keep failing before /readyz answers 503; it answers 200 again at the first good check (0: at the first failure)", false, durZero(&c.ReadyFailAfter)},
 		{"introspection", "INTROSPECTION", "true", "answer __schema and __type queries", false, boolean(&c.Limits.Introspection)},
 		{"max-info-requests", "MAX_INFO_REQUESTS", "3", "how many times a merchant may request more information on one case", false, num(&c.MaxInfoRequests)},
 		{"log-format", "LOG_FORMAT", "auto", "text, json, or auto (text on a terminal, JSON otherwise)", false, str(&c.LogFormat)},
@@ -319,6 +330,9 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 			problems = append(problems, fmt.Sprintf("-webhook-secret-key / WEBHOOK_SECRET_KEY: %v", err))
 		}
 	}
+	if c.MutationRate > 0 && c.MutationBurst < 1 {
+		problems = append(problems, fmt.Sprintf("-mutation-rate-burst / MUTATION_RATE_BURST = %v: must be at least 1", c.MutationBurst))
+	}
 	if c.RateLimit > 0 && c.RateBurst < float64(c.Limits.MaxComplexity) {
 		problems = append(problems, fmt.Sprintf("-rate-burst / RATE_BURST = %v: must be at least MAX_COMPLEXITY (%d), or the costliest legal query could never run", c.RateBurst, c.Limits.MaxComplexity))
 	}
@@ -329,6 +343,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	c.Limits.MaxBodyBytes = int64(bodyBytes)
+	c.Limits.MaxResponseBytes = int64(responseBytes)
 	if cmd == "serve" {
 		fmt.Fprintln(out, "configuration:")
 		for _, s := range settings {
@@ -342,7 +357,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 					v += " (default: " + map[bool]string{true: "embedded database", false: "DATABASE_URL is set"}[c.DevMode] + ")"
 				}
 			}
-			fmt.Fprintf(out, "  %-18s %s\n", s.env, v)
+			fmt.Fprintf(out, "  %-20s %s\n", s.env, v)
 		}
 	}
 	return c, nil
@@ -370,6 +385,7 @@ func (c Config) Policy() *dispute.Policy {
 	p := dispute.DefaultPolicy()
 	p.ResponseWindow = c.ResponseWindow
 	p.MaxInfoRequests = c.MaxInfoRequests
+	p.MessagesPerHour = c.MessagesPerHour
 	return &p
 }
 

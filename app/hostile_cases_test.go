@@ -5,12 +5,18 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
+	"testing"
+	"time"
 
 	"resolutioncenter/app/apptest"
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/dispute"
 )
 
 // hostileCase is one abusive request and the refusal it must get.
@@ -23,7 +29,64 @@ type hostileCase struct {
 	wantMsg    string // a substring of the first error's message
 	// isolate sends the case to a child process (see TestHostileQueries).
 	isolate bool
+	// maxLatency, when set, replaces refusalBudget (for requests that must run a
+	// while before they can be refused).
+	maxLatency time.Duration
 }
+
+// sizeAttack is what the size attacks need: a customer's token and two of its cases
+// with long timelines (see fillForSizeAttacks).
+type sizeAttack struct {
+	token string
+	// ascii has 300 messages of 10,000 ASCII characters; wide 110 of 10,000
+	// four-byte characters (40 KB each).
+	ascii, wide string
+}
+
+// fillForSizeAttacks appends, as issue 11 did through the API, 300 messages of
+// 10,000 characters to one of the customer's cases, and 110 messages of 10,000
+// four-byte characters to another, straight into the database (the API now refuses
+// a party's 21st message in an hour).
+func fillForSizeAttacks(tb testing.TB, dbURL string, fx fixture) sizeAttack {
+	tb.Helper()
+	d, err := db.Open(context.Background(), dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer d.Close()
+	at := dbtest.Now()
+	for i := range 300 {
+		dbtest.MustApply(tb, d, fx.Cases[0], dispute.ActorCustomer, dispute.ActionRespond, strings.Repeat("m", 10000), at.Add(time.Duration(i)*time.Millisecond))
+	}
+	for i := range 110 {
+		dbtest.MustApply(tb, d, fx.Cases[1], dispute.ActorCustomer, dispute.ActionRespond, strings.Repeat("😀", 10000), at.Add(time.Duration(i)*time.Millisecond))
+	}
+	return sizeAttack{token: fx.CustomerToken, ascii: fx.Cases[0], wide: fx.Cases[1]}
+}
+
+// aliasAttack is issue 11's query: n aliases of a case's 100 first events' details.
+func aliasAttack(n int) string {
+	var b strings.Builder
+	b.WriteString("query($id: ID!) { resolution(id: $id) { ")
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: events(first: 100) { nodes { details } } ", i)
+	}
+	b.WriteString("} }")
+	return b.String()
+}
+
+// wideWindows asks for four different 100-event windows of one case (four fetches: a
+// loader shares identical ones), at a cost just under MAX_COMPLEXITY.
+const wideWindows = `query($id: ID!) { resolution(id: $id) {
+  a: events(first: 100) { nodes { details } } b: events(last: 100) { nodes { details } }
+  c: events(first: 99) { nodes { details } } d: events(last: 99) { nodes { details } } } }`
+
+// windowsAndRecent is wideWindows plus the 50 latest events (cost 45,906): on the
+// case of 10,000-character ASCII messages, a 4.5 MB answer.
+const windowsAndRecent = `query($id: ID!) { resolution(id: $id) {
+  a: events(first: 100) { nodes { details } } b: events(last: 100) { nodes { details } }
+  c: events(first: 99) { nodes { details } } d: events(last: 99) { nodes { details } }
+  resolutionEvents { details } } }`
 
 // requestBody is a GraphQL request body.
 func requestBody(query string, vars map[string]any) []byte {
@@ -62,9 +125,12 @@ func fanoutQuery(levels int) string {
 }
 
 // hostileCases are the abusive requests; each builds its raw request for a host.
-func hostileCases() []hostileCase {
+func hostileCases(big sizeAttack) []hostileCase {
 	jsonReq := func(body []byte) func(string) []byte {
 		return func(host string) []byte { return apptest.RawPost(host, apptest.PlatformToken, nil, body, false) }
+	}
+	asCustomer := func(body []byte) func(string) []byte {
+		return func(host string) []byte { return apptest.RawPost(host, big.token, nil, body, false) }
 	}
 	var aliases strings.Builder
 	aliases.WriteString("{ ")
@@ -124,5 +190,15 @@ func hostileCases() []hostileCase {
 			wantStatus: 413, wantCode: "INVALID_ARGUMENT", wantMsg: "too large"},
 		{name: "batch of 1,000 operations", req: jsonReq(batch.Bytes()),
 			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "batched requests"},
+		// Issue 11: 245 aliases of 100 messages of 10,000 characters scored 49,245
+		// (a message priced as one unit) and answered 238 MB. Priced by what it can
+		// return, it costs 2.5 million and is refused before it runs.
+		{name: "245 aliases x 100 messages (238 MB)", req: asCustomer(requestBody(aliasAttack(245), map[string]any{"id": big.ascii})),
+			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "exceeds the limit of 50000"},
+		// Under the cost limit, but 450 messages of 10,000 characters (4.5 MB): refused
+		// once the answer passes MAX_RESPONSE_BYTES, before it is built whole. (The
+		// soak runs the 16 MB variant of four-byte characters.)
+		{name: "450 messages of 10,000 chars (4.5 MB)", req: asCustomer(requestBody(windowsAndRecent, map[string]any{"id": big.ascii})),
+			wantStatus: 200, wantCode: "RESPONSE_TOO_LARGE", wantMsg: "would exceed 4194304 bytes", maxLatency: 5 * time.Second},
 	}
 }

@@ -8,11 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
+	"resolutioncenter/graph"
 	"resolutioncenter/graphiql"
 	"resolutioncenter/observe"
 )
@@ -39,8 +42,8 @@ func (a *App) routes(api http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	mux.Handle("GET /readyz", readiness(a.DB, a.Listener))
-	return observe.WithRequestID(mux)
+	mux.Handle("GET /readyz", newReadiness(a.DB, a.Listener, a.cfg.ReadyFailAfter))
+	return a.countInflight(graph.ClearWriteDeadline(observe.WithRequestID(mux)))
 }
 
 // loopbackOr serves requests from a loopback address with local and all others with
@@ -56,36 +59,93 @@ func loopbackOr(local, other http.Handler) http.Handler {
 	})
 }
 
-// readiness answers 200 when the database answers, migrations are current and (on
-// PostgreSQL) the LISTEN connection is up; 503 with the reason otherwise.
-func readiness(d *db.DB, listener *db.Listener) http.Handler {
-	var migrated atomic.Bool
+// countInflight counts the requests being served, for shutdown to tell whether its
+// grace period cut any off. WebSocket connections are counted apart (wsConns): the
+// legacy ones hold their request until they close.
+func (a *App) countInflight(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain")
-		fail := func(msg string) {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, msg+"\n")
-		}
-		if err := d.Ping(ctx); err != nil {
-			fail("database unreachable")
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
 			return
 		}
-		if !migrated.Load() {
-			pending, err := d.PendingMigrations(ctx)
-			if err != nil || len(pending) > 0 {
-				fail("migrations pending")
-				return
-			}
-			migrated.Store(true)
-		}
-		if listener != nil && !listener.Up() {
-			fail("LISTEN connection down")
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
+		a.inflight.Add(1)
+		defer a.inflight.Add(-1)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// readiness is /readyz. It fails only on sustained unavailability: when the database
+// has failed every check for failAfter, or (PostgreSQL) has answered while the LISTEN
+// connection stayed down for failAfter; then it answers 503 with the reason, until the
+// first check that finds the database (and LISTEN) back. A lone failed check (a killed
+// connection, a restart of the database in progress) answers 200 with the failure
+// noted: a load balancer that pulled a replica at the first failure would pull them
+// all at once, on a blip every replica sees. Pending migrations fail it at once.
+type readiness struct {
+	db        *db.DB
+	listener  *db.Listener
+	failAfter time.Duration
+	migrated  atomic.Bool
+
+	mu         sync.Mutex
+	dbDown     time.Time // first of the consecutive failed pings; zero when the last one worked
+	listenDown time.Time // first check finding LISTEN down while the database answered
+}
+
+func newReadiness(d *db.DB, listener *db.Listener, failAfter time.Duration) *readiness {
+	return &readiness{db: d, listener: listener, failAfter: failAfter}
+}
+
+func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain")
+	fail := func(msg string) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, msg+"\n")
+	}
+	ping := rd.db.Ping(ctx)
+	if ping == nil && !rd.migrated.Load() {
+		pending, err := rd.db.PendingMigrations(ctx)
+		if err != nil || len(pending) > 0 {
+			fail("migrations pending")
+			return
+		}
+		rd.migrated.Store(true)
+	}
+	listenUp := rd.listener == nil || rd.listener.Up()
+	down, why := rd.observe(time.Now(), ping == nil, listenUp)
+	switch {
+	case down > 0 && down >= rd.failAfter:
+		fail(fmt.Sprintf("%s for %s", why, down.Round(time.Millisecond)))
+	case down > 0:
+		_, _ = fmt.Fprintf(w, "ready (%s for %s; failing after %s)\n", why, down.Round(time.Millisecond), rd.failAfter)
+	default:
+		_, _ = io.WriteString(w, "ready\n")
+	}
+}
+
+// observe records one check and returns for how long the server has been unable to
+// serve (0: it can) and why.
+func (rd *readiness) observe(now time.Time, dbUp, listenUp bool) (time.Duration, string) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if !dbUp {
+		rd.listenDown = time.Time{} // LISTEN counts only while the database answers
+		if rd.dbDown.IsZero() {
+			rd.dbDown = now
+		}
+		return max(now.Sub(rd.dbDown), time.Nanosecond), "database unreachable"
+	}
+	rd.dbDown = time.Time{}
+	if listenUp {
+		rd.listenDown = time.Time{}
+		return 0, ""
+	}
+	if rd.listenDown.IsZero() {
+		rd.listenDown = now
+	}
+	return max(now.Sub(rd.listenDown), time.Nanosecond), "LISTEN connection down"
 }
 
 // metricsHandler serves the Prometheus metrics. With a token it answers only requests

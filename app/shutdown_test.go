@@ -381,3 +381,44 @@ func TestE2ESIGTERMManyWebSockets(t *testing.T) {
 			cut, conns, example)
 	}
 }
+
+// TestE2ESIGTERMCutOffExitsNonZero: a request still running when SHUTDOWN_GRACE ends
+// is cut off, and the process says so and exits 1, so that a supervisor (or an
+// operator reading exit codes) knows work was lost. Issue 11: it exited 0. The request
+// is a mutation waiting on the SQLite write lock, held by the test meanwhile.
+func TestE2ESIGTERMCutOffExitsNonZero(t *testing.T) {
+	const grace = time.Second
+	dbURL, fx := sqliteWithFixture(t, 1)
+	p := startProcess(t, "rc-cut", map[string]string{"DATABASE_URL": dbURL, "SHUTDOWN_GRACE": grace.String()})
+	d, err := db.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	conn, err := d.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck
+	answered := make(chan error, 1)
+	go func() {
+		_, err := apptest.Post(context.Background(), p.URL, fx.CustomerToken,
+			`mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "late"}) { userErrors { code } } }`,
+			map[string]any{"id": fx.Cases[0]})
+		answered <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the mutation waits for the lock
+	code, el := p.Stop(t, grace+10*time.Second)
+	<-answered
+	t.Logf("exit %d after %v: %s", code, el.Round(time.Millisecond), p.Tail(1))
+	if code != 1 {
+		t.Errorf("exit code %d with a request cut off by the grace period, want 1", code)
+	}
+	if !strings.Contains(p.Out.String(), "shutdown cut requests off: 1 requests in flight") {
+		t.Errorf("the process did not say what it cut off:\n%s", p.Tail(10))
+	}
+}

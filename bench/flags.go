@@ -109,7 +109,7 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.StringVar(&o.PprofURL, "pprof", "", "base URL of a net/http/pprof endpoint of the server (loopback), e.g. http://127.0.0.1:6060: save a CPU profile of each measured window")
 	fs.StringVar(&o.PprofDir, "pprof-dir", ".", "where -pprof saves <scenario>.cpu.prof")
 	fs.BoolVar(&o.Smoke, "smoke", false, "every scenario briefly with small sizes; spawns a server unless -url is given; fails on any error")
-	fs.BoolVar(&o.Spawn, "spawn", false, "build and start the server on 127.0.0.1 (RATE_LIMIT=0), seeded with -seed-cases, and stop it afterwards")
+	fs.BoolVar(&o.Spawn, "spawn", false, "build and start the server on 127.0.0.1 (rate limits and write budgets off), seeded with -seed-cases, and stop it afterwards")
 	fs.IntVar(&o.SeedCases, "seed-cases", 2000, "with -spawn: cases to generate first (0: none, e.g. for an already seeded -database-url)")
 	fs.BoolVar(&o.Peer, "peer", false, "side by side with PostGraphile v5 (bench/peer, started with node) on the same -database-url: list and detail (or -scenario), alternating rounds of -d")
 	fs.IntVar(&o.PeerRounds, "peer-rounds", 3, "with -peer: measured rounds per server and scenario (ours, peer, ours, peer, ...)")

@@ -121,8 +121,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if r.Failed() {
 			failed = append(failed, name)
 		}
-		if strings.Contains(strings.Join(r.ErrorSamples, " "), "RATE_LIMITED") {
-			fmt.Fprintln(stderr, "bench: the server rate-limits: start it with RATE_LIMIT=0 for benchmarks")
+		if samples := strings.Join(r.ErrorSamples, " "); strings.Contains(samples, "RATE_LIMITED") || strings.Contains(samples, "LIMIT_REACHED") {
+			fmt.Fprintln(stderr, "bench: the server rate-limits: start it with RATE_LIMIT=0 MUTATION_RATE_LIMIT=0 MESSAGES_PER_HOUR=0 for benchmarks")
 		}
 		rep.Results = append(rep.Results, r)
 		fmt.Fprintf(stderr, "bench: %s done: %.1f rps, p50 %.2f ms, p99 %.2f ms, %d errors\n", name, r.RPS, r.P50ms, r.P99ms, r.Errors)

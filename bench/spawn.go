@@ -89,7 +89,8 @@ func spawnServer(ctx context.Context, dbURL string, seedCases int, logw io.Write
 	defer logf.Close()
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(os.Environ(), "ADDR=127.0.0.1:0", "DATABASE_URL="+s.DBURL, "PLATFORM_TOKEN="+s.Token,
-		"RATE_LIMIT=0", "SEED_DEMO=false", "MAX_SUBSCRIPTIONS=100000", "LOG_FORMAT=json", "METRICS_TOKEN="+s.MetricsToken, "METRICS_ADDR=",
+		"RATE_LIMIT=0", "MUTATION_RATE_LIMIT=0", "MESSAGES_PER_HOUR=0", "SEED_DEMO=false", "MAX_SUBSCRIPTIONS=100000",
+		"LOG_FORMAT=json", "METRICS_TOKEN="+s.MetricsToken, "METRICS_ADDR=",
 		// The webhooks scenario's receiver listens on loopback: development mode.
 		"DEV_MODE=true", "WEBHOOK_SECRET_KEY=YmVuY2gtd2ViaG9vay1zZWNyZXQta2V5LTMyLWJ5dGU=", "WEBHOOK_ENDPOINT_RATE=0")
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf

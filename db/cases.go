@@ -34,6 +34,11 @@ type Change struct {
 	// Decide computes the next case, its one event and the outside effects from the
 	// current case, or refuses. It runs inside the transaction with the row locked.
 	Decide func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error)
+	// Budget, when set, is the policy whose message budget (MessagesPerHour) the
+	// decided event must fit: the reporter's latest messages on the case are read in
+	// the same transaction, after the row lock, so concurrent messages cannot both
+	// take the last place.
+	Budget *dispute.Policy
 }
 
 // UpdateCase applies one change in one transaction: it locks and loads the case,
@@ -54,6 +59,18 @@ func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
 		next, ev, eff, err := ch.Decide(c)
 		if err != nil {
 			return next, ev, eff, err
+		}
+		// A case with fewer events than the budget cannot hold a party's full budget:
+		// most cases never pay for the look-up.
+		if ch.Budget != nil && c.EventCount >= ch.Budget.MessagesPerHour &&
+			(dispute.MessageBudget{PerHour: ch.Budget.MessagesPerHour}).Counts(ev) {
+			recent, err := recentMessages(ctx, tx, c.ID, ev, ch.Budget.MessagesPerHour)
+			if err != nil {
+				return next, ev, eff, err
+			}
+			if err := ch.Budget.CheckMessages(c, ev, recent); err != nil {
+				return next, ev, eff, err
+			}
 		}
 		return next, ev, eff, saveCase(ctx, tx, c.Version, next)
 	})
@@ -182,6 +199,19 @@ func (d *DB) lockCase(ctx context.Context, tx bun.Tx, s Scope, id string) (dispu
 		return dispute.Case{}, mapErr(err)
 	}
 	return toDomainCase(row), nil
+}
+
+// recentMessages returns the creation times of the latest n events on a case with
+// ev's action and reporter, newest first. It walks the (resolution_id, position)
+// index backwards from the newest event and stops after n matches, so its cost is the
+// events appended since the reporter's n-th latest message, not the timeline's length.
+func recentMessages(ctx context.Context, tx bun.Tx, caseID string, ev dispute.Event, n int) ([]time.Time, error) {
+	var out []time.Time
+	err := tx.NewSelect().Model((*eventRow)(nil)).Column("e.created_at").
+		Where("e.resolution_id = ?", caseID).Where("e.reporter_type = ?", string(ev.Reporter)).
+		Where("e.action = ?", string(ev.Action)).
+		OrderExpr("e.position DESC").Limit(int64(n)).Scan(ctx, &out)
+	return out, mapErr(err)
 }
 
 // saveCase writes next over the row that still has version prev; zero rows means a

@@ -13,6 +13,10 @@ type Policy struct {
 	ResponseWindow time.Duration
 	// MaxInfoRequests caps the merchant's request_more_info per case.
 	MaxInfoRequests int
+	// MessagesPerHour is the message budget of one party on one case (see
+	// MessageBudget). Unlike the fields above, zero means no budget; servers run with
+	// DefaultMessagesPerHour unless configured otherwise.
+	MessagesPerHour int
 }
 
 // The defaults of DefaultPolicy.
@@ -96,6 +100,32 @@ func (p Policy) Allowed(c Case, actor Actor) []Action {
 		}
 	}
 	return out
+}
+
+// ViewerActions is what a caller in role may do on c now: the role's allowed actions
+// when the caller may act at all (its token has the manage scope), and nothing
+// otherwise. It is the one place that rule lives: Resolution.viewerActions and every
+// other producer of the list call it, so what it offers always succeeds.
+func (p Policy) ViewerActions(c Case, role Actor, mayAct bool) []Action {
+	if !mayAct {
+		return []Action{}
+	}
+	out := p.Allowed(c, role)
+	if out == nil {
+		return []Action{}
+	}
+	return out
+}
+
+// CheckMessages refuses ev, about to be appended to c, when its reporter has used up
+// the message budget (MessagesPerHour) on c; recent are the creation times of the
+// reporter's latest messages on c, newest first (see MessageBudget.Check).
+func (p Policy) CheckMessages(c Case, ev Event, recent []time.Time) error {
+	b := MessageBudget{PerHour: p.MessagesPerHour}
+	if !b.Counts(ev) {
+		return nil
+	}
+	return b.Check(ev, recent, p.Allowed(c, ev.Reporter))
 }
 
 // step applies row r; the caller has checked that it is permitted.

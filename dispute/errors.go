@@ -27,13 +27,19 @@ const (
 	CodeUnavailable Code = "UNAVAILABLE"
 	// CodeRateLimited means the principal spent its budget; retry after the time given.
 	CodeRateLimited Code = "RATE_LIMITED"
+	// CodeResponseTooLarge means the response would exceed the server's size budget;
+	// ask for less (smaller pages, fewer fields or aliases).
+	CodeResponseTooLarge Code = "RESPONSE_TOO_LARGE"
+	// CodeCanceled means the client went away (or canceled) before the answer was
+	// ready: nothing is wrong with the server or the database.
+	CodeCanceled Code = "CANCELED"
 )
 
 // Codes lists every code in a stable order.
 var Codes = []Code{
 	CodeNotFound, CodeInvalidArgument, CodeActionNotAllowed, CodeConflict, CodeUnauthenticated,
 	CodeForbidden, CodeInternal, CodeLimitReached, CodeAlreadyExists, CodeNotRefundable,
-	CodeUnavailable, CodeRateLimited,
+	CodeUnavailable, CodeRateLimited, CodeResponseTooLarge, CodeCanceled,
 }
 
 // Valid reports whether c is one of the codes.
@@ -131,6 +137,8 @@ var (
 	ErrNotRefundable    = &Error{Code: CodeNotRefundable}
 	ErrUnavailable      = &Error{Code: CodeUnavailable}
 	ErrRateLimited      = &Error{Code: CodeRateLimited}
+	ErrResponseTooLarge = &Error{Code: CodeResponseTooLarge}
+	ErrCanceled         = &Error{Code: CodeCanceled}
 )
 
 // NotFound reports that something does not exist or must not be revealed.
@@ -175,6 +183,12 @@ func Unavailable(msg string) *Error { return &Error{Code: CodeUnavailable, Messa
 
 // RateLimited returns a RATE_LIMITED error.
 func RateLimited(msg string) *Error { return &Error{Code: CodeRateLimited, Message: msg} }
+
+// ResponseTooLarge returns a RESPONSE_TOO_LARGE error.
+func ResponseTooLarge(msg string) *Error { return &Error{Code: CodeResponseTooLarge, Message: msg} }
+
+// Canceled returns a CANCELED error.
+func Canceled(msg string) *Error { return &Error{Code: CodeCanceled, Message: msg} }
 
 // CodeOf returns the code of the first *Error in err's chain: "" for nil and
 // INTERNAL for anything that is not a typed domain error.

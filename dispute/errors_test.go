@@ -15,6 +15,7 @@ func TestErrorsIs(t *testing.T) {
 		CodeUnauthenticated: ErrUnauthenticated, CodeForbidden: ErrForbidden, CodeInternal: ErrInternal,
 		CodeLimitReached: ErrLimitReached, CodeAlreadyExists: ErrAlreadyExists,
 		CodeNotRefundable: ErrNotRefundable, CodeUnavailable: ErrUnavailable, CodeRateLimited: ErrRateLimited,
+		CodeResponseTooLarge: ErrResponseTooLarge, CodeCanceled: ErrCanceled,
 	}
 	made := map[Code]*Error{
 		CodeNotFound:         NotFound("no such case"),
@@ -29,6 +30,8 @@ func TestErrorsIs(t *testing.T) {
 		CodeNotRefundable:    NotRefundable("already refunded"),
 		CodeUnavailable:      Unavailable("database down"),
 		CodeRateLimited:      RateLimited("slow down"),
+		CodeResponseTooLarge: ResponseTooLarge("4 MiB at most"),
+		CodeCanceled:         Canceled("the client went away"),
 	}
 	if len(sentinels) != len(Codes) || len(made) != len(Codes) {
 		t.Fatalf("test covers %d sentinels and %d constructors for %d codes", len(sentinels), len(made), len(Codes))

@@ -45,6 +45,7 @@ func (r *Resolver) act(ctx context.Context, req actionRequest) (*model.Resolutio
 	}
 	res, err := r.DB.UpdateCase(ctx, db.Change{
 		CaseID: req.caseID, Scope: p.Scope(), ExpectedVersion: req.expectedVersion, Idem: idem, Now: r.now(),
+		Budget: r.Policy,
 		Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
 			return req.decide(p.RoleOn(c), c)
 		},

@@ -124,7 +124,7 @@ func optionalID(v *string, prefix, field, what string) (string, error) {
 
 // toResolution wraps a case for the principal; role must be the principal's role on it.
 func (r *Resolver) toResolution(c dispute.Case, p *auth.Principal) *model.Resolution {
-	return model.NewResolution(c, p.RoleOn(c), r.Policy)
+	return model.NewResolution(c, p.RoleOn(c), p.CanManage(), r.Policy)
 }
 
 // emptyPageInfo is the page info of an empty page.

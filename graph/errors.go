@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"resolutioncenter/dispute"
@@ -30,17 +32,31 @@ const (
 
 // presentError puts a code in extensions.code of every error. Domain errors keep their
 // message (with the API's enum names), field and the actions allowed now; parse and
-// validation errors carry GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED; anything
-// unexpected is logged with detail and shown as "internal error".
+// validation errors carry GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED; an error of
+// a request whose client went away is CANCELED (but one whose credential was revoked or
+// expired meanwhile stays UNAUTHENTICATED), one that ran out of time UNAVAILABLE;
+// anything unexpected is logged with detail and shown as "internal error".
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		// The client went away (or canceled): whatever failed failed because of that,
+		// and must not count as the database's failure (UNAVAILABLE) or ours.
+		if errors.Is(ctx.Err(), context.Canceled) || errors.Is(err, context.Canceled) {
+			if credentialEnded(ctx, err, gqlErr) {
+				return gqlErr
+			}
+			gqlErr.Message = "request canceled"
+			gqlErr.Extensions = map[string]any{"code": string(dispute.CodeCanceled)}
+			return gqlErr
+		}
 		var de *dispute.Error
 		if errors.As(err, &de) {
 			gqlErr.Message = errorText(de)
 			ext := map[string]any{"code": string(de.Code)}
 			if de.Field != "" {
 				ext["field"] = de.Field
+			} else if f := inputField(de, gqlErr.Path); f != "" {
+				ext["field"] = f
 			}
 			if de.Code == dispute.CodeActionNotAllowed || de.Code == dispute.CodeLimitReached {
 				ext["allowedActions"] = actionNames(de.Allowed)
@@ -48,8 +64,8 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = ext
 			return gqlErr
 		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			gqlErr.Message = "request canceled or timed out"
+		if errors.Is(err, context.DeadlineExceeded) {
+			gqlErr.Message = "request timed out"
 			gqlErr.Extensions = map[string]any{"code": string(dispute.CodeUnavailable)}
 			return gqlErr
 		}
@@ -99,6 +115,42 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // actions by their GraphQL enum names (UNDER_PLATFORM_REVIEW, not
 // under_platform_review), without the field (it travels separately).
 func errorText(de *dispute.Error) string { return de.Text(enumName) }
+
+// credentialEnded reports whether a canceled request's error is its credential's end
+// (revoked or expired while it ran), which the client must learn as UNAUTHENTICATED,
+// and makes gqlErr say so.
+func credentialEnded(ctx context.Context, err error, gqlErr *gqlerror.Error) bool {
+	if code, _ := gqlErr.Extensions["code"].(string); code == string(dispute.CodeUnauthenticated) {
+		return true
+	}
+	var de *dispute.Error
+	if errors.As(err, &de) && de.Code == dispute.CodeUnauthenticated {
+		gqlErr.Message = errorText(de)
+		gqlErr.Extensions = map[string]any{"code": string(de.Code)}
+		return true
+	}
+	if end := credentialEnd(ctx); end != nil {
+		gqlErr.Message = end.Message
+		gqlErr.Extensions = end.Extensions
+		return true
+	}
+	return false
+}
+
+// inputField names the argument an input scalar refused (a DateTime out of range, say),
+// from the path gqlgen gives the error: the argument's path below the root field,
+// "filter.createdAfter" or "input.paidAt". Scalars cannot know their field; every other
+// INVALID_ARGUMENT names its own.
+func inputField(de *dispute.Error, path ast.Path) string {
+	if de.Code != dispute.CodeInvalidArgument || len(path) < 2 {
+		return ""
+	}
+	parts := make([]string, 0, len(path)-1)
+	for _, p := range path[1:] {
+		parts = append(parts, fmt.Sprint(p))
+	}
+	return strings.Join(parts, ".")
+}
 
 // isInputError tells argument and variable coercion failures (which gqlgen wraps
 // without a code) from real failures.

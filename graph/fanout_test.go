@@ -385,7 +385,8 @@ func TestResumeFromCursor(t *testing.T) {
 // the listener reconnects.
 func TestListenKilledLosesNothing(t *testing.T) {
 	d := dbtest.MustPostgres(t)
-	s := apptest.New(t, d)
+	// 50 replies per party on one case, faster than the default write budgets allow.
+	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"MESSAGES_PER_HOUR": "1000", "MUTATION_RATE_LIMIT": "1000"}})
 	f := foNewCase(t, s, d)
 	type sub struct {
 		role dispute.Actor

@@ -2195,8 +2195,9 @@ schema {
 }
 
 """
-An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `. Inputs take
-any RFC 3339 date-time with an offset.
+An instant in UTC, RFC 3339 with milliseconds, e.g. ` + "`" + `2026-11-27T10:29:11.000Z` + "`" + `. Inputs may
+use any RFC 3339 offset and precision, between the years 1 and 9999 in UTC; others are
+` + "`" + `INVALID_ARGUMENT` + "`" + ` naming the argument (` + "`" + `extensions.field` + "`" + `).
 """
 scalar DateTime @specifiedBy(url: "https://scalars.graphql.org/andimarek/date-time")
 
@@ -2538,7 +2539,7 @@ type Resolution implements Node {
   merchantResponseActions: [MerchantAction!]!
   "What the platform may do now."
   platformResponseActions: [PlatformAction!]!
-  "What the caller may do now, from its role on this case."
+  "What the caller may do now, from its role on this case; empty when its token lacks ` + "`" + `MANAGE` + "`" + `."
   viewerActions: [ResolutionAction!]!
   "How the case ended; null while open."
   outcome: ResolutionOutcome
@@ -3058,7 +3059,7 @@ type Mutation {
   denyResolution("The case and why." input: DenyResolutionInput!): ResolutionPayload!
   "Merchant: ask the customer for more information (at most 3 times per case)."
   requestMoreInfo("The case and the question for the customer." input: ResolutionMessageInput!): ResolutionPayload!
-  "Customer or merchant (the role comes from the token and the case): add a message; hands the case to the other side where the lifecycle says so."
+  "Customer or merchant (the role comes from the token and the case): add a message; hands the case to the other side where the lifecycle says so. Each party may add 20 messages to a case in any hour (the server's ` + "`" + `MESSAGES_PER_HOUR` + "`" + `); beyond, ` + "`" + `LIMIT_REACHED` + "`" + `."
   respondToResolution("The case and the message." input: ResolutionMessageInput!): ResolutionPayload!
   "Customer (after MERCHANT_WON) or merchant (after a platform decision for the customer): appeal to the platform, once per case."
   appealResolution("The case and the grounds for the appeal." input: ResolutionMessageInput!): ResolutionPayload!

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/auth"
+	"resolutioncenter/dispute"
 	"resolutioncenter/graph/gqlhttp"
 	"resolutioncenter/graph/wsproto"
 	"resolutioncenter/observe"
@@ -31,15 +32,20 @@ type Limits struct {
 	MaxTokens int
 	// MaxDepth caps the nesting of selections.
 	MaxDepth int
-	// MaxComplexity caps the computed cost; connections cost their page size times
-	// their selection.
+	// MaxComplexity caps the computed cost (see textUnit): connections cost their
+	// page size times their selection, texts their size limit.
 	MaxComplexity int
+	// MaxResponseBytes caps the size of one response (one value of a subscription);
+	// a larger one is answered with RESPONSE_TOO_LARGE alone (see ResponseBudget).
+	// 0: no cap.
+	MaxResponseBytes int64
 	// Introspection enables __schema and __type.
 	Introspection bool
 }
 
 // DefaultLimits are the limits used when a field is zero.
-var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, MaxTokens: 15000, MaxDepth: 15, MaxComplexity: 50000, Introspection: true}
+var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, MaxTokens: 15000, MaxDepth: 15, MaxComplexity: 50000,
+	MaxResponseBytes: 4 << 20, Introspection: true}
 
 // Options configure the /graphql endpoint beyond its limits. Zero values disable the
 // feature they name (no metrics, no tracing, no rate limit, no APQ cache...).
@@ -50,6 +56,8 @@ type Options struct {
 	Tracer  trace.Tracer
 	// RateLimiter charges each operation its complexity; nil disables rate limiting.
 	RateLimiter *ratelimit.Limiter
+	// WriteLimiter charges each principal one unit per mutation; nil disables it.
+	WriteLimiter *ratelimit.Limiter
 	// APQCacheSize bounds the automatic persisted query cache; 0 disables APQ (and so
 	// does PersistedOnly: APQ would let any client register any document).
 	APQCacheSize int
@@ -70,6 +78,11 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// RequestTimeout bounds ordinary (non-streaming) requests.
 	RequestTimeout time.Duration
+	// WriteTimeout bounds the writing of each response, and of each message of an
+	// event stream (SSE): a client that does not take it in time is disconnected,
+	// and what the response held is released. 0: no bound. (WebSocket frames are
+	// bounded by WebSocket.WriteTimeout.)
+	WriteTimeout time.Duration
 	// WebSocket tunes the WebSocket transport (allowed origins, init timeout...).
 	WebSocket wsproto.Options
 }
@@ -116,6 +129,13 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		}
 		srv.Use(rl)
 	}
+	if o.WriteLimiter != nil {
+		wl := writeLimit{limiter: o.WriteLimiter}
+		if o.Metrics != nil {
+			wl.onLimit = o.Metrics.RateLimited.Inc
+		}
+		srv.Use(wl)
+	}
 	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx, gerr := recheckSocketOperation(ctx)
@@ -132,6 +152,9 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		})))
 	})
 	srv.AroundResponses(streamEndResponse)
+	if lim.MaxResponseBytes > 0 {
+		srv.Use(responseBudget{max: lim.MaxResponseBytes}) // innermost: the others see what is sent
+	}
 	return srv
 }
 
@@ -150,7 +173,8 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	addStreamingTransports(srv, authn, o.WebSocket)
 	addHTTPTransports(srv)
 	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, withStreamWatch(authn, srv)))
-	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withRequestTimeout(o.RequestTimeout, o.TrustedProxies, h)))
+	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withWriteDeadlines(o.WriteTimeout,
+		withRequestTimeout(o.RequestTimeout, o.TrustedProxies, h))))
 }
 
 // addStreamingTransports adds the subscription transports: WebSocket
@@ -215,6 +239,10 @@ func withAuthentication(authn *auth.Authenticator, next http.Handler) http.Handl
 			case auth.IsAuthError(err):
 				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 				writeJSONError(w, http.StatusUnauthorized, "invalid or revoked token", "UNAUTHENTICATED")
+			case errors.Is(r.Context().Err(), context.Canceled):
+				// The client went away during the lookup: not an outage. 499 is what
+				// proxies record for it; nobody reads it.
+				writeJSONError(w, statusClientClosed, "request canceled", string(dispute.CodeCanceled))
 			default:
 				writeJSONError(w, http.StatusServiceUnavailable, "authentication unavailable", "UNAVAILABLE")
 			}
@@ -226,6 +254,9 @@ func withAuthentication(authn *auth.Authenticator, next http.Handler) http.Handl
 		next.ServeHTTP(w, r)
 	})
 }
+
+// statusClientClosed is the status recorded for a request whose client went away.
+const statusClientClosed = 499
 
 func writeJSONError(w http.ResponseWriter, status int, msg, code string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 )
 
@@ -91,7 +92,20 @@ func pageCost(first, last *int) int {
 // condition reads the matching cases, however few are returned.
 const countCost = 100
 
-// setComplexity makes list fields cost their size times their selection.
+// The cost model (complexity): what an operation may return, priced before it runs.
+// Every field costs one unit, and a text field one more unit per textUnit characters it
+// may hold (by its size limit: a 10,000-character message costs 101, not 1). A list
+// costs its length times its selection: a connection its page size, resolutionEvents
+// 50, nodes(ids) the IDs asked for. Fields under different aliases are priced each
+// time, as they are each resolved and written. So the cost bounds both the rows read
+// and the size of the answer: MAX_COMPLEXITY 50,000 allows about 5 million characters
+// of text; MAX_RESPONSE_BYTES bounds the answer's bytes exactly.
+const textUnit = 100
+
+// textCost is the cost of a text field of at most maxChars characters.
+func textCost(maxChars int) int { return 1 + maxChars/textUnit }
+
+// setComplexity sets the cost model's per-field prices (see textUnit).
 func setComplexity(c *ComplexityRoot) {
 	c.Query.Resolutions = func(child int, first *int, _ *string, last *int, _ *string, _ *model.ResolutionFilter, _ *model.ResolutionOrder) int {
 		return 1 + pageCost(first, last)*child
@@ -110,4 +124,15 @@ func setComplexity(c *ComplexityRoot) {
 	c.Query.Tokens = func(child int, first *int, _ *string, _ *model.APITokenFilter) int {
 		return 1 + pageCost(first, nil)*child
 	}
+
+	text := func(maxChars int) func(int) int {
+		cost := textCost(maxChars)
+		return func(int) int { return cost }
+	}
+	c.ResolutionEvent.Details = text(dispute.MaxMessageLength)
+	c.Company.Title = text(maxTitleLen)
+	c.Company.Route = text(maxRouteLen)
+	c.User.Name = text(maxNameLen)
+	c.User.Username = text(maxUsernameLen)
+	c.User.Email = text(maxEmailLen)
 }

@@ -85,3 +85,85 @@ func allowMethods(next http.Handler) http.Handler {
 		}
 	})
 }
+
+// withWriteDeadlines bounds how long the client may take to receive what the server
+// writes, so that a client that stops reading cannot hold a response (and the memory
+// behind it) for longer: an ordinary response must be written within d of its first
+// write; each message of an event stream (SSE) within d of its own. When the deadline
+// passes, the write fails, the request's context ends (which ends a stream), and the
+// connection is closed. WebSocket upgrades pass through: their frames have their own
+// timeout. d <= 0 disables it.
+func withWriteDeadlines(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: d, cancel: cancel,
+			renew: isStreaming(r)}
+		next.ServeHTTP(dw, r.WithContext(ctx))
+	})
+}
+
+// deadlineWriter sets the connection's write deadline before it writes: once per
+// response, or before every write and flush of a stream (renew). The deadline stays
+// after the handler returns, so that net/http's final flush is bounded too; the next
+// request on the connection starts without one (see ClearWriteDeadline).
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc     *http.ResponseController
+	d      time.Duration
+	renew  bool
+	armed  bool
+	cancel context.CancelFunc
+}
+
+func (w *deadlineWriter) arm() {
+	switch {
+	case w.renew:
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
+	case !w.armed:
+		w.armed = true
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
+	}
+}
+
+func (w *deadlineWriter) WriteHeader(code int) {
+	w.arm()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *deadlineWriter) Write(b []byte) (int, error) {
+	w.arm()
+	n, err := w.ResponseWriter.Write(b)
+	if err != nil {
+		w.cancel()
+	}
+	return n, err
+}
+
+// Flush sends what is buffered (event streams flush every message).
+func (w *deadlineWriter) Flush() {
+	w.arm()
+	if err := w.rc.Flush(); err != nil {
+		w.cancel()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *deadlineWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ClearWriteDeadline lifts the write deadline that a previous response on the same
+// keep-alive connection left behind (see withWriteDeadlines); the server wraps every
+// route in it.
+func ClearWriteDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		next.ServeHTTP(w, r)
+	})
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"resolutioncenter/auth"
@@ -62,3 +63,54 @@ func rateKey(ctx context.Context) string {
 	}
 	return "addr:" + auth.ClientAddr(ctx)
 }
+
+// writeLimit charges each mutation operation one unit per mutation it runs (its root
+// fields) against the budget of the caller's principal: the user or the company,
+// whichever of its tokens it uses. It bounds how fast one tenant can write across all
+// its cases (the per-case message budget bounds each case). The platform is not
+// limited: it is staff and the upstream systems that feed reference data, which share
+// one principal; the cost limiter still applies to each of its tokens. A refusal is
+// RATE_LIMITED, like rateLimit's.
+type writeLimit struct {
+	limiter *ratelimit.Limiter
+	onLimit func()
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = writeLimit{}
+
+func (writeLimit) ExtensionName() string                   { return "WriteLimit" }
+func (writeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l writeLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return nil
+	}
+	if p := auth.FromContext(ctx); p != nil && p.Kind == auth.KindPlatform {
+		return nil
+	}
+	n := len(graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}))
+	if n == 0 {
+		return nil
+	}
+	ok, wait := l.limiter.Take(writeKey(ctx), float64(n))
+	if ok {
+		return nil
+	}
+	if l.onLimit != nil {
+		l.onLimit()
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	return &gqlerror.Error{
+		Message: fmt.Sprintf("mutation rate limit exceeded: at most %g mutations per second per principal (bursts of %g); retry in %d s",
+			l.limiter.Rate, l.limiter.Burst, secs),
+		Extensions: map[string]any{"code": string(dispute.CodeRateLimited), "retryAfter": secs, "cost": n},
+	}
+}
+
+// writeKey is the principal a mutation is charged to: one budget for all the tokens of
+// a user, or of a company (a mutation without a token is charged to its address, and
+// refused anyway). It is rateKey's key: the principal, not the token.
+func writeKey(ctx context.Context) string { return rateKey(ctx) }

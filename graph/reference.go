@@ -47,6 +47,15 @@ func userErrors(err error) ([]*model.UserError, error) {
 	return []*model.UserError{ue}, nil
 }
 
+// The longest reference texts, in characters (the cost model prices the fields by them).
+const (
+	maxTitleLen    = 200
+	maxRouteLen    = 100
+	maxNameLen     = 200
+	maxUsernameLen = 100
+	maxEmailLen    = 254
+)
+
 func checkText(field, v string, min, max int) error {
 	n := utf8.RuneCountInString(v)
 	switch {
@@ -71,7 +80,7 @@ func (r *Resolver) createCompany(ctx context.Context, in model.CreateCompanyInpu
 	if _, err := platform(ctx); err != nil {
 		return nil, err
 	}
-	err := errors.Join(checkText("title", in.Title, 1, 200), checkText("route", in.Route, 1, 100))
+	err := errors.Join(checkText("title", in.Title, 1, maxTitleLen), checkText("route", in.Route, 1, maxRouteLen))
 	if err == nil && !routePattern.MatchString(in.Route) {
 		err = dispute.Invalid("route", "use lower-case letters, digits and single dashes")
 	}
@@ -94,7 +103,7 @@ func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*m
 	if in.Name != nil {
 		name = *in.Name
 	}
-	err := errors.Join(checkText("name", name, 0, 200), checkText("username", in.Username, 1, 100), checkText("email", in.Email, 3, 254))
+	err := errors.Join(checkText("name", name, 0, maxNameLen), checkText("username", in.Username, 1, maxUsernameLen), checkText("email", in.Email, 3, maxEmailLen))
 	if err == nil && !usernamePattern.MatchString(in.Username) {
 		err = dispute.Invalid("username", "use letters, digits, '_', '.' and '-'")
 	}
@@ -163,6 +172,10 @@ func (r *Resolver) createPayment(ctx context.Context, in model.CreatePaymentInpu
 	}
 	if in.PaidAt != nil {
 		np.PaidAt = *in.PaidAt
+		if err == nil && np.PaidAt.IsZero() {
+			// The first instant of year 1 is the zero time, which the store keeps as "not paid".
+			err = dispute.Invalid("paidAt", "must be after 0001-01-01T00:00:00Z")
+		}
 	}
 	if err == nil && in.MembershipID != nil {
 		np.MembershipID = *in.MembershipID

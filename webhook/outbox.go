@@ -105,7 +105,7 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 	}
 	var prev []byte
 	if ch.Before != nil {
-		if prev, err = json.Marshal(previousAttributes(caseAttributes(model.NewResolution(*ch.Before, viewer, s.policy)), data.attrs)); err != nil {
+		if prev, err = json.Marshal(previousAttributes(caseAttributes(model.NewResolution(*ch.Before, viewer, viewerMayAct, s.policy)), data.attrs)); err != nil {
 			return nil, err
 		}
 	}

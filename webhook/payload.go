@@ -31,6 +31,11 @@ const recentEvents = 50
 // Platform endpoints receive the same view, so one payload serves every endpoint.
 const viewer = dispute.ActorMerchant
 
+// viewerMayAct: the payload carries no viewerActions (it goes to the company's backend,
+// not to a token), so whether the viewer may act only matters to the model's
+// constructor; the response action lists it carries are everyone's.
+const viewerMayAct = true
+
 // timeLayout is the API's DateTime: RFC 3339 in UTC with milliseconds.
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
@@ -137,7 +142,7 @@ type attributes map[string]any
 // NewCase builds the company's view of case c from what it refers to, with the
 // conversions and visibility rules of the API (graph/model, dispute.VisibleEvents).
 func NewCase(c dispute.Case, parts db.CaseParts, policy *dispute.Policy) *Case {
-	r := model.NewResolution(c, viewer, policy)
+	r := model.NewResolution(c, viewer, viewerMayAct, policy)
 	out := &Case{ID: r.ID(), Version: r.Version(), attrs: caseAttributes(r)}
 	a := out.attrs
 	out.Status, out.Issue = a["status"].(string), a["issue"].(string)

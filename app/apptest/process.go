@@ -16,13 +16,16 @@ import (
 	"time"
 )
 
-// The server binary, built at most once per test run (see Binary and Main).
-var binary struct {
+// A server binary, built at most once per test run (see Binary, PlainBinary and Main).
+type builtBinary struct {
 	once sync.Once
 	dir  string // the temporary directory holding it; Main removes it
 	path string
 	err  error
 }
+
+// binary is built like the test binary (-race or not); plain without -race.
+var binary, plain builtBinary
 
 // Binary returns the path of the server binary (package resolutioncenter, the module
 // root), building it on the first call of the test run: every test that runs the real
@@ -31,40 +34,56 @@ var binary struct {
 // remove it when the tests end.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	binary.once.Do(buildBinary)
-	if binary.err != nil {
-		tb.Fatal(binary.err)
-	}
-	return binary.path
+	return binary.get(tb, RaceEnabled())
 }
 
-func buildBinary() {
+// PlainBinary is Binary built without the race detector, for the tests that measure
+// the server's memory or time: a race build multiplies both. Without -race it is
+// Binary itself.
+func PlainBinary(tb testing.TB) string {
+	tb.Helper()
+	if !RaceEnabled() {
+		return Binary(tb)
+	}
+	return plain.get(tb, false)
+}
+
+func (b *builtBinary) get(tb testing.TB, race bool) string {
+	tb.Helper()
+	b.once.Do(func() { b.build(race) })
+	if b.err != nil {
+		tb.Fatal(b.err)
+	}
+	return b.path
+}
+
+func (b *builtBinary) build(race bool) {
 	root, err := moduleRoot()
 	if err != nil {
-		binary.err = err
+		b.err = err
 		return
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		binary.err = fmt.Errorf("apptest: building the server needs the go tool: %w", err)
+		b.err = fmt.Errorf("apptest: building the server needs the go tool: %w", err)
 		return
 	}
-	if binary.dir, err = os.MkdirTemp("", "resolutioncenter-test-"); err != nil {
-		binary.err = err
+	if b.dir, err = os.MkdirTemp("", "resolutioncenter-test-"); err != nil {
+		b.err = err
 		return
 	}
-	path := filepath.Join(binary.dir, "resolutioncenter")
+	path := filepath.Join(b.dir, "resolutioncenter")
 	args := []string{"build", "-o", path}
-	if RaceEnabled() {
+	if race {
 		args = append(args, "-race")
 	}
 	cmd := exec.Command(goBin, append(args, ".")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		binary.err = fmt.Errorf("apptest: go build: %v\n%s", err, out)
+		b.err = fmt.Errorf("apptest: go build: %v\n%s", err, out)
 		return
 	}
-	binary.path = path
+	b.path = path
 }
 
 // moduleRoot is the directory of go.mod above the working directory (a test runs in
@@ -92,8 +111,10 @@ func moduleRoot() (string, error) {
 //	func TestMain(m *testing.M) { apptest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
-	if binary.dir != "" {
-		_ = os.RemoveAll(binary.dir)
+	for _, b := range []*builtBinary{&binary, &plain} {
+		if b.dir != "" {
+			_ = os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -154,7 +175,20 @@ func StartProcess(tb testing.TB, name string, env map[string]string) *Process {
 // database concurrently).
 func LaunchProcess(tb testing.TB, name string, env map[string]string) *Process {
 	tb.Helper()
-	bin := Binary(tb)
+	return launch(tb, Binary(tb), name, env)
+}
+
+// StartPlainProcess is StartProcess on PlainBinary: the server as deployed, without the
+// race detector, for measuring its memory.
+func StartPlainProcess(tb testing.TB, name string, env map[string]string) *Process {
+	tb.Helper()
+	p := launch(tb, PlainBinary(tb), name, env)
+	p.WaitListening(tb)
+	return p
+}
+
+func launch(tb testing.TB, bin, name string, env map[string]string) *Process {
+	tb.Helper()
 	vals := maps.Clone(Defaults)
 	maps.Copy(vals, env)
 	if _, ok := vals["DATABASE_URL"]; !ok {

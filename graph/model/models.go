@@ -17,13 +17,17 @@ import (
 type Resolution struct {
 	Case dispute.Case
 	// Role is the viewer's role on this case: customer, merchant or platform.
-	Role   dispute.Actor
+	Role dispute.Actor
+	// MayAct tells whether the viewer may act at all (its token has the manage
+	// scope); without it viewerActions is empty.
+	MayAct bool
 	Policy *dispute.Policy
 }
 
-// NewResolution wraps a case for a viewer in role.
-func NewResolution(c dispute.Case, role dispute.Actor, p *dispute.Policy) *Resolution {
-	return &Resolution{Case: c, Role: role, Policy: p}
+// NewResolution wraps a case for a viewer in role; mayAct tells whether the viewer's
+// token may act (the manage scope).
+func NewResolution(c dispute.Case, role dispute.Actor, mayAct bool, p *dispute.Policy) *Resolution {
+	return &Resolution{Case: c, Role: role, MayAct: mayAct, Policy: p}
 }
 
 // ID is the case ID.
@@ -86,9 +90,10 @@ func (r *Resolution) PlatformResponseActions() []dispute.Action {
 	return nonNil(r.Policy.Allowed(r.Case, dispute.ActorPlatform))
 }
 
-// ViewerActions is what the viewer may do now in its role.
+// ViewerActions is what the viewer may do now: its role's actions, or none without
+// the manage scope (dispute.Policy.ViewerActions).
 func (r *Resolution) ViewerActions() []dispute.Action {
-	return nonNil(r.Policy.Allowed(r.Case, r.Role))
+	return r.Policy.ViewerActions(r.Case, r.Role, r.MayAct)
 }
 
 func nonNil(a []dispute.Action) []dispute.Action {

@@ -37,8 +37,20 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 	if err != nil || len(s) > 64 {
 		return time.Time{}, dispute.Invalid("", "DateTime must be RFC 3339, e.g. 2026-01-02T15:04:05.000Z")
 	}
-	return t.UTC().Truncate(time.Millisecond), nil
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Before(MinDateTime) || t.After(MaxDateTime) {
+		return time.Time{}, dispute.Invalid("", "DateTime must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")
+	}
+	return t, nil
 }
+
+// The range of DateTime inputs: the years 1 to 9999 in UTC, which both engines store
+// and every RFC 3339 writer can print (PostgreSQL refuses year 0; a later year would
+// not print in four digits).
+var (
+	MinDateTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxDateTime = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)
+)
 
 // Money is an exact amount: integer minor units and a currency.
 type Money struct {

@@ -81,12 +81,12 @@ func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Graph
 		t.opts.Conns.Add(1)
 	}
 	if t.opts.OnConn != nil {
-		t.opts.OnConn(1)
+		t.opts.OnConn(Subprotocol, 1)
 	}
 	run := func() {
 		defer func() {
 			if t.opts.OnConn != nil {
-				t.opts.OnConn(-1)
+				t.opts.OnConn(Subprotocol, -1)
 			}
 			if t.opts.Conns != nil {
 				t.opts.Conns.Done()

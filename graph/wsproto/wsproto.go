@@ -5,7 +5,12 @@
 //
 // Connections that do not offer the graphql-transport-ws subprotocol (the legacy
 // subscriptions-transport-ws "graphql-ws" protocol, or no subprotocol at all) are
-// handed to gqlgen's stock transport.Websocket, configured from the same Options.
+// handed to gqlgen's stock transport.Websocket, configured from the same Options and
+// run on a WebSocket implementation of this package (legacy.go) that gives them the
+// same write timeout, operation limit and connection count.
+//
+// A request that asks for an upgrade but is not a valid WebSocket handshake (a POST,
+// a missing key, another version) is answered in the API's JSON error shape.
 //
 // Operations run through gqlgen's executor (CreateOperationContext,
 // DispatchOperation and the response handler loop), so extensions, the error
@@ -18,6 +23,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -147,16 +154,18 @@ type Options struct {
 	// request's context (the http.Server's BaseContext) plays this part, and the
 	// handler runs until the connection ends.
 	BaseContext context.Context
-	// Conns, when set, counts open graphql-transport-ws connections, so a server
+	// Conns, when set, counts open connections (both protocols), so a server
 	// shutting down can wait until each has sent its last complete and close frame.
 	Conns *sync.WaitGroup
 	// MaxOperations bounds the concurrent operations (subscriptions) of one
-	// connection; a subscribe beyond it gets an error message with code LIMIT_REACHED
-	// and the connection stays open. 0 means 100; negative means no limit.
+	// connection, on both protocols; a subscribe (legacy: start) beyond it gets an
+	// error message with code LIMIT_REACHED and the connection stays open. 0 means
+	// 100; negative means no limit.
 	MaxOperations int
-	// OnConn, when set, is called with +1 when a connection opens and -1 when it
-	// closes (for a gauge of open connections).
-	OnConn func(delta int)
+	// OnConn, when set, is called with the connection's protocol (Subprotocol or
+	// LegacySubprotocol) and +1 when a connection opens, -1 when it closes (for a
+	// gauge of open connections).
+	OnConn func(protocol string, delta int)
 	// Logger receives unexpected errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -206,11 +215,7 @@ func New(opts Options) *Transport {
 	t := &Transport{opts: o}
 	readLimit := o.ReadLimit
 	legacy := transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			// The origin is checked by Do before delegating.
-			InsecureSkipVerify: true,
-			CompressionMode:    websocket.CompressionDisabled,
-		}},
+		Implementation:   legacyImpl{opts: &t.opts},
 		InitTimeout:      o.InitTimeout,
 		PayloadReadLimit: &readLimit,
 		ErrorFunc: func(ctx context.Context, err error) {
@@ -257,10 +262,12 @@ func (t *Transport) Supports(r *http.Request) bool {
 
 // Do serves one WebSocket connection until it closes.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	if status, msg := verifyHandshake(w, r); status != 0 {
+		writeJSONError(w, status, msg, "INVALID_ARGUMENT")
+		return
+	}
 	if !t.originAllowed(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"errors":[{"message":"origin not allowed","extensions":{"code":"FORBIDDEN"}}]}`))
+		writeJSONError(w, http.StatusForbidden, "origin not allowed", "FORBIDDEN")
 		return
 	}
 	if canHijack(w) {
@@ -286,6 +293,55 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	}
 	ws.SetReadLimit(t.opts.ReadLimit)
 	serve(t, ws, r, exec)
+}
+
+// verifyHandshake checks what coder/websocket's Accept checks before it upgrades
+// (RFC 6455 section 4.2.1), so that a bad handshake is refused in the API's JSON error
+// shape instead of Accept's plain text: it returns the status and the message, or 0.
+// Like Accept, it sets the headers that tell the client what is expected.
+func verifyHandshake(w http.ResponseWriter, r *http.Request) (int, string) {
+	switch {
+	case !r.ProtoAtLeast(1, 1):
+		return http.StatusUpgradeRequired, "a WebSocket handshake needs HTTP/1.1"
+	case !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket"):
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "websocket")
+		return http.StatusUpgradeRequired, "a WebSocket handshake needs Connection: Upgrade and Upgrade: websocket"
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", http.MethodGet)
+		return http.StatusMethodNotAllowed, "a WebSocket handshake must use GET, not " + r.Method
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		w.Header().Set("Sec-WebSocket-Version", "13")
+		return http.StatusBadRequest, "unsupported WebSocket version: only 13 is supported"
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return http.StatusBadRequest, "a WebSocket handshake needs exactly one Sec-WebSocket-Key"
+	}
+	if k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0])); err != nil || len(k) != 16 {
+		return http.StatusBadRequest, "Sec-WebSocket-Key must be 16 bytes in base64"
+	}
+	return 0, ""
+}
+
+// headerHasToken reports whether a comma-separated header lists token (any case).
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// writeJSONError answers a request that was not upgraded, in the API's error shape.
+func writeJSONError(w http.ResponseWriter, status int, msg, code string) {
+	b, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // offers reports whether the client lists proto in Sec-WebSocket-Protocol.
