@@ -194,7 +194,7 @@ func hostileCases(big sizeAttack) []hostileCase {
 		// (a message priced as one unit) and answered 238 MB. Priced by what it can
 		// return, it costs 2.5 million and is refused before it runs.
 		{name: "245 aliases x 100 messages (238 MB)", req: asCustomer(requestBody(aliasAttack(245), map[string]any{"id": big.ascii})),
-			wantStatus: 400, wantCode: "INVALID_ARGUMENT", wantMsg: "exceeds the limit of 50000"},
+			wantStatus: 400, wantCode: "GRAPHQL_VALIDATION_FAILED", wantMsg: "exceeds the limit of 50000"},
 		// Under the cost limit, but 450 messages of 10,000 characters (4.5 MB): refused
 		// once the answer passes MAX_RESPONSE_BYTES, before it is built whole. (The
 		// soak runs the 16 MB variant of four-byte characters.)

@@ -143,7 +143,26 @@ func shutdownUnderLoad(t *testing.T, dbURL string, fx fixture) {
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Let the load run: at least 20 requests completed before SIGTERM (on a busy
+	// machine under -race that can take longer than the 700 ms it takes at rest).
+	loadStart := time.Now()
+	for {
+		mu.Lock()
+		done := 0
+		for _, c := range calls {
+			if c.ok {
+				done++
+			}
+		}
+		mu.Unlock()
+		if done >= 20 && time.Since(loadStart) >= 700*time.Millisecond {
+			break
+		}
+		if time.Since(loadStart) > 60*time.Second {
+			t.Fatalf("only %d requests completed in 60 s before SIGTERM: the load did not run", done)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	// SIGTERM (Stop ends Serve's context, as the signal does in production).
 	cancelAt := time.Now()

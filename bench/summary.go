@@ -39,7 +39,7 @@ func (e *env) runCount(ctx context.Context, name, query string, merchant bool) (
 		if company, cases, err = e.biggestCompany(ctx); err != nil {
 			return Result{}, err
 		}
-		if token, err = e.createToken(ctx, map[string]any{"companyId": company, "scopes": []string{"READ"}}); err != nil {
+		if token, err = e.createToken(ctx, map[string]any{"holder": map[string]any{"companyId": company}, "scopes": []string{"READ"}}); err != nil {
 			return Result{}, err
 		}
 		e.logf("%s: as the merchant %s (%d cases)", name, company, cases)
@@ -183,7 +183,7 @@ func (e *env) runMutateTurns(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	for id := range companies {
-		if companies[id], err = e.createToken(ctx, map[string]any{"companyId": id, "scopes": []string{"READ", "MANAGE"}}); err != nil {
+		if companies[id], err = e.createToken(ctx, map[string]any{"holder": map[string]any{"companyId": id}, "scopes": []string{"READ", "MANAGE"}}); err != nil {
 			return Result{}, err
 		}
 	}
