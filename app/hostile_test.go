@@ -244,6 +244,7 @@ func checkRefusal(t *testing.T, c hostileCase, res apptest.RawResult, row *hosti
 		if apptest.RaceEnabled() {
 			limit *= 5
 		}
+		limit = time.Duration(float64(limit) * loadFactor())
 	}
 	if row.latency > limit {
 		t.Errorf("%s: answered %s after the request was sent, want < %s", c.name, row.latency, limit)
