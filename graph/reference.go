@@ -33,7 +33,7 @@ func userErrors(err error) ([]*model.UserError, error) {
 	}
 	switch de.Code {
 	case dispute.CodeUnauthenticated, dispute.CodeForbidden, dispute.CodeInternal, dispute.CodeUnavailable,
-		dispute.CodeRateLimited, dispute.CodeNotFound:
+		dispute.CodeRateLimited, dispute.CodeNotFound, dispute.CodeResponseTooLarge, dispute.CodeCanceled:
 		return nil, err
 	}
 	ue := &model.UserError{Code: de.Code, Message: errorText(de)}

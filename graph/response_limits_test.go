@@ -44,8 +44,8 @@ func TestCostModelPricesText(t *testing.T) {
 	for _, n := range []int{5, 245} {
 		r := s.Do(t, cast.CustomerToken, rlAliases(n), vars)
 		want := fmt.Sprintf("operation has complexity %d, which exceeds the limit of 50000", 1+n*10201)
-		if r.FirstCode() != "INVALID_ARGUMENT" || r.HasData() || !strings.Contains(r.Errors[0].Message, want) {
-			t.Errorf("%d aliases: %s, want INVALID_ARGUMENT %q", n, apptest.Trunc(r.Raw, 300), want)
+		if r.FirstCode() != "GRAPHQL_VALIDATION_FAILED" || r.HasData() || !strings.Contains(r.Errors[0].Message, want) {
+			t.Errorf("%d aliases: %s, want GRAPHQL_VALIDATION_FAILED %q", n, apptest.Trunc(r.Raw, 300), want)
 		}
 	}
 	// A reference text is priced by its limit too: a company title (200 characters)
@@ -54,7 +54,7 @@ func TestCostModelPricesText(t *testing.T) {
 	small := apptest.New(t, d, apptest.Options{Env: map[string]string{"MAX_COMPLEXITY": fmt.Sprint(lim)}})
 	small.MustData(t, cast.CustomerToken, `query($id: ID!) { resolution(id: $id) { company { title route } } }`, vars, nil)
 	r := small.Do(t, cast.CustomerToken, `query($id: ID!) { resolution(id: $id) { company { title route id } } }`, vars)
-	if r.FirstCode() != "INVALID_ARGUMENT" {
+	if r.FirstCode() != "GRAPHQL_VALIDATION_FAILED" {
 		t.Errorf("one field over the limit: %s", r.Raw)
 	}
 }

@@ -20,7 +20,7 @@ import (
 	"resolutioncenter/dispute"
 )
 
-const wlRespond = `mutation($id: ID!, $m: String) { respondToResolution(input: {resolutionId: $id, message: $m}) {
+const wlRespond = `mutation($id: ID!, $m: String!) { respondToResolution(input: {resolutionId: $id, message: $m}) {
 	resolution { version } event { position } userErrors { code message allowedActions } } }`
 
 type wlPayload struct {
