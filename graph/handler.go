@@ -120,6 +120,7 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		})))
 	})
 	srv.AroundResponses(streamEndResponse)
+	srv.AroundResponses(sharedResponses(o.Metrics)) // innermost: reads hub-fed subscriptions
 	return srv
 }
 

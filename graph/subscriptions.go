@@ -18,9 +18,12 @@ import (
 )
 
 // Subscriptions: the resolvers register with the hub, which hands each event or case
-// to gqlgen's channel itself, never waiting for it, and tells the transport when there
-// is something to read (wsproto.StreamWake). The subscription ends when the client
-// leaves, through context.AfterFunc, or when the hub ends it (slow consumer, shutdown).
+// to the subscription's stream itself, never waiting for it, and tells the transport
+// when there is something to read (wsproto.StreamWake). The subscription ends when the
+// client leaves, through context.AfterFunc, or when the hub ends it (slow consumer,
+// shutdown). Each subscription registers with a class (see shared.go): subscribers of a
+// class receive the same bytes for the same change, which is executed and marshaled
+// once for all of them.
 
 // CodeSlowConsumer is the extensions.code of the error that ends a subscription whose
 // client did not keep up.
@@ -55,13 +58,17 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	if err != nil {
 		return nil, err
 	}
-	st := newHubStream(ctx, pubsub.EventBuffer, release, func(e dispute.Event) (*model.ResolutionEventEdge, string) {
-		edge := &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: model.NewEvent(e)}
-		return edge, edge.Cursor
-	})
-	sub := r.Hub.SubscribeEventsFunc(caseID, res.Role, from, st.deliver, st.close)
+	st, err := newHubStream(ctx, pubsub.EventBuffer, release, func(e dispute.Event) *model.ResolutionEventEdge {
+		return &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: model.NewEvent(e)}
+	}, eventCursor)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	sub := r.Hub.SubscribeEventsFunc(caseID, res.Role, from, subscriptionClass(ctx, eventViewerClass(p, res.Role)),
+		st.deliver, st.close)
 	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeEvents(sub) })
-	return st.out, nil
+	return st.feed, nil
 }
 
 func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.ResolutionUpdatesFilter) (<-chan *model.Resolution, error) {
@@ -95,55 +102,120 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 	if err != nil {
 		return nil, err
 	}
-	st := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c dispute.Case) (*model.Resolution, string) {
-		return r.toResolution(c, p), ""
-	})
-	sub := r.Hub.SubscribeUpdatesFunc(f, st.deliver, st.close)
+	st, err := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c dispute.Case) *model.Resolution {
+		return r.toResolution(c, p)
+	}, nil)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	sub := r.Hub.SubscribeUpdatesFunc(f, subscriptionClass(ctx, updateViewerClass(p)), st.deliver, st.close)
 	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeUpdates(sub) })
-	return st.out, nil
+	return st.feed, nil
 }
 
-// hubStream is the channel a subscription resolver returns to gqlgen, fed by the hub
-// itself: no forwarding goroutine, so an idle subscription costs only its buffer.
-// deliver and close run under the hub's lock and never block. The transport is woken
+// hubStream is a subscription fed by the hub itself: no forwarding goroutine, so an
+// idle subscription costs only its buffer. deliver and close run under the hub's lock
+// and never block; they queue the change with its class's Share. The transport is woken
 // after each value and at the end (wsproto.StreamWake), so over graphql-transport-ws an
 // idle subscription holds no goroutine at all. The subscription ends when the client
 // leaves (the resolver's context.AfterFunc unsubscribes) or when the hub ends it.
+//
+// The response middleware (sharedResponses) reads the queue, not gqlgen: for each
+// change it takes the class's response from the Share, or, first in its class, puts the
+// converted value into feed (the channel the resolver returned to gqlgen) and lets
+// gqlgen execute and marshal it, and keeps the response in the Share for the others.
 type hubStream[E, T any] struct {
-	out     chan T
-	convert func(E) (T, string) // the value for gqlgen, and its cursor ("" if none)
+	name    string // the subscription field, for metrics
+	queue   chan streamItem[E]
+	feed    chan T // what gqlgen reads: at most one value, put there by respond
+	convert func(E) T
+	cursor  func(E) string // the resume cursor of a change (nil: none)
 	wake    *wsproto.Wake
 	end     *streamEnd
 	release func()
-	last    string // the cursor of the last value handed over; hub-owned
+	last    E    // the last change handed over; hub-owned
+	handed  bool // whether last is set
 }
 
-func newHubStream[E, T any](ctx context.Context, buffer int, release func(), convert func(E) (T, string)) *hubStream[E, T] {
-	return &hubStream[E, T]{out: make(chan T, buffer), convert: convert, wake: wsproto.StreamWake(ctx),
-		end: streamEndFrom(ctx), release: release}
+// streamItem is a change queued for a subscription, with its class's Share.
+type streamItem[E any] struct {
+	v     E
+	share *pubsub.Share
 }
 
-// deliver hands e over unless the channel is full (then nothing is converted: the hub
-// keeps it and tries again); the hub is the only sender.
-func (s *hubStream[E, T]) deliver(e E) bool {
-	if len(s.out) == cap(s.out) {
+func newHubStream[E, T any](ctx context.Context, buffer int, release func(), convert func(E) T,
+	cursor func(E) string) (*hubStream[E, T], error) {
+	end, ok := ctx.Value(streamEndKey{}).(*streamEnd)
+	if !ok {
+		// The operation did not pass through newServer's middleware, which reads the
+		// stream: nothing would ever be sent.
+		return nil, errors.New("subscription stream without its response middleware")
+	}
+	s := &hubStream[E, T]{name: graphql.GetFieldContext(ctx).Field.Name, queue: make(chan streamItem[E], buffer),
+		feed: make(chan T, 1), convert: convert, cursor: cursor, wake: wsproto.StreamWake(ctx), end: end, release: release}
+	end.stream = s
+	return s, nil
+}
+
+// deliver queues e unless the queue is full (then the hub keeps it and tries again);
+// the hub is the only sender.
+func (s *hubStream[E, T]) deliver(e E, sh *pubsub.Share) bool {
+	if len(s.queue) == cap(s.queue) {
 		return false
 	}
-	v, cursor := s.convert(e)
-	s.out <- v
-	s.last = cursor
+	s.queue <- streamItem[E]{v: e, share: sh}
+	s.last, s.handed = e, true
 	s.wake.Ready()
 	return true
 }
 
-// close ends the stream, recording why for the final response (with the last cursor,
-// to resume from).
+// close ends the stream, recording why for the final response (with the cursor of the
+// last change handed over, to resume from).
 func (s *hubStream[E, T]) close(err error) {
-	s.end.set(err, s.last)
+	cursor := ""
+	if s.handed && s.cursor != nil {
+		cursor = s.cursor(s.last)
+	}
+	s.end.set(err, cursor)
 	s.release()
-	close(s.out)
+	close(s.queue)
 	s.wake.Closed()
 }
+
+// respond returns the response for the next queued change, waiting for one unless
+// the transport was woken for it; nil at the end of the stream or when ctx ends.
+// computed reports whether this call executed the selection (first in its class).
+func (s *hubStream[E, T]) respond(ctx context.Context, next graphql.ResponseHandler) (resp *graphql.Response, computed bool) {
+	var it streamItem[E]
+	var ok bool
+	select {
+	case it, ok = <-s.queue:
+	case <-ctx.Done():
+		return nil, false
+	}
+	if !ok {
+		return nil, false
+	}
+	v, ok, computed := it.share.Get(func() (any, bool) {
+		select {
+		case <-s.feed: // left by an execution that its context cut short
+		default:
+		}
+		s.feed <- s.convert(it.v)
+		r := next(ctx)
+		if r == nil || ctx.Err() != nil {
+			return nil, false
+		}
+		return keepResponse(r), true
+	})
+	if !ok {
+		return nil, computed
+	}
+	return reuseResponse(v.(*graphql.Response)), computed
+}
+
+func (s *hubStream[E, T]) field() string { return s.name }
 
 // acquireSubscription counts a new subscription against the principal's limit and
 // returns the function that releases it.
@@ -174,21 +246,16 @@ func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
 	}, nil
 }
 
-// streamEnd carries why a subscription stream ended, from the forwarding goroutine to
-// the response middleware, which sends it as a final error before completing.
+// streamEnd is a subscription operation's state for the response middleware: its
+// stream (set by the resolver), and why the stream ended, which streamEndResponse sends
+// as a final error before completing.
 type streamEnd struct {
-	err  *gqlerror.Error
-	sent bool
+	stream responder
+	err    *gqlerror.Error
+	sent   bool
 }
 
 type streamEndKey struct{}
-
-func streamEndFrom(ctx context.Context) *streamEnd {
-	if e, ok := ctx.Value(streamEndKey{}).(*streamEnd); ok {
-		return e
-	}
-	return &streamEnd{}
-}
 
 func (e *streamEnd) set(err error, cursor string) {
 	switch {

@@ -264,16 +264,17 @@ func (h *Hub) deliverEvents(evs map[string][]dispute.Event, after map[string]int
 	now := h.now()
 	for caseID, from := range after {
 		list := evs[caseID]
+		perEvent := make([]shares, len(list)) // each event's Shares, one per class
 		for s := range h.events[caseID] {
 			if s.last < from {
 				continue
 			}
-			for _, e := range list {
+			for i, e := range list {
 				if e.Position <= s.last {
 					continue
 				}
 				if e.VisibleTo(s.Role) {
-					if !s.offer(e) {
+					if !s.offer(e, perEvent[i].of(s.Class)) {
 						if s.stalledSince.IsZero() {
 							s.stalledSince = now
 						}
@@ -308,9 +309,10 @@ func (h *Hub) deliverUpdates(cases []dispute.Case) {
 			continue
 		}
 		h.broadcast[c.ID] = c.Version
+		var sh shares
 		for s := range h.updates {
 			if s.matches(c) {
-				h.offerUpdate(s, c, now)
+				h.offerUpdate(s, c, sh.of(s.Class), now)
 			}
 		}
 	}
@@ -322,10 +324,11 @@ const maxPendingUpdates = 10000
 
 // offerUpdate hands a case to an update subscriber. When the subscriber is full, the
 // case waits in its pending set (only the latest state of each case is kept) and the
-// hub retries shortly; a subscriber that stays full past the stall limit, or falls
-// too far behind, is dropped.
-func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, now time.Time) {
-	if len(s.pending) == 0 && s.offer(c) {
+// hub retries shortly (without a Share: a stalled subscriber computes its own); a
+// subscriber that stays full past the stall limit, or falls too far behind, is
+// dropped.
+func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, sh *Share, now time.Time) {
+	if len(s.pending) == 0 && s.offer(c, sh) {
 		if h.OnDeliver != nil {
 			h.OnDeliver(c.UpdatedAt)
 		}
@@ -368,7 +371,7 @@ func (h *Hub) flushUpdates(now time.Time) {
 			continue
 		}
 		for id, c := range s.pending {
-			if !s.offer(c) {
+			if !s.offer(c, nil) {
 				break
 			}
 			delete(s.pending, id)
