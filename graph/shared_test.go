@@ -277,7 +277,9 @@ func TestSharedFanoutDifferential(t *testing.T) {
 				return o
 			}
 			var data struct {
-				Resolution struct{ Events struct{ Edges []json.RawMessage } }
+				Resolution struct {
+					Events struct{ Edges []json.RawMessage }
+				}
 			}
 			s.MustData(t, sub.token, shEventOracle(sub.sel), map[string]any{"id": f.caseID, "d": sub.d}, &data)
 			o := map[int]string{}
@@ -331,6 +333,59 @@ func TestSharedFanoutDifferential(t *testing.T) {
 		if got := shPayloads(t, s, "resolutionEventAdded") - before; got != float64(wantPayloads) {
 			t.Errorf("%d events executed %v times for %d subscribers in %d classes; want %d (once per event and class that sees it)",
 				steps, got, len(subs), len(classes), wantPayloads)
+		}
+	})
+}
+
+// shUpdateSel is a resolutionUpdated selection full of viewer-dependent fields: the
+// viewer's actions, the customer's e-mail, the company, the events the role may see.
+const shUpdateSel = `id version status dueDate viewerActions customerResponseActions merchantResponseActions
+	user { username email } company { title } payment { total { amount currency } } member { status }
+	resolutionEvents { position details } events(first: 3) { edges { cursor node { position action } } }`
+
+// TestSharedFanoutUpdatesDifferential: resolutionUpdated subscribers (several tokens
+// of each kind, read and manage, every transport) receive for each change exactly
+// what the query API returns for the same selection and token, and each change is
+// executed once per principal and scope (platform tokens all see alike).
+func TestSharedFanoutUpdatesDifferential(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d)
+		f := foNewCase(t, s, d)
+		other := dbtest.MustToken(t, d, db.TokenPlatform, "", true) // another platform principal
+		subs := []*shSub{
+			{name: "platform ws", token: apptest.PlatformToken, transport: "ws", conn: "p"},
+			{name: "platform ws again", token: apptest.PlatformToken, transport: "ws", conn: "p"},
+			{name: "other platform token sse", token: other, transport: "sse"},
+			{name: "platform read-only legacy", token: f.cast.PlatformReadToken, transport: "legacy", conn: "pr"},
+			{name: "customer ws", token: f.tok[foCust], transport: "ws", conn: "c"},
+			{name: "customer legacy", token: f.tok[foCust], transport: "legacy", conn: "cl"},
+			{name: "customer read-only sse", token: f.cast.CustomerReadToken, transport: "sse"},
+			{name: "company ws", token: f.tok[foMerch], transport: "ws", conn: "m"},
+			{name: "team member ws", token: f.cast.TeamMemberToken, transport: "ws", conn: "tm"},
+		}
+		const classes = 6 // platform manage, platform read, customer, customer read, company, team member
+		doc := `subscription($f: ResolutionUpdatesFilter) { e: resolutionUpdated(filter: $f) { ` + shUpdateSel + ` } }`
+		shStart(t, s, subs, func(*shSub) string { return doc }, func(*shSub) map[string]any {
+			return map[string]any{"f": map[string]any{"resolutionIds": []string{f.caseID}}}
+		})
+		foWaitStats(t, s.Hub, 0, len(subs))
+		before := shPayloads(t, s, "resolutionUpdated")
+		const rounds = 4
+		for range rounds {
+			f.mustAct(t, 1)
+			for _, sub := range subs {
+				got := shReadN(t, sub, 1)[0]
+				var data struct{ Resolution json.RawMessage }
+				s.MustData(t, sub.token, `query($id: ID!) { resolution(id: $id) { `+shUpdateSel+` } }`,
+					map[string]any{"id": f.caseID}, &data)
+				if g, w := shNormalize(t, got), shNormalize(t, data.Resolution); g != w {
+					t.Errorf("%s:\n got %s\nwant %s", sub.name, g, w)
+				}
+			}
+		}
+		shQuiet(t, subs, 200*time.Millisecond)
+		if got := shPayloads(t, s, "resolutionUpdated") - before; got != rounds*classes {
+			t.Errorf("%d changes executed %v times for %d subscribers in %d classes; want %d", rounds, got, len(subs), classes, rounds*classes)
 		}
 	})
 }

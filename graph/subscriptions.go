@@ -203,7 +203,7 @@ func (s *hubStream[E, T]) respond(ctx context.Context, next graphql.ResponseHand
 		default:
 		}
 		s.feed <- s.convert(it.v)
-		r := next(ctx)
+		r := next(freshLoaders(ctx))
 		if r == nil || ctx.Err() != nil {
 			return nil, false
 		}
