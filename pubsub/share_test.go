@@ -163,4 +163,3 @@ func TestHubUpdateSubscribersShare(t *testing.T) {
 		}
 	})
 }
-
