@@ -50,12 +50,26 @@ func sharedResponses(metrics *observe.Metrics) func(ctx context.Context, next gr
 	}
 }
 
-// keepResponse copies what a subscriber's execution returned for its class: gqlgen
-// reuses the operation's buffer behind Data for the next value.
-func keepResponse(r *graphql.Response) *graphql.Response {
+// keptResponse is a class's response to one change: what a subscriber's execution
+// returned, and, when it has no errors, its JSON as the transport would marshal it
+// (wsproto sends those bytes as they are).
+type keptResponse struct {
+	resp    *graphql.Response
+	payload []byte
+}
+
+// keepResponse keeps what a subscriber's execution returned for its class, with a
+// copy of Data: gqlgen reuses the operation's buffer behind it for the next value.
+func keepResponse(r *graphql.Response) *keptResponse {
 	k := *r
 	k.Data = bytes.Clone(r.Data)
-	return &k
+	kept := &keptResponse{resp: &k}
+	if len(k.Errors) == 0 {
+		if b, err := json.Marshal(&k); err == nil {
+			kept.payload = b
+		}
+	}
+	return kept
 }
 
 // reuseResponse hands a kept response to one subscriber. The middleware around it may

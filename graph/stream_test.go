@@ -2,12 +2,14 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"resolutioncenter/dispute"
 	"resolutioncenter/pubsub"
@@ -25,6 +27,7 @@ type testStream struct {
 	cancel   context.CancelFunc
 	released int
 	executed int
+	fail     bool // executions add an error
 	buf      []byte
 }
 
@@ -50,7 +53,11 @@ func (ts *testStream) next(ctx context.Context) *graphql.Response {
 		}
 		ts.executed++
 		ts.buf = append(ts.buf[:0], `{"e":"`+v+`"}`...)
-		return &graphql.Response{Data: ts.buf}
+		r := &graphql.Response{Data: ts.buf}
+		if ts.fail {
+			r.Errors = gqlerror.List{{Message: "field failed"}}
+		}
+		return r
 	case <-ctx.Done():
 		return nil
 	}
@@ -156,5 +163,56 @@ func TestHubStreamNeedsItsMiddleware(t *testing.T) {
 	_, err := newHubStream(ctx, 1, func() {}, func(e dispute.Event) string { return "" }, nil)
 	if err == nil || errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestHubStreamPreparedBytes: once a subscription's first response is out, a change
+// whose class already has its response is handed to the transport as the bytes
+// marshaled once for the class (what json.Marshal writes for the response it would
+// otherwise get); a change not yet executed, or whose response carries errors, is
+// left to respond, in order.
+func TestHubStreamPreparedBytes(t *testing.T) {
+	a, b := newTestStream(t), newTestStream(t)
+	shares := []*pubsub.Share{{}, {}, {}, {}}
+	for i, sh := range shares {
+		a.deliver(ev(i+1), sh)
+		b.deliver(ev(i+1), sh)
+	}
+	a.respond() // executes event 1
+	if p, ok := b.prepared(b.ctx); ok {
+		t.Fatalf("before its first response: prepared %s", p)
+	}
+	if got, computed := b.respond(); got != `{"e":"revt_1"}` || computed {
+		t.Fatalf("first response: %s, computed %v", got, computed)
+	}
+	a.respond() // executes event 2
+	p, ok := b.prepared(b.ctx)
+	if want, _ := json.Marshal(&graphql.Response{Data: []byte(`{"e":"revt_2"}`)}); !ok || string(p) != string(want) {
+		t.Fatalf("event 2 prepared: %s, %v; want %s", p, ok, want)
+	}
+	// Event 3 is not executed yet: held for respond, which executes it.
+	if p, ok := b.prepared(b.ctx); ok {
+		t.Fatalf("event 3, not executed: prepared %s", p)
+	}
+	if got, computed := b.respond(); got != `{"e":"revt_3"}` || !computed {
+		t.Fatalf("event 3: %s, computed %v", got, computed)
+	}
+	// Event 4's response has an error: sent through the middleware, which counts it.
+	a.respond() // event 3, from b's execution
+	a.fail = true
+	a.respond() // executes event 4
+	if p, ok := b.prepared(b.ctx); ok {
+		t.Fatalf("event 4, with an error: prepared %s", p)
+	}
+	r, _ := b.hubStream.respond(b.ctx, b.next)
+	if r == nil || len(r.Errors) != 1 || string(r.Data) != `{"e":"revt_4"}` {
+		t.Fatalf("event 4: %+v", r)
+	}
+	b.close(nil)
+	if p, ok := b.prepared(b.ctx); ok {
+		t.Fatalf("closed: prepared %s", p)
+	}
+	if got, _ := b.respond(); got != "<end>" {
+		t.Fatalf("closed: %s", got)
 	}
 }

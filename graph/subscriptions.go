@@ -136,6 +136,9 @@ type hubStream[E, T any] struct {
 	release func()
 	last    E    // the last change handed over; hub-owned
 	handed  bool // whether last is set
+	// Owned by the goroutine reading the stream (one at a time):
+	held      *streamItem[E] // taken from the queue by prepared, left to respond
+	responded bool           // respond ran: the operation's first response is out
 }
 
 // streamItem is a change queued for a subscription, with its class's Share.
@@ -155,6 +158,7 @@ func newHubStream[E, T any](ctx context.Context, buffer int, release func(), con
 	s := &hubStream[E, T]{name: graphql.GetFieldContext(ctx).Field.Name, queue: make(chan streamItem[E], buffer),
 		feed: make(chan T, 1), convert: convert, cursor: cursor, wake: wsproto.StreamWake(ctx), end: end, release: release}
 	end.stream = s
+	s.wake.Prepare(s.prepared)
 	return s, nil
 }
 
@@ -183,17 +187,27 @@ func (s *hubStream[E, T]) close(err error) {
 	s.wake.Closed()
 }
 
-// respond returns the response for the next queued change, waiting for one unless
-// the transport was woken for it; nil at the end of the stream or when ctx ends.
-// computed reports whether this call executed the selection (first in its class).
-func (s *hubStream[E, T]) respond(ctx context.Context, next graphql.ResponseHandler) (resp *graphql.Response, computed bool) {
-	var it streamItem[E]
-	var ok bool
-	select {
-	case it, ok = <-s.queue:
-	case <-ctx.Done():
-		return nil, false
+// take returns the next queued change, waiting for one unless the transport was woken
+// for it; false at the end of the stream or when ctx ends.
+func (s *hubStream[E, T]) take(ctx context.Context) (streamItem[E], bool) {
+	if it := s.held; it != nil {
+		s.held = nil
+		return *it, true
 	}
+	select {
+	case it, ok := <-s.queue:
+		return it, ok
+	case <-ctx.Done():
+		return streamItem[E]{}, false
+	}
+}
+
+// respond returns the response for the next queued change; nil at the end of the
+// stream or when ctx ends. computed reports whether this call executed the selection
+// (first in its class).
+func (s *hubStream[E, T]) respond(ctx context.Context, next graphql.ResponseHandler) (resp *graphql.Response, computed bool) {
+	s.responded = true
+	it, ok := s.take(ctx)
 	if !ok {
 		return nil, false
 	}
@@ -212,7 +226,36 @@ func (s *hubStream[E, T]) respond(ctx context.Context, next graphql.ResponseHand
 	if !ok {
 		return nil, computed
 	}
-	return reuseResponse(v.(*graphql.Response)), computed
+	return reuseResponse(v.(*keptResponse).resp), computed
+}
+
+// prepared is the graphql-transport-ws shortcut (wsproto.Wake.Prepare): when the
+// next change's class already has its response, and it carries no error (the
+// observation middleware counts errors per response), the transport sends the bytes
+// marshaled once for the class, without running the response middleware for each
+// subscriber. The operation's first response always runs it (the operation's
+// observation ends there); anything else is left to respond.
+func (s *hubStream[E, T]) prepared(ctx context.Context) ([]byte, bool) {
+	if !s.responded || s.held != nil || ctx.Err() != nil {
+		return nil, false
+	}
+	var it streamItem[E]
+	select {
+	case v, ok := <-s.queue:
+		if !ok {
+			return nil, false // closed: respond ends the stream
+		}
+		it = v
+	default:
+		return nil, false
+	}
+	if v, ok := it.share.Value(); ok {
+		if k := v.(*keptResponse); k.payload != nil {
+			return k.payload, true
+		}
+	}
+	s.held = &it
+	return nil, false
 }
 
 func (s *hubStream[E, T]) field() string { return s.name }

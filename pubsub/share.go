@@ -46,6 +46,14 @@ func (s *Share) Get(compute func() (v any, ok bool)) (v any, ok, computed bool) 
 	return v, true, true
 }
 
+// Value returns the class's value if a Get computed it, without computing.
+func (s *Share) Value() (any, bool) {
+	if s == nil || !s.done.Load() {
+		return nil, false
+	}
+	return s.v, true
+}
+
 // shares hands out the Shares of one item in a delivery round, one per class.
 type shares map[string]*Share
 
