@@ -9,6 +9,10 @@
 // subscriber whose buffer is full is ended with ErrSlowConsumer; it resumes from the
 // cursor it last received.
 //
+// Subscribers register with a class: those of one class turn a change into the same
+// value (for the GraphQL layer: the same response bytes), so the hub hands them one
+// Share per change, and the first to need the value computes it for all (share.go).
+//
 // The hub is the db package's change-feed sink (Notify, Resync) and reads through the
 // small Store interface; pubsub imports dispute and nothing else of this module.
 package pubsub
