@@ -22,7 +22,7 @@ import (
 // value the stream put into feed, as gqlgen's stream field does, and writes it into a
 // buffer it reuses, as gqlgen's executor does.
 type testStream struct {
-	*hubStream[dispute.Event, string]
+	*hubStream[*dispute.Event, string]
 	ctx      context.Context
 	cancel   context.CancelFunc
 	released int
@@ -37,7 +37,7 @@ func newTestStream(t *testing.T) *testStream {
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Name: "resolutionEventAdded"}}})
 	ts := &testStream{ctx: ctx, cancel: cancel}
 	s, err := newHubStream(ctx, pubsub.EventBuffer, func() { ts.released++ },
-		func(e dispute.Event) string { return e.ID }, func(e dispute.Event) string { return fmt.Sprint("cursor-", e.Position) })
+		func(e *dispute.Event) string { return e.ID }, func(e *dispute.Event) string { return fmt.Sprint("cursor-", e.Position) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func (ts *testStream) respond() (string, bool) {
 	return string(r.Data), computed
 }
 
-func ev(pos int) dispute.Event { return dispute.Event{ID: fmt.Sprint("revt_", pos), Position: pos} }
+func ev(pos int) *dispute.Event { return &dispute.Event{ID: fmt.Sprint("revt_", pos), Position: pos} }
 
 // TestHubStreamSharesOneExecution: subscribers handed one Share execute the selection
 // once; the others send a copy of the first one's bytes, which its executor's buffer
@@ -160,7 +160,7 @@ func TestHubStreamSlowConsumerEnd(t *testing.T) {
 // middleware would never send anything: it is refused.
 func TestHubStreamNeedsItsMiddleware(t *testing.T) {
 	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Name: "x"}}})
-	_, err := newHubStream(ctx, 1, func() {}, func(e dispute.Event) string { return "" }, nil)
+	_, err := newHubStream(ctx, 1, func() {}, func(e *dispute.Event) string { return "" }, nil)
 	if err == nil || errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v", err)
 	}

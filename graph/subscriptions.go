@@ -58,9 +58,9 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	if err != nil {
 		return nil, err
 	}
-	st, err := newHubStream(ctx, pubsub.EventBuffer, release, func(e dispute.Event) *model.ResolutionEventEdge {
-		return &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: model.NewEvent(e)}
-	}, eventCursor)
+	st, err := newHubStream(ctx, pubsub.EventBuffer, release, func(e *dispute.Event) *model.ResolutionEventEdge {
+		return &model.ResolutionEventEdge{Cursor: eventCursor(*e), Node: model.NewEvent(*e)}
+	}, func(e *dispute.Event) string { return eventCursor(*e) })
 	if err != nil {
 		release()
 		return nil, err
@@ -102,8 +102,8 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 	if err != nil {
 		return nil, err
 	}
-	st, err := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c dispute.Case) *model.Resolution {
-		return r.toResolution(c, p)
+	st, err := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c *dispute.Case) *model.Resolution {
+		return r.toResolution(*c, p)
 	}, nil)
 	if err != nil {
 		release()
@@ -116,7 +116,8 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 
 // hubStream is a subscription fed by the hub itself: no forwarding goroutine, so an
 // idle subscription costs only its buffer. deliver and close run under the hub's lock
-// and never block; they queue the change with its class's Share. The transport is woken
+// and never block; they queue the change (E: a pointer the hub shares with every
+// subscriber, read only) with its class's Share. The transport is woken
 // after each value and at the end (wsproto.StreamWake), so over graphql-transport-ws an
 // idle subscription holds no goroutine at all. The subscription ends when the client
 // leaves (the resolver's context.AfterFunc unsubscribes) or when the hub ends it.
@@ -137,8 +138,9 @@ type hubStream[E, T any] struct {
 	last    E    // the last change handed over; hub-owned
 	handed  bool // whether last is set
 	// Owned by the goroutine reading the stream (one at a time):
-	held      *streamItem[E] // taken from the queue by prepared, left to respond
-	responded bool           // respond ran: the operation's first response is out
+	held      streamItem[E] // taken from the queue by prepared, left to respond
+	holding   bool          // held is set
+	responded bool          // respond ran: the operation's first response is out
 }
 
 // streamItem is a change queued for a subscription, with its class's Share.
@@ -190,9 +192,9 @@ func (s *hubStream[E, T]) close(err error) {
 // take returns the next queued change, waiting for one unless the transport was woken
 // for it; false at the end of the stream or when ctx ends.
 func (s *hubStream[E, T]) take(ctx context.Context) (streamItem[E], bool) {
-	if it := s.held; it != nil {
-		s.held = nil
-		return *it, true
+	if s.holding {
+		s.holding = false
+		return s.held, true
 	}
 	select {
 	case it, ok := <-s.queue:
@@ -236,7 +238,7 @@ func (s *hubStream[E, T]) respond(ctx context.Context, next graphql.ResponseHand
 // subscriber. The operation's first response always runs it (the operation's
 // observation ends there); anything else is left to respond.
 func (s *hubStream[E, T]) prepared(ctx context.Context) ([]byte, bool) {
-	if !s.responded || s.held != nil || ctx.Err() != nil {
+	if !s.responded || s.holding || ctx.Err() != nil {
 		return nil, false
 	}
 	var it streamItem[E]
@@ -254,7 +256,7 @@ func (s *hubStream[E, T]) prepared(ctx context.Context) ([]byte, bool) {
 			return k.payload, true
 		}
 	}
-	s.held = &it
+	s.held, s.holding = it, true
 	return nil, false
 }
 

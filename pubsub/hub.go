@@ -273,7 +273,8 @@ func (h *Hub) deliverEvents(evs map[string][]dispute.Event, after map[string]int
 			if s.last < from {
 				continue
 			}
-			for i, e := range list {
+			for i := range list {
+				e := &list[i] // shared by every subscriber: read only
 				if e.Position <= s.last {
 					continue
 				}
@@ -308,14 +309,15 @@ func (h *Hub) deliverUpdates(cases []dispute.Case) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	for _, c := range cases {
+	for i := range cases {
+		c := &cases[i] // shared by every subscriber: read only
 		if v, ok := h.broadcast[c.ID]; ok && c.Version <= v {
 			continue
 		}
 		h.broadcast[c.ID] = c.Version
 		var sh shares
 		for s := range h.updates {
-			if s.matches(c) {
+			if s.matches(*c) {
 				h.offerUpdate(s, c, sh.of(s.Class), now)
 			}
 		}
@@ -331,7 +333,7 @@ const maxPendingUpdates = 10000
 // hub retries shortly (without a Share: a stalled subscriber computes its own); a
 // subscriber that stays full past the stall limit, or falls too far behind, is
 // dropped.
-func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, sh *Share, now time.Time) {
+func (h *Hub) offerUpdate(s *UpdateSub, c *dispute.Case, sh *Share, now time.Time) {
 	if len(s.pending) == 0 && s.offer(c, sh) {
 		if h.OnDeliver != nil {
 			h.OnDeliver(c.UpdatedAt)
@@ -339,7 +341,7 @@ func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, sh *Share, now time.Time
 		return
 	}
 	if s.pending == nil {
-		s.pending = map[string]dispute.Case{}
+		s.pending = map[string]*dispute.Case{}
 	}
 	s.pending[c.ID] = c
 	if s.stalledSince.IsZero() {

@@ -64,7 +64,7 @@ type shareLog struct {
 	full   bool // refuse deliveries (a subscriber that does not keep up)
 }
 
-func (l *shareLog) deliver(e dispute.Event, sh *pubsub.Share) bool {
+func (l *shareLog) deliver(e *dispute.Event, sh *pubsub.Share) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.full {
@@ -141,7 +141,7 @@ func TestHubUpdateSubscribersShare(t *testing.T) {
 		for _, name := range []string{"p1", "p2", "none"} {
 			class := map[string]string{"p1": "P", "p2": "P"}[name]
 			got[name] = map[string]*pubsub.Share{}
-			h.SubscribeUpdatesFunc(pubsub.UpdateFilter{All: true}, class, func(c dispute.Case, sh *pubsub.Share) bool {
+			h.SubscribeUpdatesFunc(pubsub.UpdateFilter{All: true}, class, func(c *dispute.Case, sh *pubsub.Share) bool {
 				mu.Lock()
 				defer mu.Unlock()
 				got[name][c.ID] = sh
