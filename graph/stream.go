@@ -22,6 +22,8 @@ import (
 // change it takes the class's response from the Share, or, first in its class, puts the
 // converted value into feed (the channel the resolver returned to gqlgen) and lets
 // gqlgen execute and marshal it, and keeps the response in the Share for the others.
+// gqlgen never reads feed on its own, so feed is never closed: the end of the stream
+// (the hub closes the queue) reaches the transport as the middleware's nil response.
 type hubStream[E, T any] struct {
 	name    string // the subscription field, for metrics
 	queue   chan streamItem[E]
