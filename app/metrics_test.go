@@ -102,6 +102,8 @@ func TestMetricsRealServer(t *testing.T) {
 	check("rc_graphql_errors_total", func(l map[string]string) bool { return l["code"] == "INVALID_ARGUMENT" }, positive, "> 0 INVALID_ARGUMENT")
 	check("rc_sql_statements_total", nil, positive, "> 0")
 	check("rc_fanout_lag_seconds", nil, positive, "> 0 deliveries observed")
+	check("rc_fanout_payloads_total", func(l map[string]string) bool { return l["field"] == "resolutionEventAdded" }, positive,
+		"> 0 event payloads executed")
 	check("rc_subscribers_dropped_total", nil, func(v float64) bool { return v == 0 }, "0")
 	check("rc_deadline_sweeps_total", func(l map[string]string) bool { return l["result"] == "ok" }, positive, "> 0 ok sweeps")
 	check("rc_listen_up", nil, func(v float64) bool { return v == 1 }, "1")

@@ -152,6 +152,10 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		})))
 	})
 	srv.AroundResponses(streamEndResponse)
+	// Shared fan-out responses wrap the response budget: a subscription's response is
+	// executed (and held to the budget) once, then handed to every subscriber of its
+	// class.
+	srv.AroundResponses(sharedResponses(o.Metrics)) // reads hub-fed subscriptions
 	if lim.MaxResponseBytes > 0 {
 		srv.Use(responseBudget{max: lim.MaxResponseBytes}) // innermost: the others see what is sent
 	}

@@ -191,13 +191,24 @@ type lazyLoaders struct {
 }
 
 func (z *lazyLoaders) get() *Loaders {
-	z.once.Do(func() { z.l = z.make(); z.make = nil })
+	z.once.Do(func() { z.l = z.make() })
 	return z.l
 }
 
 // withLoaders gives the operation of ctx loaders made by mk when first needed.
 func withLoaders(ctx context.Context, mk func() *Loaders) context.Context {
 	return context.WithValue(ctx, loadersKey{}, &lazyLoaders{make: mk})
+}
+
+// freshLoaders gives one response of a subscription loaders of its own. The
+// operation's loaders cache what they load for as long as the operation runs: for a
+// subscription, that is its whole life, and every change after the first would show
+// the events, payment and membership the first one loaded.
+func freshLoaders(ctx context.Context) context.Context {
+	if z, ok := ctx.Value(loadersKey{}).(*lazyLoaders); ok {
+		return withLoaders(ctx, z.make)
+	}
+	return ctx
 }
 
 func loadersFrom(ctx context.Context) *Loaders {

@@ -12,15 +12,17 @@ import (
 	"resolutioncenter/auth"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
-	"resolutioncenter/graph/wsproto"
 	"resolutioncenter/ids"
 	"resolutioncenter/pubsub"
 )
 
 // Subscriptions: the resolvers register with the hub, which hands each event or case
-// to gqlgen's channel itself, never waiting for it, and tells the transport when there
-// is something to read (wsproto.StreamWake). The subscription ends when the client
-// leaves, through context.AfterFunc, or when the hub ends it (slow consumer, shutdown).
+// to the subscription's stream itself, never waiting for it, and tells the transport
+// when there is something to read (wsproto.StreamWake). The subscription ends when the
+// client leaves, through context.AfterFunc, or when the hub ends it (slow consumer,
+// shutdown). Each subscription registers with a class (see shared.go): subscribers of a
+// class receive the same bytes for the same change, which is executed and marshaled
+// once for all of them.
 
 // CodeSlowConsumer is the extensions.code of the error that ends a subscription whose
 // client did not keep up.
@@ -55,13 +57,17 @@ func (r *Resolver) subscribeEvents(ctx context.Context, caseID string, after *st
 	if err != nil {
 		return nil, err
 	}
-	st := newHubStream(ctx, pubsub.EventBuffer, release, func(e dispute.Event) (*model.ResolutionEventEdge, string) {
-		edge := &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: model.NewEvent(e)}
-		return edge, edge.Cursor
-	})
-	sub := r.Hub.SubscribeEventsFunc(caseID, res.Role, from, st.deliver, st.close)
+	st, err := newHubStream(ctx, pubsub.EventBuffer, release, func(e *dispute.Event) *model.ResolutionEventEdge {
+		return &model.ResolutionEventEdge{Cursor: eventCursor(*e), Node: model.NewEvent(*e)}
+	}, func(e *dispute.Event) string { return eventCursor(*e) })
+	if err != nil {
+		release()
+		return nil, err
+	}
+	sub := r.Hub.SubscribeEventsFunc(caseID, res.Role, from, subscriptionClass(ctx, eventViewerClass(p, res.Role)),
+		st.deliver, st.close)
 	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeEvents(sub) })
-	return st.out, nil
+	return st.feed, nil
 }
 
 func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.ResolutionUpdatesFilter) (<-chan *model.Resolution, error) {
@@ -95,54 +101,16 @@ func (r *Resolver) subscribeUpdates(ctx context.Context, filter *model.Resolutio
 	if err != nil {
 		return nil, err
 	}
-	st := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c dispute.Case) (*model.Resolution, string) {
-		return r.toResolution(c, p), ""
-	})
-	sub := r.Hub.SubscribeUpdatesFunc(f, st.deliver, st.close)
-	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeUpdates(sub) })
-	return st.out, nil
-}
-
-// hubStream is the channel a subscription resolver returns to gqlgen, fed by the hub
-// itself: no forwarding goroutine, so an idle subscription costs only its buffer.
-// deliver and close run under the hub's lock and never block. The transport is woken
-// after each value and at the end (wsproto.StreamWake), so over graphql-transport-ws an
-// idle subscription holds no goroutine at all. The subscription ends when the client
-// leaves (the resolver's context.AfterFunc unsubscribes) or when the hub ends it.
-type hubStream[E, T any] struct {
-	out     chan T
-	convert func(E) (T, string) // the value for gqlgen, and its cursor ("" if none)
-	wake    *wsproto.Wake
-	end     *streamEnd
-	release func()
-	last    string // the cursor of the last value handed over; hub-owned
-}
-
-func newHubStream[E, T any](ctx context.Context, buffer int, release func(), convert func(E) (T, string)) *hubStream[E, T] {
-	return &hubStream[E, T]{out: make(chan T, buffer), convert: convert, wake: wsproto.StreamWake(ctx),
-		end: streamEndFrom(ctx), release: release}
-}
-
-// deliver hands e over unless the channel is full (then nothing is converted: the hub
-// keeps it and tries again); the hub is the only sender.
-func (s *hubStream[E, T]) deliver(e E) bool {
-	if len(s.out) == cap(s.out) {
-		return false
+	st, err := newHubStream(ctx, pubsub.UpdateBuffer, release, func(c *dispute.Case) *model.Resolution {
+		return r.toResolution(*c, p)
+	}, nil)
+	if err != nil {
+		release()
+		return nil, err
 	}
-	v, cursor := s.convert(e)
-	s.out <- v
-	s.last = cursor
-	s.wake.Ready()
-	return true
-}
-
-// close ends the stream, recording why for the final response (with the last cursor,
-// to resume from).
-func (s *hubStream[E, T]) close(err error) {
-	s.end.set(err, s.last)
-	s.release()
-	close(s.out)
-	s.wake.Closed()
+	sub := r.Hub.SubscribeUpdatesFunc(f, subscriptionClass(ctx, updateViewerClass(p)), st.deliver, st.close)
+	context.AfterFunc(ctx, func() { r.Hub.UnsubscribeUpdates(sub) })
+	return st.feed, nil
 }
 
 // subscriptionKey is what MAX_SUBSCRIPTIONS counts against: the token (only the
@@ -185,21 +153,16 @@ func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
 	}, nil
 }
 
-// streamEnd carries why a subscription stream ended, from the forwarding goroutine to
-// the response middleware, which sends it as a final error before completing.
+// streamEnd is a subscription operation's state for the response middleware: its
+// stream (set by the resolver), and why the stream ended, which streamEndResponse sends
+// as a final error before completing.
 type streamEnd struct {
-	err  *gqlerror.Error
-	sent bool
+	stream responder
+	err    *gqlerror.Error
+	sent   bool
 }
 
 type streamEndKey struct{}
-
-func streamEndFrom(ctx context.Context) *streamEnd {
-	if e, ok := ctx.Value(streamEndKey{}).(*streamEnd); ok {
-		return e
-	}
-	return &streamEnd{}
-}
 
 func (e *streamEnd) set(err error, cursor string) {
 	switch {

@@ -27,6 +27,7 @@ type Metrics struct {
 	HTTPRequests    *prometheus.CounterVec // by route, status class
 	Connections     *prometheus.GaugeVec   // by transport (websocket, sse)
 	FanoutLag       prometheus.Histogram   // commit to delivery, seconds
+	FanoutPayloads  *prometheus.CounterVec // subscription payloads executed, by field
 	SlowDropped     prometheus.Counter
 	DeadlineSweeps  *prometheus.CounterVec // by result (ok, error)
 	DeadlineChanges prometheus.Counter
@@ -79,6 +80,9 @@ func NewMetrics() *Metrics {
 			Help: "Open streaming connections by transport."}, []string{"transport"}),
 		FanoutLag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rc_fanout_lag_seconds",
 			Help: "Time from an event's commit to its hand-over to a subscriber.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		FanoutPayloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_fanout_payloads_total",
+			Help: "Subscription payloads executed and marshaled, by field: once per change and class of subscribers (same selection, same view), shared by the class's deliveries (rc_fanout_lag_seconds_count)."},
+			[]string{"field"}),
 		SlowDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_subscribers_dropped_total",
 			Help: "Subscribers ended because they did not keep up."}),
 		DeadlineSweeps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_deadline_sweeps_total",
@@ -93,7 +97,7 @@ func NewMetrics() *Metrics {
 			Help: "Times the LISTEN connection was re-established."}),
 	}
 	r.MustRegister(m.Operations, m.OperationTime, m.Errors, m.SQLStatements, m.HTTPRequests, m.Connections,
-		m.FanoutLag, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
+		m.FanoutLag, m.FanoutPayloads, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
 		m.ListenUp, m.Reconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -116,6 +120,14 @@ func (m *Metrics) ObserveFanout(committed time.Time) {
 		return
 	}
 	m.FanoutLag.Observe(time.Since(committed).Seconds())
+}
+
+// CountFanoutPayload counts one subscription payload executed for field.
+func (m *Metrics) CountFanoutPayload(field string) {
+	if m == nil {
+		return
+	}
+	m.FanoutPayloads.WithLabelValues(field).Inc()
 }
 
 // WatchSubscriptions exports the active subscriptions, read from stats at each scrape,

@@ -9,6 +9,10 @@
 // subscriber whose buffer is full is ended with ErrSlowConsumer; it resumes from the
 // cursor it last received.
 //
+// Subscribers register with a class: those of one class turn a change into the same
+// value (for the GraphQL layer: the same response bytes), so the hub hands them one
+// Share per change, and the first to need the value computes it for all (share.go).
+//
 // The hub is the db package's change-feed sink (Notify, Resync) and reads through the
 // small Store interface; pubsub imports dispute and nothing else of this module.
 package pubsub
@@ -264,16 +268,18 @@ func (h *Hub) deliverEvents(evs map[string][]dispute.Event, after map[string]int
 	now := h.now()
 	for caseID, from := range after {
 		list := evs[caseID]
+		perEvent := make([]shares, len(list)) // each event's Shares, one per class
 		for s := range h.events[caseID] {
 			if s.last < from {
 				continue
 			}
-			for _, e := range list {
+			for i := range list {
+				e := &list[i] // shared by every subscriber: read only
 				if e.Position <= s.last {
 					continue
 				}
 				if e.VisibleTo(s.Role) {
-					if !s.offer(e) {
+					if !s.offer(e, perEvent[i].of(s.Class)) {
 						if s.stalledSince.IsZero() {
 							s.stalledSince = now
 						}
@@ -303,14 +309,16 @@ func (h *Hub) deliverUpdates(cases []dispute.Case) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	for _, c := range cases {
+	for i := range cases {
+		c := &cases[i] // shared by every subscriber: read only
 		if v, ok := h.broadcast[c.ID]; ok && c.Version <= v {
 			continue
 		}
 		h.broadcast[c.ID] = c.Version
+		var sh shares
 		for s := range h.updates {
-			if s.matches(c) {
-				h.offerUpdate(s, c, now)
+			if s.matches(*c) {
+				h.offerUpdate(s, c, sh.of(s.Class), now)
 			}
 		}
 	}
@@ -322,17 +330,18 @@ const maxPendingUpdates = 10000
 
 // offerUpdate hands a case to an update subscriber. When the subscriber is full, the
 // case waits in its pending set (only the latest state of each case is kept) and the
-// hub retries shortly; a subscriber that stays full past the stall limit, or falls
-// too far behind, is dropped.
-func (h *Hub) offerUpdate(s *UpdateSub, c dispute.Case, now time.Time) {
-	if len(s.pending) == 0 && s.offer(c) {
+// hub retries shortly (without a Share: a stalled subscriber computes its own); a
+// subscriber that stays full past the stall limit, or falls too far behind, is
+// dropped.
+func (h *Hub) offerUpdate(s *UpdateSub, c *dispute.Case, sh *Share, now time.Time) {
+	if len(s.pending) == 0 && s.offer(c, sh) {
 		if h.OnDeliver != nil {
 			h.OnDeliver(c.UpdatedAt)
 		}
 		return
 	}
 	if s.pending == nil {
-		s.pending = map[string]dispute.Case{}
+		s.pending = map[string]*dispute.Case{}
 	}
 	s.pending[c.ID] = c
 	if s.stalledSince.IsZero() {
@@ -368,7 +377,7 @@ func (h *Hub) flushUpdates(now time.Time) {
 			continue
 		}
 		for id, c := range s.pending {
-			if !s.offer(c) {
+			if !s.offer(c, nil) {
 				break
 			}
 			delete(s.pending, id)

@@ -12,11 +12,14 @@ import (
 type EventSub struct {
 	CaseID string
 	Role   dispute.Actor
+	// Class groups subscribers that turn an event into the same value (see Share);
+	// "" shares nothing.
+	Class string
 	// C carries the events of a subscriber made by SubscribeEvents (nil for one made
 	// by SubscribeEventsFunc).
 	C <-chan dispute.Event
 
-	deliver func(dispute.Event) bool // non-blocking; false when the receiver is full
+	deliver func(*dispute.Event, *Share) bool // non-blocking; false when the receiver is full
 	onEnd   func(error)
 	last    int // position of the last event handled (delivered or invisible); hub-owned
 	// stalledSince is when the subscriber's buffer was first found full; hub-owned.
@@ -25,7 +28,7 @@ type EventSub struct {
 	err          error
 }
 
-func (s *EventSub) offer(e dispute.Event) bool { return s.deliver(e) }
+func (s *EventSub) offer(e *dispute.Event, sh *Share) bool { return s.deliver(e, sh) }
 
 // end ends the subscription once, recording why. Called with the hub's lock held.
 func (s *EventSub) end(err error) {
@@ -46,7 +49,7 @@ func (s *EventSub) Err() error { return s.err }
 // current position misses nothing committed meanwhile.
 func (h *Hub) SubscribeEvents(caseID string, role dispute.Actor, after int) *EventSub {
 	c := make(chan dispute.Event, EventBuffer)
-	s := h.SubscribeEventsFunc(caseID, role, after, trySend(c), func(error) { close(c) })
+	s := h.SubscribeEventsFunc(caseID, role, after, "", trySend(c), func(error) { close(c) })
 	s.C = c
 	return s
 }
@@ -54,9 +57,13 @@ func (h *Hub) SubscribeEvents(caseID string, role dispute.Actor, after int) *Eve
 // SubscribeEventsFunc is SubscribeEvents with the delivery up to the caller: the hub
 // calls deliver for each event (it must not block; false means "full, try later") and
 // onEnd once when the subscription ends, both with the hub's lock held. It saves the
-// goroutine that would forward from a channel to the caller's own.
-func (h *Hub) SubscribeEventsFunc(caseID string, role dispute.Actor, after int, deliver func(dispute.Event) bool, onEnd func(error)) *EventSub {
-	s := &EventSub{CaseID: caseID, Role: role, deliver: deliver, onEnd: onEnd, last: after}
+// goroutine that would forward from a channel to the caller's own. The event is shared
+// by every subscriber: read only. Subscribers of the case with the same non-empty
+// class get the same *Share with each event delivered in the same round (nil with
+// class ""), to compute what the event becomes for them once.
+func (h *Hub) SubscribeEventsFunc(caseID string, role dispute.Actor, after int, class string,
+	deliver func(*dispute.Event, *Share) bool, onEnd func(error)) *EventSub {
+	s := &EventSub{CaseID: caseID, Role: role, Class: class, deliver: deliver, onEnd: onEnd, last: after}
 	h.mu.Lock()
 	if h.closed {
 		s.end(ErrClosed)
@@ -98,15 +105,18 @@ type UpdateFilter struct {
 // UpdateSub receives changed cases.
 type UpdateSub struct {
 	Filter UpdateFilter
-	C      <-chan dispute.Case
+	// Class groups subscribers that turn a case into the same value (see Share); ""
+	// shares nothing.
+	Class string
+	C     <-chan dispute.Case
 
-	deliver func(dispute.Case) bool // non-blocking; false when the receiver is full
+	deliver func(*dispute.Case, *Share) bool // non-blocking; false when the receiver is full
 	onEnd   func(error)
 	once    sync.Once
 	err     error
 	// pending holds, per case, the latest state not yet handed over while the
 	// subscriber is full; stalledSince is when it first was. Both hub-owned.
-	pending      map[string]dispute.Case
+	pending      map[string]*dispute.Case
 	stalledSince time.Time
 }
 
@@ -127,7 +137,7 @@ func (s *UpdateSub) matches(c dispute.Case) bool {
 	return true
 }
 
-func (s *UpdateSub) offer(c dispute.Case) bool { return s.deliver(c) }
+func (s *UpdateSub) offer(c *dispute.Case, sh *Share) bool { return s.deliver(c, sh) }
 
 func (s *UpdateSub) end(err error) {
 	s.once.Do(func() {
@@ -142,16 +152,19 @@ func (s *UpdateSub) Err() error { return s.err }
 // SubscribeUpdates registers a subscriber to changed cases matching f.
 func (h *Hub) SubscribeUpdates(f UpdateFilter) *UpdateSub {
 	c := make(chan dispute.Case, UpdateBuffer)
-	s := h.SubscribeUpdatesFunc(f, trySend(c), func(error) { close(c) })
+	s := h.SubscribeUpdatesFunc(f, "", trySend(c), func(error) { close(c) })
 	s.C = c
 	return s
 }
 
 // SubscribeUpdatesFunc is SubscribeUpdates with the delivery up to the caller, as
 // SubscribeEventsFunc: deliver must not block (false means "full, try later"), onEnd
-// runs once at the end; both with the hub's lock held. C is nil.
-func (h *Hub) SubscribeUpdatesFunc(f UpdateFilter, deliver func(dispute.Case) bool, onEnd func(error)) *UpdateSub {
-	s := &UpdateSub{Filter: f, deliver: deliver, onEnd: onEnd}
+// runs once at the end; both with the hub's lock held; the case is shared by every
+// subscriber (read only); subscribers with the same non-empty class share each case's
+// *Share in a round. C is nil.
+func (h *Hub) SubscribeUpdatesFunc(f UpdateFilter, class string, deliver func(*dispute.Case, *Share) bool,
+	onEnd func(error)) *UpdateSub {
+	s := &UpdateSub{Filter: f, Class: class, deliver: deliver, onEnd: onEnd}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -172,10 +185,10 @@ func (h *Hub) UnsubscribeUpdates(s *UpdateSub) {
 }
 
 // trySend is a deliver function for a channel: it sends without blocking.
-func trySend[T any](c chan<- T) func(T) bool {
-	return func(v T) bool {
+func trySend[T any](c chan<- T) func(*T, *Share) bool {
+	return func(v *T, _ *Share) bool {
 		select {
-		case c <- v:
+		case c <- *v:
 			return true
 		default:
 			return false

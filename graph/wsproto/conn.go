@@ -371,6 +371,13 @@ func (c *conn) pump(ctx context.Context, o *operation, rc *graphql.OperationCont
 		case 0:
 			return
 		case 1:
+			if payload, ok := w.preparedNext(rctx); ok {
+				if c.send(o, frame(o.id, "next", payload)) {
+					continue
+				}
+				end()
+				return
+			}
 			resp := responses(rctx) // one value is in the channel: does not block
 			if resp != nil && c.sendResponse(o, resp) {
 				continue
@@ -386,6 +393,12 @@ func (c *conn) pump(ctx context.Context, o *operation, rc *graphql.OperationCont
 			// Closed: what is left in the channel, then the stream's end (and its
 			// final error, if any), all without blocking.
 			for {
+				if payload, ok := w.preparedNext(rctx); ok {
+					if !c.send(o, frame(o.id, "next", payload)) {
+						break
+					}
+					continue
+				}
 				resp := responses(rctx)
 				if resp == nil {
 					c.finish(o, "complete", nil)

@@ -22,6 +22,8 @@ type Wake struct {
 	running bool // a pump is reading
 	done    bool // the stream has ended; ignore further signals
 	pump    func()
+	// prepared, when set, offers the next value marshaled ahead of time (Prepare).
+	prepared func(ctx context.Context) ([]byte, bool)
 }
 
 type wakeKey struct{}
@@ -43,6 +45,33 @@ func StreamWake(ctx context.Context) *Wake {
 	w.claimed = true
 	w.mu.Unlock()
 	return w
+}
+
+// Prepare lets the resolver hand over values marshaled ahead of time, e.g. one
+// response shared by many subscribers: for each value signalled, the transport first
+// calls next, on the goroutine that reads the stream; when next returns a payload (a
+// response as json.Marshal writes a graphql.Response), the transport sends it as the
+// operation's next message, with the operation's own id, without running the
+// response handler; otherwise the response handler runs as usual. Call Prepare before
+// the first Ready.
+func (w *Wake) Prepare(next func(ctx context.Context) (payload []byte, ok bool)) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	w.prepared = next
+	w.mu.Unlock()
+}
+
+// preparedNext returns the next value's payload if the resolver prepared it.
+func (w *Wake) preparedNext(ctx context.Context) ([]byte, bool) {
+	w.mu.Lock()
+	next := w.prepared
+	w.mu.Unlock()
+	if next == nil {
+		return nil, false
+	}
+	return next(ctx)
 }
 
 // Ready signals one value put into the channel. It never blocks.

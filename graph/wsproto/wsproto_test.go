@@ -34,7 +34,10 @@ import (
 //	invalid   a request error
 //	woken     a subscription that takes its Wake: the test pushes values with
 //	          wokenStream.push and ends it with a final error with wokenStream.end
+//	prepared  woken, and values pushed as "pre:x" are prepared (Wake.Prepare) as
+//	          {"data":{"prepared":"x"}}; the response handler counts its calls
 type fakeExec struct {
+	handled atomic.Int64 // response handler calls of prepared streams
 	events  chan string
 	active  atomic.Int64 // running stream operations
 	started chan struct{}
@@ -59,7 +62,7 @@ func newExec() *fakeExec {
 func (f *fakeExec) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	rc := &graphql.OperationContext{RawQuery: p.Query, Variables: p.Variables, RecoverFunc: func(ctx context.Context, err any) error { return fmt.Errorf("internal system error: %v", err) }}
 	rc.Operation = &ast.OperationDefinition{Operation: ast.Query}
-	if p.Query == "stream" || p.Query == "big" || p.Query == "woken" {
+	if p.Query == "stream" || p.Query == "big" || p.Query == "woken" || p.Query == "prepared" {
 		rc.Operation.Operation = ast.Subscription
 	}
 	if p.Query == "invalid" {
@@ -89,13 +92,39 @@ func (f *fakeExec) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		case <-ctx.Done():
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "canceled"}}}), ctx
 		}
-	case "woken":
+	case "woken", "prepared":
 		ws := &wokenStream{w: wsproto.StreamWake(ctx), ch: make(chan string, 1024)}
+		var held *string // a value the prepared function took but left to the handler
+		if rc.RawQuery == "prepared" {
+			ws.w.Prepare(func(ctx context.Context) ([]byte, bool) {
+				select {
+				case v, ok := <-ws.ch:
+					if !ok {
+						return nil, false
+					}
+					if p, ok := strings.CutPrefix(v, "pre:"); ok {
+						b, _ := json.Marshal(data(map[string]string{"prepared": p}))
+						return b, true
+					}
+					held = &v
+				default:
+				}
+				return nil, false
+			})
+		}
 		f.woken <- ws
 		ended := false
 		return func(ctx context.Context) *graphql.Response {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if rc.RawQuery == "prepared" {
+				f.handled.Add(1)
+			}
+			if held != nil {
+				v := *held
+				held = nil
+				return data(map[string]string{"event": v})
 			}
 			select {
 			case v, ok := <-ws.ch:
@@ -842,6 +871,38 @@ func TestWSWokenStream(t *testing.T) {
 	c.subscribe("q", "query")
 	c.expect("next", "q")
 	c.expect("complete", "q")
+}
+
+// TestWSPreparedPayloads: values the resolver prepared (Wake.Prepare) are sent as
+// they are, with the operation's id, without running the response handler; the
+// others, and the stream's end, run it as before, in order.
+func TestWSPreparedPayloads(t *testing.T) {
+	s := newServer(t, wsproto.Options{})
+	c := dial(t, s.URL, nil)
+	c.init("")
+	c.subscribe("p", "prepared")
+	ws := <-s.exec.woken
+	values := []string{"a", "pre:b", "pre:c", "d", "pre:e"}
+	go func() {
+		for _, v := range values {
+			ws.push(v)
+		}
+		ws.end()
+	}()
+	for _, want := range []string{`{"data":{"event":"a"}}`, `{"data":{"prepared":"b"}}`, `{"data":{"prepared":"c"}}`,
+		`{"data":{"event":"d"}}`, `{"data":{"prepared":"e"}}`} {
+		if m := c.expect("next", "p"); string(m.Payload) != want {
+			t.Fatalf("got %s, want %s", m.Payload, want)
+		}
+	}
+	if m := c.expect("next", "p"); !strings.Contains(string(m.Payload), "SLOW_CONSUMER") {
+		t.Fatalf("final error: got %s", m.Payload)
+	}
+	c.expect("complete", "p")
+	// a, d, the final error and the end: 4 calls (the prepared b, c, e: none).
+	if got := s.exec.handled.Load(); got != 4 {
+		t.Errorf("the response handler ran %d times, want 4", got)
+	}
 }
 
 // A panic while handling a message (here in InitFunc) closes that connection with 4500;
