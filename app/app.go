@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.base, a.cancelBase = context.WithCancel(context.WithoutCancel(ctx))
 	api := graph.NewAPI(a.Resolver, authn, graph.Options{Limits: cfg.Limits, Metrics: a.Metrics, Tracer: tracer,
 		RateLimiter: a.Limiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
-		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout,
+		CORSOrigins: cfg.CORSOrigins, RequestTimeout: cfg.RequestTimeout, QueryPlanner: cfg.QueryPlanner,
 		WebSocket: wsproto.Options{AllowedOrigins: append(append([]string{}, wsproto.DefaultAllowedOrigins...), cfg.WSOrigins...),
 			InitTimeout: cfg.WSInitTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
 			OnConn: func(d int) { a.Metrics.Connections.WithLabelValues("websocket").Add(float64(d)) }}})

@@ -38,6 +38,7 @@ type Config struct {
 	RateBurst           float64
 	APQCacheSize        int
 	Suggestions         bool
+	QueryPlanner        bool
 	CORSOrigins         []string
 	RequestTimeout      time.Duration
 	StatementTimeout    time.Duration
@@ -166,6 +167,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"rate-burst", "RATE_BURST", "250000", "most cost units a principal can save up", false, float(&c.RateBurst)},
 		{"apq-cache-size", "APQ_CACHE_SIZE", "1000", "automatic persisted queries kept (0 disables APQ)", false, numZero(&c.APQCacheSize)},
 		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
+		{"query-planner", "QUERY_PLANNER", "true", "answer the query operations the planner covers with planned execution (false: gqlgen's executor for everything)", false, boolean(&c.QueryPlanner)},
 		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any); none by default", false, list(&c.CORSOrigins)},
 		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time an ordinary (non-streaming) request may take", false, dur(&c.RequestTimeout)},
 		{"statement-timeout", "STATEMENT_TIMEOUT", "10s", "PostgreSQL statement_timeout for every statement", false, dur(&c.StatementTimeout)},
