@@ -24,7 +24,8 @@ import (
 // lists; the visibility of events is byRole's, as in ListEvents. Every statement still
 // goes through the query hooks (metrics, tracing, statement counts in tests).
 
-// pgStatement is a prepared read and the binary column types it returns.
+// pgStatement is a read and the binary column types it returns; a named one is
+// prepared once per connection, an unnamed one sent with its text each time.
 type pgStatement struct {
 	name string
 	sql  string
@@ -154,15 +155,16 @@ func (d *DB) pgRead(ctx context.Context, r *Reads, into *ReadSet) error {
 // pgEventsQueued reads page p of the timelines of views into out, as ListEvents does.
 func pgEventsQueued(views []CaseView, p EventPage, out map[string][]dispute.Event) pgQueued {
 	customer, merchant, platform := byRole(views)
+	caseIDs := knownIDs(views)
 	st := &pgEvents[b2i(p.Desc)][b2i(p.Cursor > 0)]
 	params := [][]byte{textArray(customer), textArray(merchant), textArray(platform), strconv.AppendInt(nil, int64(p.Limit+1), 10)}
 	if p.Cursor > 0 {
 		params = append(params, strconv.AppendInt(nil, int64(p.Cursor), 10))
 	}
 	return pgQueued{st, params, func(v [][]byte) error {
-		e := dispute.Event{ID: string(v[0]), ResolutionID: string(v[1]), Position: int(pgInt4(v[2])),
-			Action: dispute.EventAction(v[3]), Reporter: dispute.Actor(v[4]), Details: string(v[5]),
-			FromStatus: dispute.Status(v[6]), ToStatus: dispute.Status(v[7]),
+		e := dispute.Event{ID: string(v[0]), ResolutionID: caseIDs.of(v[1]), Position: int(pgInt4(v[2])),
+			Action: dispute.EventAction(intern(v[3], eventNames)), Reporter: dispute.Actor(intern(v[4], actorNames)), Details: string(v[5]),
+			FromStatus: dispute.Status(intern(v[6], statusNames)), ToStatus: dispute.Status(intern(v[7], statusNames)),
 			ViewableByCustomer: pgBool(v[8]), ViewableByMerchant: pgBool(v[9]), CreatedAt: pgTime(v[10])}
 		out[e.ResolutionID] = append(out[e.ResolutionID], e)
 		return nil
@@ -176,6 +178,19 @@ func b2i(b bool) int {
 	return 0
 }
 
+// knownIDs returns the case IDs of views, so that events share their case's ID string.
+func knownIDs(views []CaseView) idSet {
+	m := make(map[string]string, len(views))
+	for _, v := range views {
+		m[v.CaseID] = v.CaseID
+	}
+	return idSet(m)
+}
+
+type idSet map[string]string
+
+func (k idSet) of(b []byte) string { return intern(b, k) }
+
 // pgRun prepares the statements on one pooled connection (once per connection: pgx
 // keeps them by name) and runs them in one round trip.
 func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
@@ -187,6 +202,10 @@ func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
 	c := conn.Conn()
 	batch := &pgconn.Batch{}
 	for _, s := range q {
+		if s.st.name == "" { // a statement of its own, parsed and planned for this run
+			batch.ExecParams(s.st.sql, s.params, nil, nil, binaryResults)
+			continue
+		}
 		sd, err := c.Prepare(ctx, s.st.name, s.st.sql)
 		if err != nil {
 			return err

@@ -121,9 +121,6 @@ func KeyOf(c dispute.Case, field OrderField) Key {
 // ListCases returns one keyset page of the cases in scope that match f. It costs one
 // indexed range scan whatever the depth of the page.
 func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResult, error) {
-	var rows []resolutionRow
-	q := d.bun.NewSelect().Model(&rows)
-	q = f.apply(s.apply(q))
 	// Travel direction: forward in the order, or backward from Before.
 	desc := p.Desc
 	cursor := p.After
@@ -131,18 +128,21 @@ func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResu
 		desc = !desc
 		cursor = p.Before
 	}
-	if cursor != nil {
-		q = keysetAfter(q, p.Field, desc, *cursor)
-	}
-	col := "r." + string(p.Field)
-	if desc {
-		q = q.OrderExpr(col + " DESC NULLS FIRST").OrderExpr("r.id DESC")
-	} else {
-		q = q.OrderExpr(col + " ASC NULLS LAST").OrderExpr("r.id ASC")
-	}
-	q = q.Limit(int64(p.Limit) + 1)
-	if err := q.Scan(ctx); err != nil {
-		return ListResult{}, mapErr(err)
+	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = f.apply(s.apply(q))
+		if cursor != nil {
+			q = keysetAfter(q, p.Field, desc, *cursor)
+		}
+		col := "r." + string(p.Field)
+		if desc {
+			q = q.OrderExpr(col + " DESC NULLS FIRST").OrderExpr("r.id DESC")
+		} else {
+			q = q.OrderExpr(col + " ASC NULLS LAST").OrderExpr("r.id ASC")
+		}
+		return q.Limit(int64(p.Limit) + 1)
+	})
+	if err != nil {
+		return ListResult{}, err
 	}
 	res := ListResult{More: len(rows) > p.Limit}
 	if res.More {
@@ -188,10 +188,11 @@ func (d *DB) VisibleCases(ctx context.Context, s Scope, ids []string) (map[strin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []resolutionRow
-	q := d.bun.NewSelect().Model(&rows).Where("r.id IN (?)", bun.List(ids))
-	if err := s.apply(q).Scan(ctx); err != nil {
-		return nil, mapErr(err)
+	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
+		return s.apply(q.Where("r.id IN (?)", bun.List(ids)))
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range rows {
 		out[r.ID] = toDomainCase(r)
