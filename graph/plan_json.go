@@ -133,6 +133,15 @@ func (w *writer) enum(table map[string][]byte, wire string) {
 
 const hexDigits = "0123456789ABCDEF"
 
+// escaped marks the bytes a JSON string must escape: the controls, quote and backslash.
+var escaped = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // str writes s as a JSON string exactly as gqlgen's graphql.MarshalString does:
 // quote, backslash and control characters escaped (\t \r \n by name, the others as
 // \u00XX), everything else, invalid UTF-8 included, as is.
@@ -141,7 +150,7 @@ func (w *writer) str(s string) {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if !escaped[c] {
 			continue
 		}
 		b = append(b, s[start:i]...)

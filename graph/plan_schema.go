@@ -287,6 +287,8 @@ type readSchema struct {
 	fields      map[string]map[string]fieldSpec
 	implementor [numObjTypes][]string
 	enums       map[string]map[string][]byte // enum type -> wire name -> JSON
+	// The enums the writer uses, by wire name.
+	status, issue, customerAction, merchantAction, platformAction, action, eventAction, reporter, outcome, refund map[string][]byte
 }
 
 // newReadSchema keeps the fields of readFields that the schema declares with the same
@@ -329,6 +331,9 @@ func newReadSchema(s *ast.Schema) *readSchema {
 		}
 		rs.enums[name] = m
 	}
+	rs.status, rs.issue, rs.outcome, rs.refund = rs.enums["ResolutionStatus"], rs.enums["ResolutionIssue"], rs.enums["ResolutionOutcome"], rs.enums["ResolutionRefund"]
+	rs.customerAction, rs.merchantAction, rs.platformAction = rs.enums["CustomerAction"], rs.enums["MerchantAction"], rs.enums["PlatformAction"]
+	rs.action, rs.eventAction, rs.reporter = rs.enums["ResolutionAction"], rs.enums["ResolutionEventAction"], rs.enums["ReporterType"]
 	return rs
 }
 
@@ -343,6 +348,3 @@ func sameArgs(defs ast.ArgumentDefinitionList, want []string) bool {
 	}
 	return true
 }
-
-// enum returns the encodings of an enum type's values by wire name.
-func (rs *readSchema) enum(name string) map[string][]byte { return rs.enums[name] }

@@ -213,7 +213,7 @@ func (x *run) writePageInfo(sel *selPlan, hasPrev, hasNext bool, first, last []b
 
 func (x *run) writeResolution(sel *selPlan, m *model.Resolution) bool {
 	w := &x.w
-	enums := x.s.rs.enums
+	rs := x.s.rs
 	w.buf = append(w.buf, '{')
 	ok := true
 	for i, f := range sel.fields {
@@ -224,9 +224,9 @@ func (x *run) writeResolution(sel *selPlan, m *model.Resolution) bool {
 		case fResID:
 			w.str(m.ID())
 		case fResStatus:
-			w.enum(enums["ResolutionStatus"], string(m.Status()))
+			w.enum(rs.status, string(m.Status()))
 		case fResIssue:
-			w.enum(enums["ResolutionIssue"], string(m.Issue()))
+			w.enum(rs.issue, string(m.Issue()))
 		case fResCreatedAt:
 			w.time(m.CreatedAt())
 		case fResUpdatedAt:
@@ -238,22 +238,22 @@ func (x *run) writeResolution(sel *selPlan, m *model.Resolution) bool {
 		case fResMerchantAppealed:
 			w.bool(m.MerchantAppealed())
 		case fResCustomerActions:
-			x.actions(enums["CustomerAction"], m.CustomerResponseActions())
+			x.actions(rs.customerAction, m.CustomerResponseActions())
 		case fResMerchantActions:
-			x.actions(enums["MerchantAction"], m.MerchantResponseActions())
+			x.actions(rs.merchantAction, m.MerchantResponseActions())
 		case fResPlatformActions:
-			x.actions(enums["PlatformAction"], m.PlatformResponseActions())
+			x.actions(rs.platformAction, m.PlatformResponseActions())
 		case fResViewerActions:
-			x.actions(enums["ResolutionAction"], m.ViewerActions())
+			x.actions(rs.action, m.ViewerActions())
 		case fResOutcome:
 			if o := m.Outcome(); o != nil {
-				w.enum(enums["ResolutionOutcome"], string(*o))
+				w.enum(rs.outcome, string(*o))
 			} else {
 				w.null()
 			}
 		case fResRefund:
 			if r := m.Refund(); r != nil {
-				w.enum(enums["ResolutionRefund"], string(*r))
+				w.enum(rs.refund, string(*r))
 			} else {
 				w.null()
 			}
@@ -415,7 +415,7 @@ func (x *run) writeEventEdge(sel *selPlan, e *dispute.Event) bool {
 
 func (x *run) writeEvent(sel *selPlan, e *dispute.Event) bool {
 	w := &x.w
-	enums := x.s.rs.enums
+	rs := x.s.rs
 	ev := model.Event{Event: *e}
 	w.buf = append(w.buf, '{')
 	for i, f := range sel.fields {
@@ -426,15 +426,15 @@ func (x *run) writeEvent(sel *selPlan, e *dispute.Event) bool {
 		case fEvID:
 			w.str(ev.ID())
 		case fEvAction:
-			w.enum(enums["ResolutionEventAction"], string(ev.Action()))
+			w.enum(rs.eventAction, string(ev.Action()))
 		case fEvReporter:
-			w.enum(enums["ReporterType"], string(ev.ReporterType()))
+			w.enum(rs.reporter, string(ev.ReporterType()))
 		case fEvDetails:
 			w.strPtr(ev.Details())
 		case fEvFrom:
-			w.enum(enums["ResolutionStatus"], string(ev.FromStatus()))
+			w.enum(rs.status, string(ev.FromStatus()))
 		case fEvTo:
-			w.enum(enums["ResolutionStatus"], string(ev.ToStatus()))
+			w.enum(rs.status, string(ev.ToStatus()))
 		case fEvByCustomer:
 			w.bool(ev.ViewableByCustomer())
 		case fEvByMerchant:
@@ -626,7 +626,7 @@ func (x *run) writeMembership(sel *selPlan, mem *db.Membership) bool {
 
 func (x *run) writeSummary(sel *selPlan, s *model.ResolutionSummary) bool {
 	w := &x.w
-	enums := x.s.rs.enums
+	rs := x.s.rs
 	w.buf = append(w.buf, '{')
 	for i, f := range sel.fields {
 		w.key(f, i == 0)
@@ -640,19 +640,19 @@ func (x *run) writeSummary(sel *selPlan, s *model.ResolutionSummary) bool {
 		case fSumByStatus:
 			w.buf = append(w.buf, '[')
 			for j, c := range s.ByStatus {
-				x.count(f.sel, j, enums["ResolutionStatus"], string(c.Status), c.Count)
+				x.count(f.sel, j, rs.status, string(c.Status), c.Count)
 			}
 			w.buf = append(w.buf, ']')
 		case fSumByIssue:
 			w.buf = append(w.buf, '[')
 			for j, c := range s.ByIssue {
-				x.count(f.sel, j, enums["ResolutionIssue"], string(c.Issue), c.Count)
+				x.count(f.sel, j, rs.issue, string(c.Issue), c.Count)
 			}
 			w.buf = append(w.buf, ']')
 		case fSumByOutcome:
 			w.buf = append(w.buf, '[')
 			for j, c := range s.ByOutcome {
-				x.count(f.sel, j, enums["ResolutionOutcome"], string(c.Outcome), c.Count)
+				x.count(f.sel, j, rs.outcome, string(c.Outcome), c.Count)
 			}
 			w.buf = append(w.buf, ']')
 		}

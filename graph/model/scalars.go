@@ -25,9 +25,21 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 // AppendDateTime appends t as a JSON string, RFC 3339 in UTC with milliseconds: the
 // one encoding of DateTime, for gqlgen's marshaller and the planned executor alike.
 func AppendDateTime(dst []byte, t time.Time) []byte {
-	dst = append(dst, '"')
-	dst = t.UTC().AppendFormat(dst, dateTimeLayout)
-	return append(dst, '"')
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		dst = append(dst, '"')
+		dst = t.AppendFormat(dst, dateTimeLayout)
+		return append(dst, '"')
+	}
+	// dateTimeLayout, digit by digit: a page writes hundreds of these.
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(dst, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 }
 
 // UnmarshalDateTime reads an RFC 3339 string (any offset, any precision) and returns it in

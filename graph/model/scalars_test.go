@@ -46,11 +46,21 @@ func TestMoneyAmount(t *testing.T) {
 }
 
 func TestAppendDateTimeMatchesMarshaller(t *testing.T) {
-	for _, tm := range []time.Time{time.Unix(0, 0), time.Date(2026, 11, 27, 10, 29, 11, 123456789, time.FixedZone("x", 3600)), {}} {
+	times := []time.Time{time.Unix(0, 0), time.Date(2026, 11, 27, 10, 29, 11, 123456789, time.FixedZone("x", 3600)), {},
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 3, 4, 5, 6, 7e6, time.UTC)}
+	for i := range 2000 { // a spread of instants over five centuries
+		times = append(times, time.UnixMilli(int64(i)*7919*1e7-int64(i%3)*1e12).In(time.FixedZone("y", -i*60)))
+	}
+	for _, tm := range times {
+		want := `"` + tm.UTC().Format(dateTimeLayout) + `"`
+		if got := string(AppendDateTime(nil, tm)); got != want {
+			t.Errorf("AppendDateTime(%v) = %s, want %s", tm, got, want)
+		}
 		var w bytes.Buffer
 		MarshalDateTime(tm).MarshalGQL(&w)
-		if got := string(AppendDateTime(nil, tm)); got != w.String() {
-			t.Errorf("AppendDateTime(%v) = %s, MarshalDateTime %s", tm, got, w.String())
+		if w.String() != want {
+			t.Errorf("MarshalDateTime(%v) = %s, want %s", tm, w.String(), want)
 		}
 	}
 	if got := string(AppendDateTime(nil, time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC))); got != `"2026-01-02T03:04:05.006Z"` {
