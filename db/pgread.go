@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -58,8 +59,9 @@ var (
 	pgDisputants = pgStatement{"rc_read_disputants",
 		"SELECT DISTINCT user_id FROM resolutions WHERE user_id = ANY($1::text[]) AND company_id = ANY($2::text[])",
 		[]uint32{oidText}}
-	// pgEvents[desc][cursor]: $1 customer's cases, $2 merchant's, $3 platform's (byRole),
-	// $4 events per case, $5 the cursor's position.
+	// pgEvents[desc][cursor]: $1 customer's cases, $2 merchant's, $3 platform's (byRole:
+	// each group sees the events flagged for it, the platform all), $4 events per case,
+	// $5 the cursor's position.
 	pgEvents = [2][2]pgStatement{{pgEventsStatement(false, false), pgEventsStatement(false, true)},
 		{pgEventsStatement(true, false), pgEventsStatement(true, true)}}
 )
@@ -76,11 +78,15 @@ func pgEventsStatement(desc, cursor bool) pgStatement {
 			cond = " AND e.position < $5"
 		}
 	}
+	// Each case's page is an index range scan of its own timeline stopping at the
+	// limit (ListEvents, for SQLite, numbers every visible event of the cases instead).
+	cols := "e.id, e.resolution_id, e.position, e.action, e.reporter_type, e.details, e.from_status, e.to_status, " +
+		"e.viewable_by_customer, e.viewable_by_merchant, e.created_at"
 	return pgStatement{name,
-		"SELECT " + eventColumns + " FROM (SELECT e.*, row_number() OVER (PARTITION BY e.resolution_id ORDER BY e.position " + order +
-			") AS rn FROM resolution_events AS e WHERE ((e.resolution_id = ANY($1::text[]) AND e.viewable_by_customer) OR " +
-			"(e.resolution_id = ANY($2::text[]) AND e.viewable_by_merchant) OR e.resolution_id = ANY($3::text[]))" + cond +
-			") AS t WHERE t.rn <= $4 ORDER BY t.resolution_id, t.rn",
+		"SELECT " + cols + " FROM (SELECT unnest($1::text[]) AS id, 1 AS g UNION ALL SELECT unnest($2::text[]), 2 " +
+			"UNION ALL SELECT unnest($3::text[]), 3) AS v CROSS JOIN LATERAL (SELECT * FROM resolution_events AS e " +
+			"WHERE e.resolution_id = v.id AND ((v.g = 1 AND e.viewable_by_customer) OR (v.g = 2 AND e.viewable_by_merchant) OR v.g = 3)" +
+			cond + " ORDER BY e.position " + order + " LIMIT $4) AS e",
 		[]uint32{oidText, oidText, oidInt4, oidText, oidText, oidText, oidText, oidText, oidBool, oidBool, oidTimestamptz}}
 }
 
@@ -141,7 +147,11 @@ func (d *DB) pgRead(ctx context.Context, r *Reads, into *ReadSet) error {
 	if err := d.pgRun(ctx, q); err != nil {
 		return mapErr(err)
 	}
+	for i, pr := range r.Pages {
+		travelOrder(into.Pages[i], pr.Views, pr.Page.Desc)
+	}
 	if len(r.Recent) > 0 {
+		travelOrder(into.Recent, r.Recent, true)
 		for _, v := range r.Recent {
 			evs := into.Recent[v.CaseID]
 			for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
@@ -176,6 +186,22 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// travelOrder makes sure each case's events are in travel order: the lateral join
+// returns them so, but SQL promises no order without an ORDER BY on the whole result.
+func travelOrder(m map[string][]dispute.Event, views []CaseView, desc bool) {
+	cmp := func(a, b dispute.Event) int {
+		if desc {
+			return b.Position - a.Position
+		}
+		return a.Position - b.Position
+	}
+	for _, v := range views {
+		if evs := m[v.CaseID]; !slices.IsSortedFunc(evs, cmp) {
+			slices.SortFunc(evs, cmp)
+		}
+	}
 }
 
 // knownIDs returns the case IDs of views, so that events share their case's ID string.
