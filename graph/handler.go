@@ -72,6 +72,7 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	var schema graphql.ExecutableSchema = NewExecutableSchema(cfg)
 	if o.QueryPlanner {
 		ps := newPlannedSchema(schema.(*executableSchema), res)
+		ps.tracer = o.Tracer
 		if m := o.Metrics; m != nil {
 			for _, r := range fallbackReasons {
 				m.QueryFallbacks.WithLabelValues(string(r))

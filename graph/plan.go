@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/auth"
 )
@@ -50,6 +51,8 @@ type plannedSchema struct {
 	onFallback func(reason string)
 	// budget bounds the data of a planned response (nil: unbounded).
 	budget *responseBudget
+	// tracer, when set, opens a span per level read (as the loaders do per batch).
+	tracer trace.Tracer
 }
 
 // planCacheSize bounds the documents whose plans are kept.

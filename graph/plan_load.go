@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
@@ -140,7 +143,7 @@ func (x *run) resolve() {
 			next = x.expand(t, &w, next)
 		}
 		if w.Statements() > 0 {
-			if err := x.s.r.DB.Read(x.ctx, &w.Reads, &x.set); err != nil {
+			if err := x.read(&w.Reads); err != nil {
 				x.abort = reasonDatabase
 				return
 			}
@@ -160,6 +163,19 @@ func (x *run) resolve() {
 		}
 		work = next
 	}
+}
+
+// read runs one level's read, in a span of its own when tracing.
+func (x *run) read(r *db.Reads) error {
+	ctx := x.ctx
+	if x.s.tracer != nil {
+		var span trace.Span
+		ctx, span = x.s.tracer.Start(ctx, "graphql.plan.read", trace.WithAttributes(
+			attribute.Int("plan.statements", r.Statements()),
+			attribute.Int("plan.keys", len(r.Companies)+len(r.Users)+len(r.Payments)+len(r.Memberships)+len(r.Recent))))
+		defer span.End()
+	}
+	return x.s.r.DB.Read(ctx, r, &x.set)
 }
 
 // resolveRoot runs one root field and returns the work it gives the next level.
