@@ -25,8 +25,7 @@ import (
 // lists; the visibility of events is byRole's, as in ListEvents. Every statement still
 // goes through the query hooks (metrics, tracing, statement counts in tests).
 
-// pgStatement is a read and the binary column types it returns; a named one is
-// prepared once per connection, an unnamed one sent with its text each time.
+// pgStatement is a read and the column types it returns.
 type pgStatement struct {
 	name string
 	sql  string
@@ -228,10 +227,6 @@ func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
 	c := conn.Conn()
 	batch := &pgconn.Batch{}
 	for _, s := range q {
-		if s.st.name == "" { // a statement of its own, parsed and planned for this run
-			batch.ExecParams(s.st.sql, s.params, nil, nil, binaryResults)
-			continue
-		}
 		sd, err := c.Prepare(ctx, s.st.name, s.st.sql)
 		if err != nil {
 			return err
@@ -251,7 +246,7 @@ func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
 		var err error
 		switch {
 		case !ended && mrr.NextResult():
-			err = readRows(mrr.ResultReader(), s)
+			err = readRows(mrr.ResultReader(), s.st, s.row)
 		case !ended: // an error ended the batch: Close reports it
 			ended = true
 			if err = mrr.Close(); err == nil {
@@ -274,26 +269,35 @@ func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
 	return first
 }
 
-// readRows checks the result's column types and hands each row to s.row.
-func readRows(rr *pgconn.ResultReader, s pgQueued) error {
+// resultRows is a result being read: pgconn's ResultReader, or pgx.Rows (pgxRows).
+type resultRows interface {
+	FieldDescriptions() []pgconn.FieldDescription
+	NextRow() bool
+	Values() [][]byte
+	Close() (pgconn.CommandTag, error)
+}
+
+// readRows checks the result's column types and hands each row to row. Text comes in
+// either format (the bytes are the same); every other type in binary.
+func readRows(rr resultRows, st *pgStatement, row func([][]byte) error) error {
 	fds := rr.FieldDescriptions()
-	if len(fds) != len(s.st.oids) {
+	if len(fds) != len(st.oids) {
 		_, _ = rr.Close()
-		return fmt.Errorf("db: %s returned %d columns, want %d", s.st.name, len(fds), len(s.st.oids))
+		return fmt.Errorf("db: %s returned %d columns, want %d", st.name, len(fds), len(st.oids))
 	}
 	for i, fd := range fds {
-		if fd.DataTypeOID != s.st.oids[i] || fd.Format != pgx.BinaryFormatCode {
+		if fd.DataTypeOID != st.oids[i] || (fd.Format != pgx.BinaryFormatCode && st.oids[i] != oidText) {
 			_, _ = rr.Close()
-			return fmt.Errorf("db: %s column %s has type %d (format %d), want %d", s.st.name, fd.Name, fd.DataTypeOID, fd.Format, s.st.oids[i])
+			return fmt.Errorf("db: %s column %s has type %d (format %d), want %d", st.name, fd.Name, fd.DataTypeOID, fd.Format, st.oids[i])
 		}
 	}
 	for rr.NextRow() {
 		v := rr.Values()
-		if err := checkWidths(v, s.st.oids); err != nil {
+		if err := checkWidths(v, st.oids); err != nil {
 			_, _ = rr.Close()
-			return fmt.Errorf("db: %s: %w", s.st.name, err)
+			return fmt.Errorf("db: %s: %w", st.name, err)
 		}
-		if err := s.row(v); err != nil {
+		if err := row(v); err != nil {
 			_, _ = rr.Close()
 			return err
 		}

@@ -17,17 +17,18 @@ type Scope struct {
 	CompanyIDs []string
 }
 
-// apply narrows q, whose resolutions table is aliased "r", to the scope.
-func (s Scope) apply(q *bun.SelectQuery) *bun.SelectQuery {
+// apply narrows q, whose resolutions table is aliased "r", to the scope; a writes the
+// arguments (nil: inline).
+func (s Scope) apply(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
 	if s.All {
 		return q
 	}
 	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 		if s.UserID != "" {
-			q = q.WhereOr("r.user_id = ?", s.UserID)
+			q = q.WhereOr("r.user_id = ?", a.arg(s.UserID))
 		}
 		if len(s.CompanyIDs) > 0 {
-			q = q.WhereOr("r.company_id IN (?)", bun.List(s.CompanyIDs))
+			q = q.WhereOr(a.in("r.company_id", s.CompanyIDs))
 		}
 		if s.UserID == "" && len(s.CompanyIDs) == 0 {
 			q = q.Where("1 = 0")
@@ -48,30 +49,30 @@ type Filter struct {
 	DueBefore     *time.Time
 }
 
-func (f Filter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func (f Filter) apply(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
 	if f.CompanyID != "" {
-		q = q.Where("r.company_id = ?", f.CompanyID)
+		q = q.Where("r.company_id = ?", a.arg(f.CompanyID))
 	}
 	if f.UserID != "" {
-		q = q.Where("r.user_id = ?", f.UserID)
+		q = q.Where("r.user_id = ?", a.arg(f.UserID))
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("r.status IN (?)", bun.List(f.Statuses))
+		q = q.Where(a.in("r.status", strs(f.Statuses)))
 	}
 	if len(f.Issues) > 0 {
-		q = q.Where("r.issue IN (?)", bun.List(f.Issues))
+		q = q.Where(a.in("r.issue", strs(f.Issues)))
 	}
 	if f.Outcome != "" {
-		q = q.Where("r.outcome = ?", string(f.Outcome))
+		q = q.Where("r.outcome = ?", a.arg(string(f.Outcome)))
 	}
 	if f.CreatedBefore != nil {
-		q = q.Where("r.created_at < ?", f.CreatedBefore.UTC())
+		q = q.Where("r.created_at < ?", a.arg(f.CreatedBefore.UTC()))
 	}
 	if f.CreatedAfter != nil {
-		q = q.Where("r.created_at >= ?", f.CreatedAfter.UTC())
+		q = q.Where("r.created_at >= ?", a.arg(f.CreatedAfter.UTC()))
 	}
 	if f.DueBefore != nil {
-		q = q.Where("r.due_date < ?", f.DueBefore.UTC())
+		q = q.Where("r.due_date < ?", a.arg(f.DueBefore.UTC()))
 	}
 	return q
 }
@@ -128,10 +129,10 @@ func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResu
 		desc = !desc
 		cursor = p.Before
 	}
-	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = f.apply(s.apply(q))
+	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
+		q = f.apply(s.apply(q, a), a)
 		if cursor != nil {
-			q = keysetAfter(q, p.Field, desc, *cursor)
+			q = keysetAfter(q, p.Field, desc, *cursor, a)
 		}
 		col := "r." + string(p.Field)
 		if desc {
@@ -161,24 +162,24 @@ func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResu
 
 // keysetAfter keeps the rows strictly after k when travelling in direction desc. A nil
 // time (no deadline) counts as later than every time.
-func keysetAfter(q *bun.SelectQuery, field OrderField, desc bool, k Key) *bun.SelectQuery {
+func keysetAfter(q *bun.SelectQuery, field OrderField, desc bool, k Key, a *sqlArgs) *bun.SelectQuery {
 	if field == OrderCreatedAt {
 		if desc {
-			return q.Where("(r.created_at, r.id) < (?, ?)", k.Time.UTC(), k.ID)
+			return q.Where("(r.created_at, r.id) < (?, ?)", a.arg(k.Time.UTC()), a.arg(k.ID))
 		}
-		return q.Where("(r.created_at, r.id) > (?, ?)", k.Time.UTC(), k.ID)
+		return q.Where("(r.created_at, r.id) > (?, ?)", a.arg(k.Time.UTC()), a.arg(k.ID))
 	}
 	switch {
 	case !desc && k.Time != nil: // later deadline, or none, or same deadline and later id
-		t := k.Time.UTC()
-		return q.Where("(r.due_date > ? OR r.due_date IS NULL OR (r.due_date = ? AND r.id > ?))", t, t, k.ID)
+		t := a.arg(k.Time.UTC())
+		return q.Where("(r.due_date > ? OR r.due_date IS NULL OR (r.due_date = ? AND r.id > ?))", t, t, a.arg(k.ID))
 	case !desc: // among the no-deadline cases, later id
-		return q.Where("(r.due_date IS NULL AND r.id > ?)", k.ID)
+		return q.Where("(r.due_date IS NULL AND r.id > ?)", a.arg(k.ID))
 	case k.Time != nil: // earlier deadline, or same and earlier id
-		t := k.Time.UTC()
-		return q.Where("(r.due_date < ? OR (r.due_date = ? AND r.id < ?))", t, t, k.ID)
+		t := a.arg(k.Time.UTC())
+		return q.Where("(r.due_date < ? OR (r.due_date = ? AND r.id < ?))", t, t, a.arg(k.ID))
 	default: // every case with a deadline, or no deadline and earlier id
-		return q.Where("(r.due_date IS NOT NULL OR r.id < ?)", k.ID)
+		return q.Where("(r.due_date IS NOT NULL OR r.id < ?)", a.arg(k.ID))
 	}
 }
 
@@ -188,8 +189,8 @@ func (d *DB) VisibleCases(ctx context.Context, s Scope, ids []string) (map[strin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery) *bun.SelectQuery {
-		return s.apply(q.Where("r.id IN (?)", bun.List(ids)))
+	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
+		return s.apply(q.Where(a.in("r.id", ids)), a)
 	})
 	if err != nil {
 		return nil, err
@@ -221,7 +222,7 @@ func (d *DB) SummarizeCases(ctx context.Context, s Scope, f Filter) (Summary, er
 	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").
 		ColumnExpr("r.status, r.issue, r.outcome, count(*) AS n").
 		GroupExpr("r.status, r.issue, r.outcome")
-	if err := f.apply(s.apply(q)).Scan(ctx, &rows); err != nil {
+	if err := f.apply(s.apply(q, nil), nil).Scan(ctx, &rows); err != nil {
 		return Summary{}, mapErr(err)
 	}
 	sum := Summary{ByStatus: map[dispute.Status]int{}, ByIssue: map[dispute.Issue]int{}, ByOutcome: map[dispute.Outcome]int{}}
