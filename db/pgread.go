@@ -282,7 +282,9 @@ type resultRows interface {
 func readRows(rr resultRows, st *pgStatement, row func([][]byte) error) error {
 	fds := rr.FieldDescriptions()
 	if len(fds) != len(st.oids) {
-		_, _ = rr.Close()
+		if _, err := rr.Close(); err != nil {
+			return err // the statement failed (a broken connection...): no columns came
+		}
 		return fmt.Errorf("db: %s returned %d columns, want %d", st.name, len(fds), len(st.oids))
 	}
 	for i, fd := range fds {
