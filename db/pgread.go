@@ -175,7 +175,11 @@ func pgEventsQueued(views []CaseView, p EventPage, out map[string][]dispute.Even
 			Action: dispute.EventAction(intern(v[3], eventNames)), Reporter: dispute.Actor(intern(v[4], actorNames)), Details: string(v[5]),
 			FromStatus: dispute.Status(intern(v[6], statusNames)), ToStatus: dispute.Status(intern(v[7], statusNames)),
 			ViewableByCustomer: pgBool(v[8]), ViewableByMerchant: pgBool(v[9]), CreatedAt: pgTime(v[10])}
-		out[e.ResolutionID] = append(out[e.ResolutionID], e)
+		evs := out[e.ResolutionID]
+		if evs == nil { // a case's page holds at most Limit+1 events
+			evs = make([]dispute.Event, 0, min(p.Limit+1, 64))
+		}
+		out[e.ResolutionID] = append(evs, e)
 		return nil
 	}}
 }

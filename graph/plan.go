@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"resolutioncenter/auth"
+	"resolutioncenter/graph/gqlhttp"
 )
 
 // Planned execution of queries.
@@ -184,7 +185,8 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, opCtx *gr
 	if x.abort != "" {
 		return nil, x.abort
 	}
-	x.w.buf = make([]byte, 0, int(p.sizeHint.Load())+512)
+	var held *[]byte
+	x.w.buf, held = dataBuffer(ctx, int(p.sizeHint.Load())+512)
 	x.w.budget = s.budget
 	dataOK := x.writeData()
 	if x.abort != "" {
@@ -194,6 +196,9 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, opCtx *gr
 	if !dataOK {
 		x.w.buf = append(x.w.buf[:0], "null"...)
 	}
+	if held != nil {
+		*held = x.w.buf // the grown buffer goes back to the pool
+	}
 	for _, e := range x.w.errs {
 		// As gqlgen reports a resolver's error: on its path, at its field.
 		ge := gqlerror.WrapPath(e.path, e.err)
@@ -201,4 +206,30 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, opCtx *gr
 		graphql.AddError(ctx, ge)
 	}
 	return &graphql.Response{Data: x.w.buf}, ""
+}
+
+// dataBuffers keeps response buffers between requests whose transport gives them back
+// once written (gqlhttp.OnWritten); a list page is tens of kilobytes.
+var dataBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledData bounds the buffers kept.
+const maxPooledData = 1 << 20
+
+// dataBuffer returns an empty buffer of at least size bytes for the data of ctx's
+// response, and, when the transport gives it back once written, the pool's holder to
+// leave the final buffer in.
+func dataBuffer(ctx context.Context, size int) ([]byte, *[]byte) {
+	bp := dataBuffers.Get().(*[]byte)
+	if !gqlhttp.OnWritten(ctx, func() {
+		if cap(*bp) <= maxPooledData {
+			dataBuffers.Put(bp)
+		}
+	}) {
+		dataBuffers.Put(bp)
+		return make([]byte, 0, size), nil
+	}
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, size)
+	}
+	return (*bp)[:0], bp
 }
