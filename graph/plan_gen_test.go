@@ -103,7 +103,11 @@ func (g *opGen) rootField() string {
 		return g.alias("node") + "(id: " + g.idValue([]string{"reso", "biz", "user", "pay", "mem", "revt"}) + ") " + g.selection("Node", 1)
 	case 6:
 		var ids []any
-		for range g.rnd.IntN(7) {
+		n := g.rnd.IntN(7)
+		if g.chance(0.03) {
+			n = 101 // over nodes' limit
+		}
+		for range n {
 			ids = append(ids, g.id(g.pick([]string{"reso", "biz", "user", "pay", "mem", "revt"})))
 		}
 		arg := "(ids: " + literal(ids) + ")"
