@@ -13,7 +13,15 @@ import (
 // each of their fields what computes it. The table is checked against the schema when
 // the server starts: a field whose arguments or type differ from what is written here
 // (the schema grew) is dropped, and an operation selecting a dropped or unknown field
-// falls back to gqlgen's executor ("unsupported_field").
+// falls back to gqlgen's executor ("unsupported_field"), so a schema change never
+// breaks the planned path, it only leaves operations to gqlgen until the planner
+// learns the field.
+//
+// Teaching the planner a field: add it to readFields (a new argument to its args, with
+// its gqlgen-generated coercion in argsFuncs), write it in the type's writer
+// (plan_write*.go) with the function its resolver uses, and, when it reaches rows of
+// another table, ask for them in plan_expand.go and db.Reads. The differential test
+// then compares it with gqlgen's answers for every role.
 
 // objType is an object type (or the Node interface) of the read schema.
 type objType uint8
