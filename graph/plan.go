@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -93,7 +95,9 @@ func (s *plannedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return s.inner.Exec(ctx)
 	}
 	ec := newExecutionContext(opCtx, s.inner, nil)
-	p, reason := s.planFor(ctx, ec, opCtx)
+	var p *plan
+	var reason unsupported
+	s.guard(ctx, &reason, func() { p, reason = s.planFor(ctx, ec, opCtx) })
 	if p == nil {
 		s.fallback(reason)
 		return s.inner.Exec(ctx)
@@ -104,7 +108,9 @@ func (s *plannedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
-		resp, reason := s.run(ctx, ec, opCtx, p)
+		var resp *graphql.Response
+		var reason unsupported
+		s.guard(ctx, &reason, func() { resp, reason = s.run(ctx, ec, opCtx, p) })
 		if resp == nil {
 			// Nothing was written or reported: gqlgen's executor answers instead.
 			s.fallback(reason)
@@ -115,6 +121,21 @@ func (s *plannedSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		}
 		return resp
 	}
+}
+
+// guard runs f; a panic in it (a bug of the planner) is logged and turns into the
+// fallback reason "panic", so that gqlgen's executor answers instead.
+func (s *plannedSchema) guard(ctx context.Context, reason *unsupported, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			if s.r.Logger != nil {
+				s.r.Logger.ErrorContext(ctx, "planned execution panicked; gqlgen's executor answers", "panic", fmt.Sprint(v),
+					"stack", string(debug.Stack()))
+			}
+			*reason = reasonPanic
+		}
+	}()
+	f()
 }
 
 func (s *plannedSchema) fallback(reason unsupported) {

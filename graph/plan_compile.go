@@ -64,11 +64,12 @@ const (
 	reasonMissingRow       unsupported = "missing_row"
 	reasonDatabase         unsupported = "db_error"
 	reasonTooLarge         unsupported = "response_budget"
+	reasonPanic            unsupported = "panic"
 )
 
 // fallbackReasons lists every reason, so the metric shows each at zero from the start.
 var fallbackReasons = []unsupported{reasonUnsupportedField, reasonIntrospection, reasonDefer, reasonArgument,
-	reasonMissingRow, reasonDatabase, reasonTooLarge}
+	reasonMissingRow, reasonDatabase, reasonTooLarge, reasonPanic}
 
 // compiler builds one plan.
 type compiler struct {

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -109,4 +111,21 @@ func TestVariantKeys(t *testing.T) {
 	if key(map[string]any{"a": true, "b": nil}) == key(map[string]any{"a": true, "b": false}) {
 		t.Errorf("null and false share a variant")
 	}
+}
+
+// TestPlannerPanicFallsBack: a panic in the planner is logged and becomes a fallback.
+func TestPlannerPanicFallsBack(t *testing.T) {
+	var logs strings.Builder
+	s := &plannedSchema{r: &Resolver{Logger: slog.New(slog.NewTextHandler(&logs, nil))}}
+	var reason unsupported
+	var p *plan
+	s.guard(context.Background(), &reason, func() {
+		p = &plan{}
+		var m map[string]int
+		m["boom"]++ // a nil map write
+	})
+	if reason != reasonPanic || !strings.Contains(logs.String(), "planned execution panicked") {
+		t.Errorf("reason %q, logs %q", reason, logs.String())
+	}
+	_ = p
 }
