@@ -88,9 +88,7 @@ func (x *run) writeCaseRelation(f *fieldPlan, m *model.Resolution) bool {
 	case fResCompany:
 		return w.settle(f, start, x.companyByID(f.sel, m.Case.CompanyID))
 	case fResUser:
-		// Whoever sees the case is its customer, its merchant or the platform: all see
-		// the customer's e-mail (as the resolver decides).
-		return w.settle(f, start, x.userByID(f.sel, m.Case.UserID, true))
+		return w.settle(f, start, x.userAt(f.sel, m.Case.UserID, caseCustomer))
 	case fResPayment:
 		p, found := x.set.Payments[m.Case.PaymentID]
 		if !found {
@@ -209,20 +207,20 @@ func (x *run) writeCompany(sel *selPlan, c *model.Company) bool {
 	return true
 }
 
-// userByID writes a loaded user; always shows the e-mail, else the e-mail rule of a
-// user reached through a payment or membership decides.
-func (x *run) userByID(sel *selPlan, id string, always bool) bool {
+// userAt writes a loaded user as the position shows it (caseCustomer, viewerUser, or
+// nil: the e-mail rule of a user reached through a payment or membership).
+func (x *run) userAt(sel *selPlan, id string, as func(db.User) *model.User) bool {
 	u, found := x.set.Users[id]
 	if !found {
 		x.abort = reasonMissingRow
 		return false
 	}
-	show := always
-	if !always {
-		var ask bool
-		if show, ask = emailVisibility(x.p, id); ask {
-			show = x.set.Disputants[id]
-		}
+	if as != nil {
+		return x.writeUser(sel, as(u))
+	}
+	show, ask := emailVisibility(x.p, id)
+	if ask {
+		show = x.set.Disputants[id]
 	}
 	return x.writeUser(sel, model.NewUser(u, show))
 }
@@ -284,7 +282,7 @@ func (x *run) writePayment(sel *selPlan, p *db.Payment) bool {
 		case fPayUser:
 			w.push(f.alias)
 			start := len(w.buf)
-			ok = w.settle(f, start, x.userByID(f.sel, p.UserID, false)) && ok
+			ok = w.settle(f, start, x.userAt(f.sel, p.UserID, nil)) && ok
 			w.pop()
 		case fPayCompany:
 			w.push(f.alias)
@@ -339,7 +337,7 @@ func (x *run) writeMembership(sel *selPlan, mem *db.Membership) bool {
 		case fMemUser:
 			w.push(f.alias)
 			start := len(w.buf)
-			ok = w.settle(f, start, x.userByID(f.sel, mem.UserID, false)) && ok
+			ok = w.settle(f, start, x.userAt(f.sel, mem.UserID, nil)) && ok
 			w.pop()
 		case fMemCompany:
 			w.push(f.alias)

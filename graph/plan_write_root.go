@@ -90,7 +90,7 @@ func (x *run) writeViewer(sel *selPlan, v *model.Viewer) bool {
 			}
 			w.push(f.alias)
 			start := len(w.buf)
-			ok = w.settle(f, start, x.userByID(f.sel, v.UserID, true)) && ok
+			ok = w.settle(f, start, x.userAt(f.sel, v.UserID, viewerUser)) && ok
 			w.pop()
 		case fViewerCompany:
 			if v.CompanyID == "" {

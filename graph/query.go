@@ -243,6 +243,13 @@ func (r *Resolver) mayShowEmail(ctx context.Context, p *auth.Principal, userID s
 	return r.loaders(ctx).Disputants.Load(ctx, userID)
 }
 
+// caseCustomer is a case's customer as whoever sees the case sees them: the customer,
+// the case's merchant or the platform, all of whom may see the e-mail.
+func caseCustomer(u db.User) *model.User { return model.NewUser(u, true) }
+
+// viewerUser is the user of a user token, who sees their own e-mail.
+func viewerUser(u db.User) *model.User { return model.NewUser(u, true) }
+
 // emailVisibility is the e-mail rule for a user reached through a payment, a membership
 // or node(id:): the user, the platform, and merchants the user has a case with see it.
 // ask reports that the answer is whether the user disputes with one of p's merchant
