@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		RateLimiter: a.Limiter, WriteLimiter: a.WriteLimiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		Documents: docs, PersistedOnly: cfg.PersistedOnly,
 		CORSOrigins: cfg.CORSOrigins, DevMode: cfg.DevMode, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
-		WriteTimeout: cfg.WriteTimeout,
+		WriteTimeout: cfg.WriteTimeout, QueryPlanner: cfg.QueryPlanner,
 		WebSocket: wsproto.Options{AllowedOrigins: wsOrigins(cfg),
 			InitTimeout: cfg.WSInitTimeout, WriteTimeout: cfg.WriteTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
 			OnConn: func(protocol string, d int) {

@@ -188,7 +188,7 @@ func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time, befor
 func (d *DB) lockCase(ctx context.Context, tx bun.Tx, s Scope, id string) (dispute.Case, error) {
 	var row resolutionRow
 	q := tx.NewSelect().Model(&row).Where("r.id = ?", id)
-	q = s.apply(q)
+	q = s.apply(q, nil)
 	if d.Engine == Postgres {
 		q = q.For("UPDATE")
 	}

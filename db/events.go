@@ -19,9 +19,12 @@ type CaseView struct {
 const eventColumns = "id, resolution_id, position, action, reporter_type, details, from_status, to_status, " +
 	"viewable_by_customer, viewable_by_merchant, created_at"
 
-// visibility returns a condition keeping, for each case, the events its viewer may see.
-func visibility(views []CaseView) (string, []any) {
-	var customer, merchant, platform []string
+// byRole splits the cases of views by what their viewer may see of a timeline: the
+// events flagged for the customer, those flagged for the merchant, or all (the
+// platform). A case viewed in no role (or as the system) sees nothing and is left out.
+// This is the one statement of event visibility in SQL terms; dispute.Event.VisibleTo
+// says the same of one event.
+func byRole(views []CaseView) (customer, merchant, platform []string) {
 	for _, v := range views {
 		switch v.Role {
 		case dispute.ActorCustomer:
@@ -32,6 +35,12 @@ func visibility(views []CaseView) (string, []any) {
 			platform = append(platform, v.CaseID)
 		}
 	}
+	return customer, merchant, platform
+}
+
+// visibility returns a condition keeping, for each case, the events its viewer may see.
+func visibility(views []CaseView) (string, []any) {
+	customer, merchant, platform := byRole(views)
 	var parts []string
 	var args []any
 	if len(customer) > 0 {

@@ -17,17 +17,18 @@ type Scope struct {
 	CompanyIDs []string
 }
 
-// apply narrows q, whose resolutions table is aliased "r", to the scope.
-func (s Scope) apply(q *bun.SelectQuery) *bun.SelectQuery {
+// apply narrows q, whose resolutions table is aliased "r", to the scope; a writes the
+// arguments (nil: inline).
+func (s Scope) apply(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
 	if s.All {
 		return q
 	}
 	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 		if s.UserID != "" {
-			q = q.WhereOr("r.user_id = ?", s.UserID)
+			q = q.WhereOr("r.user_id = ?", a.arg(s.UserID))
 		}
 		if len(s.CompanyIDs) > 0 {
-			q = q.WhereOr("r.company_id IN (?)", bun.List(s.CompanyIDs))
+			q = q.WhereOr(a.in("r.company_id", s.CompanyIDs))
 		}
 		if s.UserID == "" && len(s.CompanyIDs) == 0 {
 			q = q.Where("1 = 0")
@@ -51,35 +52,36 @@ type Filter struct {
 	WaitingOnViewer bool
 }
 
-// apply narrows q, already narrowed to scope s, to the filter.
-func (f Filter) apply(q *bun.SelectQuery, s Scope) *bun.SelectQuery {
+// apply narrows q, already narrowed to scope s, to the filter; a writes the arguments
+// (nil: inline).
+func (f Filter) apply(q *bun.SelectQuery, a *sqlArgs, s Scope) *bun.SelectQuery {
 	if f.WaitingOnViewer {
-		cond, args := s.waitingCond()
+		cond, args := s.waitingCond(a)
 		q = q.Where(cond, args...)
 	}
 	if f.CompanyID != "" {
-		q = q.Where("r.company_id = ?", f.CompanyID)
+		q = q.Where("r.company_id = ?", a.arg(f.CompanyID))
 	}
 	if f.UserID != "" {
-		q = q.Where("r.user_id = ?", f.UserID)
+		q = q.Where("r.user_id = ?", a.arg(f.UserID))
 	}
 	if len(f.Statuses) > 0 {
-		q = q.Where("r.status IN (?)", bun.List(f.Statuses))
+		q = q.Where(a.in("r.status", strs(f.Statuses)))
 	}
 	if len(f.Issues) > 0 {
-		q = q.Where("r.issue IN (?)", bun.List(f.Issues))
+		q = q.Where(a.in("r.issue", strs(f.Issues)))
 	}
 	if f.Outcome != "" {
-		q = q.Where("r.outcome = ?", string(f.Outcome))
+		q = q.Where("r.outcome = ?", a.arg(string(f.Outcome)))
 	}
 	if f.CreatedBefore != nil {
-		q = q.Where("r.created_at < ?", f.CreatedBefore.UTC())
+		q = q.Where("r.created_at < ?", a.arg(f.CreatedBefore.UTC()))
 	}
 	if f.CreatedAfter != nil {
-		q = q.Where("r.created_at >= ?", f.CreatedAfter.UTC())
+		q = q.Where("r.created_at >= ?", a.arg(f.CreatedAfter.UTC()))
 	}
 	if f.DueBefore != nil {
-		q = q.Where("r.due_date < ?", f.DueBefore.UTC())
+		q = q.Where("r.due_date < ?", a.arg(f.DueBefore.UTC()))
 	}
 	return q
 }
@@ -129,9 +131,6 @@ func KeyOf(c dispute.Case, field OrderField) Key {
 // ListCases returns one keyset page of the cases in scope that match f. It costs one
 // indexed range scan whatever the depth of the page.
 func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResult, error) {
-	var rows []resolutionRow
-	q := d.bun.NewSelect().Model(&rows)
-	q = f.apply(s.apply(q), s)
 	// Travel direction: forward in the order, or backward from Before.
 	desc := p.Desc
 	cursor := p.After
@@ -139,18 +138,21 @@ func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResu
 		desc = !desc
 		cursor = p.Before
 	}
-	if cursor != nil {
-		q = keysetAfter(q, p.Field, desc, *cursor)
-	}
-	col := "r." + string(p.Field)
-	if desc {
-		q = q.OrderExpr(col + " DESC NULLS FIRST").OrderExpr("r.id DESC")
-	} else {
-		q = q.OrderExpr(col + " ASC NULLS LAST").OrderExpr("r.id ASC")
-	}
-	q = q.Limit(int64(p.Limit) + 1)
-	if err := q.Scan(ctx); err != nil {
-		return ListResult{}, mapErr(err)
+	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
+		q = f.apply(s.apply(q, a), a, s)
+		if cursor != nil {
+			q = keysetAfter(q, p.Field, desc, *cursor, a)
+		}
+		col := "r." + string(p.Field)
+		if desc {
+			q = q.OrderExpr(col + " DESC NULLS FIRST").OrderExpr("r.id DESC")
+		} else {
+			q = q.OrderExpr(col + " ASC NULLS LAST").OrderExpr("r.id ASC")
+		}
+		return q.Limit(int64(p.Limit) + 1)
+	})
+	if err != nil {
+		return ListResult{}, err
 	}
 	res := ListResult{More: len(rows) > p.Limit}
 	if res.More {
@@ -169,24 +171,24 @@ func (d *DB) ListCases(ctx context.Context, s Scope, f Filter, p Page) (ListResu
 
 // keysetAfter keeps the rows strictly after k when travelling in direction desc. A nil
 // time (no deadline) counts as later than every time.
-func keysetAfter(q *bun.SelectQuery, field OrderField, desc bool, k Key) *bun.SelectQuery {
+func keysetAfter(q *bun.SelectQuery, field OrderField, desc bool, k Key, a *sqlArgs) *bun.SelectQuery {
 	if field == OrderCreatedAt {
 		if desc {
-			return q.Where("(r.created_at, r.id) < (?, ?)", k.Time.UTC(), k.ID)
+			return q.Where("(r.created_at, r.id) < (?, ?)", a.arg(k.Time.UTC()), a.arg(k.ID))
 		}
-		return q.Where("(r.created_at, r.id) > (?, ?)", k.Time.UTC(), k.ID)
+		return q.Where("(r.created_at, r.id) > (?, ?)", a.arg(k.Time.UTC()), a.arg(k.ID))
 	}
 	switch {
 	case !desc && k.Time != nil: // later deadline, or none, or same deadline and later id
-		t := k.Time.UTC()
-		return q.Where("(r.due_date > ? OR r.due_date IS NULL OR (r.due_date = ? AND r.id > ?))", t, t, k.ID)
+		t := a.arg(k.Time.UTC())
+		return q.Where("(r.due_date > ? OR r.due_date IS NULL OR (r.due_date = ? AND r.id > ?))", t, t, a.arg(k.ID))
 	case !desc: // among the no-deadline cases, later id
-		return q.Where("(r.due_date IS NULL AND r.id > ?)", k.ID)
+		return q.Where("(r.due_date IS NULL AND r.id > ?)", a.arg(k.ID))
 	case k.Time != nil: // earlier deadline, or same and earlier id
-		t := k.Time.UTC()
-		return q.Where("(r.due_date < ? OR (r.due_date = ? AND r.id < ?))", t, t, k.ID)
+		t := a.arg(k.Time.UTC())
+		return q.Where("(r.due_date < ? OR (r.due_date = ? AND r.id < ?))", t, t, a.arg(k.ID))
 	default: // every case with a deadline, or no deadline and earlier id
-		return q.Where("(r.due_date IS NOT NULL OR r.id < ?)", k.ID)
+		return q.Where("(r.due_date IS NOT NULL OR r.id < ?)", a.arg(k.ID))
 	}
 }
 
@@ -196,10 +198,11 @@ func (d *DB) VisibleCases(ctx context.Context, s Scope, ids []string) (map[strin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []resolutionRow
-	q := d.bun.NewSelect().Model(&rows).Where("r.id IN (?)", bun.List(ids))
-	if err := s.apply(q).Scan(ctx); err != nil {
-		return nil, mapErr(err)
+	rows, err := d.selectCases(ctx, func(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
+		return s.apply(q.Where(a.in("r.id", ids)), a)
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range rows {
 		out[r.ID] = toDomainCase(r)

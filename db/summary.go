@@ -41,7 +41,7 @@ func (d *DB) CountCases(ctx context.Context, s Scope, f Filter) (int, error) {
 	}
 	var n int
 	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").ColumnExpr("count(*)")
-	if err := f.apply(s.apply(q), s).Scan(ctx, &n); err != nil {
+	if err := f.apply(s.apply(q, nil), nil, s).Scan(ctx, &n); err != nil {
 		return 0, mapErr(err)
 	}
 	return n, nil
@@ -218,7 +218,7 @@ func (d *DB) summarizeFromCases(ctx context.Context, s Scope, f Filter) (Summary
 	}
 	q = q.ColumnExpr("r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n").
 		GroupExpr("r.status, r.issue, r.outcome, own")
-	if err := f.apply(s.apply(q), s).Scan(ctx, &rows); err != nil {
+	if err := f.apply(s.apply(q, nil), nil, s).Scan(ctx, &rows); err != nil {
 		return Summary{}, mapErr(err)
 	}
 	sum := newSummary()
@@ -244,18 +244,30 @@ func (s Scope) role(own bool) dispute.Actor {
 
 // waitingCond is the condition, on resolutions aliased "r", of the cases in scope
 // that wait on the viewer in their role on each (see role).
-func (s Scope) waitingCond() (string, []any) {
-	on := func(a dispute.Actor) any { return bun.List(dispute.StatusesWaitingOn(a)) }
+func (s Scope) waitingCond(a *sqlArgs) (string, []any) {
+	status := func(actor dispute.Actor) (string, any) {
+		return a.in("r.status", strs(dispute.StatusesWaitingOn(actor)))
+	}
 	switch {
 	case s.All:
-		return "r.status IN (?)", []any{on(dispute.ActorPlatform)}
+		c, v := status(dispute.ActorPlatform)
+		return c, []any{v}
 	case s.UserID != "" && len(s.CompanyIDs) > 0:
-		return "((r.user_id = ? AND r.status IN (?)) OR (r.user_id <> ? AND r.company_id IN (?) AND r.status IN (?)))",
-			[]any{s.UserID, on(dispute.ActorCustomer), s.UserID, bun.List(s.CompanyIDs), on(dispute.ActorMerchant)}
+		u1 := a.arg(s.UserID)
+		cc, cv := status(dispute.ActorCustomer)
+		u2 := a.arg(s.UserID)
+		ic, iv := a.in("r.company_id", s.CompanyIDs)
+		mc, mv := status(dispute.ActorMerchant)
+		return "((r.user_id = ? AND " + cc + ") OR (r.user_id <> ? AND " + ic + " AND " + mc + "))",
+			[]any{u1, cv, u2, iv, mv}
 	case s.UserID != "":
-		return "(r.user_id = ? AND r.status IN (?))", []any{s.UserID, on(dispute.ActorCustomer)}
+		u := a.arg(s.UserID)
+		c, v := status(dispute.ActorCustomer)
+		return "(r.user_id = ? AND " + c + ")", []any{u, v}
 	case len(s.CompanyIDs) > 0:
-		return "(r.company_id IN (?) AND r.status IN (?))", []any{bun.List(s.CompanyIDs), on(dispute.ActorMerchant)}
+		ic, iv := a.in("r.company_id", s.CompanyIDs)
+		c, v := status(dispute.ActorMerchant)
+		return "(" + ic + " AND " + c + ")", []any{iv, v}
 	}
 	return "1 = 0", nil
 }

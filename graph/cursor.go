@@ -22,8 +22,9 @@ const (
 
 var errBadCursor = dispute.Invalid("cursor", "malformed or foreign cursor: pass a cursor this field returned")
 
-func encodeCursor(parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "|")))
+// appendCursorText appends the base64url encoding of raw, the cursor's text.
+func appendCursorText(dst, raw []byte) []byte {
+	return base64.RawURLEncoding.AppendEncode(dst, raw)
 }
 
 func decodeCursor(s string, kind string, n int) ([]string, error) {
@@ -43,12 +44,25 @@ func decodeCursor(s string, kind string, n int) ([]string, error) {
 
 // resolutionCursor encodes c's position in an ordering by field.
 func resolutionCursor(c dispute.Case, field db.OrderField) string {
+	var buf [128]byte
+	return string(appendResolutionCursor(buf[:0], c, field))
+}
+
+// appendResolutionCursor appends resolutionCursor(c, field) to dst.
+func appendResolutionCursor(dst []byte, c dispute.Case, field db.OrderField) []byte {
 	k := db.KeyOf(c, field)
-	t := "-"
+	var raw [96]byte
+	b := append(raw[:0], cursorResolution+"|"...)
+	b = append(b, field...)
+	b = append(b, '|')
 	if k.Time != nil {
-		t = strconv.FormatInt(k.Time.UnixMilli(), 10)
+		b = strconv.AppendInt(b, k.Time.UnixMilli(), 10)
+	} else {
+		b = append(b, '-')
 	}
-	return encodeCursor(cursorResolution, string(field), t, k.ID)
+	b = append(b, '|')
+	b = append(b, k.ID...)
+	return appendCursorText(dst, b)
 }
 
 // decodeResolutionCursor returns the key of a cursor made for the ordering by field.
@@ -79,7 +93,18 @@ func decodeResolutionCursor(s string, field db.OrderField) (*db.Key, error) {
 
 // eventCursor encodes an event's position in its case's timeline.
 func eventCursor(e dispute.Event) string {
-	return encodeCursor(cursorEvent, e.ResolutionID, strconv.Itoa(e.Position))
+	var buf [128]byte
+	return string(appendEventCursor(buf[:0], e))
+}
+
+// appendEventCursor appends eventCursor(e) to dst.
+func appendEventCursor(dst []byte, e dispute.Event) []byte {
+	var raw [96]byte
+	b := append(raw[:0], cursorEvent+"|"...)
+	b = append(b, e.ResolutionID...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(e.Position), 10)
+	return appendCursorText(dst, b)
 }
 
 // decodeEventCursor returns the timeline position of a cursor made for case caseID.

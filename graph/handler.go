@@ -85,6 +85,9 @@ type Options struct {
 	WriteTimeout time.Duration
 	// WebSocket tunes the WebSocket transport (allowed origins, init timeout...).
 	WebSocket wsproto.Options
+	// QueryPlanner runs the query operations it covers on the planned executor
+	// (plan.go); false leaves every operation to gqlgen's executor.
+	QueryPlanner bool
 }
 
 // newServer builds the gqlgen server: schema, limits, error presenter, observation,
@@ -93,7 +96,20 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	lim := o.Limits
 	cfg := Config{Resolvers: res, Schema: servedSchema()}
 	setComplexity(&cfg.Complexity)
-	srv := handler.New(NewExecutableSchema(cfg))
+	var schema graphql.ExecutableSchema = NewExecutableSchema(cfg)
+	if o.QueryPlanner {
+		ps := newPlannedSchema(schema.(*executableSchema), res)
+		ps.tracer = o.Tracer
+		if m := o.Metrics; m != nil {
+			for _, r := range fallbackReasons {
+				m.QueryFallbacks.WithLabelValues(string(r))
+			}
+			ps.onPlanned = m.QueriesPlanned.Inc
+			ps.onFallback = func(reason string) { m.QueryFallbacks.WithLabelValues(reason).Inc() }
+		}
+		schema = ps
+	}
+	srv := handler.New(schema)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(lim.MaxTokens)
 	srv.SetErrorPresenter(presentError(res.Logger))

@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"runtime/metrics"
+	"strconv"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
@@ -15,9 +20,11 @@ import (
 	"resolutioncenter/graph/model"
 )
 
-// The list benchmark measures the hot read path in process, allocations included:
-// resolutions(first: 20) with company, user, payment, member and events(first: 10),
-// over real HTTP, on SQLite (the GraphQL layer's cost dominates; see BENCHMARKS.md).
+// The list benchmark measures the hot read path in process, allocations and goroutines
+// started included: resolutions(first: 20) with company, user, payment, member and
+// events(first: 10), over real HTTP (the client's work is counted too), on SQLite and,
+// when TEST_DATABASE_URL is set, PostgreSQL; "planned" is the default executor,
+// "gqlgen" the server with QUERY_PLANNER=false.
 //
 //	go test -run '^$' -bench 'List|Money|DateTime' -benchmem ./graph/
 const benchListQuery = `{ resolutions(first: 20) { edges { cursor node {
@@ -27,8 +34,31 @@ const benchListQuery = `{ resolutions(first: 20) { edges { cursor node {
 } } pageInfo { hasNextPage endCursor } } }`
 
 func BenchmarkListResolutions(b *testing.B) {
-	d := dbtest.MustSQLite(b)
-	s := apptest.New(b, d)
+	engines := map[string]func(testing.TB) *db.DB{"sqlite": dbtest.MustSQLite}
+	if os.Getenv(dbtest.EnvPostgres) != "" {
+		engines["postgres"] = dbtest.MustPostgres
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		open, ok := engines[engine]
+		if !ok {
+			continue
+		}
+		b.Run(engine, func(b *testing.B) {
+			d := open(b)
+			tok := benchListData(b, d)
+			for _, executor := range []string{"planned", "gqlgen"} {
+				b.Run(executor, func(b *testing.B) {
+					s := apptest.New(b, d, apptest.Options{Env: map[string]string{"QUERY_PLANNER": strconv.FormatBool(executor == "planned")}})
+					benchList(b, s, tok, executor == "planned")
+				})
+			}
+		})
+	}
+}
+
+// benchListData fills d with 20 cases of one company, 11 events each, and returns the
+// company's token.
+func benchListData(b *testing.B, d *db.DB) string {
 	biz := dbtest.MustCompany(b, d)
 	now := dbtest.Now().Add(-time.Hour)
 	for i := 0; i < 20; i++ {
@@ -44,12 +74,13 @@ func BenchmarkListResolutions(b *testing.B) {
 			dbtest.MustApply(b, d, res.Case.ID, actor, dispute.ActionRespond, "Another message for the timeline.", now)
 		}
 	}
+	return dbtest.MustToken(b, d, db.TokenCompany, biz.ID, false)
+}
+
+func benchList(b *testing.B, s *apptest.Server, tok string, planned bool) {
 	body, _ := json.Marshal(map[string]any{"query": benchListQuery})
-	tok := dbtest.MustToken(b, d, db.TokenCompany, biz.ID, false)
 	client := &http.Client{}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	do := func() {
 		req, _ := http.NewRequest(http.MethodPost, s.URL, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -63,6 +94,28 @@ func BenchmarkListResolutions(b *testing.B) {
 			b.Fatalf("status %d, %d bytes", resp.StatusCode, n)
 		}
 	}
+	do() // warm the caches (plan, documents, connections)
+	plannedBefore := counterValue(s.Metrics.QueriesPlanned)
+	goroutines := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(goroutines)
+	started := goroutines[0].Value.Uint64()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		do()
+	}
+	b.StopTimer()
+	metrics.Read(goroutines)
+	b.ReportMetric(float64(goroutines[0].Value.Uint64()-started)/float64(b.N), "goroutines/op")
+	if got := counterValue(s.Metrics.QueriesPlanned) - plannedBefore; planned && int(got) != b.N {
+		b.Fatalf("%v of %d requests took the planned path", got, b.N)
+	}
+}
+
+func counterValue(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	return m.GetCounter().GetValue()
 }
 
 func BenchmarkMoneyAmount(b *testing.B) {

@@ -16,6 +16,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -624,86 +625,101 @@ func TestProdMetrics(t *testing.T) {
 	})
 }
 
+// TestProdTrace: an operation's trace holds its SQL statements under the operation's
+// span, with a span per loader batch (gqlgen's executor) or per level read (the planned
+// executor).
 func TestProdTrace(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		u, c := dbtest.MustUser(t, d), dbtest.MustCompany(t, d)
 		for range 3 {
 			dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, c, ""), dispute.IssueItemNotReceived, dbtest.Now())
 		}
-		exp := tracetest.NewInMemoryExporter()
-		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-		t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-		s := newProdServer(t, d, prodOptions{tracer: tp.Tracer("resolutioncenter-test")})
+		// One server at a time: each adds its own SQL hook to the shared database.
+		t.Run("planned", func(t *testing.T) { prodTrace(t, d, true) })
+		t.Run("gqlgen", func(t *testing.T) { prodTrace(t, d, false) })
+	})
+}
 
-		r := gql(t, s.GQL, apptest.PlatformToken, map[string]any{"query": `query Traced { resolutions(first: 5) { edges { node { id company { title } user { username } payment { status } } } } }`}, nil)
-		if r.Status != 200 || len(r.Errors) > 0 {
-			t.Fatalf("query: %s", r)
+func prodTrace(t *testing.T, d *db.DB, planned bool) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := newProdServer(t, d, prodOptions{tracer: tp.Tracer("resolutioncenter-test"),
+		env: map[string]string{"QUERY_PLANNER": strconv.FormatBool(planned)}})
+	// The list, then (gqlgen) one batch per loader: company, user, payment, or
+	// (planned) one level read of three statements (one round trip on PostgreSQL).
+	batchSpan, batches := "graphql.plan.read", 1
+	if !planned {
+		batchSpan, batches = "dataloadgen.fetch", 3
+	}
+
+	r := gql(t, s.GQL, apptest.PlatformToken, map[string]any{"query": `query Traced { resolutions(first: 5) { edges { node { id company { title } user { username } payment { status } } } } }`}, nil)
+	if r.Status != 200 || len(r.Errors) > 0 {
+		t.Fatalf("query: %s", r)
+	}
+	var op tracetest.SpanStub
+	var sqlSpans, loaderSpans []tracetest.SpanStub
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		spans := exp.GetSpans()
+		op = tracetest.SpanStub{}
+		for _, sp := range spans {
+			if sp.Name == "graphql.query Traced" {
+				op = sp
+			}
 		}
-		var op tracetest.SpanStub
-		var sqlSpans, loaderSpans []tracetest.SpanStub
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			spans := exp.GetSpans()
-			op = tracetest.SpanStub{}
-			for _, sp := range spans {
-				if sp.Name == "graphql.query Traced" {
-					op = sp
-				}
+		sqlSpans, loaderSpans = nil, nil
+		for _, sp := range spans {
+			if !op.SpanContext.IsValid() || sp.SpanContext.TraceID() != op.SpanContext.TraceID() {
+				continue
 			}
-			sqlSpans, loaderSpans = nil, nil
-			for _, sp := range spans {
-				if !op.SpanContext.IsValid() || sp.SpanContext.TraceID() != op.SpanContext.TraceID() {
-					continue
-				}
-				switch {
-				case strings.HasPrefix(sp.Name, "sql "):
-					sqlSpans = append(sqlSpans, sp)
-				case strings.HasPrefix(sp.Name, "dataloadgen.fetch"):
-					loaderSpans = append(loaderSpans, sp)
-				}
+			switch {
+			case strings.HasPrefix(sp.Name, "sql "):
+				sqlSpans = append(sqlSpans, sp)
+			case strings.HasPrefix(sp.Name, batchSpan):
+				loaderSpans = append(loaderSpans, sp)
 			}
-			// The list, then one batch per loader (company, user, payment).
-			if len(sqlSpans) >= 4 && len(loaderSpans) >= 3 || time.Now().After(deadline) {
+		}
+		if len(sqlSpans) >= 4 && len(loaderSpans) >= batches || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !op.SpanContext.IsValid() {
+		t.Fatalf("no operation span among %d spans", len(exp.GetSpans()))
+	}
+	if len(sqlSpans) < 4 {
+		t.Errorf("%d SQL spans in the operation's trace, want at least 4 (list + 3 reads)", len(sqlSpans))
+	}
+	if len(loaderSpans) < batches {
+		t.Errorf("%d %s spans in the operation's trace, want at least %d", len(loaderSpans), batchSpan, batches)
+	}
+	// Every SQL span descends from the operation span.
+	byID := map[trace.SpanID]tracetest.SpanStub{}
+	for _, sp := range exp.GetSpans() {
+		byID[sp.SpanContext.SpanID()] = sp
+	}
+	for _, sp := range sqlSpans {
+		cur, ok := sp, false
+		for i := 0; i < 20 && cur.Parent.IsValid(); i++ {
+			if cur.Parent.SpanID() == op.SpanContext.SpanID() {
+				ok = true
 				break
 			}
-			time.Sleep(20 * time.Millisecond)
+			cur = byID[cur.Parent.SpanID()]
 		}
-		if !op.SpanContext.IsValid() {
-			t.Fatalf("no operation span among %d spans", len(exp.GetSpans()))
+		if !ok {
+			t.Errorf("SQL span %q does not descend from the operation span", sp.Name)
 		}
-		if len(sqlSpans) < 4 {
-			t.Errorf("%d SQL spans in the operation's trace, want at least 4 (list + 3 loader batches)", len(sqlSpans))
+		if sp.EndTime.Before(sp.StartTime) || sp.StartTime.Before(op.StartTime) {
+			t.Errorf("SQL span %q has implausible times", sp.Name)
 		}
-		if len(loaderSpans) < 3 {
-			t.Errorf("%d loader batch spans in the operation's trace, want at least 3", len(loaderSpans))
+	}
+	for _, kv := range op.Attributes {
+		if kv.Key == "graphql.operation.name" && kv.Value.AsString() != "Traced" {
+			t.Errorf("operation span attribute %s = %s", kv.Key, kv.Value.AsString())
 		}
-		// Every SQL span descends from the operation span.
-		byID := map[trace.SpanID]tracetest.SpanStub{}
-		for _, sp := range exp.GetSpans() {
-			byID[sp.SpanContext.SpanID()] = sp
-		}
-		for _, sp := range sqlSpans {
-			cur, ok := sp, false
-			for i := 0; i < 20 && cur.Parent.IsValid(); i++ {
-				if cur.Parent.SpanID() == op.SpanContext.SpanID() {
-					ok = true
-					break
-				}
-				cur = byID[cur.Parent.SpanID()]
-			}
-			if !ok {
-				t.Errorf("SQL span %q does not descend from the operation span", sp.Name)
-			}
-			if sp.EndTime.Before(sp.StartTime) || sp.StartTime.Before(op.StartTime) {
-				t.Errorf("SQL span %q has implausible times", sp.Name)
-			}
-		}
-		for _, kv := range op.Attributes {
-			if kv.Key == "graphql.operation.name" && kv.Value.AsString() != "Traced" {
-				t.Errorf("operation span attribute %s = %s", kv.Key, kv.Value.AsString())
-			}
-		}
-	})
+	}
 }
 
 func TestProdLogs(t *testing.T) {

@@ -27,38 +27,68 @@ func (r *Resolver) resolution(ctx context.Context, p *auth.Principal, field, id 
 	return r.toResolution(c, p), nil
 }
 
-func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
-	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (*model.ResolutionConnection, error) {
+// casePage is one page of cases in the order the connection shows them, with what its
+// page info needs: the one reading of resolutions' arguments, for gqlgen's resolver and
+// the planned executor alike.
+type casePage struct {
+	cases   []dispute.Case
+	field   db.OrderField // the order, which each cursor names
+	hasPrev bool
+	hasNext bool
+	// scope and filter are what the page was read with (for totalCount).
+	scope  db.Scope
+	filter db.Filter
+}
+
+// listResolutions validates resolutions' arguments and reads the page.
+func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
+	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (casePage, error) {
 	args, err := toPageArgs(first, after, last, before)
 	if err != nil {
-		return nil, err
+		return casePage{}, err
 	}
 	f, err := toFilter(filter)
 	if err != nil {
-		return nil, err
+		return casePage{}, err
 	}
 	page := db.Page{Limit: args.limit, Backward: args.backward}
 	page.Field, page.Desc = toResolutionOrder(orderBy, f)
 	if args.after != nil {
 		if page.After, err = decodeResolutionCursor(*args.after, page.Field); err != nil {
-			return nil, err
+			return casePage{}, err
 		}
 	}
 	if args.before != nil {
 		if page.Before, err = decodeResolutionCursor(*args.before, page.Field); err != nil {
-			return nil, err
+			return casePage{}, err
 		}
 	}
-	conn := &model.ResolutionConnection{Edges: []*model.ResolutionEdge{}, Nodes: []*model.Resolution{}, Scope: p.Scope(), Filter: f}
 	var res db.ListResult
 	if page.Limit > 0 {
 		if res, err = r.DB.ListCases(ctx, p.Scope(), f, page); err != nil {
-			return nil, err
+			return casePage{}, err
 		}
 	}
-	for _, c := range res.Cases {
+	out := casePage{cases: res.Cases, field: page.Field, scope: p.Scope(), filter: f}
+	if args.backward {
+		out.hasPrev, out.hasNext = res.More, args.before != nil
+	} else {
+		out.hasPrev, out.hasNext = args.after != nil, res.More
+	}
+	return out, nil
+}
+
+func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
+	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (*model.ResolutionConnection, error) {
+	page, err := r.listResolutions(ctx, p, first, after, last, before, filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.ResolutionConnection{Edges: make([]*model.ResolutionEdge, 0, len(page.cases)),
+		Nodes: make([]*model.Resolution, 0, len(page.cases)), Scope: page.scope, Filter: page.filter}
+	for _, c := range page.cases {
 		node := r.toResolution(c, p)
-		conn.Edges = append(conn.Edges, &model.ResolutionEdge{Cursor: resolutionCursor(c, page.Field), Node: node})
+		conn.Edges = append(conn.Edges, &model.ResolutionEdge{Cursor: resolutionCursor(c, page.field), Node: node})
 		conn.Nodes = append(conn.Nodes, node)
 	}
 	r.prime(ctx, conn.Nodes, connectionNodeSelection(ctx))
@@ -66,11 +96,7 @@ func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *in
 	if n := len(conn.Edges); n > 0 {
 		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
 	}
-	if args.backward {
-		conn.PageInfo = pageInfo(res.More, args.before != nil, start, end)
-	} else {
-		conn.PageInfo = pageInfo(args.after != nil, res.More, start, end)
-	}
+	conn.PageInfo = pageInfo(page.hasPrev, page.hasNext, start, end)
 	return conn, nil
 }
 
@@ -114,57 +140,79 @@ func (r *Resolver) totalCount(ctx context.Context, conn *model.ResolutionConnect
 	return r.DB.CountCases(ctx, conn.Scope, conn.Filter)
 }
 
-// events pages through a case's visible timeline, newest first unless orderBy says
-// otherwise.
-func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string,
-	orderBy *model.ResolutionEventOrder) (*model.ResolutionEventConnection, error) {
+// eventQuery is a validated request for a page of one case's timeline: the one reading
+// of events' arguments, for gqlgen's resolver and the planned executor alike.
+type eventQuery struct {
+	args pageArgs
+	page db.EventPage // what to fetch (nothing when page.Limit is 0)
+}
+
+// toEventQuery validates events' arguments on the case caseID. The timeline is newest
+// first unless orderBy says otherwise; forward travel goes in the order's direction,
+// backward travel the other way.
+func toEventQuery(caseID string, first *int, after *string, last *int, before *string, orderBy *model.ResolutionEventOrder) (eventQuery, error) {
 	args, err := toPageArgs(first, after, last, before)
 	if err != nil {
-		return nil, err
+		return eventQuery{}, err
 	}
-	// Forward travel goes in the order's direction, backward travel the other way.
-	page := toEventPage(args, orderBy)
+	q := eventQuery{args: args, page: toEventPage(args, orderBy)}
 	cursor := args.after
 	if args.backward {
 		cursor = args.before
 	}
 	if cursor != nil {
-		if page.Cursor, err = decodeEventCursor(*cursor, obj.Case.ID); err != nil {
-			return nil, err
+		if q.page.Cursor, err = decodeEventCursor(*cursor, caseID); err != nil {
+			return eventQuery{}, err
 		}
 	}
-	conn := &model.ResolutionEventConnection{Edges: []*model.ResolutionEventEdge{}, Nodes: []*model.Event{}, Case: obj}
-	var evs []dispute.Event
-	if page.Limit > 0 {
-		if evs, err = r.loaders(ctx).Events.Load(ctx, eventsKey{View: db.CaseView{CaseID: obj.Case.ID, Role: obj.Role}, Page: page}); err != nil {
-			return nil, err
-		}
-	}
-	more := len(evs) > page.Limit
+	return q, nil
+}
+
+// present turns the events fetched for q (up to page.Limit+1, in travel order) into the
+// page shown: in the order asked for, at most page.Limit, and the page info's flags.
+// The input is not modified (loaders cache it).
+func (q eventQuery) present(evs []dispute.Event) (page []dispute.Event, hasPrev, hasNext bool) {
+	more := len(evs) > q.page.Limit
 	if more {
-		evs = evs[:page.Limit]
+		evs = evs[:q.page.Limit]
 	}
-	n := len(evs)
-	conn.Edges = make([]*model.ResolutionEventEdge, n)
-	conn.Nodes = make([]*model.Event, n)
-	for i, e := range evs {
-		j := i
-		if args.backward { // travelled against the order; present in it
-			j = n - 1 - i
+	if q.args.backward { // travelled against the order; present in it
+		rev := make([]dispute.Event, len(evs))
+		for i, e := range evs {
+			rev[len(evs)-1-i] = e
 		}
+		return rev, more, q.args.before != nil
+	}
+	return evs, q.args.after != nil, more
+}
+
+// events pages through a case's visible timeline, newest first unless orderBy says
+// otherwise.
+func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int, after *string, last *int, before *string,
+	orderBy *model.ResolutionEventOrder) (*model.ResolutionEventConnection, error) {
+	q, err := toEventQuery(obj.Case.ID, first, after, last, before, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	var evs []dispute.Event
+	if q.page.Limit > 0 {
+		if evs, err = r.loaders(ctx).Events.Load(ctx, eventsKey{View: db.CaseView{CaseID: obj.Case.ID, Role: obj.Role}, Page: q.page}); err != nil {
+			return nil, err
+		}
+	}
+	evs, hasPrev, hasNext := q.present(evs)
+	n := len(evs)
+	conn := &model.ResolutionEventConnection{Edges: make([]*model.ResolutionEventEdge, n), Nodes: make([]*model.Event, n), Case: obj}
+	for i, e := range evs {
 		node := model.NewEvent(e)
-		conn.Edges[j] = &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: node}
-		conn.Nodes[j] = node
+		conn.Edges[i] = &model.ResolutionEventEdge{Cursor: eventCursor(e), Node: node}
+		conn.Nodes[i] = node
 	}
 	var start, end string
 	if n > 0 {
 		start, end = conn.Edges[0].Cursor, conn.Edges[n-1].Cursor
 	}
-	if args.backward {
-		conn.PageInfo = pageInfo(more, args.before != nil, start, end)
-	} else {
-		conn.PageInfo = pageInfo(args.after != nil, more, start, end)
-	}
+	conn.PageInfo = pageInfo(hasPrev, hasNext, start, end)
 	return conn, nil
 }
 
@@ -204,16 +252,34 @@ func (r *Resolver) userFor(ctx context.Context, userID string) (*model.User, err
 }
 
 func (r *Resolver) mayShowEmail(ctx context.Context, p *auth.Principal, userID string) (bool, error) {
-	if p == nil {
-		return false, nil
-	}
-	if p.Kind == auth.KindPlatform || p.UserID == userID {
-		return true, nil
-	}
-	if len(p.MerchantOf()) == 0 {
-		return false, nil
+	show, ask := emailVisibility(p, userID)
+	if !ask {
+		return show, nil
 	}
 	return r.loaders(ctx).Disputants.Load(ctx, userID)
+}
+
+// caseCustomer is a case's customer as whoever sees the case sees them: the customer,
+// the case's merchant or the platform, all of whom may see the e-mail.
+func caseCustomer(u db.User) *model.User { return model.NewUser(u, true) }
+
+// viewerUser is the user of a user token, who sees their own e-mail.
+func viewerUser(u db.User) *model.User { return model.NewUser(u, true) }
+
+// emailVisibility is the e-mail rule for a user reached through a payment, a membership
+// or node(id:): the user, the platform, and merchants the user has a case with see it.
+// ask reports that the answer is whether the user disputes with one of p's merchant
+// companies (db.Disputants), which the caller looks up.
+func emailVisibility(p *auth.Principal, userID string) (show, ask bool) {
+	switch {
+	case p == nil:
+		return false, false
+	case p.Kind == auth.KindPlatform || p.UserID == userID:
+		return true, false
+	case len(p.MerchantOf()) == 0:
+		return false, false
+	}
+	return false, true
 }
 
 func toViewer(p *auth.Principal) *model.Viewer {

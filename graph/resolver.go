@@ -1,6 +1,7 @@
 // Package graph is the GraphQL layer: gqlgen's generated executor, thin resolvers that
 // check the principal, convert arguments and call the store, per-operation dataloaders,
-// and the error presenter.
+// the error presenter, and the planned executor that answers query operations (plan.go)
+// with the resolvers' own rules.
 //
 // graph imports dispute, db, pubsub and auth (which app wires in), observe and
 // ratelimit for its middleware, and its own sub-packages; never app.

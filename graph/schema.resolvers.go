@@ -220,9 +220,7 @@ func (r *resolutionResolver) User(ctx context.Context, obj *model.Resolution) (*
 	if err != nil {
 		return nil, err
 	}
-	// Whoever sees the case is the customer, its merchant or the platform: all may
-	// see the customer's e-mail.
-	return model.NewUser(u, true), nil
+	return caseCustomer(u), nil
 }
 
 // Payment is the resolver for the payment field.
@@ -285,7 +283,7 @@ func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.Us
 	if err != nil {
 		return nil, err
 	}
-	return model.NewUser(u, true), nil
+	return viewerUser(u), nil
 }
 
 // Company is the resolver for the company field.

@@ -34,6 +34,8 @@ type Metrics struct {
 	RateLimited     prometheus.Counter
 	ListenUp        prometheus.Gauge
 	Reconnects      prometheus.Counter
+	QueriesPlanned  prometheus.Counter
+	QueryFallbacks  *prometheus.CounterVec // by reason
 
 	namesMu sync.Mutex
 	names   map[string]bool
@@ -95,10 +97,14 @@ func NewMetrics() *Metrics {
 			Help: "1 when the PostgreSQL LISTEN connection is up (always 1 on SQLite)."}),
 		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_listen_reconnects_total",
 			Help: "Times the LISTEN connection was re-established."}),
+		QueriesPlanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_query_planned_total",
+			Help: "Query operations answered by the planned executor."}),
+		QueryFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_query_fallbacks_total",
+			Help: "Query operations the planned executor left to gqlgen's executor, by reason."}, []string{"reason"}),
 	}
 	r.MustRegister(m.Operations, m.OperationTime, m.Errors, m.SQLStatements, m.HTTPRequests, m.Connections,
 		m.FanoutLag, m.FanoutPayloads, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
-		m.ListenUp, m.Reconnects,
+		m.ListenUp, m.Reconnects, m.QueriesPlanned, m.QueryFallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

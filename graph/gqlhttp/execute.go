@@ -1,8 +1,10 @@
 package gqlhttp
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -49,6 +51,8 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 
+	ctx, written := withWritten(ctx)
+	defer written.done()
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil {
@@ -56,9 +60,23 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 	setContentType(w, mediaType)
+	// One write with its length: a response of tens of kilobytes goes out in one piece
+	// instead of HTTP chunks.
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	writeResponse(buf, resp, true)
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
-	writeResponse(w, resp, true)
+	_, _ = w.Write(buf.Bytes())
+	if buf.Cap() <= maxPooledBody {
+		bodyBuffers.Put(buf)
+	}
 }
+
+// bodyBuffers holds response buffers between requests; larger ones are dropped.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 1 << 20
 
 // CodeRateLimited is the extensions.code of a rate-limit refusal.
 const CodeRateLimited = "RATE_LIMITED"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,11 +18,28 @@ const dateTimeLayout = "2006-01-02T15:04:05.000Z"
 func MarshalDateTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
 		var buf [32]byte
-		b := append(buf[:0], '"')
-		b = t.UTC().AppendFormat(b, dateTimeLayout)
-		b = append(b, '"')
-		w.Write(b) //nolint:errcheck
+		w.Write(AppendDateTime(buf[:0], t)) //nolint:errcheck
 	})
+}
+
+// AppendDateTime appends t as a JSON string, RFC 3339 in UTC with milliseconds: the
+// one encoding of DateTime, for gqlgen's marshaller and the planned executor alike.
+func AppendDateTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		dst = append(dst, '"')
+		dst = t.AppendFormat(dst, dateTimeLayout)
+		return append(dst, '"')
+	}
+	// dateTimeLayout, digit by digit: a page writes hundreds of these.
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	return append(dst, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 }
 
 // UnmarshalDateTime reads an RFC 3339 string (any offset, any precision) and returns it in
@@ -66,22 +82,33 @@ func NewMoney(minor int64, currency string) Money {
 
 // Amount is the exact decimal string in major units.
 func (m Money) Amount() string {
-	neg := m.Minor < 0
-	v := m.Minor
-	if neg {
-		v = -v
+	var buf [32]byte
+	return string(m.AppendAmount(buf[:0]))
+}
+
+// AppendAmount appends the exact decimal string in major units (no quotes): the one
+// formatting of money, behind Amount and the planned executor.
+func (m Money) AppendAmount(dst []byte) []byte {
+	v := uint64(m.Minor)
+	if m.Minor < 0 {
+		dst = append(dst, '-')
+		v = uint64(-m.Minor)
 	}
-	s := strconv.FormatInt(v, 10)
-	if m.Exponent > 0 {
-		if len(s) <= m.Exponent {
-			s = strings.Repeat("0", m.Exponent-len(s)+1) + s
+	var digits [24]byte
+	d := strconv.AppendUint(digits[:0], v, 10)
+	if m.Exponent <= 0 {
+		return append(dst, d...)
+	}
+	if len(d) <= m.Exponent { // 5 cents: 0.05
+		dst = append(dst, '0', '.')
+		for range m.Exponent - len(d) {
+			dst = append(dst, '0')
 		}
-		s = s[:len(s)-m.Exponent] + "." + s[len(s)-m.Exponent:]
+		return append(dst, d...)
 	}
-	if neg {
-		s = "-" + s
-	}
-	return s
+	dst = append(dst, d[:len(d)-m.Exponent]...)
+	dst = append(dst, '.')
+	return append(dst, d[len(d)-m.Exponent:]...)
 }
 
 // Currency is the ISO 4217 code.
