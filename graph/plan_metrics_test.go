@@ -18,7 +18,7 @@ func TestPlannerMetrics(t *testing.T) {
 	s := apptest.New(t, d)
 	scrape := func() string {
 		t.Helper()
-		status, text, err := apptest.Get(context.Background(), s.Base+"/metrics", nil)
+		status, text, err := apptest.Get(context.Background(), s.Base+"/metrics", apptest.MetricsHeader)
 		if err != nil || status != http.StatusOK {
 			t.Fatalf("/metrics: %d %v", status, err)
 		}
@@ -49,7 +49,7 @@ func TestPlannerMetrics(t *testing.T) {
 
 	off := apptest.New(t, d, apptest.Options{Env: map[string]string{"QUERY_PLANNER": "false"}})
 	off.MustData(t, apptest.PlatformToken, `{ viewer { role } }`, nil, nil)
-	_, text, _ = apptest.Get(context.Background(), off.Base+"/metrics", nil)
+	_, text, _ = apptest.Get(context.Background(), off.Base+"/metrics", apptest.MetricsHeader)
 	if strings.Contains(text, "rc_query_planned_total 1") || strings.Contains(text, `rc_query_fallbacks_total{`) {
 		t.Errorf("QUERY_PLANNER=false still plans or counts fallbacks")
 	}
