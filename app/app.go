@@ -92,9 +92,12 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		cfg.Now = time.Now
 	}
 	a = &App{cfg: cfg, logger: newLogger(cfg.LogFormat, cfg.Out)}
+	// built is what the failure path closes: every "return nil, err" below has
+	// already set the named result a to nil when this runs.
+	built := a
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 			a = nil
 		}
 	}()
