@@ -16,7 +16,9 @@ import (
 	"resolutioncenter/dispute"
 )
 
-func TestMain(m *testing.M) { apptest.Main(m) }
+// TestMain removes the binary the tests built, and after a full run fails when a tagged
+// block of README.md was read by no test (checkReadmeTagsRead).
+func TestMain(m *testing.M) { apptest.Main(m, checkReadmeTagsRead) }
 
 // eventSub subscribes to a case's events.
 const eventSub = `subscription($id: ID!) { resolutionEventAdded(resolutionId: $id) { cursor node { position action } } }`

@@ -109,8 +109,14 @@ func moduleRoot() (string, error) {
 // the TestMain of a package whose tests use Binary or StartProcess:
 //
 //	func TestMain(m *testing.M) { apptest.Main(m) }
-func Main(m *testing.M) {
+//
+// Each after function then gets the run's exit code and returns the one to exit with:
+// a check of what the tests did as a whole (e.g. that every README block was read).
+func Main(m *testing.M, after ...func(code int) int) {
 	code := m.Run()
+	for _, f := range after {
+		code = f(code)
+	}
 	for _, b := range []*builtBinary{&binary, &plain} {
 		if b.dir != "" {
 			_ = os.RemoveAll(b.dir)

@@ -137,8 +137,11 @@ func New(tb testing.TB, audience string) *Issuer {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"keys": keys})
 	})
-	iss.srv = httptest.NewServer(mux)
-	iss.URL = iss.srv.URL
+	// The URL is set before the server serves: its handlers read it, from connections
+	// the race detector cannot relate to this goroutine (another process's requests).
+	iss.srv = httptest.NewUnstartedServer(mux)
+	iss.URL = "http://" + iss.srv.Listener.Addr().String()
+	iss.srv.Start()
 	tb.Cleanup(iss.srv.Close)
 	return iss
 }
