@@ -164,6 +164,26 @@ func expectSummaries(t *testing.T, d *db.DB, w *countWorld) {
 	}
 	always := caseT0.Add(-time.Hour)
 	for sname, s := range w.scopes {
+		// Read counts every filter of the scope in one batch, CountCases's statements.
+		var reads db.Reads
+		var wants []int
+		for _, f := range filters {
+			for _, dated := range []bool{false, true} {
+				if dated {
+					f.CreatedAfter = &always
+				}
+				want, _ := summarize(snap.Cases, s, f)
+				reads.Counts = append(reads.Counts, db.CountRead{Scope: s, Filter: f})
+				wants = append(wants, want.Total)
+			}
+		}
+		var set db.ReadSet
+		if err := d.Read(ctx, &reads, &set); err != nil {
+			t.Fatalf("%s: Read: %v", sname, err)
+		}
+		if !slices.Equal(set.Counts, wants) {
+			t.Errorf("%s: Read's counts %v, want %v", sname, set.Counts, wants)
+		}
 		for fname, f := range filters {
 			for _, dated := range []bool{false, true} {
 				if dated {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"slices"
 
-	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"resolutioncenter/dispute"
 )
@@ -33,18 +33,68 @@ func (d *DB) SummarizeCases(ctx context.Context, s Scope, f Filter) (Summary, er
 }
 
 // CountCases counts the cases in scope matching f (a connection's totalCount): from
-// the counts as SummarizeCases does, else one count(*) over the matching cases.
+// the counts as SummarizeCases does, else one count(*) over the matching cases. One
+// statement either way, the one Read runs for a CountRead.
 func (d *DB) CountCases(ctx context.Context, s Scope, f Filter) (int, error) {
-	if p, ok := planCounts(s, f); ok {
-		sum, err := d.summarizeFromCounts(ctx, p, f)
-		return sum.Total, err
+	if d.pool != nil {
+		var n int
+		q, err := d.pgCaseCount(s, f, &n)
+		if err != nil {
+			return 0, err
+		}
+		return n, mapErr(d.pgRun(ctx, []pgQueued{q}))
 	}
-	var n int
-	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").ColumnExpr("count(*)")
-	if err := f.apply(s.apply(q, nil), nil, s).Scan(ctx, &n); err != nil {
+	c := d.caseCount(s, f, nil)
+	if !c.fromCounts {
+		var n int
+		if err := c.query.Scan(ctx, &n); err != nil {
+			return 0, mapErr(err)
+		}
+		return n, nil
+	}
+	var rows []countRow
+	if err := c.query.Scan(ctx, &rows); err != nil {
 		return 0, mapErr(err)
 	}
-	return n, nil
+	sum := newSummary()
+	for _, r := range rows {
+		c.plan.addRow(&sum, f, r.Scope, r.Status, r.Issue, r.Outcome, r.N)
+	}
+	return sum.Total, nil
+}
+
+// caseCountQuery is the count's statement as bun builds it.
+type caseCountQuery interface {
+	schema.QueryAppender
+	Scan(ctx context.Context, dest ...any) error
+}
+
+// caseCount is the one statement that counts the cases of a scope matching a filter:
+// from the counts when planCounts can (rows of scope, status, issue, outcome and n,
+// added up as plan says), else one count(*) over the matching cases (and over no
+// case for a scope of nothing). a writes its arguments (nil: inline).
+type caseCount struct {
+	query      caseCountQuery
+	fromCounts bool
+	plan       countPlan
+}
+
+func (d *DB) caseCount(s Scope, f Filter, a *sqlArgs) caseCount {
+	if p, ok := planCounts(s, f); ok && len(p.parts) > 0 {
+		query, args := countsQuery(p, a)
+		return caseCount{query: d.bun.NewRaw(query, args...), fromCounts: true, plan: p}
+	}
+	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").ColumnExpr("count(*) AS n")
+	return caseCount{query: f.apply(s.apply(q, a), a, s)}
+}
+
+// countRow is a row of the counts' statement.
+type countRow struct {
+	Scope   string `bun:"scope"`
+	Status  string `bun:"status"`
+	Issue   string `bun:"issue"`
+	Outcome string `bun:"outcome"`
+	N       int    `bun:"n"`
 }
 
 func newSummary() Summary {
@@ -154,10 +204,9 @@ func planCounts(s Scope, f Filter) (countPlan, bool) {
 	return p, true
 }
 
-// summarizeFromCounts runs a plan in one statement: the counts of its scopes, summed
-// over slots, and the overlapping cases (scope "").
-func (d *DB) summarizeFromCounts(ctx context.Context, p countPlan, f Filter) (Summary, error) {
-	sum := newSummary()
+// countsQuery is a plan's statement: the counts of its scopes, summed over slots, and
+// the overlapping cases (scope ""). a writes the arguments (nil: inline).
+func countsQuery(p countPlan, a *sqlArgs) (string, []any) {
 	var scopes []string
 	for _, part := range p.parts {
 		scopes = append(scopes, part.scopes...)
@@ -165,37 +214,46 @@ func (d *DB) summarizeFromCounts(ctx context.Context, p countPlan, f Filter) (Su
 	var query string
 	var args []any
 	if len(scopes) > 0 {
-		query = "SELECT scope, status, issue, outcome, CAST(sum(n) AS bigint) AS n FROM case_counts WHERE scope IN (?) " +
-			"GROUP BY scope, status, issue, outcome"
-		args = append(args, bun.List(scopes))
+		cond, arg := a.in("scope", scopes)
+		query = "SELECT scope, status, issue, outcome, CAST(sum(n) AS bigint) AS n FROM case_counts WHERE " + cond +
+			" GROUP BY scope, status, issue, outcome"
+		args = append(args, arg)
 	}
 	if p.user != "" {
 		if query != "" {
 			query += " UNION ALL "
 		}
+		user := a.arg(p.user)
+		cond, arg := a.in("r.company_id", p.companies)
 		query += "SELECT '' AS scope, r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n " +
-			"FROM resolutions AS r WHERE r.user_id = ? AND r.company_id IN (?) GROUP BY r.status, r.issue, r.outcome"
-		args = append(args, p.user, bun.List(p.companies))
+			"FROM resolutions AS r WHERE r.user_id = ? AND " + cond + " GROUP BY r.status, r.issue, r.outcome"
+		args = append(args, user, arg)
 	}
+	return query, args
+}
+
+// addRow adds a row of the plan's statement to sum, in each part it belongs to.
+func (p countPlan) addRow(sum *Summary, f Filter, scope, status, issue, outcome string, n int) {
+	for _, part := range p.parts {
+		if part.overlap == (scope == "") && (part.overlap || slices.Contains(part.scopes, scope)) {
+			sum.add(f, part.role, status, issue, outcome, part.sign*n)
+		}
+	}
+}
+
+// summarizeFromCounts runs a plan in one statement.
+func (d *DB) summarizeFromCounts(ctx context.Context, p countPlan, f Filter) (Summary, error) {
+	sum := newSummary()
+	query, args := countsQuery(p, nil)
 	if query == "" {
 		return sum, nil
 	}
-	var rows []struct {
-		Scope   string `bun:"scope"`
-		Status  string `bun:"status"`
-		Issue   string `bun:"issue"`
-		Outcome string `bun:"outcome"`
-		N       int    `bun:"n"`
-	}
+	var rows []countRow
 	if err := d.bun.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 		return Summary{}, mapErr(err)
 	}
 	for _, r := range rows {
-		for _, part := range p.parts {
-			if part.overlap == (r.Scope == "") && (part.overlap || slices.Contains(part.scopes, r.Scope)) {
-				sum.add(f, part.role, r.Status, r.Issue, r.Outcome, part.sign*r.N)
-			}
-		}
+		p.addRow(&sum, f, r.Scope, r.Status, r.Issue, r.Outcome, r.N)
 	}
 	return sum, nil
 }
