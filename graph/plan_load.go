@@ -47,6 +47,9 @@ type rootValue struct {
 	nodes   []model.Node        // node (one) and nodes
 	viewer  *model.Viewer
 	summary *model.ResolutionSummary
+	tokens  *model.APITokenConnection
+	// total is the connection's totalCount (resolutions), read with the first level.
+	total int
 }
 
 // argsOf returns the coerced arguments of a field for this request.
@@ -59,24 +62,25 @@ func (x *run) argsOf(f *fieldPlan) map[string]any {
 
 // task is a set of objects of one level whose selection may need rows of the next.
 type task struct {
-	sel   *selPlan
-	cases []*model.Resolution
-	ids   []string // payments or memberships (by sel.typ)
+	sel    *selPlan
+	cases  []*model.Resolution
+	ids    []string // payments or memberships (by sel.typ)
+	tokens []*model.ApiToken
 }
 
 // resolve runs the root fields, then reads level after level until every selected
 // relation is loaded.
 func (x *run) resolve() {
 	var work []task
+	var w wants // the first level's reads: root fields add their counts of cases
 	x.roots = make([]rootValue, len(x.plan.root.fields))
 	for i, f := range x.plan.root.fields {
-		work = x.resolveRoot(f, &x.roots[i], work)
+		work = x.resolveRoot(f, &x.roots[i], &w, work)
 		if x.abort != "" {
 			return
 		}
 	}
-	for len(work) > 0 && x.abort == "" {
-		var w wants
+	for (len(work) > 0 || w.Statements() > 0) && x.abort == "" {
 		var next []task
 		for _, t := range work {
 			next = x.expand(t, &w, next)
@@ -99,8 +103,11 @@ func (x *run) resolve() {
 					m[id] = evs
 				}
 			}
+			for i, v := range w.counted {
+				v.total = x.set.Counts[i]
+			}
 		}
-		work = next
+		work, w = next, wants{}
 	}
 }
 
@@ -118,7 +125,7 @@ func (x *run) read(r *db.Reads) error {
 }
 
 // resolveRoot runs one root field and returns the work it gives the next level.
-func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
+func (x *run) resolveRoot(f *fieldPlan, v *rootValue, w *wants, work []task) []task {
 	if f.kind == fTypename {
 		return work
 	}
@@ -150,6 +157,11 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
 						work = append(work, task{sel: ef.sel, cases: v.cases})
 					}
 				}
+			case fConnTotal:
+				// totalCount's statement (the resolver's, r.totalCount) joins the
+				// first level's round trip.
+				w.Counts = append(w.Counts, db.CountRead{Scope: v.page.scope, Filter: v.page.filter})
+				w.counted = append(w.counted, v)
 			}
 		}
 	case fQueryResolution:
@@ -171,6 +183,23 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
 		work = append(work, task{sel: f.sel})
 	case fQuerySummary:
 		v.summary, v.err = r.summary(x.ctx, p, args["filter"].(*model.ResolutionFilter))
+	case fQueryTokens:
+		v.tokens, v.err = r.tokens(x.ctx, args["first"].(*int), args["after"].(*string), args["filter"].(*model.APITokenFilter))
+		if v.err != nil {
+			break
+		}
+		for _, cf := range f.sel.fields {
+			switch cf.kind {
+			case fConnNodes:
+				work = append(work, task{sel: cf.sel, tokens: v.tokens.Nodes})
+			case fConnEdges:
+				for _, ef := range cf.sel.fields {
+					if ef.kind == fEdgeNode {
+						work = append(work, task{sel: ef.sel, tokens: v.tokens.Nodes})
+					}
+				}
+			}
+		}
 	}
 	if v.err != nil && isDatabaseError(v.err) {
 		x.abort = reasonDatabase

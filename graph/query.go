@@ -220,10 +220,20 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 // for the platform (the case keeps the number), else one count over the timeline,
 // batched across the cases of a page.
 func (r *Resolver) eventCount(ctx context.Context, c *model.Resolution) (int, error) {
-	if c.Role == dispute.ActorPlatform {
-		return c.Case.EventCount, nil
+	if n, known := knownEventCount(c); known {
+		return n, nil
 	}
 	return r.loaders(ctx).EventCounts.Load(ctx, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
+}
+
+// knownEventCount returns the number of events of c's timeline its viewer may see when
+// the case row holds it: the platform sees every event. Otherwise (known false) it is
+// counted (db.CountEvents: the events flagged for the viewer's side).
+func knownEventCount(c *model.Resolution) (n int, known bool) {
+	if c.Role == dispute.ActorPlatform {
+		return c.Case.EventCount, true
+	}
+	return 0, false
 }
 
 // company loads a company reached from an object the caller may see (a case, payment,
