@@ -22,8 +22,9 @@ import (
 // statements of one level (Reads) as prepared statements in one round trip (pgconn's
 // batch: Bind/Execute for each, one Sync), asks for binary results and decodes the few
 // column types itself. The statements are the loaders' queries with arrays for the key
-// lists; the visibility of events is byRole's, as in ListEvents. Case counts are
-// CountCases's own statement (pgCaseCount), which CountCases runs the same way. Every
+// lists; the visibility of events is byRole's, as in ListEvents. Counts of cases are
+// CountCases's and SummarizeCases's own statements (pgCounting), which they run the
+// same way. Every
 // statement still goes through the query hooks (metrics, tracing, statement counts in
 // tests).
 
@@ -167,7 +168,7 @@ func (d *DB) pgRead(ctx context.Context, r *Reads, into *ReadSet) error {
 		}})
 	}
 	for i, c := range r.Counts {
-		cq, err := d.pgCaseCount(c.Scope, c.Filter, &into.Counts[i])
+		cq, err := d.pgCounting(c, &into.Counts[i])
 		if err != nil {
 			return err
 		}
@@ -250,14 +251,14 @@ type idSet map[string]string
 
 func (k idSet) of(b []byte) string { return intern(b, k) }
 
-// pgCaseCount queues caseCount's statement with its arguments as parameters, and
-// its total into into. The counts' statement is prepared (named by its text: one per
-// shape of scope and filter); the count over the cases is unnamed, so PostgreSQL plans
-// it for the values each time (how much of the index a date range covers decides
+// pgCounting queues the counting statement of r with its arguments as parameters, and
+// its summary into into. The counts' statement is prepared (named by its text: one per
+// shape of scope and filter); a statement over the cases is unnamed, so PostgreSQL
+// plans it for the values each time (how much of an index a date range covers decides
 // the plan).
-func (d *DB) pgCaseCount(s Scope, f Filter, into *int) (pgQueued, error) {
+func (d *DB) pgCounting(r CountRead, into *Summary) (pgQueued, error) {
 	a := &sqlArgs{}
-	c := d.caseCount(s, f, a)
+	c := d.counting(r, a)
 	b, err := c.query.AppendQuery(d.bun.QueryGen(), nil)
 	if err != nil {
 		return pgQueued{}, err
@@ -266,19 +267,26 @@ func (d *DB) pgCaseCount(s Scope, f Filter, into *int) (pgQueued, error) {
 	if err != nil {
 		return pgQueued{}, err
 	}
-	*into = 0
-	if !c.fromCounts {
-		return pgQueued{&pgStatement{sql: string(b), oids: []uint32{oidInt8}}, params, func(v [][]byte) error {
-			*into = int(pgInt8(v[0]))
+	*into = newSummary()
+	f := r.Filter
+	switch c.kind {
+	case countsRows:
+		st := &pgStatement{name: string(b), sql: string(b), oids: []uint32{oidText, oidText, oidText, oidText, oidInt8}}
+		return pgQueued{st, params, func(v [][]byte) error {
+			c.plan.addRow(into, f, string(v[0]), intern(v[1], statusNames), intern(v[2], issueNames), intern(v[3], outcomeNames),
+				int(pgInt8(v[4])))
+			return nil
+		}}, nil
+	case caseGroups:
+		st := &pgStatement{sql: string(b), oids: []uint32{oidInt4, oidText, oidText, oidText, oidInt8}}
+		return pgQueued{st, params, func(v [][]byte) error {
+			into.add(f, r.Scope.role(pgInt4(v[0]) == 1), intern(v[1], statusNames), intern(v[2], issueNames),
+				intern(v[3], outcomeNames), int(pgInt8(v[4])))
 			return nil
 		}}, nil
 	}
-	sum := newSummary()
-	st := &pgStatement{name: string(b), sql: string(b), oids: []uint32{oidText, oidText, oidText, oidText, oidInt8}}
-	return pgQueued{st, params, func(v [][]byte) error {
-		c.plan.addRow(&sum, f, string(v[0]), intern(v[1], statusNames), intern(v[2], issueNames), intern(v[3], outcomeNames),
-			int(pgInt8(v[4])))
-		*into = sum.Total
+	return pgQueued{&pgStatement{sql: string(b), oids: []uint32{oidInt8}}, params, func(v [][]byte) error {
+		into.Total = int(pgInt8(v[0]))
 		return nil
 	}}, nil
 }

@@ -28,15 +28,17 @@ type Reads struct {
 	// EventCounts asks how many events of each case's timeline its viewer may see
 	// (see CountEvents).
 	EventCounts []CaseView
-	// Counts asks how many cases of a scope match a filter (see CountCases), one
-	// statement each.
+	// Counts asks how many cases of a scope match a filter (see CountCases and
+	// SummarizeCases), one statement each.
 	Counts []CountRead
 }
 
-// CountRead asks for the number of cases of Scope matching Filter.
+// CountRead asks for the number of cases of Scope matching Filter (CountCases), or,
+// with Summary, for their summary (SummarizeCases).
 type CountRead struct {
-	Scope  Scope
-	Filter Filter
+	Scope   Scope
+	Filter  Filter
+	Summary bool
 }
 
 // PageRead asks for one page shape of the timelines of several cases.
@@ -81,8 +83,9 @@ type ReadSet struct {
 	Pages []map[string][]dispute.Event
 	// EventCounts holds each asked case's number of visible events (zero included).
 	EventCounts map[string]int
-	// Counts holds, for Reads.Counts[i], the number of cases.
-	Counts []int
+	// Counts holds, for Reads.Counts[i], the summary: only its Total unless Summary
+	// was asked for.
+	Counts []Summary
 }
 
 // Read fetches r into into: every kind asked for, in one statement each.
@@ -124,7 +127,7 @@ func prepare(into *ReadSet, r *Reads) {
 	for range r.Pages {
 		into.Pages = append(into.Pages, map[string][]dispute.Event{})
 	}
-	into.Counts = append(into.Counts[:0], make([]int, len(r.Counts))...)
+	into.Counts = append(into.Counts[:0], make([]Summary, len(r.Counts))...)
 	for _, id := range r.DisputantUsers {
 		into.Disputants[id] = false
 	}
@@ -182,11 +185,11 @@ func (d *DB) bunRead(ctx context.Context, r *Reads, into *ReadSet) error {
 		}
 	}
 	for i, c := range r.Counts {
-		n, err := d.CountCases(ctx, c.Scope, c.Filter)
+		sum, err := d.summarize(ctx, c)
 		if err != nil {
 			return err
 		}
-		into.Counts[i] = n
+		into.Counts[i] = sum
 	}
 	return nil
 }

@@ -12,7 +12,8 @@ import (
 type wants struct {
 	db.Reads
 	pageIdx map[db.EventPage]int
-	// counted are the root values whose totalCount Reads.Counts holds, in its order.
+	// counted are the root values whose totalCount or summary Reads.Counts holds, in
+	// its order.
 	counted []*rootValue
 }
 

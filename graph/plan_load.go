@@ -14,9 +14,11 @@ import (
 )
 
 // A planned run reads in levels. The root fields run their resolvers' functions
-// (listResolutions, resolution, loadNodes, summary, toViewer). Then each level asks for
-// the related rows of every object of the level above in one db.Read: the companies,
-// users, payments, memberships, event pages and e-mail checks of a whole page of cases
+// (listResolutions, resolution, loadNodes, toViewer, tokens); the counts of cases
+// (resolutionSummary, a connection's totalCount) join the first level's read with
+// their resolvers' statements (db.CountRead). Then each level asks for the related rows
+// of every object of the level above in one db.Read: the companies, users, payments,
+// memberships, event pages, events' counts and e-mail checks of a whole page of cases
 // in one statement each, sent together. A payment or membership reached from a case
 // belongs to the case's customer and company, so their users and companies are asked
 // for with the case's level; a third level is read only when that does not hold.
@@ -48,7 +50,8 @@ type rootValue struct {
 	viewer  *model.Viewer
 	summary *model.ResolutionSummary
 	tokens  *model.APITokenConnection
-	// total is the connection's totalCount (resolutions), read with the first level.
+	// total is the connection's totalCount (resolutions), read with the first level
+	// (as summary is).
 	total int
 }
 
@@ -104,7 +107,11 @@ func (x *run) resolve() {
 				}
 			}
 			for i, v := range w.counted {
-				v.total = x.set.Counts[i]
+				if w.Counts[i].Summary {
+					v.summary = toSummary(x.set.Counts[i])
+				} else {
+					v.total = x.set.Counts[i].Total
+				}
 			}
 		}
 		work, w = next, wants{}
@@ -182,7 +189,13 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, w *wants, work []task) []t
 		v.viewer = toViewer(p)
 		work = append(work, task{sel: f.sel})
 	case fQuerySummary:
-		v.summary, v.err = r.summary(x.ctx, p, args["filter"].(*model.ResolutionFilter))
+		// The resolver's (r.summary) reading of the filter, and its statement with the
+		// first level's reads.
+		var f db.Filter
+		if f, v.err = toFilter(args["filter"].(*model.ResolutionFilter)); v.err == nil {
+			w.Counts = append(w.Counts, db.CountRead{Scope: p.Scope(), Filter: f, Summary: true})
+			w.counted = append(w.counted, v)
+		}
 	case fQueryTokens:
 		v.tokens, v.err = r.tokens(x.ctx, args["first"].(*int), args["after"].(*string), args["filter"].(*model.APITokenFilter))
 		if v.err != nil {

@@ -109,6 +109,11 @@ func (r *Resolver) summary(ctx context.Context, p *auth.Principal, filter *model
 	if err != nil {
 		return nil, err
 	}
+	return toSummary(s), nil
+}
+
+// toSummary is a summary as the schema shows it: every enum value, zero included.
+func toSummary(s db.Summary) *model.ResolutionSummary {
 	out := &model.ResolutionSummary{Total: s.Total, Open: s.Open, WaitingOnMe: s.WaitingOnViewer}
 	for _, st := range dispute.Statuses {
 		out.ByStatus = append(out.ByStatus, &model.StatusCount{Status: st, Count: s.ByStatus[st]})
@@ -119,7 +124,7 @@ func (r *Resolver) summary(ctx context.Context, p *auth.Principal, filter *model
 	for _, o := range []dispute.Outcome{dispute.OutcomeCustomerWon, dispute.OutcomeMerchantWon, dispute.OutcomeWithdrawn} {
 		out.ByOutcome = append(out.ByOutcome, &model.OutcomeCount{Outcome: o, Count: s.ByOutcome[o]})
 	}
-	return out, nil
+	return out
 }
 
 // recentEvents returns the 50 most recent events of a case the viewer may see.
