@@ -154,6 +154,7 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, w *wants, work []task) []t
 		for i, c := range v.page.cases {
 			v.cases[i] = r.toResolution(c, p)
 		}
+		counted := false
 		for _, cf := range f.sel.fields {
 			switch cf.kind {
 			case fConnNodes:
@@ -166,9 +167,12 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, w *wants, work []task) []t
 				}
 			case fConnTotal:
 				// totalCount's statement (the resolver's, r.totalCount) joins the
-				// first level's round trip.
-				w.Counts = append(w.Counts, db.CountRead{Scope: v.page.scope, Filter: v.page.filter})
-				w.counted = append(w.counted, v)
+				// first level's round trip, once however many aliases ask.
+				if !counted {
+					counted = true
+					w.Counts = append(w.Counts, db.CountRead{Scope: v.page.scope, Filter: v.page.filter})
+					w.counted = append(w.counted, v)
+				}
 			}
 		}
 	case fQueryResolution:
