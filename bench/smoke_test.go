@@ -65,7 +65,7 @@ func TestInboxQueryIsREADMEs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- readme-test: inbox -->\n```graphql\n(.*?)```").FindSubmatch(b)
+	m := regexp.MustCompile("(?s)<!-- readme-test: waiting-on-me -->\n```graphql\n(.*?)```").FindSubmatch(b)
 	if m == nil || string(m[1]) != inboxQuery {
 		t.Errorf("README's inbox example and the inbox scenario's query differ:\n%s\n---\n%s", m, inboxQuery)
 	}

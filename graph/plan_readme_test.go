@@ -19,9 +19,9 @@ func TestReadmeInboxIsPlanned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- readme-test: inbox -->\n```graphql\n(.*?)```").FindSubmatch(b)
+	m := regexp.MustCompile("(?s)<!-- readme-test: waiting-on-me -->\n```graphql\n(.*?)```").FindSubmatch(b)
 	if m == nil {
-		t.Fatal("README.md has no inbox example (<!-- readme-test: inbox -->)")
+		t.Fatal("README.md has no inbox example (<!-- readme-test: waiting-on-me -->)")
 	}
 	query := string(m[1])
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
