@@ -96,7 +96,7 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.IntVar(&o.WebhookEndpoints, "webhook-endpoints", 3, "webhooks: endpoints subscribed to every event during the mutate runs with webhooks")
 	fs.IntVar(&o.WebhookRounds, "webhook-rounds", 1, "webhooks: alternating rounds of mutate without and with endpoints")
 	fs.StringVar(&o.Filter, "filter", "", `summary, count: a ResolutionFilter as JSON, e.g. {"createdAfter": "2026-01-01T00:00:00Z"} (default: none)`)
-	fs.StringVar(&o.Company, "company", "", "summary-merchant, count-merchant: the company (default: the one with the most cases among the 500 newest cases)")
+	fs.StringVar(&o.Company, "company", "", "summary-merchant, count-merchant, inbox: the company (default: the one with the most cases among the 500 newest cases)")
 	fs.BoolVar(&o.IdempotencyKeys, "idempotency-keys", false, "mutate: send a fresh idempotencyKey with every action")
 	fs.IntVar(&o.Subscribers, "subscribers", 1000, "fanout: WebSocket subscriptions (resolutionEventAdded)")
 	fs.IntVar(&o.IdleSubscribers, "idle-subscribers", 10000, "idle: subscriptions held open without traffic")

@@ -127,6 +127,11 @@ func (e *env) serverFigures(r *Result, before, after Snapshot, requests int64) {
 	if after.HaveRSS {
 		r.ServerRSSMB = ptr(after.RSS / (1 << 20))
 	}
+	// Which executor answered the queries (QUERY_PLANNER=false: neither counts).
+	if before.HavePlanner && after.HavePlanner && (after.Planned > before.Planned || after.Fallbacks > before.Fallbacks) {
+		r.extra("queries_planned", int64(after.Planned-before.Planned))
+		r.extra("query_fallbacks", int64(after.Fallbacks-before.Fallbacks))
+	}
 }
 
 func (r *Result) extra(k string, v any) {

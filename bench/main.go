@@ -28,7 +28,7 @@ import (
 )
 
 // allScenarios is the order of -scenario all: reads first, then writes.
-var allScenarios = []string{"list", "deep-page", "detail", "summary", "summary-merchant", "count", "count-merchant",
+var allScenarios = []string{"list", "list-total", "inbox", "deep-page", "detail", "summary", "summary-merchant", "count", "count-merchant",
 	"floor", "mutate", "mutate-turns", "webhooks", "fanout", "idle"}
 
 func main() {
@@ -151,8 +151,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func (e *env) runScenario(ctx context.Context, name string) (Result, error) {
 	e.logf("=== %s", name)
 	switch name {
-	case "list":
-		return e.runList(ctx)
+	case "list", "list-total":
+		return e.runList(ctx, name)
+	case "inbox":
+		return e.runInbox(ctx)
 	case "deep-page":
 		return e.runDeepPage(ctx)
 	case "detail":

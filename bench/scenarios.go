@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 )
 
@@ -25,6 +26,29 @@ const listQuery = `query BenchList($after: String) {
     pageInfo { hasNextPage endCursor }
   }
 }`
+
+// listTotalQuery is listQuery with the counts a frontend's list shows: the number of
+// cases in all (totalCount, from the server's case counts) and each case's number of
+// events (the platform's is on the case row).
+var listTotalQuery = strings.NewReplacer("query BenchList(", "query BenchListTotal(",
+	"resolutions(first: 20, after: $after) {", "resolutions(first: 20, after: $after) {\n    totalCount",
+	"events(first: 10) {", "events(first: 10) { totalCount").Replace(listQuery)
+
+// inboxQuery is README's inbox example ("Reading"; a test holds them equal): the cases
+// waiting on the caller, soonest deadline first, with totalCount, each case's events
+// with theirs, and the summary's tab counts.
+const inboxQuery = `# customer, merchant or platform: my cases waiting on me, soonest deadline first
+{
+  resolutions(first: 20, filter: {waitingOnMe: true}) {
+    totalCount
+    edges { cursor node { id status issue dueDate viewerActions
+      company { title } user { username email } payment { total { amount currency } }
+      events(first: 5) { totalCount nodes { action reporterType details createdAt } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+  resolutionSummary { total open waitingOnMe byStatus { status count } }
+}
+`
 
 const detailQuery = `query BenchDetail($id: ID!) {
   resolution(id: $id) { ` + caseFields + `
@@ -59,9 +83,34 @@ func (e *env) post(body []byte, token string) func(ctx context.Context) error {
 	}
 }
 
-func (e *env) runList(ctx context.Context) (Result, error) {
-	do := e.post(encodeRequest(listQuery, map[string]any{"after": nil}), e.opts.Token)
-	r := e.measure(ctx, "list", func(ctx context.Context, _, _ int) error { return do(ctx) })
+// runList measures a page of the list (name "list"), or the same with its counts
+// ("list-total").
+func (e *env) runList(ctx context.Context, name string) (Result, error) {
+	query := listQuery
+	if name == "list-total" {
+		query = listTotalQuery
+	}
+	do := e.post(encodeRequest(query, map[string]any{"after": nil}), e.opts.Token)
+	r := e.measure(ctx, name, func(ctx context.Context, _, _ int) error { return do(ctx) })
+	return r, nil
+}
+
+// runInbox measures README's inbox example as a merchant: a read-only key of the
+// company with the most cases (or -company).
+func (e *env) runInbox(ctx context.Context) (Result, error) {
+	company, cases, err := e.biggestCompany(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	token, err := e.createToken(ctx, map[string]any{"holder": map[string]any{"companyId": company}, "scopes": []string{"READ"}})
+	if err != nil {
+		return Result{}, err
+	}
+	e.logf("inbox: as the merchant %s (%d cases)", company, cases)
+	do := e.post(encodeRequest(inboxQuery, nil), token)
+	r := e.measure(ctx, "inbox", func(ctx context.Context, _, _ int) error { return do(ctx) })
+	r.extra("company", company)
+	r.extra("company_cases", cases)
 	return r, nil
 }
 

@@ -31,6 +31,10 @@ type Snapshot struct {
 	PGCPU                     float64 // all postgres processes on this machine
 	HavePG                    bool
 	LagBounds, LagCum         []float64 // rc_fanout_lag_seconds buckets, cumulative
+	// Planned and Fallbacks are the queries the planned executor answered and those it
+	// left to gqlgen's (rc_query_planned_total, rc_query_fallbacks_total of every reason).
+	Planned, Fallbacks float64
+	HavePlanner        bool
 }
 
 // metricSample is one line of the Prometheus text format.
@@ -137,13 +141,18 @@ func (p *Probe) scrape(ctx context.Context) ([]metricSample, error) {
 // snapshot reads every probe and sums the figures. Errors reading /metrics are not
 // fatal: the figures they would have given are reported as unknown.
 func snapshot(ctx context.Context, probes []*Probe) Snapshot {
-	s := Snapshot{HaveSQL: true, HaveCPU: true, HaveRSS: true}
+	s := Snapshot{HaveSQL: true, HaveCPU: true, HaveRSS: true, HavePlanner: true}
 	lag := map[float64]float64{}
 	for _, p := range probes {
 		samples, _ := p.scrape(ctx) // unreachable: the figures stay unknown
-		haveSQL, haveCPU, haveRSS := false, false, false
+		haveSQL, haveCPU, haveRSS, havePlanner := false, false, false, false
 		for _, m := range samples {
 			switch m.Name {
+			case "rc_query_planned_total":
+				s.Planned += m.Value
+				havePlanner = true
+			case "rc_query_fallbacks_total":
+				s.Fallbacks += m.Value
 			case "rc_sql_statements_total":
 				s.SQL += m.Value
 				haveSQL = true
@@ -179,9 +188,10 @@ func snapshot(ctx context.Context, probes []*Probe) Snapshot {
 		s.HaveSQL = s.HaveSQL && haveSQL
 		s.HaveCPU = s.HaveCPU && haveCPU
 		s.HaveRSS = s.HaveRSS && haveRSS
+		s.HavePlanner = s.HavePlanner && havePlanner
 	}
 	if len(probes) == 0 {
-		s.HaveSQL, s.HaveCPU, s.HaveRSS = false, false, false
+		s.HaveSQL, s.HaveCPU, s.HaveRSS, s.HavePlanner = false, false, false, false
 	}
 	s.PGCPU, s.HavePG = postgresCPUSeconds()
 	for le := range lag {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,34 @@ func TestSmoke(t *testing.T) {
 		if (r.Scenario == "list" || r.Scenario == "mutate") && (r.SQLPerReq == nil || *r.SQLPerReq < 1) {
 			t.Errorf("%s: sql/req missing", r.Scenario)
 		}
+		// The read scenarios' queries take the planned path, none falls back to gqlgen's.
+		if slices.Contains([]string{"list", "list-total", "inbox", "deep-page", "detail", "summary", "summary-merchant", "count",
+			"count-merchant"}, r.Scenario) {
+			planned, _ := r.Extra["queries_planned"].(float64)
+			if fb, ok := r.Extra["query_fallbacks"].(float64); !ok || fb != 0 || planned < float64(r.Requests) {
+				t.Errorf("%s: %v planned of %d requests, %v fallbacks", r.Scenario, r.Extra["queries_planned"], r.Requests, r.Extra["query_fallbacks"])
+			}
+		}
+	}
+}
+
+// TestInboxQueryIsREADMEs: the inbox scenario measures README's inbox example as written.
+func TestInboxQueryIsREADMEs(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- readme-test: waiting-on-me -->\n```graphql\n(.*?)```").FindSubmatch(b)
+	if m == nil || string(m[1]) != inboxQuery {
+		t.Errorf("README's inbox example and the inbox scenario's query differ:\n%s\n---\n%s", m, inboxQuery)
+	}
+}
+
+// TestListTotalQuery: list-total is list with the two counts and nothing else.
+func TestListTotalQuery(t *testing.T) {
+	back := strings.NewReplacer("BenchListTotal", "BenchList", "\n    totalCount", "", " totalCount", "").Replace(listTotalQuery)
+	if strings.Count(listTotalQuery, "totalCount") != 2 || back != listQuery {
+		t.Errorf("list-total's query:\n%s", listTotalQuery)
 	}
 }
 

@@ -164,6 +164,33 @@ func expectSummaries(t *testing.T, d *db.DB, w *countWorld) {
 	}
 	always := caseT0.Add(-time.Hour)
 	for sname, s := range w.scopes {
+		// Read counts and summarizes every filter of the scope in one batch, with
+		// CountCases's and SummarizeCases's statements.
+		var reads db.Reads
+		var wants []string
+		for _, f := range filters {
+			for _, dated := range []bool{false, true} {
+				if dated {
+					f.CreatedAfter = &always
+				}
+				want, _ := summarize(snap.Cases, s, f)
+				reads.Counts = append(reads.Counts, db.CountRead{Scope: s, Filter: f}, db.CountRead{Scope: s, Filter: f, Summary: true})
+				wants = append(wants, fmt.Sprint(want.Total), summaryString(want))
+			}
+		}
+		var set db.ReadSet
+		if err := d.Read(ctx, &reads, &set); err != nil {
+			t.Fatalf("%s: Read: %v", sname, err)
+		}
+		for i, sum := range set.Counts {
+			got := fmt.Sprint(sum.Total)
+			if reads.Counts[i].Summary {
+				got = summaryString(sum)
+			}
+			if got != wants[i] {
+				t.Errorf("%s: Read's count %d (%+v):\n got %s\nwant %s", sname, i, reads.Counts[i].Filter, got, wants[i])
+			}
+		}
 		for fname, f := range filters {
 			for _, dated := range []bool{false, true} {
 				if dated {

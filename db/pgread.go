@@ -22,10 +22,14 @@ import (
 // statements of one level (Reads) as prepared statements in one round trip (pgconn's
 // batch: Bind/Execute for each, one Sync), asks for binary results and decodes the few
 // column types itself. The statements are the loaders' queries with arrays for the key
-// lists; the visibility of events is byRole's, as in ListEvents. Every statement still
-// goes through the query hooks (metrics, tracing, statement counts in tests).
+// lists; the visibility of events is byRole's, as in ListEvents. Counts of cases are
+// CountCases's and SummarizeCases's own statements (pgCounting), which they run the
+// same way. Every
+// statement still goes through the query hooks (metrics, tracing, statement counts in
+// tests).
 
-// pgStatement is a read and the column types it returns.
+// pgStatement is a read and the column types it returns. Without a name it is sent
+// unnamed (planned for its parameters each time).
 type pgStatement struct {
 	name string
 	sql  string
@@ -58,11 +62,25 @@ var (
 	pgDisputants = pgStatement{"rc_read_disputants",
 		"SELECT DISTINCT user_id FROM resolutions WHERE user_id = ANY($1::text[]) AND company_id = ANY($2::text[])",
 		[]uint32{oidText}}
+	// pgEventCounts counts the visible events of each case, by the same groups as pgEvents.
+	pgEventCounts = pgStatement{"rc_read_event_counts",
+		"SELECT e.resolution_id, count(*) FROM " + pgViews + " JOIN resolution_events AS e " +
+			"ON e.resolution_id = v.id AND " + pgVisible + " GROUP BY e.resolution_id",
+		[]uint32{oidText, oidInt8}}
 	// pgEvents[desc][cursor]: $1 customer's cases, $2 merchant's, $3 platform's (byRole:
 	// each group sees the events flagged for it, the platform all), $4 events per case,
 	// $5 the cursor's position.
 	pgEvents = [2][2]pgStatement{{pgEventsStatement(false, false), pgEventsStatement(false, true)},
 		{pgEventsStatement(true, false), pgEventsStatement(true, true)}}
+)
+
+// pgViews are the cases of $1 (seen by their customer), $2 (by their merchant) and $3
+// (by the platform) as v(id, g), g the group; pgVisible keeps the events of e each
+// group may see (byRole's visibility: each side the events flagged for it, the
+// platform all).
+const (
+	pgViews   = "(SELECT unnest($1::text[]) AS id, 1 AS g UNION ALL SELECT unnest($2::text[]), 2 UNION ALL SELECT unnest($3::text[]), 3) AS v"
+	pgVisible = "((v.g = 1 AND e.viewable_by_customer) OR (v.g = 2 AND e.viewable_by_merchant) OR v.g = 3)"
 )
 
 func pgEventsStatement(desc, cursor bool) pgStatement {
@@ -82,10 +100,8 @@ func pgEventsStatement(desc, cursor bool) pgStatement {
 	cols := "e.id, e.resolution_id, e.position, e.action, e.reporter_type, e.details, e.from_status, e.to_status, " +
 		"e.viewable_by_customer, e.viewable_by_merchant, e.created_at"
 	return pgStatement{name,
-		"SELECT " + cols + " FROM (SELECT unnest($1::text[]) AS id, 1 AS g UNION ALL SELECT unnest($2::text[]), 2 " +
-			"UNION ALL SELECT unnest($3::text[]), 3) AS v CROSS JOIN LATERAL (SELECT * FROM resolution_events AS e " +
-			"WHERE e.resolution_id = v.id AND ((v.g = 1 AND e.viewable_by_customer) OR (v.g = 2 AND e.viewable_by_merchant) OR v.g = 3)" +
-			cond + " ORDER BY e.position " + order + " LIMIT $4) AS e",
+		"SELECT " + cols + " FROM " + pgViews + " CROSS JOIN LATERAL (SELECT * FROM resolution_events AS e " +
+			"WHERE e.resolution_id = v.id AND " + pgVisible + cond + " ORDER BY e.position " + order + " LIMIT $4) AS e",
 		[]uint32{oidText, oidText, oidInt4, oidText, oidText, oidText, oidText, oidText, oidBool, oidBool, oidTimestamptz}}
 }
 
@@ -142,6 +158,21 @@ func (d *DB) pgRead(ctx context.Context, r *Reads, into *ReadSet) error {
 	}
 	for i, pr := range r.Pages {
 		q = append(q, pgEventsQueued(pr.Views, pr.Page, into.Pages[i]))
+	}
+	if len(r.EventCounts) > 0 {
+		customer, merchant, platform := byRole(r.EventCounts)
+		caseIDs := knownIDs(r.EventCounts)
+		q = append(q, pgQueued{&pgEventCounts, [][]byte{textArray(customer), textArray(merchant), textArray(platform)}, func(v [][]byte) error {
+			into.EventCounts[caseIDs.of(v[0])] = int(pgInt8(v[1]))
+			return nil
+		}})
+	}
+	for i, c := range r.Counts {
+		cq, err := d.pgCounting(c, &into.Counts[i])
+		if err != nil {
+			return err
+		}
+		q = append(q, cq)
 	}
 	if err := d.pgRun(ctx, q); err != nil {
 		return mapErr(err)
@@ -220,8 +251,73 @@ type idSet map[string]string
 
 func (k idSet) of(b []byte) string { return intern(b, k) }
 
+// pgCounting queues the counting statement of r with its arguments as parameters, and
+// its summary into into. The counts' statement is prepared (named by its text: one per
+// shape of scope and filter); a statement over the cases is unnamed, so PostgreSQL
+// plans it for the values each time (how much of an index a date range covers decides
+// the plan).
+func (d *DB) pgCounting(r CountRead, into *Summary) (pgQueued, error) {
+	a := &sqlArgs{}
+	c := d.counting(r, a)
+	b, err := c.query.AppendQuery(d.bun.QueryGen(), nil)
+	if err != nil {
+		return pgQueued{}, err
+	}
+	params, err := pgTextParams(a.params)
+	if err != nil {
+		return pgQueued{}, err
+	}
+	*into = newSummary()
+	f := r.Filter
+	switch c.kind {
+	case countsRows:
+		st := &pgStatement{name: string(b), sql: string(b), oids: []uint32{oidText, oidText, oidText, oidText, oidInt8}}
+		return pgQueued{st, params, func(v [][]byte) error {
+			c.plan.addRow(into, f, string(v[0]), intern(v[1], statusNames), intern(v[2], issueNames), intern(v[3], outcomeNames),
+				int(pgInt8(v[4])))
+			return nil
+		}}, nil
+	case caseGroups:
+		st := &pgStatement{sql: string(b), oids: []uint32{oidInt4, oidText, oidText, oidText, oidInt8}}
+		return pgQueued{st, params, func(v [][]byte) error {
+			into.add(f, r.Scope.role(pgInt4(v[0]) == 1), intern(v[1], statusNames), intern(v[2], issueNames),
+				intern(v[3], outcomeNames), int(pgInt8(v[4])))
+			return nil
+		}}, nil
+	}
+	return pgQueued{&pgStatement{sql: string(b), oids: []uint32{oidInt8}}, params, func(v [][]byte) error {
+		into.Total = int(pgInt8(v[0]))
+		return nil
+	}}, nil
+}
+
+// pgTextParams encodes the parameters sqlArgs collected in PostgreSQL's text format
+// (their types are cast in the statement's text: pgCast). Times are written to the
+// microsecond, cut as pgx cuts them.
+func pgTextParams(params []any) ([][]byte, error) {
+	out := make([][]byte, len(params))
+	for i, p := range params {
+		switch v := p.(type) {
+		case string:
+			out[i] = []byte(v)
+		case []string:
+			out[i] = textArray(v)
+		case time.Time:
+			out[i] = v.UTC().AppendFormat(nil, "2006-01-02 15:04:05.999999Z07:00")
+		case int:
+			out[i] = strconv.AppendInt(nil, int64(v), 10)
+		case int64:
+			out[i] = strconv.AppendInt(nil, v, 10)
+		default:
+			return nil, fmt.Errorf("db: no text encoding for a parameter of type %T", p)
+		}
+	}
+	return out, nil
+}
+
 // pgRun prepares the statements on one pooled connection (once per connection: pgx
-// keeps them by name) and runs them in one round trip.
+// keeps them by name; a statement without a name is sent unnamed, parsed and planned
+// each time) and runs them in one round trip.
 func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
@@ -231,6 +327,10 @@ func (d *DB) pgRun(ctx context.Context, q []pgQueued) error {
 	c := conn.Conn()
 	batch := &pgconn.Batch{}
 	for _, s := range q {
+		if s.st.name == "" { // planned for its parameters' values, each time
+			batch.ExecParams(s.st.sql, s.params, nil, nil, binaryResults)
+			continue
+		}
 		sd, err := c.Prepare(ctx, s.st.name, s.st.sql)
 		if err != nil {
 			return err

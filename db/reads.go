@@ -25,6 +25,20 @@ type Reads struct {
 	RecentN int
 	// Pages asks for pages of events (see ListEvents), one statement per shape.
 	Pages []PageRead
+	// EventCounts asks how many events of each case's timeline its viewer may see
+	// (see CountEvents).
+	EventCounts []CaseView
+	// Counts asks how many cases of a scope match a filter (see CountCases and
+	// SummarizeCases), one statement each.
+	Counts []CountRead
+}
+
+// CountRead asks for the number of cases of Scope matching Filter (CountCases), or,
+// with Summary, for their summary (SummarizeCases).
+type CountRead struct {
+	Scope   Scope
+	Filter  Filter
+	Summary bool
 }
 
 // PageRead asks for one page shape of the timelines of several cases.
@@ -35,7 +49,7 @@ type PageRead struct {
 
 // Statements returns how many statements Read runs for r.
 func (r *Reads) Statements() int {
-	n := len(r.Pages)
+	n := len(r.Pages) + len(r.Counts)
 	for _, k := range [][]string{r.Companies, r.Users, r.Payments, r.Memberships} {
 		if len(k) > 0 {
 			n++
@@ -45,6 +59,9 @@ func (r *Reads) Statements() int {
 		n++
 	}
 	if len(r.Recent) > 0 {
+		n++
+	}
+	if len(r.EventCounts) > 0 {
 		n++
 	}
 	return n
@@ -64,6 +81,11 @@ type ReadSet struct {
 	Recent map[string][]dispute.Event
 	// Pages holds, for Reads.Pages[i], each case's events in travel order.
 	Pages []map[string][]dispute.Event
+	// EventCounts holds each asked case's number of visible events (zero included).
+	EventCounts map[string]int
+	// Counts holds, for Reads.Counts[i], the summary: only its Total unless Summary
+	// was asked for.
+	Counts []Summary
 }
 
 // Read fetches r into into: every kind asked for, in one statement each.
@@ -98,12 +120,19 @@ func prepare(into *ReadSet, r *Reads) {
 	if into.Recent == nil {
 		into.Recent = make(map[string][]dispute.Event, len(r.Recent))
 	}
+	if into.EventCounts == nil {
+		into.EventCounts = make(map[string]int, len(r.EventCounts))
+	}
 	into.Pages = into.Pages[:0]
 	for range r.Pages {
 		into.Pages = append(into.Pages, map[string][]dispute.Event{})
 	}
+	into.Counts = append(into.Counts[:0], make([]Summary, len(r.Counts))...)
 	for _, id := range r.DisputantUsers {
 		into.Disputants[id] = false
+	}
+	for _, v := range r.EventCounts {
+		into.EventCounts[v.CaseID] = 0
 	}
 }
 
@@ -145,6 +174,22 @@ func (d *DB) bunRead(ctx context.Context, r *Reads, into *ReadSet) error {
 			return err
 		}
 		into.Pages[i] = m
+	}
+	if len(r.EventCounts) > 0 {
+		m, err := d.CountEvents(ctx, r.EventCounts)
+		if err != nil {
+			return err
+		}
+		for id, n := range m {
+			into.EventCounts[id] = n
+		}
+	}
+	for i, c := range r.Counts {
+		sum, err := d.summarize(ctx, c)
+		if err != nil {
+			return err
+		}
+		into.Counts[i] = sum
 	}
 	return nil
 }

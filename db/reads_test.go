@@ -64,7 +64,19 @@ func TestReadMatchesTheLoaderQueries(t *testing.T) {
 			Companies: []string{biz.ID, other.ID, "biz_unknown"}, Users: append(users, "user_unknown"),
 			Payments: append(payments, "pay_unknown"), Memberships: append(members, "mem_unknown"),
 			DisputantUsers: users, DisputantCompanies: []string{biz.ID},
-			Recent: views, RecentN: 4,
+			Recent: views, RecentN: 4, EventCounts: views,
+		}
+		// Counts of cases, in several scopes and filters, from the counts and (a date
+		// condition) from the cases; the scope of nothing too.
+		since := at.Add(90 * time.Second)
+		scopes := []db.Scope{{All: true}, {CompanyIDs: []string{biz.ID}}, {CompanyIDs: []string{other.ID}}, {UserID: users[1]},
+			{UserID: users[2], CompanyIDs: []string{biz.ID}}, {}}
+		filters := []db.Filter{{}, {CreatedAfter: &since}, {WaitingOnViewer: true}, {Statuses: []dispute.Status{dispute.StatusMerchantResponseNeeded}},
+			{CompanyID: biz.ID, UserID: users[3]}, {WaitingOnViewer: true, CreatedAfter: &since}}
+		for _, s := range scopes {
+			for _, f := range filters {
+				r.Counts = append(r.Counts, db.CountRead{Scope: s, Filter: f}, db.CountRead{Scope: s, Filter: f, Summary: true})
+			}
 		}
 		for _, p := range pages {
 			r.Pages = append(r.Pages, db.PageRead{Views: views, Page: p})
@@ -99,10 +111,41 @@ func TestReadMatchesTheLoaderQueries(t *testing.T) {
 			want, _ := d.ListEvents(ctx, views, p)
 			check("page", got.Pages[i], want)
 		}
+		wantCounts, _ := d.CountEvents(ctx, views)
+		for _, v := range views {
+			if n, ok := got.EventCounts[v.CaseID]; !ok || n != wantCounts[v.CaseID] {
+				t.Errorf("event count of %s as %s: %d (%v), want %d", v.CaseID, v.Role, n, ok, wantCounts[v.CaseID])
+			}
+		}
+		if len(got.EventCounts) != len(views) || got.EventCounts[cases[3].ID] == 0 {
+			t.Errorf("event counts %v", got.EventCounts)
+		}
+		nonzero := 0
+		for i, c := range r.Counts {
+			want, err := d.SummarizeCases(ctx, c.Scope, c.Filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.Summary {
+				want = db.Summary{Total: want.Total}
+			}
+			if g := got.Counts[i]; g.Total != want.Total || c.Summary && !reflect.DeepEqual(g, want) {
+				t.Errorf("count %d (%+v, %+v, summary %v):\n got %+v\nwant %+v", i, c.Scope, c.Filter, c.Summary, g, want)
+			}
+			if n, err := d.CountCases(ctx, c.Scope, c.Filter); err != nil || n != want.Total {
+				t.Errorf("CountCases (%+v, %+v) = %d, %v; want %d", c.Scope, c.Filter, n, err, want.Total)
+			}
+			if want.Total > 0 {
+				nonzero++
+			}
+		}
+		if nonzero < len(r.Counts)/3 {
+			t.Errorf("only %d of %d counts are not zero: the fixture does not cover them", nonzero, len(r.Counts))
+		}
 		if len(got.Payments) != 4 || got.Payments[payments[0]].RefundedAt == nil || got.Memberships[members[0]].CanceledAt == nil {
 			t.Errorf("the fixture lacks what it means to cover: %+v", got.Payments)
 		}
-		if r.Statements() != 6+len(pages) {
+		if r.Statements() != 7+len(pages)+len(r.Counts) {
 			t.Errorf("Statements() = %d", r.Statements())
 		}
 	})

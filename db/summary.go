@@ -4,7 +4,7 @@ import (
 	"context"
 	"slices"
 
-	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 
 	"resolutioncenter/dispute"
 )
@@ -24,27 +24,125 @@ type Summary struct {
 // and those waiting on the viewer. Without a date condition it reads the counts (a few
 // dozen rows per company or customer in scope, plus, for a team member, their own
 // cases at their companies); with one it reads the matching cases through the indexes,
-// which costs in proportion to their number. One statement either way.
+// which costs in proportion to their number. One statement either way, the one Read
+// runs for a CountRead with Summary.
 func (d *DB) SummarizeCases(ctx context.Context, s Scope, f Filter) (Summary, error) {
-	if p, ok := planCounts(s, f); ok {
-		return d.summarizeFromCounts(ctx, p, f)
-	}
-	return d.summarizeFromCases(ctx, s, f)
+	return d.summarize(ctx, CountRead{Scope: s, Filter: f, Summary: true})
 }
 
 // CountCases counts the cases in scope matching f (a connection's totalCount): from
-// the counts as SummarizeCases does, else one count(*) over the matching cases.
+// the counts as SummarizeCases does, else one count(*) over the matching cases. One
+// statement either way, the one Read runs for a CountRead.
 func (d *DB) CountCases(ctx context.Context, s Scope, f Filter) (int, error) {
-	if p, ok := planCounts(s, f); ok {
-		sum, err := d.summarizeFromCounts(ctx, p, f)
-		return sum.Total, err
+	sum, err := d.summarize(ctx, CountRead{Scope: s, Filter: f})
+	return sum.Total, err
+}
+
+// summarize runs r's statement (counting).
+func (d *DB) summarize(ctx context.Context, r CountRead) (Summary, error) {
+	var sum Summary
+	if d.pool != nil {
+		q, err := d.pgCounting(r, &sum)
+		if err != nil {
+			return Summary{}, err
+		}
+		if err := d.pgRun(ctx, []pgQueued{q}); err != nil {
+			return Summary{}, mapErr(err)
+		}
+		return sum, nil
 	}
-	var n int
-	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r").ColumnExpr("count(*)")
-	if err := f.apply(s.apply(q, nil), nil, s).Scan(ctx, &n); err != nil {
-		return 0, mapErr(err)
+	c := d.counting(r, nil)
+	sum = newSummary()
+	var err error
+	switch c.kind {
+	case countsRows:
+		var rows []countRow
+		if err = c.query.Scan(ctx, &rows); err == nil {
+			for _, row := range rows {
+				c.plan.addRow(&sum, r.Filter, row.Scope, row.Status, row.Issue, row.Outcome, row.N)
+			}
+		}
+	case caseGroups:
+		var rows []caseGroupRow
+		if err = c.query.Scan(ctx, &rows); err == nil {
+			for _, row := range rows {
+				sum.add(r.Filter, r.Scope.role(row.Own == 1), row.Status, row.Issue, row.Outcome, row.N)
+			}
+		}
+	default:
+		err = c.query.Scan(ctx, &sum.Total)
 	}
-	return n, nil
+	if err != nil {
+		return Summary{}, mapErr(err)
+	}
+	return sum, nil
+}
+
+// countingQuery is a counting statement as bun builds it.
+type countingQuery interface {
+	schema.QueryAppender
+	Scan(ctx context.Context, dest ...any) error
+}
+
+// countingKind says what a counting statement's rows are.
+type countingKind uint8
+
+const (
+	// countsRows: rows of case_counts (scope, status, issue, outcome, n), added up as
+	// the plan says.
+	countsRows countingKind = iota
+	// caseGroups: the matching cases grouped by whether the viewer opened them, status,
+	// issue and outcome (own, status, issue, outcome, n).
+	caseGroups
+	// caseTotal: one count(*) of the matching cases.
+	caseTotal
+)
+
+// counting is the one statement that answers r: from the counts when planCounts can,
+// else over the matching cases (grouped for a summary, one count(*) for a total; over
+// no case for a scope of nothing). a writes its arguments (nil: inline).
+type counting struct {
+	query countingQuery
+	kind  countingKind
+	plan  countPlan
+}
+
+func (d *DB) counting(r CountRead, a *sqlArgs) counting {
+	s, f := r.Scope, r.Filter
+	if p, ok := planCounts(s, f); ok && len(p.parts) > 0 {
+		query, args := countsQuery(p, a)
+		return counting{query: d.bun.NewRaw(query, args...), kind: countsRows, plan: p}
+	}
+	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r")
+	if !r.Summary {
+		return counting{query: f.apply(s.apply(q.ColumnExpr("count(*) AS n"), a), a, s), kind: caseTotal}
+	}
+	if !s.All && s.UserID != "" {
+		q = q.ColumnExpr("CASE WHEN r.user_id = ? THEN 1 ELSE 0 END AS own", a.arg(s.UserID))
+	} else {
+		q = q.ColumnExpr("0 AS own")
+	}
+	q = q.ColumnExpr("r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n").
+		GroupExpr("r.status, r.issue, r.outcome, own")
+	return counting{query: f.apply(s.apply(q, a), a, s), kind: caseGroups}
+}
+
+// countRow is a row of a countsRows statement.
+type countRow struct {
+	Scope   string `bun:"scope"`
+	Status  string `bun:"status"`
+	Issue   string `bun:"issue"`
+	Outcome string `bun:"outcome"`
+	N       int    `bun:"n"`
+}
+
+// caseGroupRow is a row of a caseGroups statement.
+type caseGroupRow struct {
+	Own     int    `bun:"own"`
+	Status  string `bun:"status"`
+	Issue   string `bun:"issue"`
+	Outcome string `bun:"outcome"`
+	N       int    `bun:"n"`
 }
 
 func newSummary() Summary {
@@ -154,10 +252,9 @@ func planCounts(s Scope, f Filter) (countPlan, bool) {
 	return p, true
 }
 
-// summarizeFromCounts runs a plan in one statement: the counts of its scopes, summed
-// over slots, and the overlapping cases (scope "").
-func (d *DB) summarizeFromCounts(ctx context.Context, p countPlan, f Filter) (Summary, error) {
-	sum := newSummary()
+// countsQuery is a plan's statement: the counts of its scopes, summed over slots, and
+// the overlapping cases (scope ""). a writes the arguments (nil: inline).
+func countsQuery(p countPlan, a *sqlArgs) (string, []any) {
 	var scopes []string
 	for _, part := range p.parts {
 		scopes = append(scopes, part.scopes...)
@@ -165,67 +262,31 @@ func (d *DB) summarizeFromCounts(ctx context.Context, p countPlan, f Filter) (Su
 	var query string
 	var args []any
 	if len(scopes) > 0 {
-		query = "SELECT scope, status, issue, outcome, CAST(sum(n) AS bigint) AS n FROM case_counts WHERE scope IN (?) " +
-			"GROUP BY scope, status, issue, outcome"
-		args = append(args, bun.List(scopes))
+		cond, arg := a.in("scope", scopes)
+		query = "SELECT scope, status, issue, outcome, CAST(sum(n) AS bigint) AS n FROM case_counts WHERE " + cond +
+			" GROUP BY scope, status, issue, outcome"
+		args = append(args, arg)
 	}
 	if p.user != "" {
 		if query != "" {
 			query += " UNION ALL "
 		}
+		user := a.arg(p.user)
+		cond, arg := a.in("r.company_id", p.companies)
 		query += "SELECT '' AS scope, r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n " +
-			"FROM resolutions AS r WHERE r.user_id = ? AND r.company_id IN (?) GROUP BY r.status, r.issue, r.outcome"
-		args = append(args, p.user, bun.List(p.companies))
+			"FROM resolutions AS r WHERE r.user_id = ? AND " + cond + " GROUP BY r.status, r.issue, r.outcome"
+		args = append(args, user, arg)
 	}
-	if query == "" {
-		return sum, nil
-	}
-	var rows []struct {
-		Scope   string `bun:"scope"`
-		Status  string `bun:"status"`
-		Issue   string `bun:"issue"`
-		Outcome string `bun:"outcome"`
-		N       int    `bun:"n"`
-	}
-	if err := d.bun.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
-		return Summary{}, mapErr(err)
-	}
-	for _, r := range rows {
-		for _, part := range p.parts {
-			if part.overlap == (r.Scope == "") && (part.overlap || slices.Contains(part.scopes, r.Scope)) {
-				sum.add(f, part.role, r.Status, r.Issue, r.Outcome, part.sign*r.N)
-			}
-		}
-	}
-	return sum, nil
+	return query, args
 }
 
-// summarizeFromCases counts the matching cases themselves, grouped by status, issue,
-// outcome and whether the viewer opened them (which decides the viewer's role).
-func (d *DB) summarizeFromCases(ctx context.Context, s Scope, f Filter) (Summary, error) {
-	var rows []struct {
-		Status  string `bun:"status"`
-		Issue   string `bun:"issue"`
-		Outcome string `bun:"outcome"`
-		Own     int    `bun:"own"`
-		N       int    `bun:"n"`
+// addRow adds a row of the plan's statement to sum, in each part it belongs to.
+func (p countPlan) addRow(sum *Summary, f Filter, scope, status, issue, outcome string, n int) {
+	for _, part := range p.parts {
+		if part.overlap == (scope == "") && (part.overlap || slices.Contains(part.scopes, scope)) {
+			sum.add(f, part.role, status, issue, outcome, part.sign*n)
+		}
 	}
-	q := d.bun.NewSelect().ModelTableExpr("resolutions AS r")
-	if !s.All && s.UserID != "" {
-		q = q.ColumnExpr("CASE WHEN r.user_id = ? THEN 1 ELSE 0 END AS own", s.UserID)
-	} else {
-		q = q.ColumnExpr("0 AS own")
-	}
-	q = q.ColumnExpr("r.status, r.issue, coalesce(r.outcome, '') AS outcome, count(*) AS n").
-		GroupExpr("r.status, r.issue, r.outcome, own")
-	if err := f.apply(s.apply(q, nil), nil, s).Scan(ctx, &rows); err != nil {
-		return Summary{}, mapErr(err)
-	}
-	sum := newSummary()
-	for _, r := range rows {
-		sum.add(f, s.role(r.Own == 1), r.Status, r.Issue, r.Outcome, r.N)
-	}
-	return sum, nil
 }
 
 // role is the viewer's role on a case in scope, given whether the viewer opened it:

@@ -24,13 +24,21 @@ import (
 // started included: resolutions(first: 20) with company, user, payment, member and
 // events(first: 10), over real HTTP (the client's work is counted too), on SQLite and,
 // when TEST_DATABASE_URL is set, PostgreSQL; "planned" is the default executor,
-// "gqlgen" the server with QUERY_PLANNER=false.
+// "gqlgen" the server with QUERY_PLANNER=false; "list-total" is the same page with
+// the connection's totalCount and each case's events' totalCount (as a merchant: one
+// count of the cases and one of the page's events).
 //
 //	go test -run '^$' -bench 'List|Money|DateTime' -benchmem ./graph/
 const benchListQuery = `{ resolutions(first: 20) { edges { cursor node {
   id status issue createdAt updatedAt dueDate viewerActions
   company { id title } user { id username email } payment { id total { amount currency } status }
   member { id status } events(first: 10) { edges { cursor node { id action reporterType details createdAt } } }
+} } pageInfo { hasNextPage endCursor } } }`
+
+const benchListTotalQuery = `{ resolutions(first: 20) { totalCount edges { cursor node {
+  id status issue createdAt updatedAt dueDate viewerActions
+  company { id title } user { id username email } payment { id total { amount currency } status }
+  member { id status } events(first: 10) { totalCount edges { cursor node { id action reporterType details createdAt } } }
 } } pageInfo { hasNextPage endCursor } } }`
 
 func BenchmarkListResolutions(b *testing.B) {
@@ -49,7 +57,8 @@ func BenchmarkListResolutions(b *testing.B) {
 			for _, executor := range []string{"planned", "gqlgen"} {
 				b.Run(executor, func(b *testing.B) {
 					s := apptest.New(b, d, apptest.Options{Env: map[string]string{"QUERY_PLANNER": strconv.FormatBool(executor == "planned")}})
-					benchList(b, s, tok, executor == "planned")
+					b.Run("list", func(b *testing.B) { benchList(b, s, tok, benchListQuery, executor == "planned") })
+					b.Run("list-total", func(b *testing.B) { benchList(b, s, tok, benchListTotalQuery, executor == "planned") })
 				})
 			}
 		})
@@ -77,8 +86,8 @@ func benchListData(b *testing.B, d *db.DB) string {
 	return dbtest.MustToken(b, d, db.TokenCompany, biz.ID, false)
 }
 
-func benchList(b *testing.B, s *apptest.Server, tok string, planned bool) {
-	body, _ := json.Marshal(map[string]any{"query": benchListQuery})
+func benchList(b *testing.B, s *apptest.Server, tok, query string, planned bool) {
+	body, _ := json.Marshal(map[string]any{"query": query})
 	client := &http.Client{}
 	do := func() {
 		req, _ := http.NewRequest(http.MethodPost, s.URL, bytes.NewReader(body))

@@ -69,7 +69,11 @@ func TestPlannedMatchesGqlgen(t *testing.T) {
 		c.runAll(jobs)
 		corpusPlanned := counter(planned.Metrics.QueriesPlanned) - before
 
-		// Generated operations, each as two roles.
+		// Generated operations, each as two roles. They select only fields the planner
+		// knows (the read schema but the webhook endpoints'): none may fall back for
+		// want of one.
+		unknown := planned.Metrics.QueryFallbacks.WithLabelValues("unsupported_field")
+		unknownBefore := counter(unknown)
 		gen := newOpGen(*planSeed, schema, w)
 		deadline := time.Now().Add(*planBudget)
 		n := 0
@@ -86,6 +90,9 @@ func TestPlannedMatchesGqlgen(t *testing.T) {
 			if t.Failed() {
 				break
 			}
+		}
+		if n := counter(unknown) - unknownBefore; n > 0 {
+			t.Errorf("%d generated operations fell back for a field the planner does not know", int(n))
 		}
 		total := counter(planned.Metrics.QueriesPlanned) - before
 		t.Logf("%s: %d corpus operations (%d requests planned), %d generated operations (%d refused by the validator and regenerated); "+
@@ -228,7 +235,7 @@ func counter(c interface{ Write(*dto.Metric) error }) float64 {
 // fallbacks lists the planned server's fallbacks by reason.
 func fallbacks(s *apptest.Server) string {
 	var out []string
-	for _, r := range []string{"unsupported_field", "introspection", "defer", "argument_error", "missing_row", "db_error", "response_budget"} {
+	for _, r := range []string{"unsupported_field", "introspection", "defer", "argument_error", "missing_row", "db_error", "response_budget", "panic"} {
 		if n := counter(s.Metrics.QueryFallbacks.WithLabelValues(r)); n > 0 {
 			out = append(out, fmt.Sprintf("%s %d", r, int(n)))
 		}

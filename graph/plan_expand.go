@@ -12,6 +12,9 @@ import (
 type wants struct {
 	db.Reads
 	pageIdx map[db.EventPage]int
+	// counted are the root values whose totalCount or summary Reads.Counts holds, in
+	// its order.
+	counted []*rootValue
 }
 
 func addKey(list []string, k string) []string {
@@ -69,6 +72,17 @@ func addView(list []db.CaseView, v db.CaseView) []db.CaseView {
 	return append(list, v)
 }
 
+// eventCount asks for the number of events of c's timeline its viewer may see, unless
+// the case row holds it (knownEventCount) or it is read already.
+func (x *run) eventCount(w *wants, c *model.Resolution) {
+	if _, known := knownEventCount(c); known {
+		return
+	}
+	if _, ok := x.set.EventCounts[c.Case.ID]; !ok {
+		w.EventCounts = addView(w.EventCounts, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
+	}
+}
+
 // hasField reports whether sel selects a field of kind k.
 func hasField(sel *selPlan, k fieldKind) bool {
 	if sel == nil {
@@ -115,6 +129,17 @@ func (x *run) expand(t task, w *wants, next []task) []task {
 					x.userNeeds(w, f.sel, userID)
 				case fPayCompany, fMemCompany:
 					x.company(w, companyID)
+				}
+			}
+		}
+	case tToken:
+		for _, tok := range t.tokens {
+			for _, f := range t.sel.fields {
+				switch {
+				case f.kind == fTokUser && tok.UserID != "":
+					x.user(w, tok.UserID)
+				case f.kind == fTokCompany && tok.CompanyID != "":
+					x.company(w, tok.CompanyID)
 				}
 			}
 		}
@@ -209,11 +234,18 @@ func (x *run) expandCaseField(f *fieldPlan, cases []*model.Resolution, w *wants,
 		w.RecentN = recentCount
 	case fResEvents:
 		args := x.argsOf(f)
+		counted := hasField(f.sel, fConnTotal)
 		for _, c := range cases {
 			q, err := toEventQuery(c.Case.ID, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string),
 				args["orderBy"].(*model.ResolutionEventOrder))
-			if err != nil || q.page.Limit == 0 {
+			if err != nil {
 				continue // the error is reported where the field is written
+			}
+			if counted {
+				x.eventCount(w, c)
+			}
+			if q.page.Limit == 0 {
+				continue
 			}
 			if _, ok := x.pages[q.page][c.Case.ID]; !ok {
 				x.page(w, q.page, db.CaseView{CaseID: c.Case.ID, Role: c.Role})

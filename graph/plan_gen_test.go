@@ -15,7 +15,10 @@ import (
 // filters, IDs of every kind, unknown and malformed), nested selections, aliases,
 // fields repeated to be merged, inline fragments with and without a type condition,
 // named fragments, @skip and @include with literals and variables, __typename, and
-// the Node interface with fragments on its types.
+// the Node interface with fragments on its types. Selections pick any field of a type,
+// so every field the planner knows is drawn (totalCount, waitingOnMe...); filters
+// carry waitingOnMe and dates that cut the world's cases; the caller's tokens are
+// listed with their filters and cursors.
 type opGen struct {
 	rnd    *rand.Rand
 	schema *gqlast.Schema
@@ -94,7 +97,7 @@ func (g *opGen) alias(name string) string {
 }
 
 func (g *opGen) rootField() string {
-	switch g.rnd.IntN(10) {
+	switch g.rnd.IntN(11) {
 	case 0, 1, 2:
 		return g.alias("resolutions") + g.resolutionsArgs() + g.directives() + " " + g.selection("ResolutionConnection", 1)
 	case 3, 4:
@@ -123,8 +126,42 @@ func (g *opGen) rootField() string {
 			f = "(filter: " + g.filter() + ")"
 		}
 		return g.alias("resolutionSummary") + f + " " + g.selection("ResolutionSummary", 1)
+	case 9:
+		return g.alias("tokens") + g.tokensArgs() + g.directives() + " " + g.selection("ApiTokenConnection", 1)
 	}
 	return "__typename"
+}
+
+// tokensArgs are tokens' first, after and filter, mostly valid.
+func (g *opGen) tokensArgs() string {
+	var args []string
+	if g.chance(0.5) {
+		args = append(args, "first: "+g.intValue([]int{0, 1, 2, 5, 20, 101, -1}))
+	}
+	if g.chance(0.3) {
+		args = append(args, "after: "+g.cursor())
+	}
+	if g.chance(0.5) {
+		f := map[string]any{}
+		if g.chance(0.4) {
+			f["userId"] = g.id(g.pick([]string{"user", "user", "biz"}))
+		}
+		if g.chance(0.4) {
+			f["companyId"] = g.id(g.pick([]string{"biz", "biz", "user"}))
+		}
+		if g.chance(0.6) {
+			f["includeRevoked"] = g.chance(0.5)
+		}
+		v := literal(f)
+		if g.chance(0.3) {
+			v = g.variable("ApiTokenFilter", jsonValue(f))
+		}
+		args = append(args, "filter: "+v)
+	}
+	if len(args) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(args, ", ") + ")"
 }
 
 func (g *opGen) id(kind string) string { return g.pick(g.world.ids[kind]) }
@@ -210,9 +247,15 @@ func (g *opGen) filter() string {
 	if g.chance(0.15) {
 		f["outcome"] = enumValue(g.pick([]string{"CUSTOMER_WON", "MERCHANT_WON", "WITHDRAWN"}))
 	}
+	if g.chance(0.3) {
+		f["waitingOnMe"] = []any{true, true, false, nil}[g.rnd.IntN(4)]
+	}
+	// Instants before, inside and after the world's cases (opened from 09:01 on
+	// 2026-06-01, a minute apart; deadlines a week later), and one that is no date.
 	for _, k := range []string{"createdBefore", "createdAfter", "dueBefore"} {
 		if g.chance(0.15) {
-			f[k] = g.pick([]string{"2026-06-01T09:05:00Z", "2026-06-01T09:10:00.000+02:00", "2030-01-01T00:00:00Z", "not a date"})
+			f[k] = g.pick([]string{"2026-06-01T09:05:00Z", "2026-06-01T09:10:00.000+02:00", "2026-06-01T09:20:00Z",
+				"2026-06-01T09:33:30.5Z", "2026-06-08T09:30:00Z", "2030-01-01T00:00:00Z", "not a date"})
 		}
 	}
 	if g.chance(0.3) {

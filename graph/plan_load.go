@@ -14,9 +14,11 @@ import (
 )
 
 // A planned run reads in levels. The root fields run their resolvers' functions
-// (listResolutions, resolution, loadNodes, summary, toViewer). Then each level asks for
-// the related rows of every object of the level above in one db.Read: the companies,
-// users, payments, memberships, event pages and e-mail checks of a whole page of cases
+// (listResolutions, resolution, loadNodes, toViewer, tokens); the counts of cases
+// (resolutionSummary, a connection's totalCount) join the first level's read with
+// their resolvers' statements (db.CountRead). Then each level asks for the related rows
+// of every object of the level above in one db.Read: the companies, users, payments,
+// memberships, event pages, events' counts and e-mail checks of a whole page of cases
 // in one statement each, sent together. A payment or membership reached from a case
 // belongs to the case's customer and company, so their users and companies are asked
 // for with the case's level; a third level is read only when that does not hold.
@@ -47,6 +49,10 @@ type rootValue struct {
 	nodes   []model.Node        // node (one) and nodes
 	viewer  *model.Viewer
 	summary *model.ResolutionSummary
+	tokens  *model.APITokenConnection
+	// total is the connection's totalCount (resolutions), read with the first level
+	// (as summary is).
+	total int
 }
 
 // argsOf returns the coerced arguments of a field for this request.
@@ -59,24 +65,25 @@ func (x *run) argsOf(f *fieldPlan) map[string]any {
 
 // task is a set of objects of one level whose selection may need rows of the next.
 type task struct {
-	sel   *selPlan
-	cases []*model.Resolution
-	ids   []string // payments or memberships (by sel.typ)
+	sel    *selPlan
+	cases  []*model.Resolution
+	ids    []string // payments or memberships (by sel.typ)
+	tokens []*model.ApiToken
 }
 
 // resolve runs the root fields, then reads level after level until every selected
 // relation is loaded.
 func (x *run) resolve() {
 	var work []task
+	var w wants // the first level's reads: root fields add their counts of cases
 	x.roots = make([]rootValue, len(x.plan.root.fields))
 	for i, f := range x.plan.root.fields {
-		work = x.resolveRoot(f, &x.roots[i], work)
+		work = x.resolveRoot(f, &x.roots[i], &w, work)
 		if x.abort != "" {
 			return
 		}
 	}
-	for len(work) > 0 && x.abort == "" {
-		var w wants
+	for (len(work) > 0 || w.Statements() > 0) && x.abort == "" {
 		var next []task
 		for _, t := range work {
 			next = x.expand(t, &w, next)
@@ -99,8 +106,15 @@ func (x *run) resolve() {
 					m[id] = evs
 				}
 			}
+			for i, v := range w.counted {
+				if w.Counts[i].Summary {
+					v.summary = toSummary(x.set.Counts[i])
+				} else {
+					v.total = x.set.Counts[i].Total
+				}
+			}
 		}
-		work = next
+		work, w = next, wants{}
 	}
 }
 
@@ -118,7 +132,7 @@ func (x *run) read(r *db.Reads) error {
 }
 
 // resolveRoot runs one root field and returns the work it gives the next level.
-func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
+func (x *run) resolveRoot(f *fieldPlan, v *rootValue, w *wants, work []task) []task {
 	if f.kind == fTypename {
 		return work
 	}
@@ -140,6 +154,7 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
 		for i, c := range v.page.cases {
 			v.cases[i] = r.toResolution(c, p)
 		}
+		counted := false
 		for _, cf := range f.sel.fields {
 			switch cf.kind {
 			case fConnNodes:
@@ -149,6 +164,14 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
 					if ef.kind == fEdgeNode {
 						work = append(work, task{sel: ef.sel, cases: v.cases})
 					}
+				}
+			case fConnTotal:
+				// totalCount's statement (the resolver's, r.totalCount) joins the
+				// first level's round trip, once however many aliases ask.
+				if !counted {
+					counted = true
+					w.Counts = append(w.Counts, db.CountRead{Scope: v.page.scope, Filter: v.page.filter})
+					w.counted = append(w.counted, v)
 				}
 			}
 		}
@@ -170,7 +193,30 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, work []task) []task {
 		v.viewer = toViewer(p)
 		work = append(work, task{sel: f.sel})
 	case fQuerySummary:
-		v.summary, v.err = r.summary(x.ctx, p, args["filter"].(*model.ResolutionFilter))
+		// The resolver's (r.summary) reading of the filter, and its statement with the
+		// first level's reads.
+		var f db.Filter
+		if f, v.err = toFilter(args["filter"].(*model.ResolutionFilter)); v.err == nil {
+			w.Counts = append(w.Counts, db.CountRead{Scope: p.Scope(), Filter: f, Summary: true})
+			w.counted = append(w.counted, v)
+		}
+	case fQueryTokens:
+		v.tokens, v.err = r.tokens(x.ctx, args["first"].(*int), args["after"].(*string), args["filter"].(*model.APITokenFilter))
+		if v.err != nil {
+			break
+		}
+		for _, cf := range f.sel.fields {
+			switch cf.kind {
+			case fConnNodes:
+				work = append(work, task{sel: cf.sel, tokens: v.tokens.Nodes})
+			case fConnEdges:
+				for _, ef := range cf.sel.fields {
+					if ef.kind == fEdgeNode {
+						work = append(work, task{sel: ef.sel, tokens: v.tokens.Nodes})
+					}
+				}
+			}
+		}
 	}
 	if v.err != nil && isDatabaseError(v.err) {
 		x.abort = reasonDatabase

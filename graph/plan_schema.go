@@ -47,6 +47,9 @@ const (
 	tIssueCount
 	tOutcomeCount
 	tViewer
+	tTokenConnection
+	tTokenEdge
+	tToken
 	numObjTypes
 )
 
@@ -57,6 +60,7 @@ var typeNames = [numObjTypes]string{
 	tResolutionConnection: "ResolutionConnection", tResolutionEdge: "ResolutionEdge",
 	tEventConnection: "ResolutionEventConnection", tEventEdge: "ResolutionEventEdge", tSummary: "ResolutionSummary",
 	tStatusCount: "StatusCount", tIssueCount: "IssueCount", tOutcomeCount: "OutcomeCount", tViewer: "Viewer",
+	tTokenConnection: "ApiTokenConnection", tTokenEdge: "ApiTokenEdge", tToken: "ApiToken",
 }
 
 // nodeTypes are the object types implementing Node.
@@ -83,6 +87,7 @@ const (
 	fQueryResolution
 	fQueryResolutions
 	fQuerySummary
+	fQueryTokens
 
 	fResID
 	fResStatus
@@ -158,11 +163,13 @@ const (
 	fConnEdges
 	fConnNodes
 	fConnPageInfo
+	fConnTotal
 	fEdgeCursor
 	fEdgeNode
 
 	fSumTotal
 	fSumOpen
+	fSumWaiting
 	fSumByStatus
 	fSumByIssue
 	fSumByOutcome
@@ -176,6 +183,16 @@ const (
 	fViewerUser
 	fViewerCompany
 	fViewerCompanies
+
+	fTokID
+	fTokRole
+	fTokScopes
+	fTokLabel
+	fTokUser
+	fTokCompany
+	fTokCreatedAt
+	fTokRevokedAt
+	fTokCurrent
 )
 
 // fieldSpec is what the planner knows of one field: what computes it, the type it
@@ -195,6 +212,7 @@ var readFields = map[string]map[string]fieldSpec{
 		"resolution":        {fQueryResolution, "Resolution", []string{"id"}},
 		"resolutions":       {fQueryResolutions, "ResolutionConnection!", []string{"first", "after", "last", "before", "filter", "orderBy"}},
 		"resolutionSummary": {fQuerySummary, "ResolutionSummary!", []string{"filter"}},
+		"tokens":            {fQueryTokens, "ApiTokenConnection!", []string{"first", "after", "filter"}},
 	},
 	"Resolution": {
 		"id":                      {fResID, "ID!", nil},
@@ -255,17 +273,18 @@ var readFields = map[string]map[string]fieldSpec{
 	},
 	"ResolutionConnection": {
 		"edges": {fConnEdges, "[ResolutionEdge!]!", nil}, "nodes": {fConnNodes, "[Resolution!]!", nil},
-		"pageInfo": {fConnPageInfo, "PageInfo!", nil},
+		"pageInfo": {fConnPageInfo, "PageInfo!", nil}, "totalCount": {fConnTotal, "Int!", nil},
 	},
 	"ResolutionEdge": {"cursor": {fEdgeCursor, "String!", nil}, "node": {fEdgeNode, "Resolution!", nil}},
 	"ResolutionEventConnection": {
 		"edges": {fConnEdges, "[ResolutionEventEdge!]!", nil}, "nodes": {fConnNodes, "[ResolutionEvent!]!", nil},
-		"pageInfo": {fConnPageInfo, "PageInfo!", nil},
+		"pageInfo": {fConnPageInfo, "PageInfo!", nil}, "totalCount": {fConnTotal, "Int!", nil},
 	},
 	"ResolutionEventEdge": {"cursor": {fEdgeCursor, "String!", nil}, "node": {fEdgeNode, "ResolutionEvent!", nil}},
 	"ResolutionSummary": {
-		"total": {fSumTotal, "Int!", nil}, "open": {fSumOpen, "Int!", nil}, "byStatus": {fSumByStatus, "[StatusCount!]!", nil},
-		"byIssue": {fSumByIssue, "[IssueCount!]!", nil}, "byOutcome": {fSumByOutcome, "[OutcomeCount!]!", nil},
+		"total": {fSumTotal, "Int!", nil}, "open": {fSumOpen, "Int!", nil}, "waitingOnMe": {fSumWaiting, "Int!", nil},
+		"byStatus": {fSumByStatus, "[StatusCount!]!", nil},
+		"byIssue":  {fSumByIssue, "[IssueCount!]!", nil}, "byOutcome": {fSumByOutcome, "[OutcomeCount!]!", nil},
 	},
 	"StatusCount":  {"status": {fCountStatus, "ResolutionStatus!", nil}, "count": {fCountCount, "Int!", nil}},
 	"IssueCount":   {"issue": {fCountIssue, "ResolutionIssue!", nil}, "count": {fCountCount, "Int!", nil}},
@@ -273,6 +292,17 @@ var readFields = map[string]map[string]fieldSpec{
 	"Viewer": {
 		"role": {fViewerRole, "ViewerRole!", nil}, "scopes": {fViewerScopes, "[Scope!]!", nil}, "user": {fViewerUser, "User", nil},
 		"company": {fViewerCompany, "Company", nil}, "companies": {fViewerCompanies, "[Company!]!", nil},
+	},
+	"ApiTokenConnection": {
+		"edges": {fConnEdges, "[ApiTokenEdge!]!", nil}, "nodes": {fConnNodes, "[ApiToken!]!", nil},
+		"pageInfo": {fConnPageInfo, "PageInfo!", nil},
+	},
+	"ApiTokenEdge": {"cursor": {fEdgeCursor, "String!", nil}, "node": {fEdgeNode, "ApiToken!", nil}},
+	"ApiToken": {
+		"id": {fTokID, "ID!", nil}, "role": {fTokRole, "ViewerRole!", nil}, "scopes": {fTokScopes, "[Scope!]!", nil},
+		"label": {fTokLabel, "String", nil}, "user": {fTokUser, "User", nil}, "company": {fTokCompany, "Company", nil},
+		"createdAt": {fTokCreatedAt, "DateTime!", nil}, "revokedAt": {fTokRevokedAt, "DateTime", nil},
+		"current": {fTokCurrent, "Boolean!", nil},
 	},
 }
 
@@ -287,6 +317,7 @@ var argsFuncs = map[fieldKind]argsFunc{
 	fQueryResolutions: (*executionContext).field_Query_resolutions_args,
 	fQuerySummary:     (*executionContext).field_Query_resolutionSummary_args,
 	fResEvents:        (*executionContext).field_Resolution_events_args,
+	fQueryTokens:      (*executionContext).field_Query_tokens_args,
 }
 
 // readSchema is readFields checked against the served schema, the implementors of each

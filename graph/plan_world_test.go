@@ -15,7 +15,8 @@ import (
 // both, a team member who is also a customer, cases in open and closed statuses with
 // timelines hidden from one side or the other, refunded payments and canceled
 // memberships, payments without subtotal or membership, currencies with 0 and 3
-// decimals, and text that needs escaping. Pools hold IDs of every kind, unknown and
+// decimals, text that needs escaping, and tokens of every kind, labelled and not,
+// revoked and not. Pools hold IDs of every kind, unknown and
 // malformed ones included, for the generated operations.
 type planWorld struct {
 	roles []planRole
@@ -130,6 +131,25 @@ func buildPlanWorld(t *testing.T, d *db.DB) *planWorld {
 		"revt": {"revt_00000000000000000000000000", "tok_123"}} {
 		w.ids[kind] = append(w.ids[kind], bad...)
 	}
+	// Tokens beside the roles' own: labelled (with text to escape), revoked, read only.
+	for i, tok := range []db.Token{
+		{Kind: db.TokenUser, UserID: cust.ID, Scopes: []string{"read"}, Label: odd[1]},
+		{Kind: db.TokenUser, UserID: cust.ID, Scopes: []string{"read", "manage"}, Label: "laptop"},
+		{Kind: db.TokenCompany, CompanyID: bizA.ID, Scopes: []string{"read", "manage"}, Label: odd[2]},
+		{Kind: db.TokenCompany, CompanyID: bizB.ID, Scopes: []string{"read"}},
+		{Kind: db.TokenPlatform, Scopes: []string{"read"}, Label: "ops"},
+		{Kind: db.TokenUser, UserID: team.ID, Scopes: []string{"read", "manage"}},
+	} {
+		created, _, err := d.CreateToken(ctx, tok, step())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			if _, err := d.RevokeToken(ctx, db.TokenOwner{All: true}, created.ID, step()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	stranger := dbtest.MustUser(t, d)
 	w.roles = []planRole{
 		{"platform (operator token)", apptest.PlatformToken},
@@ -162,9 +182,11 @@ func (w *planWorld) findCursors(t *testing.T, s *apptest.Server) {
 			}
 		}
 		B struct{ Edges []struct{ Cursor string } }
+		C struct{ Edges []struct{ Cursor string } }
 	}
 	s.MustData(t, apptest.PlatformToken, `{ a: resolutions(first: 100) { edges { cursor node { events(first: 100) { edges { cursor } } } } }
-		b: resolutions(first: 5, orderBy: {field: DUE_DATE, direction: ASC}) { edges { cursor } } }`, nil, &out)
+		b: resolutions(first: 5, orderBy: {field: DUE_DATE, direction: ASC}) { edges { cursor } }
+		c: tokens(first: 100, filter: {includeRevoked: true}) { edges { cursor } } }`, nil, &out)
 	for i, e := range out.A.Edges {
 		if i%3 == 0 {
 			w.cursors = append(w.cursors, e.Cursor)
@@ -177,6 +199,11 @@ func (w *planWorld) findCursors(t *testing.T, s *apptest.Server) {
 	}
 	for _, e := range out.B.Edges {
 		w.cursors = append(w.cursors, e.Cursor)
+	}
+	for i, e := range out.C.Edges {
+		if i%3 == 0 {
+			w.cursors = append(w.cursors, e.Cursor)
+		}
 	}
 	w.cursors = append(w.cursors, "", "garbage", "cjF8Y3JlYXRlZF9hdHwxfHJlc29feA") // the last: a well-formed cursor of an unknown case
 }

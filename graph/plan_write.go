@@ -78,6 +78,8 @@ func (x *run) rootField(f *fieldPlan, v *rootValue) bool {
 		return w.settle(f, start, x.writeViewer(f.sel, v.viewer))
 	case fQuerySummary:
 		return w.settle(f, start, x.writeSummary(f.sel, v.summary))
+	case fQueryTokens:
+		return w.settle(f, start, x.writeTokenConnection(f.sel, v.tokens))
 	}
 	return false
 }
@@ -149,6 +151,8 @@ func (x *run) writeCaseConnection(sel *selPlan, v *rootValue) bool {
 				last = appendResolutionCursor(nil, v.cases[n-1].Case, v.page.field)
 			}
 			fine = w.settle(f, start, x.writePageInfo(f.sel, v.page.hasPrev, v.page.hasNext, first, last))
+		case fConnTotal:
+			w.int(int64(v.total))
 		}
 		w.pop()
 		ok = ok && fine
@@ -211,7 +215,8 @@ func (x *run) writePageInfo(sel *selPlan, hasPrev, hasNext bool, first, last []b
 	return true
 }
 
-func (x *run) writeEventConnection(sel *selPlan, evs []dispute.Event, hasPrev, hasNext bool) bool {
+// writeEventConnection writes a page of c's timeline.
+func (x *run) writeEventConnection(sel *selPlan, c *model.Resolution, evs []dispute.Event, hasPrev, hasNext bool) bool {
 	w := &x.w
 	w.buf = append(w.buf, '{')
 	ok := true
@@ -250,6 +255,15 @@ func (x *run) writeEventConnection(sel *selPlan, evs []dispute.Event, hasPrev, h
 				last = appendEventCursor(nil, evs[n-1])
 			}
 			fine = w.settle(f, start, x.writePageInfo(f.sel, hasPrev, hasNext, first, last))
+		case fConnTotal:
+			n, known := knownEventCount(c)
+			if !known {
+				if n, known = x.set.EventCounts[c.Case.ID]; !known {
+					x.abort = reasonMissingRow
+					return false
+				}
+			}
+			w.int(int64(n))
 		}
 		w.pop()
 		ok = ok && fine

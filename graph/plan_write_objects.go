@@ -134,7 +134,7 @@ func (x *run) writeCaseRelation(f *fieldPlan, m *model.Resolution) bool {
 			evs = x.pages[q.page][m.Case.ID]
 		}
 		page, hasPrev, hasNext := q.present(evs)
-		return w.settle(f, start, x.writeEventConnection(f.sel, page, hasPrev, hasNext))
+		return w.settle(f, start, x.writeEventConnection(f.sel, m, page, hasPrev, hasNext))
 	}
 	x.abort = reasonUnsupportedField
 	return false

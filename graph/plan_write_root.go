@@ -3,7 +3,7 @@ package graph
 import "resolutioncenter/graph/model"
 
 // The planned writer's objects of the root fields that reach no rows of their own:
-// the summary's counts and the viewer.
+// the summary's counts, the viewer and the caller's tokens.
 
 func (x *run) writeSummary(sel *selPlan, s *model.ResolutionSummary) bool {
 	w := &x.w
@@ -18,6 +18,8 @@ func (x *run) writeSummary(sel *selPlan, s *model.ResolutionSummary) bool {
 			w.int(int64(s.Total))
 		case fSumOpen:
 			w.int(int64(s.Open))
+		case fSumWaiting:
+			w.int(int64(s.WaitingOnMe))
 		case fSumByStatus:
 			w.buf = append(w.buf, '[')
 			for j, c := range s.ByStatus {
@@ -117,6 +119,129 @@ func (x *run) writeViewer(sel *selPlan, v *model.Viewer) bool {
 			}
 			w.buf = append(w.buf, ']')
 			ok = w.settle(f, start, all) && ok
+			w.pop()
+		}
+	}
+	x.end()
+	return ok
+}
+
+func (x *run) writeTokenConnection(sel *selPlan, conn *model.APITokenConnection) bool {
+	w := &x.w
+	w.buf = append(w.buf, '{')
+	ok := true
+	for i, f := range sel.fields {
+		w.key(f, i == 0)
+		w.push(f.alias)
+		start := len(w.buf)
+		fine := true
+		switch f.kind {
+		case fTypename:
+			w.str(typeNames[sel.typ])
+		case fConnEdges, fConnNodes:
+			w.buf = append(w.buf, '[')
+			all := true
+			for j, t := range conn.Nodes {
+				if j > 0 {
+					w.buf = append(w.buf, ',')
+				}
+				w.pushIndex(j)
+				es := len(w.buf)
+				var eok bool
+				if f.kind == fConnNodes {
+					eok = x.writeToken(f.sel, t)
+				} else {
+					eok = x.writeTokenEdge(f.sel, conn.Edges[j])
+				}
+				all = w.settleElem(f, es, eok) && all
+				w.pop()
+			}
+			w.buf = append(w.buf, ']')
+			fine = w.settle(f, start, all)
+		case fConnPageInfo:
+			pi := conn.PageInfo
+			var first, last []byte
+			if pi.StartCursor != nil {
+				first, last = []byte(*pi.StartCursor), []byte(*pi.EndCursor)
+			}
+			fine = w.settle(f, start, x.writePageInfo(f.sel, pi.HasPreviousPage, pi.HasNextPage, first, last))
+		}
+		w.pop()
+		ok = ok && fine
+	}
+	x.end()
+	return ok
+}
+
+func (x *run) writeTokenEdge(sel *selPlan, e *model.APITokenEdge) bool {
+	w := &x.w
+	w.buf = append(w.buf, '{')
+	ok := true
+	for i, f := range sel.fields {
+		w.key(f, i == 0)
+		switch f.kind {
+		case fTypename:
+			w.str(typeNames[sel.typ])
+		case fEdgeCursor:
+			w.str(e.Cursor)
+		case fEdgeNode:
+			w.push(f.alias)
+			start := len(w.buf)
+			ok = w.settle(f, start, x.writeToken(f.sel, e.Node)) && ok
+			w.pop()
+		}
+	}
+	x.end()
+	return ok
+}
+
+func (x *run) writeToken(sel *selPlan, t *model.ApiToken) bool {
+	w := &x.w
+	w.buf = append(w.buf, '{')
+	ok := true
+	for i, f := range sel.fields {
+		w.key(f, i == 0)
+		switch f.kind {
+		case fTypename:
+			w.str(typeNames[sel.typ])
+		case fTokID:
+			w.str(t.ID)
+		case fTokRole:
+			w.str(string(t.Role))
+		case fTokScopes:
+			w.buf = append(w.buf, '[')
+			for j, s := range t.Scopes {
+				if j > 0 {
+					w.buf = append(w.buf, ',')
+				}
+				w.str(string(s))
+			}
+			w.buf = append(w.buf, ']')
+		case fTokLabel:
+			w.strPtr(t.Label)
+		case fTokCreatedAt:
+			w.time(t.CreatedAt)
+		case fTokRevokedAt:
+			w.timePtr(t.RevokedAt)
+		case fTokCurrent:
+			w.bool(t.Current)
+		case fTokUser:
+			if t.UserID == "" {
+				w.null()
+				continue
+			}
+			w.push(f.alias)
+			start := len(w.buf)
+			ok = w.settle(f, start, x.userAt(f.sel, t.UserID, tokenUser)) && ok
+			w.pop()
+		case fTokCompany:
+			if t.CompanyID == "" {
+				w.null()
+				continue
+			}
+			w.push(f.alias)
+			start := len(w.buf)
+			ok = w.settle(f, start, x.companyByID(f.sel, t.CompanyID)) && ok
 			w.pop()
 		}
 	}

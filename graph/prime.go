@@ -10,7 +10,6 @@ import (
 
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
-	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 )
 
@@ -87,10 +86,10 @@ func (r *Resolver) prime(ctx context.Context, cases []*model.Resolution, sel ast
 	fill(member, func(ctx context.Context) { l.Memberships.fill(ctx, members) })
 	fill(recent, func(ctx context.Context) { l.Recent.fill(ctx, views) })
 	fill(len(pages) > 0, func(ctx context.Context) { l.Events.fill(ctx, pages) })
-	var counted []db.CaseView // the platform's counts are on the cases
-	for _, v := range views {
-		if counts && v.Role != dispute.ActorPlatform {
-			counted = append(counted, v)
+	var counted []db.CaseView // the counts the case rows do not hold
+	for i, c := range cases {
+		if _, known := knownEventCount(c); counts && !known {
+			counted = append(counted, views[i])
 		}
 	}
 	fill(len(counted) > 0, func(ctx context.Context) { l.EventCounts.fill(ctx, counted) })

@@ -109,6 +109,11 @@ func (r *Resolver) summary(ctx context.Context, p *auth.Principal, filter *model
 	if err != nil {
 		return nil, err
 	}
+	return toSummary(s), nil
+}
+
+// toSummary is a summary as the schema shows it: every enum value, zero included.
+func toSummary(s db.Summary) *model.ResolutionSummary {
 	out := &model.ResolutionSummary{Total: s.Total, Open: s.Open, WaitingOnMe: s.WaitingOnViewer}
 	for _, st := range dispute.Statuses {
 		out.ByStatus = append(out.ByStatus, &model.StatusCount{Status: st, Count: s.ByStatus[st]})
@@ -119,7 +124,7 @@ func (r *Resolver) summary(ctx context.Context, p *auth.Principal, filter *model
 	for _, o := range []dispute.Outcome{dispute.OutcomeCustomerWon, dispute.OutcomeMerchantWon, dispute.OutcomeWithdrawn} {
 		out.ByOutcome = append(out.ByOutcome, &model.OutcomeCount{Outcome: o, Count: s.ByOutcome[o]})
 	}
-	return out, nil
+	return out
 }
 
 // recentEvents returns the 50 most recent events of a case the viewer may see.
@@ -220,10 +225,20 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 // for the platform (the case keeps the number), else one count over the timeline,
 // batched across the cases of a page.
 func (r *Resolver) eventCount(ctx context.Context, c *model.Resolution) (int, error) {
-	if c.Role == dispute.ActorPlatform {
-		return c.Case.EventCount, nil
+	if n, known := knownEventCount(c); known {
+		return n, nil
 	}
 	return r.loaders(ctx).EventCounts.Load(ctx, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
+}
+
+// knownEventCount returns the number of events of c's timeline its viewer may see when
+// the case row holds it: the platform sees every event. Otherwise (known false) it is
+// counted (db.CountEvents: the events flagged for the viewer's side).
+func knownEventCount(c *model.Resolution) (n int, known bool) {
+	if c.Role == dispute.ActorPlatform {
+		return c.Case.EventCount, true
+	}
+	return 0, false
 }
 
 // company loads a company reached from an object the caller may see (a case, payment,

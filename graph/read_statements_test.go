@@ -73,6 +73,24 @@ const rdDeepQuery = `query($n: Int!) {
   }
 }`
 
+// rdCountedQuery is rdDeepQuery with the counts an inbox shows: the connections'
+// totalCount (a count of cases, and each case's visible events) and the summary.
+const rdCountedQuery = `query($n: Int!) {
+  resolutions(first: $n) {
+    totalCount
+    edges { node {
+      id status viewerActions
+      company { id title }
+      user { id email }
+      payment { id total { amount } user { id email } company { id route } }
+      member { id status user { id email } company { id } }
+      resolutionEvents { id action }
+      events(first: 10) { totalCount edges { node { id action position } } pageInfo { hasNextPage } }
+    } }
+  }
+  resolutionSummary { total waitingOnMe }
+}`
+
 type rdDeepCase struct {
 	ID      string              `json:"id"`
 	Company struct{ ID string } `json:"company"`
@@ -98,7 +116,8 @@ type rdDeepCase struct {
 	} `json:"member"`
 	ResolutionEvents []struct{ ID string } `json:"resolutionEvents"`
 	Events           struct {
-		Edges []struct {
+		TotalCount *int `json:"totalCount"`
+		Edges      []struct {
 			Node struct{ ID string } `json:"node"`
 		} `json:"edges"`
 	} `json:"events"`
@@ -145,53 +164,78 @@ func TestReadStatementCount(t *testing.T) {
 		// Each size is measured several times: the count must not depend on timing.
 		const rounds = 3
 		for _, role := range roles {
-			t.Run(role.name, func(t *testing.T) {
-				counts := map[int][]int{}
-				for round := range rounds {
-					for _, n := range []int{5, 50} {
-						var out struct {
-							Resolutions struct {
-								Edges []struct{ Node rdDeepCase } `json:"edges"`
-							} `json:"resolutions"`
-						}
-						log.start()
-						s.MustData(t, role.token, rdDeepQuery, map[string]any{"n": n}, &out)
-						auth, rest := log.stop()
-						edges := out.Resolutions.Edges
-						if len(edges) != n {
-							t.Fatalf("first %d returned %d cases", n, len(edges))
-						}
-						for _, e := range edges {
-							c := e.Node
-							if c.Company.ID != compA.ID && !strings.HasPrefix(role.name, "platform") {
-								t.Fatalf("merchant sees a case of company %s", c.Company.ID)
+			for _, q := range []struct{ name, query string }{{"", rdDeepQuery}, {" with counts", rdCountedQuery}} {
+				t.Run(role.name+q.name, func(t *testing.T) {
+					counts := map[int][]int{}
+					for round := range rounds {
+						for _, n := range []int{5, 50} {
+							var out struct {
+								Resolutions struct {
+									TotalCount *int                        `json:"totalCount"`
+									Edges      []struct{ Node rdDeepCase } `json:"edges"`
+								} `json:"resolutions"`
+								ResolutionSummary *struct{ Total, WaitingOnMe int } `json:"resolutionSummary"`
 							}
-							if c.Member == nil || c.Member.User.ID != c.User.ID || c.Payment.User.ID != c.User.ID ||
-								c.User.Email == nil || c.Payment.User.Email == nil || c.Member.User.Email == nil ||
-								len(c.ResolutionEvents) != 3 || len(c.Events.Edges) != 3 {
-								t.Fatalf("incomplete case %+v", c)
+							planned := counter(s.Metrics.QueriesPlanned)
+							log.start()
+							s.MustData(t, role.token, q.query, map[string]any{"n": n}, &out)
+							auth, rest := log.stop()
+							if counter(s.Metrics.QueriesPlanned) != planned+1 {
+								t.Errorf("first %d was not planned", n)
 							}
-						}
-						counts[n] = append(counts[n], len(rest))
-						if round == 0 || len(rest) != counts[n][0] {
-							t.Logf("%s, first %d (round %d): %d statements (+%d for the token)", d.Engine, n, round+1, len(rest), len(auth))
-						}
-						if round > 0 && len(rest) != counts[n][0] {
-							t.Logf("the statements:\n%s", rdShort(rest))
-						}
-						if len(rest) > 10 {
-							t.Errorf("first %d took %d statements, want at most 10:\n%s", n, len(rest), rdShort(rest))
-						}
-						if len(auth) > 2 {
-							t.Errorf("authentication took %d statements, want at most 2", len(auth))
+							edges := out.Resolutions.Edges
+							if len(edges) != n {
+								t.Fatalf("first %d returned %d cases", n, len(edges))
+							}
+							for _, e := range edges {
+								c := e.Node
+								if c.Company.ID != compA.ID && !strings.HasPrefix(role.name, "platform") {
+									t.Fatalf("merchant sees a case of company %s", c.Company.ID)
+								}
+								if c.Member == nil || c.Member.User.ID != c.User.ID || c.Payment.User.ID != c.User.ID ||
+									c.User.Email == nil || c.Payment.User.Email == nil || c.Member.User.Email == nil ||
+									len(c.ResolutionEvents) != 3 || len(c.Events.Edges) != 3 {
+									t.Fatalf("incomplete case %+v", c)
+								}
+								if q.query == rdCountedQuery && (c.Events.TotalCount == nil || *c.Events.TotalCount != 3) {
+									t.Fatalf("events' totalCount %v, want 3", c.Events.TotalCount)
+								}
+							}
+							if q.query == rdCountedQuery {
+								want := 50 // compA's cases
+								if strings.HasPrefix(role.name, "platform") {
+									want = 55
+								}
+								if out.Resolutions.TotalCount == nil || *out.Resolutions.TotalCount != want ||
+									out.ResolutionSummary == nil || out.ResolutionSummary.Total != want {
+									t.Fatalf("totalCount %v, summary %+v; want %d", out.Resolutions.TotalCount, out.ResolutionSummary, want)
+								}
+							}
+							counts[n] = append(counts[n], len(rest))
+							if round == 0 || len(rest) != counts[n][0] {
+								t.Logf("%s, first %d (round %d): %d statements (+%d for the token)", d.Engine, n, round+1, len(rest), len(auth))
+							}
+							if round > 0 && len(rest) != counts[n][0] {
+								t.Logf("the statements:\n%s", rdShort(rest))
+							}
+							limit := 10
+							if q.query == rdCountedQuery {
+								limit += 3 // the events' counts, the cases' count and the summary
+							}
+							if len(rest) > limit {
+								t.Errorf("first %d took %d statements, want at most %d:\n%s", n, len(rest), limit, rdShort(rest))
+							}
+							if len(auth) > 2 {
+								t.Errorf("authentication took %d statements, want at most 2", len(auth))
+							}
 						}
 					}
-				}
-				all := append(slices.Clone(counts[5]), counts[50]...)
-				if slices.Min(all) != slices.Max(all) {
-					t.Errorf("the statement count varies: first 5 took %v, first 50 took %v (over %d rounds)", counts[5], counts[50], rounds)
-				}
-			})
+					all := append(slices.Clone(counts[5]), counts[50]...)
+					if slices.Min(all) != slices.Max(all) {
+						t.Errorf("the statement count varies: first 5 took %v, first 50 took %v (over %d rounds)", counts[5], counts[50], rounds)
+					}
+				})
+			}
 		}
 		// The same holds for nodes(ids:) over many cases.
 		t.Run("nodes", func(t *testing.T) {

@@ -20,7 +20,7 @@ func (r *apiTokenResolver) User(ctx context.Context, obj *model.ApiToken) (*mode
 	if err != nil {
 		return nil, err
 	}
-	return model.NewUser(u, true), nil // only the user and the platform list a user's tokens
+	return tokenUser(u), nil
 }
 
 // Company is the resolver for the company field.

@@ -25,6 +25,10 @@ func tokenOwner(p *auth.Principal) db.TokenOwner {
 	return db.TokenOwner{UserID: p.UserID}
 }
 
+// tokenUser is the user of a listed token: only the user and the platform list a
+// user's tokens, and both may see the e-mail.
+func tokenUser(u db.User) *model.User { return model.NewUser(u, true) }
+
 func toAPIToken(t db.Token, p *auth.Principal) *model.ApiToken {
 	out := &model.ApiToken{ID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, CreatedAt: t.CreatedAt,
 		Current: p.TokenID != "" && p.TokenID == t.ID}
