@@ -122,7 +122,9 @@ read:
 			var c struct {
 				Resolution struct {
 					Status string
-					Events struct{ Nodes []struct{ ReporterType, Details string } }
+					Events struct {
+						Nodes []struct{ ReporterType, Details string }
+					}
 				}
 			}
 			s.MustData(t, apptest.PlatformToken, `query($id: ID!) { resolution(id: $id) { status events(first: 1) { nodes { reporterType details } } } }`,
