@@ -28,10 +28,17 @@ import (
 // (the summary's count, the connection's totalCount, the rows, soonest deadline first),
 // opens one, answers the customer (a mutation), and then shows the customer's reply,
 // sent by this test through the API, live on the timeline (a subscription), without a
-// reload. A page on an origin the API does not allow has its request refused.
+// reload. A page on an origin the API does not allow has its request refused. Twice:
+// with documents sent as text, and by their IDs in the trusted-documents manifest
+// graphql-codegen wrote (the page's trusted=1; the script checks no text left it).
 func TestExampleWeb(t *testing.T) {
 	web, node, chromium := exampleWebTools(t)
 	dist := buildExampleWeb(t, web)
+	t.Run("documents as text", func(t *testing.T) { exampleWeb(t, web, node, chromium, dist, false) })
+	t.Run("trusted documents", func(t *testing.T) { exampleWeb(t, web, node, chromium, dist, true) })
+}
+
+func exampleWeb(t *testing.T, web, node, chromium, dist string, trusted bool) {
 
 	// The page's origin, and one the API does not allow, both serving the built page.
 	pageLn, pageOrigin := listenLoopback(t)
@@ -68,9 +75,14 @@ func TestExampleWeb(t *testing.T) {
 
 	const mine, theirs = "Could you send a photo of the parcel label?", "Here it is: the label says Canal Street 12."
 	q := url.Values{"api": {s.URL}, "issuer": {iss.URL}}
+	trustedEnv := "TRUSTED=0"
+	if trusted {
+		q.Set("trusted", "1")
+		trustedEnv = "TRUSTED=1"
+	}
 	cmd := exec.CommandContext(t.Context(), node, "e2e.mjs")
 	cmd.Dir = web
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(os.Environ(), trustedEnv,
 		"CHROMIUM="+chromium,
 		"PAGE_URL="+pageOrigin+"/?"+q.Encode(),
 		"DENIED_URL="+deniedOrigin+"/",

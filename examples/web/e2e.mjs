@@ -18,6 +18,8 @@
 //   STATUS_LIVE     the status the page must show after the other party's event
 //   DENIED_URL      a page on an origin the API does not allow: a request from it
 //                   must be refused (CORS), over fetch
+//   TRUSTED         "1": the page was opened with trusted=1: no document text may leave
+//                   it, only IDs (over HTTP and in the WebSocket's subscribe messages)
 //   CHROMIUM        the browser (default /usr/bin/chromium); TIMEOUT_MS (default 30000)
 //   ARTIFACTS_DIR   where a failure screenshot goes (default: the OS temp dir)
 //
@@ -150,6 +152,18 @@ async function main() {
   // The subscription's socket: its URL, and the token in connection_init (not the URL).
   let socketURL = '';
   let initCarriedToken = false;
+  // With trusted documents, what the page sent: document text (must be none) and IDs.
+  const sentText = [];
+  let sentByID = 0;
+  const checkSent = (where, body) => {
+    const ext = body && body.extensions && body.extensions.persistedQuery;
+    if (body && body.query) sentText.push(`${where}: ${String(body.query).slice(0, 80)}`);
+    else if (ext && ext.sha256Hash) sentByID++;
+  };
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (r.method() === 'POST' && u.host === apiURL.host && u.pathname === apiURL.pathname) checkSent('POST', r.postDataJSON());
+  });
   page.on('websocket', (ws) => {
     const u = new URL(ws.url());
     if (!isLoopback(u.hostname)) offHost.push(`WebSocket ${ws.url()}`);
@@ -158,6 +172,7 @@ async function main() {
     ws.on('framesent', (f) => {
       const p = typeof f.payload === 'string' ? f.payload : f.payload.toString();
       if (/"type"\s*:\s*"connection_init"/.test(p) && /Bearer ey/.test(p)) initCarriedToken = true;
+      if (/"type"\s*:\s*"subscribe"/.test(p)) checkSent('subscribe', JSON.parse(p).payload);
     });
   });
 
@@ -196,6 +211,11 @@ async function main() {
   // One JSON answer per query and mutation (not an event stream: see src/client.ts).
   const streamed = posts.filter((a) => !/^application\/(graphql-response\+)?json/.test(a.type));
   if (streamed.length) throw new Error(`API answers that are not JSON: ${JSON.stringify(streamed)}`);
+  if (env.TRUSTED === '1') {
+    if (sentText.length) throw new Error(`the page sent document text with trusted=1:\n  ${sentText.join('\n  ')}`);
+    if (sentByID < posts.length) throw new Error(`only ${sentByID} of ${posts.length}+ operations went by ID`);
+    log(`${sentByID} operations sent by ID, none as text`);
+  }
   if (env.CASE_ID) {
     if (!socketURL.startsWith(apiURL.protocol === 'https:' ? 'wss:' : 'ws:') || new URL(socketURL).host !== apiURL.host) {
       throw new Error(`the subscription went over ${JSON.stringify(socketURL)}, want the API's WebSocket`);

@@ -1,7 +1,7 @@
 // The GraphQL client: urql over HTTP for queries and mutations, and graphql-ws (the
 // graphql-transport-ws protocol) for subscriptions. Both carry the sign-in JWT: HTTP in
 // the Authorization header, the WebSocket in connection_init's payload.
-import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { Client, fetchExchange, makeOperation, mapExchange, subscriptionExchange, type Exchange } from '@urql/core';
 import { createClient as createWSClient, type Client as WSClient } from 'graphql-ws';
 import type { Config } from './config';
 
@@ -10,6 +10,18 @@ export interface API {
   ws: WSClient;
   close(): void;
 }
+
+// Trusted documents: graphql-codegen's client preset stamps every document with the ID it
+// wrote into persisted-documents.json (__meta__.hash). Sent as Apollo's persistedQuery
+// extension, the document's text stays home (urql then leaves "query" out), over HTTP and
+// in the WebSocket's subscribe message alike.
+const trustedDocumentsExchange: Exchange = mapExchange({
+  onOperation(op) {
+    const hash = (op.query as { __meta__?: { hash?: string } }).__meta__?.hash;
+    if (!hash || op.kind === 'teardown') return op;
+    return makeOperation(op.kind, { ...op, extensions: { ...op.extensions, persistedQuery: { version: 1, sha256Hash: hash } } }, op.context);
+  },
+});
 
 export type SocketState = 'connecting' | 'connected' | 'closed';
 
@@ -44,6 +56,7 @@ export function connect(cfg: Config, token: string, onSocket: (s: SocketState, d
       },
     }),
     exchanges: [
+      ...(cfg.trustedDocuments ? [trustedDocumentsExchange] : []),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription(request) {

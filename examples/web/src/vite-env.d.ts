@@ -5,4 +5,6 @@ interface ImportMetaEnv {
   readonly VITE_API_URL?: string;
   /** The local test issuer, e.g. http://127.0.0.1:9400. */
   readonly VITE_ISSUER_URL?: string;
+  /** "true": send documents by ID (trusted documents). */
+  readonly VITE_TRUSTED_DOCUMENTS?: string;
 }
