@@ -30,7 +30,8 @@ import (
 // sent by this test through the API, live on the timeline (a subscription), without a
 // reload. A page on an origin the API does not allow has its request refused. Twice:
 // with documents sent as text, and by their IDs in the trusted-documents manifest
-// graphql-codegen wrote (the page's trusted=1; the script checks no text left it).
+// graphql-codegen wrote, the page opened with trusted=1 against a server with
+// PERSISTED_ONLY=true (the script also checks that no document text left the page).
 func TestExampleWeb(t *testing.T) {
 	web, node, chromium := exampleWebTools(t)
 	dist := buildExampleWeb(t, web)
@@ -51,20 +52,45 @@ func exampleWeb(t *testing.T, web, node, chromium, dist string, trusted bool) {
 
 	const audience = "rc-web-example"
 	iss := oidctest.New(t, audience)
-	s := apptest.Start(t, apptest.Options{Env: map[string]string{
+	manifestPath := filepath.Join(web, "src", "gql", "persisted-documents.json")
+	manifest := loadManifest(t, manifestPath)
+
+	// The data, through the API: a merchant with a team member and a customer who signs
+	// in with the issuer, three cases of the customer, two of them waiting on the merchant.
+	// A first server creates it; the page's server then runs on the same database in
+	// production mode, and with trusted documents on nothing but the page's documents.
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "web.db")
+	setup := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL}})
+	w := newWebWorld(t, setup)
+	if err := setup.Stop(15 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"DATABASE_URL":  dbURL,
 		"DEV_MODE":      "false", // no loopback exemption: CORS_ORIGINS alone lets the page in
 		"CORS_ORIGINS":  pageOrigin,
 		"OIDC_ISSUER":   iss.URL,
 		"OIDC_AUDIENCE": audience,
 		// The trusted-documents manifest graphql-codegen wrote for the page loads (it is
 		// validated against the schema at start) and its documents run by ID.
-		"PERSISTED_DOCUMENTS": filepath.Join(web, "src", "gql", "persisted-documents.json"),
-	}})
-	checkPersistedViewer(t, s, web, iss)
-
-	// The data, through the API: a merchant with a team member and a customer who signs
-	// in with the issuer, three cases of the customer, two of them waiting on the merchant.
-	w := newWebWorld(t, s)
+		"PERSISTED_DOCUMENTS": manifestPath,
+	}
+	if trusted {
+		env["PERSISTED_ONLY"] = "true"
+	}
+	s := apptest.Start(t, apptest.Options{Env: env})
+	w.s = s
+	staff := iss.Token("idp|staff", time.Hour, oidctest.Claims{"groups": []string{"rc-platform-staff"}, "scope": "rc:read"})
+	var v struct{ Viewer struct{ Role string } }
+	manifest.run(t, s, staff, "query Viewer ", nil, &v)
+	if v.Viewer.Role != "PLATFORM" {
+		t.Fatalf("the manifest's Viewer query as staff: %+v", v)
+	}
+	if trusted { // PERSISTED_ONLY: a free-form document is refused
+		if r := s.Do(t, apptest.PlatformToken, `{ viewer { role } }`, nil); r.FirstCode() != "PERSISTED_QUERY_NOT_ALLOWED" {
+			t.Fatalf("a free-form query under PERSISTED_ONLY: %s %+v", r.Raw, r.Errors)
+		}
+	}
 	iss.AddIdentity(oidctest.Identity{Subject: "idp|daniel", Name: "Daniel Okafor", Description: "merchant at Lumen Audio"})
 	iss.AddIdentity(oidctest.Identity{Subject: "idp|maya", Name: "Maya Chen", Description: "customer"})
 
@@ -130,22 +156,33 @@ read:
 				continue
 			}
 			acted = true
-			// The page's mutation went through: the merchant's message is on the case.
-			var c struct {
+			// The page's mutation went through: the merchant's message is on the case (asked
+			// with the page's own documents, by ID, which every mode runs).
+			var c struct{ Resolution struct{ Status string } }
+			manifest.run(t, s, apptest.PlatformToken, "query Case(", map[string]any{"id": w.cases[0]}, &c)
+			var tl struct {
 				Resolution struct {
-					Status string
 					Events struct {
-						Nodes []struct{ ReporterType, Details string }
+						Edges []struct {
+							Node struct{ ReporterType, Details string }
+						}
 					}
 				}
 			}
-			s.MustData(t, apptest.PlatformToken, `query($id: ID!) { resolution(id: $id) { status events(first: 1) { nodes { reporterType details } } } }`,
-				map[string]any{"id": w.cases[0]}, &c)
-			if n := c.Resolution.Events.Nodes; c.Resolution.Status != "CUSTOMER_RESPONSE_NEEDED" || len(n) != 1 || n[0].ReporterType != "MERCHANT" || n[0].Details != mine {
-				t.Errorf("after the page acted the case is %+v", c.Resolution)
+			manifest.run(t, s, apptest.PlatformToken, "query Timeline(", map[string]any{"id": w.cases[0], "last": 1}, &tl)
+			if e := tl.Resolution.Events.Edges; c.Resolution.Status != "CUSTOMER_RESPONSE_NEEDED" || len(e) != 1 || e[0].Node.ReporterType != "MERCHANT" || e[0].Node.Details != mine {
+				t.Errorf("after the page acted the case is %+v, its newest event %+v", c.Resolution, e)
 			}
-			// The other party acts; the page must show it live.
-			w.act(t, w.customerToken, "respondToResolution", w.cases[0], theirs)
+			// The other party acts (with the page's Respond document); the page must show it live.
+			var r struct {
+				RespondToResolution struct {
+					UserErrors []struct{ Code, Message string }
+				}
+			}
+			manifest.run(t, s, w.customerToken, "mutation Respond(", map[string]any{"input": map[string]any{"resolutionId": w.cases[0], "message": theirs}}, &r)
+			if ue := r.RespondToResolution.UserErrors; len(ue) > 0 {
+				t.Fatalf("the customer's reply: %+v", ue)
+			}
 		case <-deadline:
 			_ = cmd.Process.Kill()
 			t.Fatalf("the browser script did not finish in 3 minutes; it printed:\n%s\n%s", strings.Join(out, "\n"), stderr.String())
@@ -217,30 +254,38 @@ func listenLoopback(t *testing.T) (net.Listener, string) {
 	return ln, "http://" + ln.Addr().String()
 }
 
-// checkPersistedViewer runs the page's Viewer query by its ID in the codegen manifest.
-func checkPersistedViewer(t *testing.T, s *apptest.Server, web string, iss *oidctest.Issuer) {
+// pageManifest is the trusted-documents manifest graphql-codegen wrote for the page.
+type pageManifest map[string]string
+
+func loadManifest(t *testing.T, path string) pageManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(web, "src", "gql", "persisted-documents.json"))
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var manifest map[string]string
-	if err := json.Unmarshal(b, &manifest); err != nil {
+	var m pageManifest
+	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// run sends the document that contains op (e.g. "query Case(") by its ID and decodes
+// its data into out; an error fails the test.
+func (m pageManifest) run(t *testing.T, s *apptest.Server, token, op string, vars map[string]any, out any) {
+	t.Helper()
 	var id string
-	for k, doc := range manifest {
-		if strings.HasPrefix(doc, "query Viewer ") {
+	for k, doc := range m {
+		if strings.Contains(doc, op) {
 			id = k
 		}
 	}
 	if id == "" {
-		t.Fatal("the manifest has no Viewer query")
+		t.Fatalf("the manifest has no %q", op)
 	}
-	tok := iss.Token("idp|staff", time.Hour, oidctest.Claims{"groups": []string{"rc-platform-staff"}, "scope": "rc:read"})
-	r, err := apptest.Send(t.Context(), s.URL, apptest.Request{DocumentID: id, Token: tok})
-	if err != nil || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"role":"PLATFORM"`) {
-		t.Fatalf("the manifest's Viewer query by ID %s: %v %s", id, err, r.Raw)
+	r, err := apptest.Send(t.Context(), s.URL, apptest.Request{DocumentID: id, Variables: vars, Token: token})
+	if err != nil || len(r.Errors) > 0 || json.Unmarshal(r.Data, out) != nil {
+		t.Fatalf("%s by ID %s: %v %s", op, id, err, r.Raw)
 	}
 }
 
