@@ -210,7 +210,7 @@ func nullable[T comparable](v T) any {
 
 var (
 	bulkCompanyColumns    = []string{"id", "title", "route", "created_at"}
-	bulkUserColumns       = []string{"id", "name", "username", "email", "created_at"}
+	bulkUserColumns       = []string{"id", "name", "username", "email", "created_at", "external_id"}
 	bulkTeamColumns       = []string{"company_id", "user_id", "created_at"}
 	bulkMembershipColumns = []string{"id", "user_id", "company_id", "status", "created_at", "canceled_at"}
 	bulkPaymentColumns    = []string{"id", "user_id", "company_id", "membership_id", "currency", "total", "subtotal",
@@ -232,7 +232,7 @@ func companyValues(c *Company, v []any) {
 
 func userValues(u *User, v []any) {
 	r := fromUser(*u)
-	v[0], v[1], v[2], v[3], v[4] = r.ID, nullable(r.Name), r.Username, r.Email, r.CreatedAt
+	v[0], v[1], v[2], v[3], v[4], v[5] = r.ID, nullable(r.Name), r.Username, r.Email, r.CreatedAt, nullable(r.ExternalID)
 }
 
 func teamValues(t *TeamMember, v []any) {

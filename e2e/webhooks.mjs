@@ -92,9 +92,9 @@ try {
       { u: `hook_${n}`, e: `hook-${n}@example.com` })).createUser.user;
     const payment = (await gql(TOKEN, `mutation($u: ID!, $c: ID!) { createPayment(input: {userId: $u, companyId: $c, currency: "USD", totalMinor: 1999}) { payment { id } userErrors { code message } } }`,
       { u: user.id, c: company.id })).createPayment.payment;
-    const userToken = (await gql(TOKEN, `mutation($u: ID!) { createToken(input: {userId: $u, scopes: [READ, MANAGE], label: "webhooks.mjs"}) { token userErrors { code message } } }`,
+    const userToken = (await gql(TOKEN, `mutation($u: ID!) { createToken(input: {holder: {userId: $u}, scopes: [READ, MANAGE], label: "webhooks.mjs"}) { token userErrors { code message } } }`,
       { u: user.id })).createToken.token;
-    const merchantToken = (await gql(TOKEN, `mutation($c: ID!) { createToken(input: {companyId: $c, scopes: [READ, MANAGE], label: "webhooks.mjs"}) { token userErrors { code message } } }`,
+    const merchantToken = (await gql(TOKEN, `mutation($c: ID!) { createToken(input: {holder: {companyId: $c}, scopes: [READ, MANAGE], label: "webhooks.mjs"}) { token userErrors { code message } } }`,
       { c: company.id })).createToken.token;
     const created = (await gql(merchantToken, `mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) { endpoint { id } secret userErrors { code message } } }`,
       { url: hookURL })).createWebhookEndpoint;

@@ -74,6 +74,11 @@ var demoMemberships = []demoMembership{
 	{"lucas.meyer", "harbor", "GBP", 4500, 150 * day, 80 * day},
 }
 
+// DemoExternalID is the identity-provider subject of the demo user with this username:
+// "demo|maya.chen". The example frontend's local issuer (examples/web/devissuer) signs
+// tokens for these subjects, so the demo users can sign in with a JWT.
+func DemoExternalID(username string) string { return "demo|" + username }
+
 // step is one action in a demo case's script. after is the pause since the previous
 // event; while the case waits for an answer it is scaled to the policy's response
 // window (the scripts are written for the default 7 days). A system step fires when
@@ -416,7 +421,8 @@ func buildDemo(p dispute.Policy, now time.Time) (*demoData, error) {
 	user := map[string]string{}
 	for _, u := range demoUsers {
 		t := at(u.age)
-		row := db.User{ID: idAt(ids.User, t, cryptoEntropy), Name: u.name, Username: u.username, Email: u.email, CreatedAt: t}
+		row := db.User{ID: idAt(ids.User, t, cryptoEntropy), Name: u.name, Username: u.username, Email: u.email,
+			ExternalID: DemoExternalID(u.username), CreatedAt: t}
 		user[u.username] = row.ID
 		dd.Users = append(dd.Users, row)
 		if u.team != "" {

@@ -31,6 +31,12 @@ func TestDemo(t *testing.T) {
 		if len(s.team) == 0 {
 			t.Error("no team members")
 		}
+		// Every demo user can sign in with a JWT of the example's local issuer.
+		for _, u := range s.users {
+			if byExt, err := d.UserByExternalID(ctx, DemoExternalID(u.Username)); err != nil || byExt.ID != u.ID {
+				t.Errorf("demo user %s by external ID %q: %+v, %v", u.Username, DemoExternalID(u.Username), byExt, err)
+			}
+		}
 		currencies := map[string]bool{}
 		for _, p := range s.payments {
 			currencies[p.Currency] = true

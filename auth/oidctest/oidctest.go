@@ -4,6 +4,11 @@
 // the JWT library the server verifies with. It also makes the tokens a server must
 // refuse: "alg": "none", HS256 keyed with the public key, unknown keys.
 //
+// For browser examples it has a dev-only token endpoint (see AddIdentity): a page on a
+// loopback origin lists the demo identities and gets a signed JWT for one, which a real
+// provider would hand out after its login page. It is a test package: never put it in
+// front of anything but loopback.
+//
 // oidctest imports nothing of this module; only tests (and example tooling) use it.
 package oidctest
 
@@ -19,14 +24,20 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rs/cors"
 )
 
 // Key is a signing key with its JWKS entry.
@@ -104,26 +115,61 @@ func (k *Key) sign(input []byte) []byte {
 type Issuer struct {
 	// URL is the issuer (iss); Audience the default aud.
 	URL, Audience string
+	// DevTokenTTL is how long the dev token endpoint's tokens live (default 1 h).
+	DevTokenTTL time.Duration
 
-	srv       *httptest.Server
-	mu        sync.Mutex
-	keys      []*Key // published in the JWKS
-	signer    *Key   // signs by default
-	jwksFetch atomic.Int64
+	srv        *http.Server
+	mu         sync.Mutex
+	keys       []*Key // published in the JWKS
+	signer     *Key   // signs by default
+	identities []Identity
+	jwksFetch  atomic.Int64
 }
 
-// New starts an issuer with one RS256 key (also ES256 and EdDSA keys, published), until
-// the test ends.
+// New starts an issuer on a free loopback port with one RS256 key (also ES256 and EdDSA
+// keys, published), until the test ends.
 func New(tb testing.TB, audience string) *Issuer {
 	tb.Helper()
-	iss := &Issuer{Audience: audience}
+	iss, err := Listen("127.0.0.1:0", audience)
+	if err != nil {
+		tb.Fatalf("oidctest: %v", err)
+	}
+	tb.Cleanup(iss.Close)
+	return iss
+}
+
+// Listen starts an issuer on addr, which must be a loopback address ("127.0.0.1:0"
+// picks a free port), until Close: for example tooling outside tests.
+func Listen(addr, audience string) (*Issuer, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("listen address %q: the test issuer serves loopback only", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	// The URL is set before the server serves: its handlers read it, from connections the
+	// race detector cannot relate to this goroutine (another process's requests).
+	iss := &Issuer{Audience: audience, DevTokenTTL: time.Hour, URL: "http://" + ln.Addr().String()}
 	rs := NewKey("RS256")
 	iss.keys = []*Key{rs, NewKey("ES256"), NewKey("EdDSA")}
 	iss.signer = rs
+	iss.srv = &http.Server{Handler: iss.handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = iss.srv.Serve(ln) }()
+	return iss, nil
+}
+
+// Close stops serving.
+func (iss *Issuer) Close() { _ = iss.srv.Close() }
+
+func (iss *Issuer) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": iss.URL, "jwks_uri": iss.URL + "/jwks.json",
+		writeJSON(w, http.StatusOK, map[string]any{"issuer": iss.URL, "jwks_uri": iss.URL + "/jwks.json",
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256", "EdDSA"}})
 	})
 	mux.HandleFunc("GET /jwks.json", func(w http.ResponseWriter, r *http.Request) {
@@ -134,16 +180,130 @@ func New(tb testing.TB, audience string) *Issuer {
 			keys[i] = k.JWK()
 		}
 		iss.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": keys})
+		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 	})
-	// The URL is set before the server serves: its handlers read it, from connections
-	// the race detector cannot relate to this goroutine (another process's requests).
-	iss.srv = httptest.NewUnstartedServer(mux)
-	iss.URL = "http://" + iss.srv.Listener.Addr().String()
-	iss.srv.Start()
-	tb.Cleanup(iss.srv.Close)
-	return iss
+	// The dev endpoints are called by pages on other loopback origins (a Vite dev
+	// server, the browser test's page): CORS for loopback origins only.
+	dev := cors.New(cors.Options{
+		AllowOriginFunc: isLoopbackOrigin,
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:  []string{"Content-Type"},
+	})
+	mux.Handle("GET /dev/identities", dev.Handler(http.HandlerFunc(iss.serveIdentities)))
+	mux.Handle("/dev/token", dev.Handler(http.HandlerFunc(iss.serveDevToken)))
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// isLoopbackOrigin reports whether a browser origin is on loopback: http(s) on
+// localhost, 127.0.0.0/8 or [::1].
+func isLoopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Identity is a sign-in the dev token endpoint offers: a subject, a name to show, and
+// the claims its tokens carry besides iss, aud, sub, iat and exp.
+type Identity struct {
+	Subject     string `json:"sub"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Claims      Claims `json:"-"`
+}
+
+// AddIdentity offers id on the dev token endpoint: GET /dev/identities lists the
+// identities ({"identities": [{"sub", "name", "description"}]}) and POST /dev/token
+// with {"sub": "..."} (JSON or a form) answers {"access_token": JWT, "token_type":
+// "Bearer", "expires_in": seconds}, signed with the current key. This stands in for a
+// provider's login page: anyone who can reach the issuer gets the token, so it serves
+// loopback only. Without a "scope" claim the tokens get "openid rc:read rc:manage".
+func (iss *Issuer) AddIdentity(id Identity) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.identities = slices.DeleteFunc(iss.identities, func(o Identity) bool { return o.Subject == id.Subject })
+	iss.identities = append(iss.identities, id)
+}
+
+func (iss *Issuer) serveIdentities(w http.ResponseWriter, r *http.Request) {
+	iss.mu.Lock()
+	ids := slices.Clone(iss.identities)
+	iss.mu.Unlock()
+	if ids == nil {
+		ids = []Identity{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"identities": ids})
+}
+
+func (iss *Issuer) serveDevToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request", "error_description": "POST {\"sub\": \"...\"}"})
+		return
+	}
+	sub, err := devTokenSubject(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	iss.mu.Lock()
+	i := slices.IndexFunc(iss.identities, func(id Identity) bool { return id.Subject == sub })
+	var id Identity
+	if i >= 0 {
+		id = iss.identities[i]
+	}
+	ttl := iss.DevTokenTTL
+	iss.mu.Unlock()
+	if i < 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": fmt.Sprintf("no identity %q here; GET /dev/identities lists them", sub)})
+		return
+	}
+	if ttl <= 0 {
+		ttl = time.Hour
+	}
+	extra := Claims{"scope": "openid rc:read rc:manage", "name": id.Name}
+	for k, v := range id.Claims {
+		extra[k] = v
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": iss.Token(sub, ttl, extra), "token_type": "Bearer",
+		"expires_in": int64(ttl / time.Second)})
+}
+
+// devTokenSubject reads sub from a JSON body or a form.
+func devTokenSubject(r *http.Request) (string, error) {
+	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+	var sub string
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body struct {
+			Sub string `json:"sub"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			return "", fmt.Errorf("the body is not JSON {\"sub\": \"...\"}: %v", err)
+		}
+		sub = body.Sub
+	} else {
+		if err := r.ParseForm(); err != nil {
+			return "", err
+		}
+		sub = r.PostForm.Get("sub")
+	}
+	if sub == "" {
+		return "", errors.New("sub is required")
+	}
+	return sub, nil
 }
 
 // JWKSFetches counts the JWKS requests served.
