@@ -231,7 +231,7 @@ func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws w
 		return ctx, nil
 	}
 	srv.AddTransport(wsproto.New(ws))
-	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(sseTransport{})
 }
 
 // addHTTPTransports adds the plain HTTP transports (GET and POST), which follow the

@@ -5,14 +5,49 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 )
 
 // isStreaming tells requests that stay open (WebSocket upgrades, SSE) from ordinary ones.
 func isStreaming(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
-		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || prefersEventStream(r.Header.Get("Accept"))
+}
+
+// prefersEventStream reports whether an Accept header ranks text/event-stream first:
+// highest q, and first listed among equals. Clients such as urql list it after the
+// JSON types on every request (they can read either), and their queries must get
+// JSON (with the request timeout); graphql-sse and urql's subscriptions put it first.
+func prefersEventStream(accept string) bool {
+	best, bestQ := "", -1.0
+	for _, part := range strings.Split(accept, ",") {
+		media, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		if q > bestQ {
+			best, bestQ = strings.ToLower(strings.TrimSpace(media)), q
+		}
+	}
+	return best == "text/event-stream" && bestQ > 0
+}
+
+// sseTransport is gqlgen's SSE transport (graphql-sse's distinct connections mode),
+// taking only the requests that rank text/event-stream first: gqlgen's own checks
+// that the header mentions it anywhere.
+type sseTransport struct{ transport.SSE }
+
+func (t sseTransport) Supports(r *http.Request) bool {
+	return prefersEventStream(r.Header.Get("Accept")) && t.SSE.Supports(r)
 }
 
 // isUpgrade tells WebSocket upgrade requests.
