@@ -221,10 +221,13 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 }
 
 // wsOrigins are the browser origins allowed to open WebSockets besides the same origin:
-// loopback hosts, WS_ORIGINS, and the CORS_ORIGINS a frontend was given for HTTP (so
-// that a page allowed to query may also subscribe).
+// WS_ORIGINS, the CORS_ORIGINS a frontend was given for HTTP (so that a page allowed
+// to query may also subscribe), and in development mode loopback hosts, as for HTTP.
 func wsOrigins(cfg Config) []string {
-	out := append([]string{}, wsproto.DefaultAllowedOrigins...)
+	out := []string{}
+	if cfg.DevMode {
+		out = append(out, wsproto.DefaultAllowedOrigins...)
+	}
 	out = append(out, cfg.WSOrigins...)
 	for _, o := range cfg.CORSOrigins {
 		if strings.Contains(o, "://") || o == "*" {

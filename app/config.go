@@ -220,7 +220,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"header-timeout", "HEADER_TIMEOUT", "5s", "longest time a client may take to send request headers", false, dur(&c.HeaderTimeout)},
 		{"read-timeout", "READ_TIMEOUT", "30s", "longest time a client may take to send a whole request", false, dur(&c.ReadTimeout)},
 		{"idle-timeout", "IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open", false, dur(&c.IdleTimeout)},
-		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com); same origin and localhost are always allowed", false, list(&c.WSOrigins)},
+		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com) besides CORS_ORIGINS; the same origin always, loopback origins in development mode", false, list(&c.WSOrigins)},
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},

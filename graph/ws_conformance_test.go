@@ -535,18 +535,30 @@ func TestWSConformanceOrigins(t *testing.T) {
 			}
 		}
 	}
-	// WS_ORIGINS adds origins to the loopback defaults; the same origin always works.
+	// WS_ORIGINS adds origins to the loopback defaults of development mode; in
+	// production only WS_ORIGINS and CORS_ORIGINS, as for HTTP; the same origin always.
 	url := apptest.New(t, s.DB, apptest.Options{Env: map[string]string{"WS_ORIGINS": "https://app.example.com"}}).URL
-	for origin, ok := range map[string]bool{
-		"https://app.example.com":                      true,
-		"http://app.example.com":                       false,
-		"http://localhost:3000":                        true,
-		"https://other.example.com":                    false,
-		"http://" + strings.TrimPrefix(url, "http://"): true,
+	prod := apptest.New(t, s.DB, apptest.Options{Env: map[string]string{"DEV_MODE": "false",
+		"WS_ORIGINS": "https://app.example.com", "CORS_ORIGINS": "https://web.example.com"}}).URL
+	for _, c := range []struct {
+		url, origin string
+		ok          bool
+	}{
+		{url, "https://app.example.com", true},
+		{url, "http://app.example.com", false},
+		{url, "http://localhost:3000", true},
+		{url, "https://other.example.com", false},
+		{url, "http://" + strings.TrimPrefix(url, "http://"), true},
+		{prod, "https://app.example.com", true},
+		{prod, "https://web.example.com", true},
+		{prod, "http://localhost:3000", false},
+		{prod, "http://127.0.0.1:8080", false},
+		{prod, "http://" + strings.TrimPrefix(prod, "http://"), true},
 	} {
+		url, origin, ok := c.url, c.origin, c.ok
 		c, resp, err := tryDial(url, wsOpts{header: http.Header{"Origin": {origin}}})
 		if ok != (err == nil) {
-			t.Errorf("configured, Origin %q: ok=%v, err %v", origin, ok, err)
+			t.Errorf("configured (%s), Origin %q: ok=%v, err %v", url, origin, ok, err)
 		}
 		if err == nil {
 			_ = c.CloseNow()
