@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -224,6 +225,60 @@ func TestClaimWebhookDeliveriesConcurrently(t *testing.T) {
 					break
 				}
 			}
+		}
+	})
+}
+
+// partsCheck is an outbox that reads every change's case parts both through the
+// engine's statements and through bun, for every role, and keeps any difference.
+type partsCheck struct {
+	mu    sync.Mutex
+	diffs []string
+	seen  int
+}
+
+func (o *partsCheck) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange) (func(), error) {
+	for _, role := range []dispute.Actor{dispute.ActorCustomer, dispute.ActorMerchant, dispute.ActorPlatform} {
+		for _, n := range []int{50, 2} {
+			fast, slow, err := db.CasePartsBothWays(ctx, tx, ch.After, role, n)
+			o.mu.Lock()
+			o.seen++
+			if err != nil || !reflect.DeepEqual(fast, slow) {
+				o.diffs = append(o.diffs, fmt.Sprintf("%s %d at %d: %v\n%+v\n%+v", role, n, ch.Event.Position, err, fast, slow))
+			}
+			o.mu.Unlock()
+		}
+	}
+	return nil, nil
+}
+
+// TestOutboxCaseParts: the outbox's reads of a case's company, customer, payment,
+// membership and visible events (prepared statements on PostgreSQL) give what bun's
+// reads give, as the case goes through hidden events, a refund and a cancelled
+// membership.
+func TestOutboxCaseParts(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		o := &partsCheck{}
+		t.Cleanup(d.SetOutbox(o))
+		c := dbtest.MustCast(t, d)
+		res := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		id := res.Case.ID
+		dbtest.MustApply(t, d, id, dispute.ActorMerchant, dispute.ActionDeny, "no", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorCustomer, dispute.ActionAppeal, "please", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorPlatform, dispute.ActionRequestBuyerInfo, "statement?", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorCustomer, dispute.ActionRespond, "attached", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorPlatform, dispute.ActionMerchantRefund, "refund", dbtest.Now())
+		// A payment without membership, a customer without a name.
+		u := dbtest.MustUser(t, d)
+		dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, c.Company, ""), dispute.IssueItemNotReceived, dbtest.Now())
+		if o.seen < 7*6 {
+			t.Fatalf("the outbox saw %d reads", o.seen)
+		}
+		for _, diff := range o.diffs {
+			t.Error(diff)
+		}
+		if p := dbtest.MustGetPayment(t, d, res.Case.PaymentID); !p.Refunded {
+			t.Fatalf("the scenario did not refund the payment")
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
 )
 
 // RunMigrationFile runs one embedded migration file again, statement by statement, in a
@@ -45,4 +47,15 @@ func IdempotencyRecords(ctx context.Context, d *DB) (map[string]map[string]strin
 		out[r.Principal][r.Key] = r.Response
 	}
 	return out, nil
+}
+
+// CasePartsBothWays reads a case's parts inside tx through the engine's path and
+// through bun's, for a differential test of the PostgreSQL statements.
+func CasePartsBothWays(ctx context.Context, tx *OutboxTx, c dispute.Case, role dispute.Actor, n int) (CaseParts, CaseParts, error) {
+	fast, err := tx.CaseParts(ctx, c, role, n)
+	if err != nil {
+		return fast, CaseParts{}, err
+	}
+	slow, err := tx.bunCaseParts(ctx, c, role, n)
+	return fast, slow, err
 }

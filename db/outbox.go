@@ -44,6 +44,7 @@ func (d *DB) SetOutbox(o Outbox) (remove func()) {
 // the job queue inserts its jobs through.
 type OutboxTx struct {
 	tx bun.Tx
+	d  *DB
 }
 
 // SQL returns the database/sql transaction (for the job queue's transactional insert).
@@ -110,6 +111,14 @@ const casePartsQuery = `SELECT c.id AS c_id, c.title AS c_title, c.route AS c_ro
 // CaseParts reads the company, customer, payment, membership and the n most recent
 // events visible to role of case c inside the transaction, in two statements.
 func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {
+	if t.d.Engine == Postgres {
+		return t.pgCaseParts(ctx, c, role, n)
+	}
+	return t.bunCaseParts(ctx, c, role, n)
+}
+
+// bunCaseParts is CaseParts through bun (SQLite).
+func (t *OutboxTx) bunCaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {
 	var p CaseParts
 	var rows []casePartsRow
 	if err := t.tx.NewRaw(casePartsQuery, c.UserID, c.CompanyID, c.MemberID, c.PaymentID).Scan(ctx, &rows); err != nil {
@@ -140,10 +149,13 @@ func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.A
 }
 
 // InsertDeliveries writes a change's message (its data and previous attributes, from
-// the first delivery) and its deliveries into the outbox.
+// the first delivery) and its deliveries (all of that change) into the outbox.
 func (t *OutboxTx) InsertDeliveries(ctx context.Context, list []WebhookDelivery) error {
 	if len(list) == 0 {
 		return nil
+	}
+	if t.d.Engine == Postgres {
+		return t.pgInsertDeliveries(ctx, list)
 	}
 	first := list[0]
 	msg := webhookMessageRow{CaseID: first.CaseID, Position: first.Position, CompanyID: first.CompanyID,
@@ -165,7 +177,7 @@ func (d *DB) enqueue(ctx context.Context, tx bun.Tx, before *dispute.Case, after
 	if h == nil {
 		return nil, nil
 	}
-	return h.o.Enqueue(ctx, &OutboxTx{tx: tx}, CaseChange{Before: before, After: after, Event: ev})
+	return h.o.Enqueue(ctx, &OutboxTx{tx: tx, d: d}, CaseChange{Before: before, After: after, Event: ev})
 }
 
 // RequeueWebhookDelivery makes a delivery pending again, due now, and lets enqueue
@@ -188,7 +200,7 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 		}
 		r.Status, r.NextAttemptAt, r.LeaseUntil = DeliveryPending, now, time.Time{}
 		out = toWebhookDelivery(r)
-		return enqueue(ctx, &OutboxTx{tx: tx}, out)
+		return enqueue(ctx, &OutboxTx{tx: tx, d: d}, out)
 	})
 	return out, err
 }
