@@ -282,3 +282,58 @@ func TestOutboxCaseParts(t *testing.T) {
 		}
 	})
 }
+
+// TestPurgeWebhookDeliveriesInBatches: a purge works through more rows than one
+// statement deletes, keeps pending deliveries and the messages they need, and deleting
+// an endpoint takes the messages only its deliveries referred to.
+func TestPurgeWebhookDeliveriesInBatches(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		db.SetPurgeBatch(d, 2)
+		eps, refs := deliveryFixture(t, d, 2, 3, 3) // 3 cases x 3 changes x 2 endpoints
+		count := func(table string) int {
+			var n []int
+			if _, err := d.Raw(ctx, &n, "SELECT count(*) FROM "+table); err != nil {
+				t.Fatal(err)
+			}
+			return n[0]
+		}
+		// Deliver everything to the first endpoint but the last change of case 0.
+		now := dbtest.Now()
+		for k, byEp := range refs {
+			for i, ref := range byEp[0] {
+				if k == 0 && i == 2 {
+					continue
+				}
+				c, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{ref}, now, time.Minute)
+				if err != nil || c[0].Delivery.ID != ref.ID {
+					t.Fatalf("claim %v: %+v %v", ref, c, err)
+				}
+				if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{success(c[0], now)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		n, m, err := d.PurgeWebhookDeliveries(ctx, time.Now().Add(time.Minute))
+		if err != nil || n != 8 || m != 0 {
+			t.Fatalf("purge: %d deliveries, %d messages, %v; want 8, 0 (the other endpoint's deliveries keep every message)", n, m, err)
+		}
+		if got := count("webhook_attempts"); got != 0 {
+			t.Errorf("%d attempts left", got)
+		}
+		if got := count("webhook_deliveries"); got != 10 {
+			t.Errorf("%d deliveries left, want the 9 pending ones of the second endpoint and case 0's last", got)
+		}
+		// Deleting the second endpoint leaves only the message of the first endpoint's
+		// pending delivery.
+		if err := d.DeleteWebhookEndpoint(ctx, eps[1], func(db.WebhookEndpoint) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if got := count("webhook_messages"); got != 1 {
+			t.Errorf("%d messages after deleting the endpoint, want 1", got)
+		}
+		if n, m, err := d.PurgeWebhookDeliveries(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 || m != 0 {
+			t.Errorf("second purge: %d, %d, %v", n, m, err)
+		}
+	})
+}

@@ -59,3 +59,6 @@ func CasePartsBothWays(ctx context.Context, tx *OutboxTx, c dispute.Case, role d
 	slow, err := tx.bunCaseParts(ctx, c, role, n)
 	return fast, slow, err
 }
+
+// SetPurgeBatch makes d's purges delete n rows per statement.
+func SetPurgeBatch(d *DB, n int) { d.purgeBatch = n }
