@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -139,17 +140,15 @@ func startLagReceiver() (*lagReceiver, error) {
 	return r, nil
 }
 
+// ServeHTTP reads the body, answers 204 and notes the lag. It takes the envelope's
+// timestamp without parsing the whole body (a few microseconds instead of a JSON
+// decode of ~14 KB per delivery): the receiver shares the machine's CPUs with the
+// server, and its own cost should not count as the server's.
 func (r *lagReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	var p struct {
-		Timestamp string `json:"timestamp"`
-	}
 	body, _ := io.ReadAll(req.Body)
 	w.WriteHeader(http.StatusNoContent)
 	now := time.Now()
-	if json.Unmarshal(body, &p) != nil {
-		return
-	}
-	t, err := time.Parse(time.RFC3339Nano, p.Timestamp)
+	t, err := time.Parse(time.RFC3339Nano, envelopeTimestamp(body))
 	if err != nil {
 		return
 	}
@@ -157,6 +156,24 @@ func (r *lagReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.lag = append(r.lag, now.Sub(t))
 	r.last = now
 	r.mu.Unlock()
+}
+
+// envelopeTimestamp returns the first "timestamp" string of a delivery's body: the
+// envelope's own, which precedes data (id, type, timestamp, company_id, data, ...);
+// failing that, the one a JSON decode finds.
+func envelopeTimestamp(body []byte) string {
+	const key = `"timestamp":"`
+	if i := bytes.Index(body, []byte(key)); i >= 0 {
+		rest := body[i+len(key):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			return string(rest[:j])
+		}
+	}
+	var p struct {
+		Timestamp string `json:"timestamp"`
+	}
+	_ = json.Unmarshal(body, &p)
+	return p.Timestamp
 }
 
 func (r *lagReceiver) reset() {

@@ -141,8 +141,10 @@ type headClaim struct {
 }
 
 // pgClaimQuery finds, locks and (when free and due) leases the head of each case and
-// endpoint in one statement, with the claimed deliveries' messages. The lateral lookup
-// runs per ref in the order given, so heads are locked in that order.
+// endpoint in one statement, with the claimed deliveries' messages: a change's data
+// once per batch (it is the bulk of the message; the other deliveries of the change
+// share it). The lateral lookup runs per ref in the order given, so heads are locked in
+// that order.
 const pgClaimQuery = `WITH refs AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS r(endpoint_id, case_id, position, ordinal, n)
 ), heads AS (
@@ -157,7 +159,8 @@ const pgClaimQuery = `WITH refs AS (
   RETURNING w.id, w.endpoint_id, w.company_id, w.case_id, w.position, w.ordinal, w.event_type, w.attempts, w.created_at
 )
 SELECT h.n, h.position, h.ordinal, h.next_attempt_at, c.id, c.endpoint_id, c.company_id, c.case_id, c.event_type,
-  c.attempts, c.created_at, m.data, m.previous_attributes
+  c.attempts, c.created_at,
+  CASE WHEN row_number() OVER (PARTITION BY c.case_id, c.position ORDER BY h.n) = 1 THEN m.data END, m.previous_attributes
 FROM heads AS h LEFT JOIN claimed AS c ON c.id = h.id
 LEFT JOIN webhook_messages AS m ON m.case_id = c.case_id AND m.position = c.position`
 
@@ -171,6 +174,11 @@ func (d *DB) pgClaim(ctx context.Context, groups []DeliveryRef, now time.Time, l
 	for i, g := range groups {
 		out[i].ref = g
 	}
+	type change struct {
+		caseID   string
+		position int
+	}
+	data := map[change]string{}
 	err := d.pgStatement(ctx, pgClaimQuery, []any{eps, cases, positions, ordinals, now.Add(lease), now}, func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
@@ -180,9 +188,9 @@ func (d *DB) pgClaim(ctx context.Context, groups []DeliveryRef, now time.Time, l
 				id, ep, co, cs, typ *string
 				attempts            *int32
 				created             *time.Time
-				data, previous      *string
+				msg, previous       *string
 			)
-			if err := rows.Scan(&idx, &pos, &ord, &next, &id, &ep, &co, &cs, &typ, &attempts, &created, &data, &previous); err != nil {
+			if err := rows.Scan(&idx, &pos, &ord, &next, &id, &ep, &co, &cs, &typ, &attempts, &created, &msg, &previous); err != nil {
 				return err
 			}
 			h := &out[idx-1]
@@ -198,10 +206,18 @@ func (d *DB) pgClaim(ctx context.Context, groups []DeliveryRef, now time.Time, l
 			h.head.ID = *id
 			h.delivery = WebhookDelivery{ID: *id, EndpointID: *ep, CompanyID: *co, CaseID: *cs, Position: int(pos),
 				Ordinal: int(ord), EventType: *typ, Status: DeliveryPending, Attempts: int(*attempts), CreatedAt: created.UTC(),
-				Data: deref(data), Previous: deref(previous)}
+				Previous: deref(previous)}
+			if msg != nil {
+				data[change{*cs, int(pos)}] = *msg
+			}
 		}
 		return rows.Err()
 	})
+	for i := range out {
+		if h := &out[i]; h.claimed {
+			h.delivery.Data = data[change{h.delivery.CaseID, h.delivery.Position}]
+		}
+	}
 	return out, err
 }
 

@@ -96,6 +96,9 @@ func TestClaimWebhookDeliveries(t *testing.T) {
 		if got[2].Delivery.ID != a[0].ID || got[1].Delivery.ID != b[0].ID {
 			t.Fatalf("claimed %+v and %+v, want a1 %s and b1 %s", got[2], got[1], a[0].ID, b[0].ID)
 		}
+		if got[1].Delivery.Data != `{"version":1}` || got[1].Delivery.Previous != `{"status":"x"}` {
+			t.Fatalf("the second delivery of the change lacks its message: %+v", got[1].Delivery)
+		}
 		if got[0].Done || got[0].Delivery.ID != "" || !got[0].WaitUntil.Equal(now.Add(200*time.Millisecond)) {
 			t.Fatalf("a3: %+v, want a wait of 200 ms", got[0])
 		}
