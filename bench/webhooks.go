@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,9 @@ func (e *env) runWebhooks(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	defer rcv.close()
+	if err := e.deleteLeftoverEndpoints(ctx); err != nil {
+		return Result{}, err
+	}
 	rounds := max(1, e.opts.WebhookRounds)
 	var r, base Result
 	var losses []float64
@@ -108,12 +112,44 @@ func (e *env) createBenchEndpoints(ctx context.Context, url string) ([]string, e
 	return ids, nil
 }
 
-// deleteBenchEndpoints deletes the endpoints and their delivery logs.
+// deleteBenchEndpoints deletes the endpoints and their delivery logs. A failure is
+// reported: an endpoint left behind would receive (and fail) every later run's changes.
 func (e *env) deleteBenchEndpoints(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		_ = e.gql[0].Do(context.WithoutCancel(ctx), e.opts.Token, `mutation BenchWebhookDelete($id: ID!) { deleteWebhookEndpoint(input: {id: $id}) { deletedId } }`,
-			map[string]any{"id": id}, nil)
+		var out struct{ DeleteWebhookEndpoint struct{ DeletedID *string } }
+		err := e.gql[0].Do(context.WithoutCancel(ctx), e.opts.Token, `mutation BenchWebhookDelete($id: ID!) { deleteWebhookEndpoint(input: {id: $id}) { deletedId } }`,
+			map[string]any{"id": id}, &out)
+		if err == nil && out.DeleteWebhookEndpoint.DeletedID == nil {
+			err = errors.New("refused")
+		}
+		if err != nil {
+			e.logf("webhooks: deleting endpoint %s: %v (the next run deletes it)", id, err)
+		}
 	}
+}
+
+// deleteLeftoverEndpoints deletes the endpoints an earlier run left behind (described
+// "bench"): they would take deliveries, and CPU, from this run.
+func (e *env) deleteLeftoverEndpoints(ctx context.Context) error {
+	var out struct {
+		WebhookEndpoints struct {
+			Nodes []struct{ ID, Description string }
+		}
+	}
+	if err := e.gql[0].Do(ctx, e.opts.Token, `query BenchWebhookEndpoints { webhookEndpoints(first: 100) { nodes { id description } } }`, nil, &out); err != nil {
+		return fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	var ids []string
+	for _, n := range out.WebhookEndpoints.Nodes {
+		if n.Description == "bench" {
+			ids = append(ids, n.ID)
+		}
+	}
+	if len(ids) > 0 {
+		e.logf("webhooks: deleting %d endpoint(s) an earlier run left behind", len(ids))
+		e.deleteBenchEndpoints(ctx, ids)
+	}
+	return nil
 }
 
 func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
