@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
 )
 
 // The delivery side of the outbox: claiming deliveries and recording attempts, in
@@ -309,8 +311,27 @@ FROM v WHERE w.id = v.delivery_id AND w.id = ANY($2::text[])`
 // RecordWebhookAttempts logs attempts, releases their deliveries' leases with their new
 // status, and keeps each endpoint's run of failures (FailingSince) up to date. On
 // PostgreSQL the successes are one statement and each other result a transaction of
-// its own; on SQLite the batch is one transaction.
+// its own; on SQLite the batch is one transaction. An attempt whose delivery is gone
+// (deleted with its endpoint meanwhile) is dropped; should the batch fail on it, the
+// others are recorded one by one, so that none of them is sent again for its sake.
 func (d *DB) RecordWebhookAttempts(ctx context.Context, results []AttemptResult) error {
+	err := d.recordAttempts(ctx, results)
+	if err == nil || len(results) < 2 || ctx.Err() != nil {
+		if dispute.CodeOf(err) == dispute.CodeNotFound {
+			return nil
+		}
+		return err
+	}
+	var errs []error
+	for _, r := range results {
+		if err := d.recordAttempts(ctx, []AttemptResult{r}); err != nil && dispute.CodeOf(err) != dispute.CodeNotFound {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *DB) recordAttempts(ctx context.Context, results []AttemptResult) error {
 	if len(results) == 0 {
 		return nil
 	}

@@ -340,3 +340,26 @@ func TestPurgeWebhookDeliveriesInBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordAttemptsOfADeletedDelivery: a batch of attempts where one delivery was
+// deleted meanwhile (with its endpoint) records the others and drops that one.
+func TestRecordAttemptsOfADeletedDelivery(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		eps, refs := deliveryFixture(t, d, 2, 1, 1)
+		now := dbtest.Now()
+		got, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{refs[0][0][0], refs[0][1][0]}, now, time.Minute)
+		if err != nil || got[0].Delivery.ID == "" || got[1].Delivery.ID == "" {
+			t.Fatalf("claims: %+v %v", got, err)
+		}
+		if err := d.DeleteWebhookEndpoint(ctx, eps[1], func(db.WebhookEndpoint) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{success(got[1], now), success(got[0], now)}); err != nil {
+			t.Fatalf("recording with a deleted delivery: %v", err)
+		}
+		if st, err := d.WebhookDeliveryByID(ctx, got[0].Delivery.ID); err != nil || st.Status != db.DeliveryDelivered {
+			t.Errorf("the surviving delivery: %+v %v", st, err)
+		}
+	})
+}
