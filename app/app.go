@@ -256,6 +256,7 @@ func (a *App) startBackground(cfg Config) {
 		a.Metrics.ListenUp.Set(1)
 	}
 	sweeper := &deadline.Sweeper{DB: a.DB, Policy: *cfg.Policy(), Now: cfg.Now, Interval: cfg.SweepInterval, Logger: a.logger,
+		WebhookRetention: cfg.WebhookDeliveryRetention,
 		OnSweep: func(n int, err error) {
 			if err != nil {
 				a.Metrics.DeadlineSweeps.WithLabelValues("error").Inc()

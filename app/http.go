@@ -81,6 +81,13 @@ func (a *App) countInflight(next http.Handler) http.Handler {
 // connection, a restart of the database in progress) answers 200 with the failure
 // noted: a load balancer that pulled a replica at the first failure would pull them
 // all at once, on a blip every replica sees. Pending migrations fail it at once.
+//
+// Webhook delivery (River) does not count. The outbox is written by the API's own
+// transactions on the pool checked here; delivery is background work that any replica
+// does, or none (WEBHOOK_WORKERS=0); River's client cannot stop before shutdown, and
+// when its LISTEN is down it polls. Pulling a replica would remove API capacity and
+// deliver nothing sooner: a stuck delivery backlog is the business of
+// rc_webhook_oldest_pending_seconds, an alert, not of the load balancer.
 type readiness struct {
 	db        *db.DB
 	listener  *db.Listener

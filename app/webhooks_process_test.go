@@ -164,12 +164,25 @@ func TestWebhooksKilledMidDelivery(t *testing.T) {
 		t.Errorf("first accepted %s, want the interrupted %s first (commit order)", got[0].ID, interrupted)
 	}
 	checkCommitOrder(t, got)
+	// The outbox records an attempt once the receiver has answered: give it a moment.
 	var rows []struct {
 		ID     string `bun:"id"`
 		Status string `bun:"status"`
 	}
-	if _, err := d.Raw(context.Background(), &rows, "SELECT id, status FROM webhook_deliveries ORDER BY id"); err != nil {
-		t.Fatal(err)
+	for wait := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rows = rows[:0]
+		if _, err := d.Raw(context.Background(), &rows, "SELECT id, status FROM webhook_deliveries ORDER BY id"); err != nil {
+			t.Fatal(err)
+		}
+		delivered := 0
+		for _, r := range rows {
+			if r.Status == "delivered" {
+				delivered++
+			}
+		}
+		if delivered == len(rows) || time.Now().After(wait) {
+			break
+		}
 	}
 	var accepted []string
 	for _, dl := range got {

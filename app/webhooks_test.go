@@ -451,3 +451,43 @@ func TestWebhooksRefusedURLs(t *testing.T) {
 	// A public https URL is accepted (nothing is sent: no case changes).
 	mustEndpoint(t, prod, c.CompanyToken, "https://example.com/hook", nil)
 }
+
+// TestWebhooksDeliveryLogRetention: with WEBHOOK_DELIVERY_RETENTION the server's own
+// sweeper empties the delivery log of what was delivered longer ago than that.
+func TestWebhooksDeliveryLogRetention(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		env := map[string]string{"WEBHOOK_DELIVERY_RETENTION": "1s", "SWEEP_INTERVAL": "100ms"}
+		for k, v := range fastWebhooks {
+			env[k] = v
+		}
+		s := apptest.New(t, d, apptest.Options{Env: env})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		epID, secret := mustEndpoint(t, s, c.CompanyToken, rcv.URL, nil)
+		rcv.SetSecrets(secret)
+		act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": c.MustPayment(t, d).ID, "issue": "ITEM_NOT_RECEIVED", "message": "Where?"})
+		rcv.WaitAccepted(t, 1, 20*time.Second)
+		logged := func() int {
+			var out struct {
+				WebhookEndpoint struct {
+					Deliveries struct{ Nodes []struct{ ID string } }
+				}
+			}
+			s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 10) { nodes { id } } } }`,
+				map[string]any{"id": epID}, &out)
+			return len(out.WebhookEndpoint.Deliveries.Nodes)
+		}
+		if n := logged(); n != 1 {
+			t.Fatalf("the log shows %d deliveries right after, want 1", n)
+		}
+		for deadline := time.Now().Add(20 * time.Second); logged() != 0; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the delivered delivery is still in the log after its retention")
+			}
+		}
+		var n []int
+		if _, err := d.Raw(t.Context(), &n, "SELECT count(*) FROM webhook_messages"); err != nil || n[0] != 0 {
+			t.Errorf("messages left: %v %v", n, err)
+		}
+	})
+}

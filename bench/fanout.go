@@ -35,7 +35,7 @@ func (e *env) runFanout(ctx context.Context) (Result, error) {
 		return e.post(body, toks[cases[k].UserID])(ctx)
 	}
 	n := e.opts.Subscribers
-	base := snapshot(ctx, e.probes)
+	base := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	e.logf("fanout: opening %d subscriptions on %d case(s) across %d server(s)", n, len(cases), len(e.opts.URLs))
 	subs, err := e.openSubscribers(ctx, n, ids)
 	if err != nil {
@@ -47,14 +47,14 @@ func (e *env) runFanout(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	subscribed := snapshot(ctx, e.probes)
+	subscribed := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	if e.opts.Warmup > 0 {
 		t0 := subs.d.total.Load()
 		w := drive(ctx, e.opts.Rate, e.opts.Warmup, act, perAction)
 		subs.d.waitTotal(t0+w.expected, 5*time.Second)
 	}
 	e.logf("fanout: %s at %.1f actions/s", e.opts.Duration, e.opts.Rate)
-	before := snapshot(ctx, e.probes)
+	before := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	cpu0 := selfCPUSeconds()
 	subs.d.recording.Store(true)
 	profiled := e.startProfile(ctx, "fanout", e.opts.Duration)
@@ -62,7 +62,7 @@ func (e *env) runFanout(ctx context.Context) (Result, error) {
 	dr := drive(ctx, e.opts.Rate, e.opts.Duration, act, perAction)
 	drained := subs.d.waitCount(dr.expected, 10*time.Second)
 	subs.d.recording.Store(false)
-	after := snapshot(ctx, e.probes)
+	after := snapshot(ctx, e.probes, e.opts.PGDatabase)
 
 	got := subs.d.count.Load()
 	r := Result{Scenario: "fanout", Engine: e.opts.Engine, Seconds: dr.elapsed.Seconds(), Requests: got,
@@ -106,7 +106,7 @@ func (e *env) runIdle(ctx context.Context) (Result, error) {
 	sentinel := e.post(encodeRequest(respondMutation, map[string]any{"input": map[string]any{
 		"resolutionId": cases[0].ID, "message": "bench idle sentinel"}}), toks[cases[0].UserID])
 	n := e.opts.IdleSubscribers
-	base := snapshot(ctx, e.probes)
+	base := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	e.logf("idle: opening %d subscriptions", n)
 	subs, err := e.openSubscribers(ctx, n, []string{cases[0].ID})
 	if err != nil {
@@ -116,7 +116,7 @@ func (e *env) runIdle(ctx context.Context) (Result, error) {
 	if _, err := subs.confirm(ctx, func(ctx context.Context, _ int) error { return sentinel(ctx) }, 1); err != nil {
 		return Result{}, err
 	}
-	before := snapshot(ctx, e.probes)
+	before := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	cpu0 := selfCPUSeconds()
 	e.logf("idle: holding %d subscriptions for %s", n, e.opts.Duration)
 	start := time.Now()
@@ -124,7 +124,7 @@ func (e *env) runIdle(ctx context.Context) (Result, error) {
 	case <-ctx.Done():
 	case <-time.After(e.opts.Duration):
 	}
-	after := snapshot(ctx, e.probes)
+	after := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	r := Result{Scenario: "idle", Engine: e.opts.Engine, Seconds: time.Since(start).Seconds(), Requests: int64(n),
 		NoLatency: true, Errors: subs.d.errors.Load(), ErrorSamples: subs.d.elog.samples, ClientCPU: selfCPUSeconds() - cpu0}
 	e.serverFigures(&r, before, after, 0)

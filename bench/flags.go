@@ -41,6 +41,7 @@ type Options struct {
 	SubsPerConn     int
 	SubsPerToken    int
 	DatabaseURL     string
+	PGDatabase      string
 	JSONPath        string
 	PprofURL        string
 	PprofDir        string
@@ -105,6 +106,7 @@ func parseFlags(args []string, out io.Writer) (*Options, error) {
 	fs.IntVar(&o.SubsPerConn, "subs-per-conn", 1, "fanout, idle: subscriptions multiplexed on one WebSocket")
 	fs.IntVar(&o.SubsPerToken, "subs-per-token", 1000, "fanout, idle: subscriptions per token (the server's MAX_SUBSCRIPTIONS per principal)")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "floor: the server's database (postgres://... or sqlite:PATH); with -spawn: the database the server uses (default a temporary SQLite file)")
+	fs.StringVar(&o.PGDatabase, "pg-database", "", "count only the PostgreSQL backends connected to this database in postgres_cpu_s (default: every postgres process on the machine; set it when other databases on the server are busy)")
 	fs.StringVar(&o.JSONPath, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&o.PprofURL, "pprof", "", "base URL of a net/http/pprof endpoint of the server (loopback), e.g. http://127.0.0.1:6060: save a CPU profile of each measured window")
 	fs.StringVar(&o.PprofDir, "pprof-dir", ".", "where -pprof saves <scenario>.cpu.prof")

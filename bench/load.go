@@ -92,13 +92,13 @@ func (e *env) measure(ctx context.Context, name string, fn opFunc) Result {
 		runLoop(ctx, e.opts.Concurrency, e.opts.Warmup, fn)
 	}
 	e.logf("%s: measuring %s with %d clients", name, e.opts.Duration, e.opts.Concurrency)
-	before := snapshot(ctx, e.probes)
+	before := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	cpu0 := selfCPUSeconds()
 	profiled := e.startProfile(ctx, name, e.opts.Duration)
 	run := runLoop(ctx, e.opts.Concurrency, e.opts.Duration, fn)
 	cpu1 := selfCPUSeconds()
 	defer profiled()
-	after := snapshot(ctx, e.probes)
+	after := snapshot(ctx, e.probes, e.opts.PGDatabase)
 	r := Result{Scenario: name, Engine: e.opts.Engine, Seconds: run.Elapsed.Seconds(), Requests: run.Requests,
 		Errors: run.Errors, ErrorSamples: run.ErrorSamples, ClientCPU: cpu1 - cpu0}
 	if run.Elapsed > 0 {

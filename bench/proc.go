@@ -66,9 +66,12 @@ func selfCPUSeconds() float64 {
 }
 
 // postgresCPUSeconds sums the CPU time of every process named "postgres" (the
-// PostgreSQL server and its backends). Backends that exit between two readings take
-// their CPU time with them, so pooled connections give the truest figure.
-func postgresCPUSeconds() (float64, bool) {
+// PostgreSQL server and its backends), or with database set, of the backends connected
+// to that database only (their process title names it: "postgres: 15/main: user
+// database host(port) state"), leaving out other databases' work and the shared
+// background processes (WAL writer, checkpointer). Backends that exit between two
+// readings take their CPU time with them, so pooled connections give the truest figure.
+func postgresCPUSeconds(database string) (float64, bool) {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	total, found := 0.0, false
 	for _, p := range stats {
@@ -81,10 +84,26 @@ func postgresCPUSeconds() (float64, bool) {
 		if open < 0 || end < open || s[open+1:end] != "postgres" {
 			continue
 		}
+		if database != "" {
+			title, err := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+			if err != nil || backendDatabase(string(title)) != database {
+				continue
+			}
+		}
 		if v, err := parseProcStat(s); err == nil {
 			total += v
 			found = true
 		}
 	}
 	return total, found
+}
+
+// backendDatabase returns the database of a PostgreSQL backend from its process title
+// ("postgres: 15/main: user database host(port) state"), or "" for other processes.
+func backendDatabase(title string) string {
+	f := strings.Fields(strings.ReplaceAll(title, "\x00", " "))
+	if len(f) < 5 || f[0] != "postgres:" || !strings.HasSuffix(f[1], ":") || !strings.Contains(f[4], "(") {
+		return ""
+	}
+	return f[3]
 }

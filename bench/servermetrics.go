@@ -28,7 +28,7 @@ type Snapshot struct {
 	HaveSQL, HaveCPU, HaveRSS bool
 	GoMem                     float64 // Go heap in use plus goroutine stacks
 	HaveGoMem                 bool
-	PGCPU                     float64 // all postgres processes on this machine
+	PGCPU                     float64 // postgres processes on this machine (see postgresCPUSeconds)
 	HavePG                    bool
 	LagBounds, LagCum         []float64 // rc_fanout_lag_seconds buckets, cumulative
 	// Planned and Fallbacks are the queries the planned executor answered and those it
@@ -140,7 +140,7 @@ func (p *Probe) scrape(ctx context.Context) ([]metricSample, error) {
 
 // snapshot reads every probe and sums the figures. Errors reading /metrics are not
 // fatal: the figures they would have given are reported as unknown.
-func snapshot(ctx context.Context, probes []*Probe) Snapshot {
+func snapshot(ctx context.Context, probes []*Probe, pgDatabase string) Snapshot {
 	s := Snapshot{HaveSQL: true, HaveCPU: true, HaveRSS: true, HavePlanner: true}
 	lag := map[float64]float64{}
 	for _, p := range probes {
@@ -193,7 +193,7 @@ func snapshot(ctx context.Context, probes []*Probe) Snapshot {
 	if len(probes) == 0 {
 		s.HaveSQL, s.HaveCPU, s.HaveRSS, s.HavePlanner = false, false, false, false
 	}
-	s.PGCPU, s.HavePG = postgresCPUSeconds()
+	s.PGCPU, s.HavePG = postgresCPUSeconds(pgDatabase)
 	for le := range lag {
 		s.LagBounds = append(s.LagBounds, le)
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const sampleMetrics = `# HELP rc_sql_statements_total SQL statements executed.
@@ -46,7 +48,7 @@ func TestSnapshotSumsServers(t *testing.T) {
 	defer srv.Close()
 	c := newHTTPClient(1, 0)
 	probes := []*Probe{{MetricsURL: srv.URL, client: c}, {MetricsURL: srv.URL, client: c}}
-	s := snapshot(context.Background(), probes)
+	s := snapshot(context.Background(), probes, "")
 	if !s.HaveSQL || s.SQL != 2468 || s.CPU != 25 || s.RSS != 2*104857600 {
 		t.Errorf("snapshot: %+v", s)
 	}
@@ -57,7 +59,7 @@ func TestSnapshotSumsServers(t *testing.T) {
 	if math.Abs(q[0]-0.001) > 1e-9 {
 		t.Errorf("lag p50 = %v", q[0])
 	}
-	down := snapshot(context.Background(), []*Probe{{MetricsURL: "http://127.0.0.1:1/metrics", client: c}})
+	down := snapshot(context.Background(), []*Probe{{MetricsURL: "http://127.0.0.1:1/metrics", client: c}}, "")
 	if down.HaveSQL || down.HaveCPU || down.HaveRSS {
 		t.Errorf("unreachable server: %+v", down)
 	}
@@ -77,5 +79,47 @@ func TestProcSelf(t *testing.T) {
 	cpu, err := parseProcStat("42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0")
 	if err != nil || cpu != 3 {
 		t.Fatalf("parseProcStat = %v, %v; want 3", cpu, err)
+	}
+}
+
+func TestBackendDatabase(t *testing.T) {
+	for title, want := range map[string]string{
+		"postgres: 15/main: postgres bench_db 127.0.0.1(52442) idle\x00\x00\x00": "bench_db",
+		"postgres: 15/main: app other [local] idle in transaction":               "",
+		"postgres: 15/main: app other 127.0.0.1(5) SELECT":                       "other",
+		"postgres: 15/main: checkpointer ":                                       "",
+		"postgres: 15/main: walwriter":                                           "",
+		"/usr/lib/postgresql/15/bin/postgres\x00-D\x00/var/lib/postgresql":       "",
+	} {
+		if got := backendDatabase(title); got != want {
+			t.Errorf("backendDatabase(%q) = %q, want %q", title, got, want)
+		}
+	}
+}
+
+// TestPostgresCPUOfOneDatabase: with a database named, only its backends count.
+func TestPostgresCPUOfOneDatabase(t *testing.T) {
+	url := os.Getenv("TEST_DATABASE_URL")
+	if url == "" {
+		t.Skip("TEST_DATABASE_URL is not set")
+	}
+	if _, found := postgresCPUSeconds(""); !found {
+		t.Skip("no postgres process visible in /proc (PostgreSQL runs elsewhere)")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var name string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, found := postgresCPUSeconds(name); !found {
+		t.Errorf("no backend of %s found while connected to it", name)
+	}
+	if _, found := postgresCPUSeconds("no_such_database_here"); found {
+		t.Errorf("backends found for a database nobody uses")
 	}
 }

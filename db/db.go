@@ -71,6 +71,8 @@ type DB struct {
 	revocations atomic.Pointer[RevocationSink]
 	// outbox sees every change inside its transaction (webhooks; see SetOutbox).
 	outbox atomic.Pointer[outboxHolder]
+	// purgeBatch overrides the rows a purge statement deletes (tests); 0: purgeBatch.
+	purgeBatch int
 }
 
 // Open connects to the database named by rawURL: a postgres:// or postgresql:// URL

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"resolutioncenter/dispute"
 )
 
 // RunMigrationFile runs one embedded migration file again, statement by statement, in a
@@ -46,3 +48,17 @@ func IdempotencyRecords(ctx context.Context, d *DB) (map[string]map[string]strin
 	}
 	return out, nil
 }
+
+// CasePartsBothWays reads a case's parts inside tx through the engine's path and
+// through bun's, for a differential test of the PostgreSQL statements.
+func CasePartsBothWays(ctx context.Context, tx *OutboxTx, c dispute.Case, role dispute.Actor, n int) (CaseParts, CaseParts, error) {
+	fast, err := tx.CaseParts(ctx, c, role, n)
+	if err != nil {
+		return fast, CaseParts{}, err
+	}
+	slow, err := tx.bunCaseParts(ctx, c, role, n)
+	return fast, slow, err
+}
+
+// SetPurgeBatch makes d's purges delete n rows per statement.
+func SetPurgeBatch(d *DB, n int) { d.purgeBatch = n }

@@ -44,6 +44,7 @@ func (d *DB) SetOutbox(o Outbox) (remove func()) {
 // the job queue inserts its jobs through.
 type OutboxTx struct {
 	tx bun.Tx
+	d  *DB
 }
 
 // SQL returns the database/sql transaction (for the job queue's transactional insert).
@@ -110,6 +111,14 @@ const casePartsQuery = `SELECT c.id AS c_id, c.title AS c_title, c.route AS c_ro
 // CaseParts reads the company, customer, payment, membership and the n most recent
 // events visible to role of case c inside the transaction, in two statements.
 func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {
+	if t.d.Engine == Postgres {
+		return t.pgCaseParts(ctx, c, role, n)
+	}
+	return t.bunCaseParts(ctx, c, role, n)
+}
+
+// bunCaseParts is CaseParts through bun (SQLite).
+func (t *OutboxTx) bunCaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {
 	var p CaseParts
 	var rows []casePartsRow
 	if err := t.tx.NewRaw(casePartsQuery, c.UserID, c.CompanyID, c.MemberID, c.PaymentID).Scan(ctx, &rows); err != nil {
@@ -140,10 +149,13 @@ func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.A
 }
 
 // InsertDeliveries writes a change's message (its data and previous attributes, from
-// the first delivery) and its deliveries into the outbox.
+// the first delivery) and its deliveries (all of that change) into the outbox.
 func (t *OutboxTx) InsertDeliveries(ctx context.Context, list []WebhookDelivery) error {
 	if len(list) == 0 {
 		return nil
+	}
+	if t.d.Engine == Postgres {
+		return t.pgInsertDeliveries(ctx, list)
 	}
 	first := list[0]
 	msg := webhookMessageRow{CaseID: first.CaseID, Position: first.Position, CompanyID: first.CompanyID,
@@ -165,7 +177,7 @@ func (d *DB) enqueue(ctx context.Context, tx bun.Tx, before *dispute.Case, after
 	if h == nil {
 		return nil, nil
 	}
-	return h.o.Enqueue(ctx, &OutboxTx{tx: tx}, CaseChange{Before: before, After: after, Event: ev})
+	return h.o.Enqueue(ctx, &OutboxTx{tx: tx, d: d}, CaseChange{Before: before, After: after, Event: ev})
 }
 
 // RequeueWebhookDelivery makes a delivery pending again, due now, and lets enqueue
@@ -188,188 +200,7 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 		}
 		r.Status, r.NextAttemptAt, r.LeaseUntil = DeliveryPending, now, time.Time{}
 		out = toWebhookDelivery(r)
-		return enqueue(ctx, &OutboxTx{tx: tx}, out)
+		return enqueue(ctx, &OutboxTx{tx: tx, d: d}, out)
 	})
 	return out, err
-}
-
-// DeliveryRef names a delivery and its place in its case's order to its endpoint.
-type DeliveryRef struct {
-	ID         string `json:"delivery_id"`
-	EndpointID string `json:"endpoint_id"`
-	CaseID     string `json:"case_id"`
-	Position   int    `json:"position"`
-	Ordinal    int    `json:"ordinal"`
-}
-
-// Ref returns the delivery's reference.
-func (d WebhookDelivery) Ref() DeliveryRef {
-	return DeliveryRef{ID: d.ID, EndpointID: d.EndpointID, CaseID: d.CaseID, Position: d.Position, Ordinal: d.Ordinal}
-}
-
-// Claim is what ClaimWebhookDelivery found: a delivery to send now (leased to the
-// caller until the lease ends), or Done (nothing left to do for the delivery asked
-// about), or WaitUntil (an earlier delivery of the same case to the same endpoint, or
-// this one, is being sent or waits for its retry: try again then).
-type Claim struct {
-	Delivery  WebhookDelivery
-	Done      bool
-	WaitUntil time.Time
-}
-
-// headQuery selects the earliest pending delivery of ref's case to ref's endpoint, up
-// to ref itself.
-const headQuery = `SELECT id FROM webhook_deliveries WHERE endpoint_id = ? AND case_id = ? AND status = 'pending'
- AND (position < ? OR (position = ? AND ordinal <= ?)) ORDER BY position, ordinal LIMIT 1`
-
-// ClaimWebhookDelivery takes the next delivery to send on the way to delivering ref:
-// the earliest pending delivery of the same case to the same endpoint (ref itself when
-// it is the first), so that one case's deliveries reach an endpoint in commit order.
-// The delivery taken is leased until now+lease: no other worker sends it meanwhile
-// (a concurrent claim waits for the row lock, then sees the lease), and a worker that
-// died holding it is replaced once the lease ends. The common case is one statement.
-func (d *DB) ClaimWebhookDelivery(ctx context.Context, ref DeliveryRef, now time.Time, lease time.Duration) (Claim, error) {
-	var c Claim
-	head := headQuery
-	if d.Engine == Postgres {
-		head += " FOR UPDATE"
-	}
-	args := []any{now.Add(lease), ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal, now, now}
-	claim := `UPDATE webhook_deliveries SET lease_until = ?, attempts = attempts + 1 WHERE id = (` + head + `)
- AND (lease_until IS NULL OR lease_until <= ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`
-	err := d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
-		c = Claim{}
-		var rows []webhookDeliveryRow
-		if err := idb.NewRaw(claim, args...).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return mapErr(err)
-		}
-		if len(rows) == 1 {
-			c.Delivery = toWebhookDelivery(rows[0])
-			return nil
-		}
-		// Nothing claimed: either nothing is pending up to ref (done), or the head is
-		// leased or not yet due.
-		var heads []webhookDeliveryRow
-		err := idb.NewRaw(`SELECT * FROM webhook_deliveries WHERE id = (`+headQuery+`)`,
-			ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal).Scan(ctx, &heads)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return mapErr(err)
-		}
-		if len(heads) == 0 {
-			c.Done = true
-			return nil
-		}
-		// In flight elsewhere: look again shortly (it usually ends in milliseconds; a
-		// dead worker's lease runs out). Waiting for a retry: look again when it is due.
-		h := heads[0]
-		c.WaitUntil = now.Add(leasedRecheck)
-		if h.NextAttemptAt.After(c.WaitUntil) {
-			c.WaitUntil = h.NextAttemptAt.UTC()
-		}
-		return nil
-	})
-	return c, err
-}
-
-// leasedRecheck is how soon a claim blocked by a delivery in flight looks again.
-const leasedRecheck = 200 * time.Millisecond
-
-// WebhookMessage returns a change's data and previous attributes (the payload's
-// shared part).
-func (d *DB) WebhookMessage(ctx context.Context, caseID string, position int) (data, previous string, err error) {
-	var m webhookMessageRow
-	err = d.bun.NewSelect().Model(&m).Column("data", "previous_attributes").Where("case_id = ?", caseID).
-		Where("position = ?", position).Scan(ctx)
-	return m.Data, m.Previous, mapErr(err)
-}
-
-// inWrite runs fn as one write: on PostgreSQL straight on the pool (fn's statements
-// each commit on their own), on SQLite in a transaction behind the single-writer gate.
-func (d *DB) inWrite(ctx context.Context, fn func(ctx context.Context, idb bun.IDB) error) error {
-	if d.Engine == Postgres {
-		return fn(ctx, d.bun)
-	}
-	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
-}
-
-// FailWebhookDelivery ends a leased delivery as failed without an attempt (its endpoint
-// was disabled), with the reason as its last error.
-func (d *DB) FailWebhookDelivery(ctx context.Context, id, reason string) error {
-	return d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
-		_, err := idb.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", DeliveryFailed).
-			Set("lease_until = NULL").Set("last_error = ?", reason).Where("id = ?", id).Exec(ctx)
-		return mapErr(err)
-	})
-}
-
-// AttemptResult says what an attempt means for its delivery and endpoint.
-type AttemptResult struct {
-	EndpointID string
-	Attempt    WebhookAttempt
-	// Status is the delivery's new status; NextAttemptAt when it stays pending.
-	Status        string
-	NextAttemptAt time.Time
-	// DisableReason, when set, disables the endpoint.
-	DisableReason string
-}
-
-// RecordWebhookAttempt logs an attempt, releases the delivery's lease with its new
-// status, and keeps the endpoint's run of failures (FailingSince) up to date. A success
-// is one statement on PostgreSQL.
-func (d *DB) RecordWebhookAttempt(ctx context.Context, r AttemptResult) error {
-	a := r.Attempt
-	row := webhookAttemptRow{ID: a.ID, DeliveryID: a.DeliveryID, AttemptedAt: a.AttemptedAt, Success: a.Success,
-		StatusCode: a.StatusCode, LatencyMS: a.LatencyMS, ResponseExcerpt: a.ResponseExcerpt, Error: a.Error}
-	update := func(idb bun.IDB) *bun.UpdateQuery {
-		q := idb.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", r.Status).Set("lease_until = NULL").
-			Set("last_status_code = ?", nullInt(a.StatusCode)).Set("last_error = ?", nullStr(a.Error)).
-			Where("id = ?", a.DeliveryID)
-		if r.Status == DeliveryDelivered {
-			q = q.Set("delivered_at = ?", a.AttemptedAt)
-		}
-		if r.Status == DeliveryPending {
-			q = q.Set("next_attempt_at = ?", r.NextAttemptAt)
-		}
-		return q
-	}
-	if d.Engine == Postgres && a.Success && r.DisableReason == "" {
-		healthy := d.bun.NewUpdate().Model((*webhookEndpointRow)(nil)).Set("failing_since = NULL").
-			Where("id = ?", r.EndpointID).Where("failing_since IS NOT NULL")
-		_, err := update(d.bun).With("attempt", d.bun.NewInsert().Model(&row)).With("healthy", healthy).Exec(ctx)
-		return mapErr(err)
-	}
-	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
-			return mapErr(err)
-		}
-		if _, err := update(tx).Exec(ctx); err != nil {
-			return mapErr(err)
-		}
-		eq := tx.NewUpdate().Model((*webhookEndpointRow)(nil)).Where("id = ?", r.EndpointID)
-		switch {
-		case r.DisableReason != "":
-			eq = eq.Set("disabled_at = ?", a.AttemptedAt).Set("disabled_reason = ?", r.DisableReason).
-				Set("updated_at = ?", a.AttemptedAt)
-		case a.Success:
-			eq = eq.Set("failing_since = NULL").Where("failing_since IS NOT NULL")
-		default:
-			eq = eq.Set("failing_since = ?", a.AttemptedAt).Where("failing_since IS NULL")
-		}
-		_, err := eq.Exec(ctx)
-		return mapErr(err)
-	})
-}
-
-func nullInt(v int) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
-func nullStr(v string) any {
-	if v == "" {
-		return nil
-	}
-	return v
 }

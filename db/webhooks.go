@@ -1,6 +1,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -244,8 +245,8 @@ func (d *DB) UpdateWebhookEndpoint(ctx context.Context, id string, check func(We
 	return out, err
 }
 
-// DeleteWebhookEndpoint deletes an endpoint with its deliveries and their attempts,
-// after check approves it.
+// DeleteWebhookEndpoint deletes an endpoint with its deliveries, their attempts and the
+// messages no other endpoint's delivery refers to, after check approves it.
 func (d *DB) DeleteWebhookEndpoint(ctx context.Context, id string, check func(WebhookEndpoint) error) error {
 	return d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var r webhookEndpointRow
@@ -257,6 +258,13 @@ func (d *DB) DeleteWebhookEndpoint(ctx context.Context, id string, check func(We
 		}
 		if err := check(toWebhookEndpoint(r)); err != nil {
 			return err
+		}
+		// The messages only this endpoint's deliveries refer to go with them.
+		if _, err := tx.NewRaw(`DELETE FROM webhook_messages WHERE (case_id, position) IN (SELECT wd.case_id, wd.position
+ FROM webhook_deliveries AS wd WHERE wd.endpoint_id = ?) AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS other
+ WHERE other.case_id = webhook_messages.case_id AND other.position = webhook_messages.position AND other.endpoint_id <> ?)`,
+			id, id).Exec(ctx); err != nil {
+			return mapErr(err)
 		}
 		sub := tx.NewSelect().Model((*webhookDeliveryRow)(nil)).Column("id").Where("endpoint_id = ?", id)
 		if _, err := tx.NewDelete().Model((*webhookAttemptRow)(nil)).Where("delivery_id IN (?)", sub).Exec(ctx); err != nil {
@@ -381,4 +389,50 @@ func (d *DB) WebhookBacklog(ctx context.Context) (int, time.Time, error) {
 	err := d.bun.NewSelect().Model((*webhookDeliveryRow)(nil)).ColumnExpr("count(*) AS n").
 		ColumnExpr("min(wd.created_at) AS oldest").Where("wd.status = ?", DeliveryPending).Scan(ctx, &res)
 	return res.N, res.Oldest.UTC(), mapErr(err)
+}
+
+// purgeBatch bounds the rows one purge statement deletes (one short transaction each,
+// so the sweeper never holds the single writer or many row locks for long).
+const purgeBatch = 1000
+
+// PurgeWebhookDeliveries deletes the finished (delivered or failed) deliveries created
+// before cutoff with their attempts, then the messages older than cutoff that no
+// delivery refers to any more; pending deliveries and their messages stay, however old.
+// It returns how many deliveries and messages it deleted. Deliveries are found by
+// their time-ordered IDs on the primary key, messages on their age index.
+func (d *DB) PurgeWebhookDeliveries(ctx context.Context, cutoff time.Time) (deliveries, messages int64, err error) {
+	floor := ids.Floor(ids.WebhookDelivery, cutoff)
+	limit := cmp.Or(d.purgeBatch, purgeBatch)
+	batch := func(query string, args ...any) (int64, error) {
+		var n int64
+		err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			res, err := tx.NewRaw(query, args...).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		return n, mapErr(err)
+	}
+	for {
+		n, err := batch(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+ WHERE id < ? AND status <> 'pending' ORDER BY id LIMIT ?)`, floor, limit)
+		deliveries += n
+		if err != nil || n < int64(limit) {
+			if err != nil {
+				return deliveries, messages, err
+			}
+			break
+		}
+	}
+	for {
+		n, err := batch(`DELETE FROM webhook_messages WHERE (case_id, position) IN (SELECT m.case_id, m.position
+ FROM webhook_messages AS m WHERE m.created_at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS wd
+ WHERE wd.case_id = m.case_id AND wd.position = m.position) LIMIT ?)`, cutoff, limit)
+		messages += n
+		if err != nil || n < int64(limit) {
+			return deliveries, messages, err
+		}
+	}
 }

@@ -1,6 +1,7 @@
 // Package deadline runs the sweeper: the server's periodic housekeeping. It applies the
-// system's deadline transitions to past-due cases, and deletes idempotency records
-// older than their 24 hours. Several server processes may sweep one PostgreSQL
+// system's deadline transitions to past-due cases, deletes idempotency records older
+// than their 24 hours, and deletes finished webhook deliveries (with their attempts and
+// messages) older than the delivery log's retention. Several server processes may sweep one PostgreSQL
 // database at once: each case is changed under its row lock and only if it is still
 // due, so each past-due case transitions exactly once.
 //
@@ -30,7 +31,9 @@ type Sweeper struct {
 	Policy   dispute.Policy
 	Now      func() time.Time
 	Interval time.Duration
-	Logger   *slog.Logger
+	// WebhookRetention is how long finished webhook deliveries are kept (0: forever).
+	WebhookRetention time.Duration
+	Logger           *slog.Logger
 	// OnSweep, when set, is called after every sweep with the number of transitions.
 	OnSweep func(n int, err error)
 }
@@ -58,7 +61,8 @@ func (s *Sweeper) Run(ctx context.Context) {
 }
 
 // Sweep transitions every case due at Now() and returns how many it changed; then it
-// deletes the idempotency records older than db.IdempotencyTTL.
+// deletes the idempotency records older than db.IdempotencyTTL and the finished webhook
+// deliveries older than WebhookRetention.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	n, err := s.expire(ctx, now)
@@ -68,6 +72,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	purged, err := s.DB.PurgeIdempotencyKeys(ctx, now)
 	if purged > 0 && s.Logger != nil {
 		s.Logger.Info("idempotency records deleted", "count", purged)
+	}
+	if err != nil || s.WebhookRetention <= 0 {
+		return n, err
+	}
+	deliveries, messages, err := s.DB.PurgeWebhookDeliveries(ctx, now.Add(-s.WebhookRetention))
+	if deliveries+messages > 0 && s.Logger != nil {
+		s.Logger.Info("webhook delivery log purged", "deliveries", deliveries, "messages", messages, "retention", s.WebhookRetention)
 	}
 	return n, err
 }

@@ -12,6 +12,7 @@ import (
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/deadline"
 	"resolutioncenter/dispute"
+	"resolutioncenter/ids"
 )
 
 var sweepT0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -346,6 +347,109 @@ func TestSweepPurgesOldIdempotencyKeys(t *testing.T) {
 		res, err = respond(c, "old-a", now)
 		if err != nil || res.Replayed {
 			t.Fatalf("a purged key still replays: %+v, %v", res, err)
+		}
+	})
+}
+
+// logOutbox writes one delivery to an endpoint for every change, its ID made at the
+// change's time, as the webhook outbox does.
+type logOutbox struct{ endpoint string }
+
+func (o logOutbox) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange) (func(), error) {
+	return nil, tx.InsertDeliveries(ctx, []db.WebhookDelivery{{ID: ids.NewAt(ids.WebhookDelivery, ch.Event.CreatedAt),
+		EndpointID: o.endpoint, CompanyID: ch.After.CompanyID, CaseID: ch.After.ID, Position: ch.Event.Position,
+		EventType: "resolution_center_case.updated", Status: db.DeliveryPending, CreatedAt: ch.Event.CreatedAt, Data: "{}"}})
+}
+
+// TestSweepPurgesOldWebhookDeliveries: with a retention of 30 days, a sweep deletes the
+// finished deliveries older than that with their attempts, and the messages no delivery
+// refers to any more; a pending delivery stays however old (with its message), and so
+// do the younger ones. With no retention nothing goes.
+func TestSweepPurgesOldWebhookDeliveries(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		w := newSweepWorld(t, d)
+		now := sweepT0.Add(90 * 24 * time.Hour)
+		ep, err := d.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{URL: "https://example.com/h", SecretEnc: "x",
+			CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.SetOutbox(logOutbox{ep.ID}))
+		const day = 24 * time.Hour
+		// One case per delivery: its opening at the age given, finished or not.
+		type row struct {
+			name     string
+			age      time.Duration
+			status   string
+			caseID   string
+			delivery string
+		}
+		rows := []*row{
+			{name: "old delivered", age: 31 * day, status: db.DeliveryDelivered},
+			{name: "old failed", age: 30*day + time.Second, status: db.DeliveryFailed},
+			{name: "old pending", age: 45 * day, status: db.DeliveryPending},
+			{name: "young delivered", age: 30*day - time.Second, status: db.DeliveryDelivered},
+			{name: "young failed", age: day, status: db.DeliveryFailed},
+		}
+		for _, r := range rows {
+			at := now.Add(-r.age)
+			r.caseID = w.open(t, at).ID
+			ref := db.DeliveryRef{EndpointID: ep.ID, CaseID: r.caseID, Position: 1}
+			claims, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{ref}, at, time.Minute)
+			if err != nil || claims[0].Delivery.ID == "" {
+				t.Fatalf("%s: claim %+v %v", r.name, claims, err)
+			}
+			r.delivery = claims[0].Delivery.ID
+			res := db.AttemptResult{EndpointID: ep.ID, Status: r.status, NextAttemptAt: at.Add(time.Hour),
+				Attempt: db.WebhookAttempt{ID: ids.New(ids.WebhookAttempt), DeliveryID: r.delivery, AttemptedAt: at,
+					Success: r.status == db.DeliveryDelivered, StatusCode: map[bool]int{true: 204, false: 500}[r.status == db.DeliveryDelivered]}}
+			if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{res}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(query string, args ...any) int {
+			var n []int
+			if _, err := d.Raw(ctx, &n, query, args...); err != nil {
+				t.Fatal(err)
+			}
+			return n[0]
+		}
+		state := func() map[string][3]int {
+			out := map[string][3]int{}
+			for _, r := range rows {
+				out[r.name] = [3]int{
+					count("SELECT count(*) FROM webhook_deliveries WHERE id = ?", r.delivery),
+					count("SELECT count(*) FROM webhook_attempts WHERE delivery_id = ?", r.delivery),
+					count("SELECT count(*) FROM webhook_messages WHERE case_id = ? AND position = 1", r.caseID),
+				}
+			}
+			return out
+		}
+		all := map[string][3]int{}
+		for _, r := range rows {
+			all[r.name] = [3]int{1, 1, 1}
+		}
+		if got := state(); !reflect.DeepEqual(got, all) {
+			t.Fatalf("before: %v", got)
+		}
+		if _, err := newSweeper(d, now).Sweep(ctx); err != nil { // no retention
+			t.Fatal(err)
+		}
+		if got := state(); !reflect.DeepEqual(got, all) {
+			t.Fatalf("a sweep without retention deleted: %v", got)
+		}
+		s := newSweeper(d, now)
+		s.WebhookRetention = 30 * day
+		if _, err := s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][3]int{"old delivered": {}, "old failed": {}, "old pending": {1, 1, 1},
+			"young delivered": {1, 1, 1}, "young failed": {1, 1, 1}}
+		if got := state(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after the sweep (deliveries, attempts, messages): %v\nwant %v", got, want)
 		}
 	})
 }

@@ -7,6 +7,7 @@ package ids
 
 import (
 	"strings"
+	"time"
 
 	"github.com/oklog/ulid/v2"
 )
@@ -32,6 +33,23 @@ var prefixes = []string{Resolution, Company, User, Payment, Membership, Event, T
 // New returns a fresh ID with the given prefix.
 func New(prefix string) string {
 	return prefix + strings.ToLower(ulid.Make().String())
+}
+
+// NewAt returns a fresh ID with the given prefix that carries t as its creation time
+// (for a record that stands for something that happened at t).
+func NewAt(prefix string, t time.Time) string {
+	return prefix + strings.ToLower(ulid.MustNew(ulid.Timestamp(t), ulid.DefaultEntropy()).String())
+}
+
+// Floor returns the lowest ID of the type that can be made at t: every ID made
+// before t (to the millisecond) sorts below it, every ID made at t or later does not,
+// so "id < Floor(prefix, t)" selects by creation time on the ID's own index.
+func Floor(prefix string, t time.Time) string {
+	var u ulid.ULID
+	if err := u.SetTime(ulid.Timestamp(t)); err != nil {
+		return prefix // before 1970: nothing sorts below it
+	}
+	return prefix + strings.ToLower(u.String())
 }
 
 // Prefix returns the type prefix of id if id is well formed (a known prefix followed by

@@ -37,3 +37,24 @@ func TestIDsSortByCreationTime(t *testing.T) {
 		t.Fatalf("ids not sorted by creation: %v", list)
 	}
 }
+
+func TestFloorSplitsByCreationTime(t *testing.T) {
+	before := New(WebhookDelivery)
+	time.Sleep(2 * time.Millisecond)
+	at := time.Now()
+	time.Sleep(2 * time.Millisecond)
+	after := New(WebhookDelivery)
+	f := Floor(WebhookDelivery, at)
+	if !(before < f && f < after) {
+		t.Fatalf("Floor = %s, want between %s and %s", f, before, after)
+	}
+	if at := NewAt(WebhookDelivery, at); !(before < at && f <= at && at < after) || Prefix(at) != WebhookDelivery {
+		t.Errorf("NewAt = %s, want a delivery ID between %s and %s", at, f, after)
+	}
+	if Prefix(f) != WebhookDelivery {
+		t.Errorf("Floor %s is not a well-formed delivery ID", f)
+	}
+	if f := Floor(WebhookDelivery, time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)); f > before {
+		t.Errorf("a floor before 1970 sorts above IDs: %s", f)
+	}
+}

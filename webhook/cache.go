@@ -18,32 +18,59 @@ type cachedEndpoint struct {
 	fetched time.Time
 }
 
-// endpointCache remembers endpoints for endpointTTL.
+// endpointCache remembers endpoints for endpointTTL. When an entry expires, one caller
+// reads it again and the others running at that moment wait for that read: a busy
+// endpoint's deliveries (dozens at once) would otherwise all miss together and queue
+// for the delivery pool's few connections.
 type endpointCache struct {
-	mu sync.Mutex
-	by map[string]cachedEndpoint
+	mu       sync.Mutex
+	by       map[string]cachedEndpoint
+	inflight map[string]*endpointRead
+}
+
+// endpointRead is a read in progress; done closes when ep and err are set.
+type endpointRead struct {
+	done chan struct{}
+	ep   db.WebhookEndpoint
+	err  error
 }
 
 // endpoint returns the endpoint, from the cache when fresh.
 func (s *Service) endpoint(ctx context.Context, id string) (db.WebhookEndpoint, error) {
 	c := &s.endpoints
 	c.mu.Lock()
-	e, ok := c.by[id]
-	c.mu.Unlock()
-	if ok && time.Since(e.fetched) < endpointTTL {
+	if e, ok := c.by[id]; ok && time.Since(e.fetched) < endpointTTL {
+		c.mu.Unlock()
 		return e.ep, nil
 	}
-	ep, err := s.db.WebhookEndpointByID(ctx, id)
-	if err != nil {
-		return ep, err
+	if r, ok := c.inflight[id]; ok {
+		c.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.ep, r.err
+		case <-ctx.Done():
+			return db.WebhookEndpoint{}, ctx.Err()
+		}
 	}
-	c.mu.Lock()
-	if c.by == nil || len(c.by) > 10000 {
-		c.by = map[string]cachedEndpoint{}
+	r := &endpointRead{done: make(chan struct{})}
+	if c.inflight == nil {
+		c.inflight = map[string]*endpointRead{}
 	}
-	c.by[id] = cachedEndpoint{ep: ep, fetched: time.Now()}
+	c.inflight[id] = r
 	c.mu.Unlock()
-	return ep, nil
+
+	r.ep, r.err = s.db.WebhookEndpointByID(ctx, id)
+	c.mu.Lock()
+	delete(c.inflight, id)
+	if r.err == nil {
+		if c.by == nil || len(c.by) > 10000 {
+			c.by = map[string]cachedEndpoint{}
+		}
+		c.by[id] = cachedEndpoint{ep: r.ep, fetched: time.Now()}
+	}
+	c.mu.Unlock()
+	close(r.done)
+	return r.ep, r.err
 }
 
 // forget drops an endpoint from the cache (it changed in this process).
@@ -51,52 +78,4 @@ func (s *Service) forget(id string) {
 	s.endpoints.mu.Lock()
 	delete(s.endpoints.by, id)
 	s.endpoints.mu.Unlock()
-}
-
-// messageCache keeps the last few changes' payload data: the deliveries of one change
-// to several endpoints are sent at the same time, and read it once.
-type messageCache struct {
-	mu    sync.Mutex
-	by    map[messageKey]cachedMessage
-	order []messageKey
-}
-
-type messageKey struct {
-	caseID   string
-	position int
-}
-
-type cachedMessage struct{ data, previous string }
-
-// messageCacheSize bounds the cache (a few MB at most).
-const messageCacheSize = 256
-
-// message returns a change's data and previous attributes.
-func (s *Service) message(ctx context.Context, caseID string, position int) (string, string, error) {
-	c := &s.messages
-	k := messageKey{caseID, position}
-	c.mu.Lock()
-	m, ok := c.by[k]
-	c.mu.Unlock()
-	if ok {
-		return m.data, m.previous, nil
-	}
-	data, prev, err := s.db.WebhookMessage(ctx, caseID, position)
-	if err != nil {
-		return "", "", err
-	}
-	c.mu.Lock()
-	if c.by == nil {
-		c.by = map[messageKey]cachedMessage{}
-	}
-	if _, ok := c.by[k]; !ok {
-		c.by[k] = cachedMessage{data, prev}
-		c.order = append(c.order, k)
-		if len(c.order) > messageCacheSize {
-			delete(c.by, c.order[0])
-			c.order = c.order[1:]
-		}
-	}
-	c.mu.Unlock()
-	return data, prev, nil
 }

@@ -14,19 +14,23 @@
 //
 // Delivery: River runs the jobs on any server process (several share the work), on a
 // connection pool of their own (db.Background). A job sends its change's deliveries,
-// one goroutine per endpoint. The retry schedule and the delivery state live in the
-// outbox rows, not in River's job: each delivery is claimed with a lease
-// (ClaimWebhookDelivery: one UPDATE ... RETURNING under the row lock), sent, and its
-// attempt recorded; the job then snoozes until the earliest pending delivery is due.
-// The lease is what keeps one delivery from being sent twice at once by two processes
-// (River's own guarantee does not cover a job rescued from a process that still
-// runs); a process killed mid-delivery leaves a lease that expires, after which
-// River's rescuer re-runs the job and the delivery goes again with the same webhook-id
-// (at least once). A claim takes the earliest pending delivery of the case to the
-// endpoint first, so one case's deliveries reach an endpoint in commit order. This
-// small amount of coordination is hand-written because River has no per-key ordering
-// and its unique jobs cannot express "one in flight per delivery" across a process
-// that may still run.
+// each endpoint a lane, in rounds: a round claims the next delivery of every lane, sends
+// them at once and records the attempts. The claims and records of the jobs running at
+// the same moment are merged into batches (batch.go: whatever queued while the previous
+// batch ran, no timer), each one statement on PostgreSQL (db.ClaimWebhookDeliveries,
+// db.RecordWebhookAttempts), so a burst of changes costs a few statements rather than a
+// few per delivery. The retry schedule and the delivery state live in the outbox rows,
+// not in River's job: each delivery is claimed with a lease (its row locked, then
+// leased if free and due), sent, and its attempt recorded; the job then snoozes until
+// the earliest pending delivery is due. The lease is what keeps one delivery from being
+// sent twice at once by two processes (River's own guarantee does not cover a job
+// rescued from a process that still runs); a process killed mid-delivery leaves a lease
+// that expires, after which the next job of the case, or River's rescuer re-running the
+// job, sends the delivery again with the same webhook-id (at least once). A claim takes
+// the earliest pending delivery of the case to the endpoint first, so one case's
+// deliveries reach an endpoint in commit order. This small amount of coordination is
+// hand-written because River has no per-key ordering and its unique jobs cannot express
+// "one in flight per delivery" across a process that may still run.
 //
 // The payload's data is the case as its company sees it through the API, built with
 // the API's own converters (graph/model) and visibility rule (dispute.VisibleEvents);

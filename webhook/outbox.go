@@ -117,7 +117,8 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 			if !subscribed(ep, typ) {
 				continue
 			}
-			del := db.WebhookDelivery{ID: ids.New(ids.WebhookDelivery), EndpointID: ep.ID, CompanyID: ch.After.CompanyID,
+			// The ID carries the change's time (the log's retention goes by it).
+			del := db.WebhookDelivery{ID: ids.NewAt(ids.WebhookDelivery, ch.Event.CreatedAt), EndpointID: ep.ID, CompanyID: ch.After.CompanyID,
 				CaseID: ch.After.ID, Position: ch.Event.Position, Ordinal: ordinal, EventType: typ, Status: db.DeliveryPending,
 				CreatedAt: ch.Event.CreatedAt, Data: string(raw), Previous: string(prev)}
 			list = append(list, del)

@@ -144,9 +144,11 @@ func NewClient(timeout time.Duration, allowLoopback bool) *http.Client {
 		DialContext:           dialer.DialContext,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		// Enough kept-alive connections for every endpoint of a host at its concurrency
+		// limit (several endpoints often share a host): a burst does not redial.
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
 	}
 	return &http.Client{
 		Transport: tr,

@@ -87,6 +87,13 @@ func (o *Options) defaults() {
 // queue is the River queue deliveries run on.
 const queue = "webhooks"
 
+// batchRunners is how many claim (and record) batches run at once; batchMax bounds a
+// batch's deliveries.
+const (
+	batchRunners = 2
+	batchMax     = 200
+)
+
 // maxJobAttempts bounds how often River itself retries a delivery job whose run
 // failed (the database was unavailable, the process died): the delivery's own retry
 // schedule is kept in its outbox row and the job snoozes between attempts, which
@@ -106,8 +113,12 @@ type Service struct {
 	limits *limits
 	// endpoints caches endpoints for the workers (endpointTTL).
 	endpoints endpointCache
-	// messages caches recent changes' payload data for the workers.
-	messages messageCache
+	// claims and records batch the workers' claims and attempt records.
+	claims  *batcher[db.DeliveryRef, db.Claim]
+	records *batcher[db.AttemptResult, struct{}]
+	// stopBatchers ends the batchers' runners (after River stopped).
+	stopBatchers context.CancelFunc
+	batchers     sync.WaitGroup
 
 	stopOnce sync.Once
 	started  bool
@@ -123,6 +134,13 @@ func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Servi
 	opts.defaults()
 	s := &Service{db: d, sealer: sealer, policy: policy, opts: opts,
 		client: NewClient(opts.Timeout, opts.Dev), limits: newLimits(opts.EndpointConcurrency, opts.EndpointRate)}
+	lease := opts.Timeout + 5*time.Second
+	s.claims = newBatcher(batchMax, opts.Timeout, func(ctx context.Context, refs []db.DeliveryRef) ([]db.Claim, error) {
+		return d.ClaimWebhookDeliveries(ctx, refs, s.now(), lease)
+	})
+	s.records = newBatcher(batchMax, opts.Timeout, func(ctx context.Context, list []db.AttemptResult) ([]struct{}, error) {
+		return nil, d.RecordWebhookAttempts(ctx, list)
+	})
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &deliverWorker{s: s}); err != nil {
 		return nil, err
@@ -130,9 +148,11 @@ func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Servi
 	// A job sends at most maxChain deliveries (each bounded by Timeout) per run.
 	jobTimeout := time.Duration(maxChain)*opts.Timeout + 10*time.Second
 	cfg := &river.Config{
-		Queues:               map[string]river.QueueConfig{queue: {MaxWorkers: opts.Workers}},
-		Workers:              workers,
-		FetchCooldown:        min(20*time.Millisecond, opts.PollInterval),
+		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: opts.Workers}},
+		Workers: workers,
+		// River's default: at most 10 fetches a second, each taking every job due, and
+		// at most 10 insert notifications a second from the changes' transactions.
+		FetchCooldown:        min(100*time.Millisecond, opts.PollInterval),
 		FetchPollInterval:    opts.PollInterval,
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: jobTimeout + 10*time.Second,
@@ -152,7 +172,13 @@ func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Servi
 
 // Start starts the delivery workers (until Stop).
 func (s *Service) Start(ctx context.Context) error {
+	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.claims.start(bctx, batchRunners, &s.batchers)
+	s.records.start(bctx, batchRunners, &s.batchers)
+	s.stopBatchers = stop
 	if err := s.river.Start(ctx); err != nil {
+		stop()
+		s.batchers.Wait()
 		return fmt.Errorf("webhook: start workers: %w", err)
 	}
 	s.started = true
@@ -169,9 +195,17 @@ func (s *Service) Stop(ctx context.Context) {
 		if !s.started {
 			return
 		}
-		if err := s.river.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			s.opts.Logger.Warn("webhook: stopping workers", "err", err)
+		if err := s.river.Stop(ctx); err != nil {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				s.opts.Logger.Warn("webhook: stopping workers", "err", err)
+			}
+			// Time is up: cancel what still runs (its leases expire; another run retries).
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = s.river.StopAndCancel(cctx)
+			cancel()
 		}
+		s.stopBatchers()
+		s.batchers.Wait()
 	})
 }
 

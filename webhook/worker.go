@@ -22,9 +22,9 @@ import (
 	"resolutioncenter/ids"
 )
 
-// maxChain is how many deliveries one job run sends at most: a job delivers the
-// earlier pending deliveries of its case to its endpoint first (commit order), then
-// its own.
+// maxChain is how many deliveries one job run sends at most to one endpoint: a job
+// delivers the earlier pending deliveries of its case to the endpoint first (commit
+// order), then its own.
 const maxChain = 4
 
 // userAgent identifies the sender to receivers.
@@ -36,12 +36,13 @@ type deliverWorker struct {
 	s *Service
 }
 
-// Work sends a change's deliveries: one goroutine per endpoint, each sending its
-// endpoint's deliveries of the change in order, after any earlier pending delivery of
-// the same case to that endpoint. A delivery not acknowledged stays pending with its
-// next attempt time (the retry schedule lives in the outbox row), and the job snoozes
-// until the earliest of them is due; deliveries already sent are skipped when it runs
-// again.
+// Work sends a change's deliveries. Each endpoint is a lane: its deliveries of the
+// change in order, each after any earlier pending delivery of the same case to that
+// endpoint. Every round claims the next delivery of every open lane in one batch (shared
+// with the jobs running beside this one), sends them at once, and records the attempts
+// in one batch. A delivery not acknowledged stays pending with its next attempt time
+// (the retry schedule lives in the outbox row), and the job snoozes until the earliest
+// of them is due; deliveries already sent are skipped when it runs again.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	s := w.s
 	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier(job.Args.TraceHeader))
@@ -49,47 +50,68 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		trace.WithAttributes(attribute.String("webhook.case_id", job.Args.CaseID), attribute.Int("webhook.position", job.Args.Position),
 			attribute.Int("webhook.deliveries", len(job.Args.Deliveries))))
 	defer span.End()
-	// Read the change's payload data once for all its endpoints (the cache keeps it).
-	if _, _, err := s.message(ctx, job.Args.CaseID, job.Args.Position); err != nil && dispute.CodeOf(err) != dispute.CodeNotFound {
-		return err
-	}
-	byEndpoint := map[string][]db.DeliveryRef{}
-	var order []string
+	var lanes []*lane
+	byEndpoint := map[string]*lane{}
 	for _, d := range job.Args.Deliveries {
-		ref := db.DeliveryRef{ID: d.ID, EndpointID: d.EndpointID, CaseID: job.Args.CaseID, Position: job.Args.Position, Ordinal: d.Ordinal}
-		if byEndpoint[d.EndpointID] == nil {
-			order = append(order, d.EndpointID)
+		l := byEndpoint[d.EndpointID]
+		if l == nil {
+			l = &lane{}
+			byEndpoint[d.EndpointID] = l
+			lanes = append(lanes, l)
 		}
-		byEndpoint[d.EndpointID] = append(byEndpoint[d.EndpointID], ref)
+		l.refs = append(l.refs, db.DeliveryRef{ID: d.ID, EndpointID: d.EndpointID, CaseID: job.Args.CaseID,
+			Position: job.Args.Position, Ordinal: d.Ordinal})
 	}
-	type outcome struct {
-		wait time.Time
-		err  error
-	}
-	results := make([]outcome, len(order))
-	var wg sync.WaitGroup
-	for i, ep := range order {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, ref := range byEndpoint[ep] {
-				wait, err := s.deliverInOrder(ctx, ref)
-				if err != nil || !wait.IsZero() {
-					results[i] = outcome{wait, err}
-					return
-				}
+	for {
+		var open []*lane
+		var refs []db.DeliveryRef
+		for _, l := range lanes {
+			if !l.closed() {
+				open = append(open, l)
+				refs = append(refs, l.refs[l.i])
 			}
-		}()
-	}
-	wg.Wait()
-	var next time.Time
-	for _, r := range results {
-		if r.err != nil {
-			span.RecordError(r.err)
-			return r.err // River retries the job; what was sent is skipped then
 		}
-		if !r.wait.IsZero() && (next.IsZero() || r.wait.Before(next)) {
-			next = r.wait
+		if len(open) == 0 {
+			break
+		}
+		claims, err := s.claims.do(ctx, refs)
+		if err != nil {
+			span.RecordError(err)
+			return err // River retries the job; what was sent is skipped then
+		}
+		var sends []*sending
+		for i, c := range claims {
+			l := open[i]
+			switch {
+			case c.Done:
+				l.i++
+			case !c.WaitUntil.IsZero():
+				l.wait = c.WaitUntil
+			default:
+				sends = append(sends, &sending{lane: l, d: c.Delivery})
+			}
+		}
+		if err := s.sendAll(ctx, sends); err != nil {
+			span.RecordError(err)
+			return err // the leases run out; River retries the job
+		}
+		for _, x := range sends {
+			l := x.lane
+			l.sent++
+			switch {
+			case x.res.Status == db.DeliveryPending:
+				l.wait = x.res.NextAttemptAt
+			case x.d.ID == l.refs[l.i].ID:
+				l.i++
+			case l.sent >= maxChain:
+				l.wait = s.now() // a long chain of earlier deliveries: run again soon
+			}
+		}
+	}
+	var next time.Time
+	for _, l := range lanes {
+		if !l.wait.IsZero() && (next.IsZero() || l.wait.Before(next)) {
+			next = l.wait
 		}
 	}
 	if next.IsZero() {
@@ -98,52 +120,94 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	return river.JobSnooze(max(next.Sub(s.now()), 0) + jitter(50*time.Millisecond))
 }
 
-// deliverInOrder sends ref's delivery, first sending the earlier pending deliveries of
-// its case to its endpoint. It returns a zero time once ref is delivered or given up,
-// or when to try again.
-func (s *Service) deliverInOrder(ctx context.Context, ref db.DeliveryRef) (time.Time, error) {
-	lease := s.opts.Timeout + 5*time.Second
-	for range maxChain {
-		now := s.now()
-		c, err := s.db.ClaimWebhookDelivery(ctx, ref, now, lease)
-		if err != nil {
-			return time.Time{}, err
-		}
-		if c.Done {
-			return time.Time{}, nil
-		}
-		if !c.WaitUntil.IsZero() {
-			return c.WaitUntil, nil
-		}
-		ep, err := s.endpoint(ctx, c.Delivery.EndpointID)
-		if dispute.CodeOf(err) == dispute.CodeNotFound {
-			return time.Time{}, nil // deleted with its deliveries
-		}
-		if err != nil {
-			return time.Time{}, err // the lease runs out; River retries the job
-		}
-		if ep.DisabledAt != nil {
-			if err := s.db.FailWebhookDelivery(ctx, c.Delivery.ID, "endpoint disabled: "+ep.DisabledReason); err != nil {
-				return time.Time{}, err
-			}
-			continue
-		}
-		d := c.Delivery
-		if d.Data, d.Previous, err = s.message(ctx, d.CaseID, d.Position); err != nil {
-			return time.Time{}, err
-		}
-		res := s.attempt(ctx, d, ep)
-		if d.ID == ref.ID && res.Status != db.DeliveryPending {
-			return time.Time{}, nil
-		}
-		if res.Status == db.DeliveryPending {
-			return res.NextAttemptAt, nil
-		}
-	}
-	return s.now(), nil
+// lane is one endpoint's deliveries of a job's change: refs[i] is the next to deliver;
+// wait, once set, is when to look again (the lane is done for this run).
+type lane struct {
+	refs []db.DeliveryRef
+	i    int
+	sent int
+	wait time.Time
 }
 
-// attempt sends one leased delivery and records the result.
+func (l *lane) closed() bool { return l.i == len(l.refs) || !l.wait.IsZero() }
+
+// sending is one claimed delivery of a round and what became of it.
+type sending struct {
+	lane *lane
+	d    db.WebhookDelivery
+	ep   db.WebhookEndpoint
+	res  db.AttemptResult
+	// skipped: the endpoint is gone or disabled; nothing was sent.
+	skipped bool
+}
+
+// sendAll sends a round's claimed deliveries at once and records their attempts in one
+// batch. A delivery whose endpoint was deleted (with its deliveries) or disabled is not
+// sent: it counts as ended.
+func (s *Service) sendAll(ctx context.Context, list []*sending) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(list))
+	for i, x := range list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ep, err := s.endpoint(ctx, x.d.EndpointID)
+			switch {
+			case dispute.CodeOf(err) == dispute.CodeNotFound:
+				x.skipped = true
+				x.res.Status = db.DeliveryFailed
+			case err != nil:
+				errs[i] = err
+			case ep.DisabledAt != nil:
+				x.skipped = true
+				x.res.Status = db.DeliveryFailed
+				errs[i] = s.db.FailWebhookDelivery(ctx, x.d.ID, "endpoint disabled: "+ep.DisabledReason)
+			default:
+				x.ep = ep
+				x.res = s.attempt(ctx, x.d, ep)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var results []db.AttemptResult
+	for _, x := range list {
+		if !x.skipped {
+			results = append(results, x.res)
+		}
+	}
+	if len(results) == 0 {
+		return nil
+	}
+	if _, err := s.records.do(context.WithoutCancel(ctx), results); err != nil {
+		// The leases run out and another run retries: at least once.
+		s.opts.Logger.Warn("webhook: recording attempts failed", "attempts", len(results), "err", err)
+		for _, x := range list {
+			if !x.skipped {
+				x.res.Status, x.res.NextAttemptAt = db.DeliveryPending, s.now().Add(s.opts.Timeout+5*time.Second)
+			}
+		}
+		return nil
+	}
+	for _, x := range list {
+		if x.skipped {
+			continue
+		}
+		if m := s.opts.Metrics; m != nil {
+			m.observe(x.d, x.res.Attempt, x.res)
+		}
+		if x.res.DisableReason != "" {
+			s.forget(x.ep.ID)
+			s.opts.Logger.Warn("webhook: endpoint disabled", "endpoint", x.ep.ID, "reason", x.res.DisableReason)
+		}
+	}
+	return nil
+}
+
+// attempt sends one leased delivery and says what the attempt means for it and its
+// endpoint (the caller records it).
 func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.WebhookEndpoint) db.AttemptResult {
 	ctx, span := s.opts.Tracer.Start(ctx, "webhook.attempt", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("webhook.delivery_id", d.ID), attribute.String("webhook.endpoint_id", ep.ID),
@@ -183,20 +247,8 @@ func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.Webho
 			res.DisableReason = "every attempt failed since " + ep.FailingSince.UTC().Format(time.RFC3339)
 		}
 	}
-	if err := s.db.RecordWebhookAttempt(context.WithoutCancel(ctx), res); err != nil {
-		// The lease runs out and another run retries: at least once.
-		s.opts.Logger.Warn("webhook: recording an attempt failed", "delivery", d.ID, "err", err)
-		res.Status, res.NextAttemptAt = db.DeliveryPending, s.now().Add(s.opts.Timeout+5*time.Second)
-	}
-	if m := s.opts.Metrics; m != nil {
-		m.observe(d, a, res)
-	}
 	if !a.Success {
 		span.SetStatus(codes.Error, fmt.Sprintf("status %d %s", a.StatusCode, a.Error))
-	}
-	if res.DisableReason != "" {
-		s.forget(ep.ID)
-		s.opts.Logger.Warn("webhook: endpoint disabled", "endpoint", ep.ID, "reason", res.DisableReason)
 	}
 	return res
 }

@@ -1,0 +1,365 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/dispute"
+	"resolutioncenter/ids"
+)
+
+// everyChange is an outbox that writes one delivery per endpoint for every change.
+type everyChange struct{ endpoints []string }
+
+func (o everyChange) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange) (func(), error) {
+	var list []db.WebhookDelivery
+	for _, ep := range o.endpoints {
+		list = append(list, db.WebhookDelivery{ID: ids.New(ids.WebhookDelivery), EndpointID: ep, CompanyID: ch.After.CompanyID,
+			CaseID: ch.After.ID, Position: ch.Event.Position, EventType: "resolution_center_case.updated",
+			Status: db.DeliveryPending, CreatedAt: ch.Event.CreatedAt,
+			Data: fmt.Sprintf(`{"version":%d}`, ch.After.Version), Previous: `{"status":"x"}`})
+	}
+	return nil, tx.InsertDeliveries(ctx, list)
+}
+
+// deliveryFixture makes endpoints of one company and cases whose every change writes
+// a delivery to each, and returns the refs by case, endpoint and position (1-based).
+func deliveryFixture(t *testing.T, d *db.DB, endpoints, cases, changes int) ([]string, [][][]db.DeliveryRef) {
+	t.Helper()
+	ctx := context.Background()
+	c := dbtest.MustCast(t, d)
+	var eps []string
+	for range endpoints {
+		ep, err := d.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{CompanyID: c.Company.ID, URL: "https://example.com/h",
+			SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, ep.ID)
+	}
+	t.Cleanup(d.SetOutbox(everyChange{eps}))
+	refs := make([][][]db.DeliveryRef, cases)
+	for k := range cases {
+		res := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		for range changes - 1 {
+			dbtest.MustApply(t, d, res.Case.ID, dispute.ActorCustomer, dispute.ActionRespond, "more", dbtest.Now())
+		}
+		refs[k] = make([][]db.DeliveryRef, endpoints)
+		for e, ep := range eps {
+			var rows []struct {
+				ID       string `bun:"id"`
+				Position int    `bun:"position"`
+			}
+			if _, err := d.Raw(ctx, &rows, "SELECT id, position FROM webhook_deliveries WHERE case_id = ? AND endpoint_id = ? ORDER BY position",
+				res.Case.ID, ep); err != nil || len(rows) != changes {
+				t.Fatalf("deliveries: %v %v", rows, err)
+			}
+			for _, r := range rows {
+				refs[k][e] = append(refs[k][e], db.DeliveryRef{ID: r.ID, EndpointID: ep, CaseID: res.Case.ID, Position: r.Position})
+			}
+		}
+	}
+	return eps, refs
+}
+
+func success(c db.Claim, at time.Time) db.AttemptResult {
+	return db.AttemptResult{EndpointID: c.Delivery.EndpointID, Status: db.DeliveryDelivered,
+		Attempt: db.WebhookAttempt{ID: ids.New(ids.WebhookAttempt), DeliveryID: c.Delivery.ID, AttemptedAt: at,
+			Success: true, StatusCode: 204, LatencyMS: 3}}
+}
+
+// TestClaimWebhookDeliveries: a batch claims the head of each case and endpoint (the
+// earliest pending delivery, so commit order holds), with its message; later refs of
+// the same pair wait; a leased head makes claims wait until the recheck, a head waiting
+// for its retry until then; delivered heads make way; an expired lease is claimed
+// again; records of successes and failures in one batch land.
+func TestClaimWebhookDeliveries(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		_, refs := deliveryFixture(t, d, 2, 1, 3)
+		a, b := refs[0][0], refs[0][1] // endpoint a's and b's deliveries at positions 1..3
+		now := dbtest.Now()
+		lease := 10 * time.Second
+		got, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{a[2], b[0], a[1]}, now, lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// a's head (position 1) goes to the earliest ref of a (position 2), which
+		// must first send it; a's position 3 waits for it.
+		if got[2].Delivery.ID != a[0].ID || got[1].Delivery.ID != b[0].ID {
+			t.Fatalf("claimed %+v and %+v, want a1 %s and b1 %s", got[2], got[1], a[0].ID, b[0].ID)
+		}
+		if got[1].Delivery.Data != `{"version":1}` || got[1].Delivery.Previous != `{"status":"x"}` {
+			t.Fatalf("the second delivery of the change lacks its message: %+v", got[1].Delivery)
+		}
+		if got[0].Done || got[0].Delivery.ID != "" || !got[0].WaitUntil.Equal(now.Add(200*time.Millisecond)) {
+			t.Fatalf("a3: %+v, want a wait of 200 ms", got[0])
+		}
+		if d1 := got[2].Delivery; d1.Data != `{"version":1}` || d1.Previous != `{"status":"x"}` || d1.Attempts != 1 ||
+			d1.Position != 1 || d1.EventType != "resolution_center_case.updated" || d1.CompanyID == "" {
+			t.Fatalf("claimed delivery: %+v", d1)
+		}
+		// Leased: another claim waits.
+		again, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{a[0]}, now.Add(time.Second), lease)
+		if err != nil || again[0].Delivery.ID != "" || again[0].Done {
+			t.Fatalf("claim of a leased head: %+v %v", again, err)
+		}
+		// a1 delivered, b1 failed with a retry in an hour.
+		fail := db.AttemptResult{EndpointID: b[0].EndpointID, Status: db.DeliveryPending, NextAttemptAt: now.Add(time.Hour),
+			Attempt: db.WebhookAttempt{ID: ids.New(ids.WebhookAttempt), DeliveryID: b[0].ID, AttemptedAt: now, StatusCode: 500,
+				LatencyMS: 4, Error: "status 500", ResponseExcerpt: "oops"}}
+		if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{success(got[2], now), fail}); err != nil {
+			t.Fatal(err)
+		}
+		next, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{a[0], a[2], b[2]}, now.Add(time.Second), lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !next[0].Done {
+			t.Errorf("a1 delivered: %+v, want done", next[0])
+		}
+		if next[1].Delivery.ID != a[1].ID {
+			t.Errorf("a3's claim took %+v, want a2 (the new head)", next[1])
+		}
+		if !next[2].WaitUntil.Equal(now.Add(time.Hour)) {
+			t.Errorf("b3 behind b1 waiting for its retry: %+v, want to wait an hour", next[2])
+		}
+		// The lease of a2 runs out: it is claimed again, a second attempt.
+		later, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{a[1]}, now.Add(time.Second+lease+time.Millisecond), lease)
+		if err != nil || later[0].Delivery.ID != a[1].ID || later[0].Delivery.Attempts != 2 {
+			t.Fatalf("after the lease: %+v %v", later, err)
+		}
+		st, err := d.WebhookDeliveryByID(ctx, b[0].ID)
+		if err != nil || st.Status != db.DeliveryPending || st.LastStatusCode != 500 || st.LastError != "status 500" {
+			t.Errorf("b1 after its failure: %+v %v", st, err)
+		}
+		st, err = d.WebhookDeliveryByID(ctx, a[0].ID)
+		if err != nil || st.Status != db.DeliveryDelivered || st.DeliveredAt == nil || st.LastStatusCode != 204 || st.LeaseUntil != nil {
+			t.Errorf("a1 after its success: %+v %v", st, err)
+		}
+		log, err := d.WebhookAttempts(ctx, []string{a[0].ID, b[0].ID}, 10)
+		if err != nil || len(log[a[0].ID]) != 1 || !log[a[0].ID][0].Success || len(log[b[0].ID]) != 1 || log[b[0].ID][0].ResponseExcerpt != "oops" {
+			t.Errorf("attempt log: %+v %v", log, err)
+		}
+	})
+}
+
+// TestClaimWebhookDeliveriesConcurrently: batches claiming overlapping refs in random
+// orders at once never lease one delivery twice, never deadlock, and in the end every
+// delivery is sent once, each case's in commit order per endpoint.
+func TestClaimWebhookDeliveriesConcurrently(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		const endpoints, cases, changes = 3, 6, 4
+		_, refs := deliveryFixture(t, d, endpoints, cases, changes)
+		var all []db.DeliveryRef
+		for _, byEp := range refs {
+			for _, list := range byEp {
+				all = append(all, list...)
+			}
+		}
+		var mu sync.Mutex
+		sent := map[string]int{}
+		order := map[[2]string][]int{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for w := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), 7))
+				for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+					batch := make([]db.DeliveryRef, 0, 10)
+					for range 10 {
+						batch = append(batch, all[rng.IntN(len(all))])
+					}
+					got, err := d.ClaimWebhookDeliveries(ctx, batch, dbtest.Now(), time.Minute)
+					if err != nil {
+						errs <- err
+						return
+					}
+					var results []db.AttemptResult
+					mu.Lock()
+					for _, c := range got {
+						if c.Delivery.ID == "" {
+							continue
+						}
+						sent[c.Delivery.ID]++
+						k := [2]string{c.Delivery.CaseID, c.Delivery.EndpointID}
+						order[k] = append(order[k], c.Delivery.Position)
+						results = append(results, success(c, dbtest.Now()))
+					}
+					done := len(sent) == len(all)
+					mu.Unlock()
+					if err := d.RecordWebhookAttempts(ctx, results); err != nil {
+						errs <- err
+						return
+					}
+					if done {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if len(sent) != len(all) {
+			t.Fatalf("%d of %d deliveries claimed", len(sent), len(all))
+		}
+		for id, n := range sent {
+			if n != 1 {
+				t.Errorf("delivery %s claimed %d times", id, n)
+			}
+		}
+		for k, positions := range order {
+			for i := range positions {
+				if positions[i] != i+1 {
+					t.Errorf("case %s endpoint %s sent in order %v", k[0], k[1], positions)
+					break
+				}
+			}
+		}
+	})
+}
+
+// partsCheck is an outbox that reads every change's case parts both through the
+// engine's statements and through bun, for every role, and keeps any difference.
+type partsCheck struct {
+	mu    sync.Mutex
+	diffs []string
+	seen  int
+}
+
+func (o *partsCheck) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange) (func(), error) {
+	for _, role := range []dispute.Actor{dispute.ActorCustomer, dispute.ActorMerchant, dispute.ActorPlatform} {
+		for _, n := range []int{50, 2} {
+			fast, slow, err := db.CasePartsBothWays(ctx, tx, ch.After, role, n)
+			o.mu.Lock()
+			o.seen++
+			if err != nil || !reflect.DeepEqual(fast, slow) {
+				o.diffs = append(o.diffs, fmt.Sprintf("%s %d at %d: %v\n%+v\n%+v", role, n, ch.Event.Position, err, fast, slow))
+			}
+			o.mu.Unlock()
+		}
+	}
+	return nil, nil
+}
+
+// TestOutboxCaseParts: the outbox's reads of a case's company, customer, payment,
+// membership and visible events (prepared statements on PostgreSQL) give what bun's
+// reads give, as the case goes through hidden events, a refund and a cancelled
+// membership.
+func TestOutboxCaseParts(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		o := &partsCheck{}
+		t.Cleanup(d.SetOutbox(o))
+		c := dbtest.MustCast(t, d)
+		res := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		id := res.Case.ID
+		dbtest.MustApply(t, d, id, dispute.ActorMerchant, dispute.ActionDeny, "no", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorCustomer, dispute.ActionAppeal, "please", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorPlatform, dispute.ActionRequestBuyerInfo, "statement?", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorCustomer, dispute.ActionRespond, "attached", dbtest.Now())
+		dbtest.MustApply(t, d, id, dispute.ActorPlatform, dispute.ActionMerchantRefund, "refund", dbtest.Now())
+		// A payment without membership, a customer without a name.
+		u := dbtest.MustUser(t, d)
+		dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, c.Company, ""), dispute.IssueItemNotReceived, dbtest.Now())
+		if o.seen < 7*6 {
+			t.Fatalf("the outbox saw %d reads", o.seen)
+		}
+		for _, diff := range o.diffs {
+			t.Error(diff)
+		}
+		if p := dbtest.MustGetPayment(t, d, res.Case.PaymentID); !p.Refunded {
+			t.Fatalf("the scenario did not refund the payment")
+		}
+	})
+}
+
+// TestPurgeWebhookDeliveriesInBatches: a purge works through more rows than one
+// statement deletes, keeps pending deliveries and the messages they need, and deleting
+// an endpoint takes the messages only its deliveries referred to.
+func TestPurgeWebhookDeliveriesInBatches(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		db.SetPurgeBatch(d, 2)
+		eps, refs := deliveryFixture(t, d, 2, 3, 3) // 3 cases x 3 changes x 2 endpoints
+		count := func(table string) int {
+			var n []int
+			if _, err := d.Raw(ctx, &n, "SELECT count(*) FROM "+table); err != nil {
+				t.Fatal(err)
+			}
+			return n[0]
+		}
+		// Deliver everything to the first endpoint but the last change of case 0.
+		now := dbtest.Now()
+		for k, byEp := range refs {
+			for i, ref := range byEp[0] {
+				if k == 0 && i == 2 {
+					continue
+				}
+				c, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{ref}, now, time.Minute)
+				if err != nil || c[0].Delivery.ID != ref.ID {
+					t.Fatalf("claim %v: %+v %v", ref, c, err)
+				}
+				if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{success(c[0], now)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		n, m, err := d.PurgeWebhookDeliveries(ctx, time.Now().Add(time.Minute))
+		if err != nil || n != 8 || m != 0 {
+			t.Fatalf("purge: %d deliveries, %d messages, %v; want 8, 0 (the other endpoint's deliveries keep every message)", n, m, err)
+		}
+		if got := count("webhook_attempts"); got != 0 {
+			t.Errorf("%d attempts left", got)
+		}
+		if got := count("webhook_deliveries"); got != 10 {
+			t.Errorf("%d deliveries left, want the 9 pending ones of the second endpoint and case 0's last", got)
+		}
+		// Deleting the second endpoint leaves only the message of the first endpoint's
+		// pending delivery.
+		if err := d.DeleteWebhookEndpoint(ctx, eps[1], func(db.WebhookEndpoint) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if got := count("webhook_messages"); got != 1 {
+			t.Errorf("%d messages after deleting the endpoint, want 1", got)
+		}
+		if n, m, err := d.PurgeWebhookDeliveries(ctx, time.Now().Add(time.Minute)); err != nil || n != 0 || m != 0 {
+			t.Errorf("second purge: %d, %d, %v", n, m, err)
+		}
+	})
+}
+
+// TestRecordAttemptsOfADeletedDelivery: a batch of attempts where one delivery was
+// deleted meanwhile (with its endpoint) records the others and drops that one.
+func TestRecordAttemptsOfADeletedDelivery(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		eps, refs := deliveryFixture(t, d, 2, 1, 1)
+		now := dbtest.Now()
+		got, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{refs[0][0][0], refs[0][1][0]}, now, time.Minute)
+		if err != nil || got[0].Delivery.ID == "" || got[1].Delivery.ID == "" {
+			t.Fatalf("claims: %+v %v", got, err)
+		}
+		if err := d.DeleteWebhookEndpoint(ctx, eps[1], func(db.WebhookEndpoint) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{success(got[1], now), success(got[0], now)}); err != nil {
+			t.Fatalf("recording with a deleted delivery: %v", err)
+		}
+		if st, err := d.WebhookDeliveryByID(ctx, got[0].Delivery.ID); err != nil || st.Status != db.DeliveryDelivered {
+			t.Errorf("the surviving delivery: %+v %v", st, err)
+		}
+	})
+}
