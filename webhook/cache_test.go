@@ -18,7 +18,9 @@ import (
 // endpointReads counts the statements that read webhook endpoints.
 type endpointReads struct{ n atomic.Int64 }
 
-func (h *endpointReads) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h *endpointReads) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
 
 func (h *endpointReads) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
 	if strings.Contains(ev.Query, `FROM "webhook_endpoints"`) {
