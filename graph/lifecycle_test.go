@@ -389,7 +389,11 @@ var lifecycleStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newCaseEnv(tb testing.TB, d *db.DB) *caseEnv {
 	tb.Helper()
 	c := &testClock{t: lifecycleStart}
-	return &caseEnv{s: apptest.New(tb, d, apptest.Options{Now: c.Now}), d: d, cast: dbtest.MustCast(tb, d), clock: c}
+	// No mutation rate limit: the suites run storms of one company's and one customer's
+	// mutations across cases (write_limits_test.go tests the limit); on a busy machine
+	// the default 5/s with a burst of 50 answered some of them RATE_LIMITED.
+	env := map[string]string{"MUTATION_RATE_LIMIT": "0"}
+	return &caseEnv{s: apptest.New(tb, d, apptest.Options{Now: c.Now, Env: env}), d: d, cast: dbtest.MustCast(tb, d), clock: c}
 }
 
 // freshDB returns a new empty database of the engine.
