@@ -22,11 +22,16 @@ func isStreaming(r *http.Request) bool {
 // JSON types on every request (they can read either), and their queries must get
 // JSON (with the request timeout); graphql-sse and urql's subscriptions put it first.
 func prefersEventStream(accept string) bool {
+	// strings.Cut rather than Split: this runs on every request, and allocates nothing.
 	best, bestQ := "", -1.0
-	for _, part := range strings.Split(accept, ",") {
+	for rest := accept; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		media, params, _ := strings.Cut(part, ";")
 		q := 1.0
-		for _, p := range strings.Split(params, ";") {
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
 			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
 			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
@@ -35,10 +40,10 @@ func prefersEventStream(accept string) bool {
 			}
 		}
 		if q > bestQ {
-			best, bestQ = strings.ToLower(strings.TrimSpace(media)), q
+			best, bestQ = strings.TrimSpace(media), q
 		}
 	}
-	return best == "text/event-stream" && bestQ > 0
+	return strings.EqualFold(best, "text/event-stream") && bestQ > 0
 }
 
 // sseTransport is gqlgen's SSE transport (graphql-sse's distinct connections mode),
