@@ -63,7 +63,7 @@ type App struct {
 	// ordinary requests have drained.
 	base       context.Context
 	cancelBase context.CancelFunc
-	wsConns    sync.WaitGroup
+	wsConns    wsproto.ConnGroup
 	// inflight counts the HTTP requests being served (see countInflight).
 	inflight atomic.Int64
 
@@ -315,8 +315,7 @@ func (a *App) Serve(ctx context.Context) error {
 	a.cancelBase()
 	// WebSockets now send their last complete and a 1001 close; wait for them, within
 	// what is left of the grace period (and at least a moment).
-	wsDone := make(chan struct{})
-	go func() { a.wsConns.Wait(); close(wsDone) }()
+	wsDone := a.wsConns.Close()
 	deadline, _ := shutCtx.Deadline()
 	wsCut := false
 	select {

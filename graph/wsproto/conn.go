@@ -53,6 +53,10 @@ type operation struct {
 }
 
 func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.GraphExecutor) {
+	if t.opts.Conns != nil && !t.opts.Conns.join() {
+		ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
 	// Operations outlive nothing but the connection: detach them from the request's
 	// cancellation, which means server shutdown and is handled below.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
@@ -77,9 +81,6 @@ func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Graph
 		defer close(shutdownDone)
 		c.shutdown()
 	})
-	if t.opts.Conns != nil {
-		t.opts.Conns.Add(1)
-	}
 	if t.opts.OnConn != nil {
 		t.opts.OnConn(Subprotocol, 1)
 	}
@@ -89,7 +90,7 @@ func serve(t *Transport, ws *websocket.Conn, r *http.Request, exec graphql.Graph
 				t.opts.OnConn(Subprotocol, -1)
 			}
 			if t.opts.Conns != nil {
-				t.opts.Conns.Done()
+				t.opts.Conns.leave()
 			}
 		}()
 		c.readLoop()

@@ -39,8 +39,9 @@ func (i legacyImpl) Accept(w http.ResponseWriter, r *http.Request, o transport.W
 	if err != nil {
 		return nil, err
 	}
-	if i.opts.Conns != nil {
-		i.opts.Conns.Add(1)
+	if i.opts.Conns != nil && !i.opts.Conns.join() {
+		ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return nil, errShuttingDown
 	}
 	if i.opts.OnConn != nil {
 		i.opts.OnConn(LegacySubprotocol, 1)
@@ -158,7 +159,7 @@ func (c *legacyConn) Close() error {
 			c.opts.OnConn(LegacySubprotocol, -1)
 		}
 		if c.opts.Conns != nil {
-			c.opts.Conns.Done()
+			c.opts.Conns.leave()
 		}
 	})
 	c.mu.Lock()

@@ -33,7 +33,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -155,8 +154,9 @@ type Options struct {
 	// handler runs until the connection ends.
 	BaseContext context.Context
 	// Conns, when set, counts open connections (both protocols), so a server
-	// shutting down can wait until each has sent its last complete and close frame.
-	Conns *sync.WaitGroup
+	// shutting down can wait until each has sent its last complete and close frame;
+	// a connection upgraded after Conns.Close is closed at once with 1001.
+	Conns *ConnGroup
 	// MaxOperations bounds the concurrent operations (subscriptions) of one
 	// connection, on both protocols; a subscribe (legacy: start) beyond it gets an
 	// error message with code LIMIT_REACHED and the connection stays open. 0 means

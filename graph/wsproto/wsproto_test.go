@@ -920,3 +920,58 @@ func TestWSMessagePanicClosesOnlyItsConnection(t *testing.T) {
 		other.expect("complete", "q")
 	}
 }
+
+// Conns counts connections on both protocols; after Close it waits for the open ones
+// and refuses new upgrades with 1001, on both protocols. (An upgrade that completes
+// while shutdown waits was a race with sync.WaitGroup: the HTTP server does not track
+// hijacked connections, so it can come after Shutdown returned.)
+func TestWSConnGroup(t *testing.T) {
+	var g wsproto.ConnGroup
+	s := newDetachedServer(t, wsproto.Options{Conns: &g})
+	modern := dial(t, s.URL, nil)
+	modern.init("")
+	legacy := dial(t, s.URL, &websocket.DialOptions{Subprotocols: []string{wsproto.LegacySubprotocol}})
+	legacy.sendRaw(`{"type":"connection_init"}`)
+	legacy.expect("connection_ack", "")
+	waitFor(t, "two connections counted", func() bool { return g.Open() == 2 })
+
+	done := g.Close()
+	if g.Close() != done {
+		t.Fatal("Close twice returned another channel")
+	}
+	select {
+	case <-done:
+		t.Fatal("done before the open connections ended")
+	default:
+	}
+	for _, protos := range [][]string{{wsproto.Subprotocol}, {wsproto.LegacySubprotocol}} {
+		late := dial(t, s.URL, &websocket.DialOptions{Subprotocols: protos})
+		late.expectClose(int(websocket.StatusGoingAway), "server shutting down")
+	}
+	if n := g.Open(); n != 2 {
+		t.Fatalf("refused connections were counted: %d open", n)
+	}
+	_ = modern.c.Close(websocket.StatusNormalClosure, "")
+	_ = legacy.c.Close(websocket.StatusNormalClosure, "")
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("done not closed; %d open", g.Open())
+	}
+
+	// Joining and closing at once, from many goroutines: every join either counts
+	// (and its leave comes before done) or is refused.
+	for range 50 {
+		var g wsproto.ConnGroup
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() { defer wg.Done(); wsproto.JoinLeave(&g) }()
+		}
+		<-g.Close()
+		wg.Wait()
+		if g.Open() != 0 {
+			t.Fatalf("%d open after all left", g.Open())
+		}
+	}
+}
