@@ -71,6 +71,25 @@ func (w *writer) settle(f *fieldPlan, start int, ok bool) bool {
 	return true
 }
 
+// open begins the value of field f: its name goes on the path, and the offset it
+// returns is where the value starts. With close it brackets a value written by a call:
+//
+//	ok = w.close(f, w.open(f), x.writeUser(f.sel, u)) && ok
+//
+// (Go evaluates the calls among a call's arguments left to right, so open runs first.)
+func (w *writer) open(f *fieldPlan) int {
+	w.push(f.alias)
+	return len(w.buf)
+}
+
+// close ends the value of field f begun at start (see settle) and takes its name off
+// the path.
+func (w *writer) close(f *fieldPlan, start int, ok bool) bool {
+	ok = w.settle(f, start, ok)
+	w.pop()
+	return ok
+}
+
 // settleElem does for a list element what settle does for a field.
 func (w *writer) settleElem(f *fieldPlan, start int, ok bool) bool {
 	if ok {
@@ -119,6 +138,18 @@ func (w *writer) strPtr(s *string) {
 		return
 	}
 	w.str(*s)
+}
+
+// strs writes a list of strings.
+func strs[S ~string](w *writer, list []S) {
+	w.buf = append(w.buf, '[')
+	for i, s := range list {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.str(string(s))
+	}
+	w.buf = append(w.buf, ']')
 }
 
 // enum writes the GraphQL name of a domain value; a value the enum does not know is

@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 )
@@ -54,26 +53,13 @@ func (x *run) rootField(f *fieldPlan, v *rootValue) bool {
 		}
 		return w.settle(f, start, x.writeNode(f, v.nodes[0]))
 	case fQueryNodes:
-		w.buf = append(w.buf, '[')
-		ok := true
-		for i, n := range v.nodes {
-			if i > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			es := len(w.buf)
-			w.pushIndex(i)
-			eok := true
-			if n == nil {
+		return w.settle(f, start, x.list(f, len(v.nodes), func(j int) bool {
+			if v.nodes[j] == nil {
 				w.null()
-				eok = !f.elemNonNull
-			} else {
-				eok = w.settleElem(f, es, x.writeNode(f, n))
+				return false
 			}
-			w.pop()
-			ok = ok && eok
-		}
-		w.buf = append(w.buf, ']')
-		return w.settle(f, start, ok)
+			return x.writeNode(f, v.nodes[j])
+		}))
 	case fQueryViewer:
 		return w.settle(f, start, x.writeViewer(f.sel, v.viewer))
 	case fQuerySummary:
@@ -112,56 +98,85 @@ func (x *run) end() {
 	}
 }
 
+// writeCaseConnection writes a page of cases.
 func (x *run) writeCaseConnection(sel *selPlan, v *rootValue) bool {
+	order := v.page.field
+	return x.writeConnection(sel, &page{
+		n: len(v.cases), hasPrev: v.page.hasPrev, hasNext: v.page.hasNext,
+		node:   func(sel *selPlan, j int) bool { return x.writeResolution(sel, v.cases[j]) },
+		cursor: func(b []byte, j int) []byte { return appendResolutionCursor(b, v.cases[j].Case, order) },
+		total: func() bool {
+			x.w.int(int64(v.total))
+			return true
+		},
+	})
+}
+
+// writeEventConnection writes a page of c's timeline.
+func (x *run) writeEventConnection(sel *selPlan, c *model.Resolution, evs []dispute.Event, hasPrev, hasNext bool) bool {
+	return x.writeConnection(sel, &page{
+		n: len(evs), hasPrev: hasPrev, hasNext: hasNext,
+		node:   func(sel *selPlan, j int) bool { return x.writeEvent(sel, &evs[j]) },
+		cursor: func(b []byte, j int) []byte { return appendEventCursor(b, evs[j]) },
+		total: func() bool {
+			n, known := knownEventCount(c)
+			if !known {
+				if n, known = x.set.EventCounts[c.Case.ID]; !known {
+					x.abort = reasonMissingRow
+					return false
+				}
+			}
+			x.w.int(int64(n))
+			return true
+		},
+	})
+}
+
+// page is one page of a Relay connection, as writeConnection needs it.
+type page struct {
+	n                int
+	hasPrev, hasNext bool
+	// node writes node j with the selection given.
+	node func(sel *selPlan, j int) bool
+	// cursor appends the cursor of node j, unquoted (cursors need no escaping).
+	cursor func(b []byte, j int) []byte
+	// total writes totalCount; false when the run must abort. nil for a connection
+	// type without totalCount (the plan never asks it then).
+	total func() bool
+}
+
+// writeConnection writes a connection object: edges, nodes, pageInfo, totalCount.
+func (x *run) writeConnection(sel *selPlan, p *page) bool {
 	w := &x.w
 	w.buf = append(w.buf, '{')
 	ok := true
 	for i, f := range sel.fields {
 		w.key(f, i == 0)
-		w.push(f.alias)
-		start := len(w.buf)
-		fine := true
 		switch f.kind {
 		case fTypename:
 			w.str(typeNames[sel.typ])
-		case fConnEdges, fConnNodes:
-			w.buf = append(w.buf, '[')
-			all := true
-			for j, c := range v.cases {
-				if j > 0 {
-					w.buf = append(w.buf, ',')
-				}
-				w.pushIndex(j)
-				es := len(w.buf)
-				var eok bool
-				if f.kind == fConnNodes {
-					eok = x.writeResolution(f.sel, c)
-				} else {
-					eok = x.writeCaseEdge(f.sel, c, v.page.field)
-				}
-				all = w.settleElem(f, es, eok) && all
-				w.pop()
-			}
-			w.buf = append(w.buf, ']')
-			fine = w.settle(f, start, all)
+		case fConnNodes:
+			ok = w.close(f, w.open(f), x.list(f, p.n, func(j int) bool { return p.node(f.sel, j) })) && ok
+		case fConnEdges:
+			ok = w.close(f, w.open(f), x.list(f, p.n, func(j int) bool { return x.writeEdge(f.sel, p, j) })) && ok
 		case fConnPageInfo:
-			var first, last []byte
-			if n := len(v.cases); n > 0 {
-				first = appendResolutionCursor(nil, v.cases[0].Case, v.page.field)
-				last = appendResolutionCursor(nil, v.cases[n-1].Case, v.page.field)
-			}
-			fine = w.settle(f, start, x.writePageInfo(f.sel, v.page.hasPrev, v.page.hasNext, first, last))
+			ok = w.close(f, w.open(f), x.writePageInfo(f.sel, p)) && ok
 		case fConnTotal:
-			w.int(int64(v.total))
+			if p.total == nil {
+				x.abort = reasonUnsupportedField
+				return false
+			}
+			if !p.total() {
+				return false
+			}
 		}
-		w.pop()
-		ok = ok && fine
 	}
 	x.end()
 	return ok
 }
 
-func (x *run) writeCaseEdge(sel *selPlan, c *model.Resolution, order db.OrderField) bool {
+// writeEdge writes edge j of a page.
+func (x *run) writeEdge(sel *selPlan, p *page, j int) bool {
 	w := &x.w
 	w.buf = append(w.buf, '{')
 	ok := true
@@ -172,22 +187,19 @@ func (x *run) writeCaseEdge(sel *selPlan, c *model.Resolution, order db.OrderFie
 			w.str(typeNames[sel.typ])
 		case fEdgeCursor:
 			w.buf = append(w.buf, '"')
-			w.buf = appendResolutionCursor(w.buf, c.Case, order)
+			w.buf = p.cursor(w.buf, j)
 			w.buf = append(w.buf, '"')
 		case fEdgeNode:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.writeResolution(f.sel, c)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), p.node(f.sel, j)) && ok
 		}
 	}
 	x.end()
 	return ok
 }
 
-// writePageInfo writes a page's info; first and last are the cursors of its first
-// and last edges (nil for an empty page).
-func (x *run) writePageInfo(sel *selPlan, hasPrev, hasNext bool, first, last []byte) bool {
+// writePageInfo writes a page's info; its cursors are those of its first and last
+// edges (null for an empty page).
+func (x *run) writePageInfo(sel *selPlan, p *page) bool {
 	w := &x.w
 	w.buf = append(w.buf, '{')
 	for i, f := range sel.fields {
@@ -196,102 +208,42 @@ func (x *run) writePageInfo(sel *selPlan, hasPrev, hasNext bool, first, last []b
 		case fTypename:
 			w.str(typeNames[sel.typ])
 		case fPageHasNext:
-			w.bool(hasNext)
+			w.bool(p.hasNext)
 		case fPageHasPrev:
-			w.bool(hasPrev)
+			w.bool(p.hasPrev)
 		case fPageStart, fPageEnd:
-			c := first
-			if f.kind == fPageEnd {
-				c = last
-			}
-			if c == nil {
+			if p.n == 0 {
 				w.null()
-			} else {
-				w.buf = append(append(append(w.buf, '"'), c...), '"')
+				continue
 			}
+			j := 0
+			if f.kind == fPageEnd {
+				j = p.n - 1
+			}
+			w.buf = append(w.buf, '"')
+			w.buf = p.cursor(w.buf, j)
+			w.buf = append(w.buf, '"')
 		}
 	}
 	x.end()
 	return true
 }
 
-// writeEventConnection writes a page of c's timeline.
-func (x *run) writeEventConnection(sel *selPlan, c *model.Resolution, evs []dispute.Event, hasPrev, hasNext bool) bool {
+// list writes the n elements of list field f, element j by elem(j), each with its
+// index on the path; an element that turned null is settled as settleElem says.
+func (x *run) list(f *fieldPlan, n int, elem func(j int) bool) bool {
 	w := &x.w
-	w.buf = append(w.buf, '{')
-	ok := true
-	for i, f := range sel.fields {
-		w.key(f, i == 0)
-		w.push(f.alias)
+	w.buf = append(w.buf, '[')
+	all := true
+	for j := range n {
+		if j > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.pushIndex(j)
 		start := len(w.buf)
-		fine := true
-		switch f.kind {
-		case fTypename:
-			w.str(typeNames[sel.typ])
-		case fConnEdges, fConnNodes:
-			w.buf = append(w.buf, '[')
-			all := true
-			for j := range evs {
-				if j > 0 {
-					w.buf = append(w.buf, ',')
-				}
-				w.pushIndex(j)
-				es := len(w.buf)
-				var eok bool
-				if f.kind == fConnNodes {
-					eok = x.writeEvent(f.sel, &evs[j])
-				} else {
-					eok = x.writeEventEdge(f.sel, &evs[j])
-				}
-				all = w.settleElem(f, es, eok) && all
-				w.pop()
-			}
-			w.buf = append(w.buf, ']')
-			fine = w.settle(f, start, all)
-		case fConnPageInfo:
-			var first, last []byte
-			if n := len(evs); n > 0 {
-				first = appendEventCursor(nil, evs[0])
-				last = appendEventCursor(nil, evs[n-1])
-			}
-			fine = w.settle(f, start, x.writePageInfo(f.sel, hasPrev, hasNext, first, last))
-		case fConnTotal:
-			n, known := knownEventCount(c)
-			if !known {
-				if n, known = x.set.EventCounts[c.Case.ID]; !known {
-					x.abort = reasonMissingRow
-					return false
-				}
-			}
-			w.int(int64(n))
-		}
+		all = w.settleElem(f, start, elem(j)) && all
 		w.pop()
-		ok = ok && fine
 	}
-	x.end()
-	return ok
-}
-
-func (x *run) writeEventEdge(sel *selPlan, e *dispute.Event) bool {
-	w := &x.w
-	w.buf = append(w.buf, '{')
-	ok := true
-	for i, f := range sel.fields {
-		w.key(f, i == 0)
-		switch f.kind {
-		case fTypename:
-			w.str(typeNames[sel.typ])
-		case fEdgeCursor:
-			w.buf = append(w.buf, '"')
-			w.buf = appendEventCursor(w.buf, *e)
-			w.buf = append(w.buf, '"')
-		case fEdgeNode:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.writeEvent(f.sel, e)) && ok
-			w.pop()
-		}
-	}
-	x.end()
-	return ok
+	w.buf = append(w.buf, ']')
+	return all
 }

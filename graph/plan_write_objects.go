@@ -109,19 +109,7 @@ func (x *run) writeCaseRelation(f *fieldPlan, m *model.Resolution) bool {
 		return w.settle(f, start, x.writeMembership(f.sel, &mem))
 	case fResRecentEvents:
 		evs := x.set.Recent[m.Case.ID]
-		w.buf = append(w.buf, '[')
-		all := true
-		for j := range evs {
-			if j > 0 {
-				w.buf = append(w.buf, ',')
-			}
-			w.pushIndex(j)
-			es := len(w.buf)
-			all = w.settleElem(f, es, x.writeEvent(f.sel, &evs[j])) && all
-			w.pop()
-		}
-		w.buf = append(w.buf, ']')
-		return w.settle(f, start, all)
+		return w.settle(f, start, x.list(f, len(evs), func(j int) bool { return x.writeEvent(f.sel, &evs[j]) }))
 	case fResEvents:
 		args := x.argsOf(f)
 		q, err := toEventQuery(m.Case.ID, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string),
@@ -281,15 +269,9 @@ func (x *run) writePayment(sel *selPlan, p *db.Payment) bool {
 		case fPayCreatedAt:
 			w.time(pm.CreatedAt())
 		case fPayUser:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.userAt(f.sel, p.UserID, nil)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.userAt(f.sel, p.UserID, nil)) && ok
 		case fPayCompany:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.companyByID(f.sel, p.CompanyID)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.companyByID(f.sel, p.CompanyID)) && ok
 		}
 	}
 	x.end()
@@ -336,15 +318,9 @@ func (x *run) writeMembership(sel *selPlan, mem *db.Membership) bool {
 		case fMemCanceledAt:
 			w.timePtr(mm.CanceledAt())
 		case fMemUser:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.userAt(f.sel, mem.UserID, nil)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.userAt(f.sel, mem.UserID, nil)) && ok
 		case fMemCompany:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.companyByID(f.sel, mem.CompanyID)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.companyByID(f.sel, mem.CompanyID)) && ok
 		}
 	}
 	x.end()

@@ -77,122 +77,34 @@ func (x *run) writeViewer(sel *selPlan, v *model.Viewer) bool {
 		case fViewerRole:
 			w.str(string(v.Role))
 		case fViewerScopes:
-			w.buf = append(w.buf, '[')
-			for j, s := range v.Scopes {
-				if j > 0 {
-					w.buf = append(w.buf, ',')
-				}
-				w.str(string(s))
-			}
-			w.buf = append(w.buf, ']')
+			strs(w, v.Scopes)
 		case fViewerUser:
 			if v.UserID == "" {
 				w.null()
 				continue
 			}
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.userAt(f.sel, v.UserID, viewerUser)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.userAt(f.sel, v.UserID, viewerUser)) && ok
 		case fViewerCompany:
 			if v.CompanyID == "" {
 				w.null()
 				continue
 			}
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.companyByID(f.sel, v.CompanyID)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.companyByID(f.sel, v.CompanyID)) && ok
 		case fViewerCompanies:
-			w.push(f.alias)
-			start := len(w.buf)
-			w.buf = append(w.buf, '[')
-			all := true
-			for j, id := range v.CompanyIDs {
-				if j > 0 {
-					w.buf = append(w.buf, ',')
-				}
-				w.pushIndex(j)
-				es := len(w.buf)
-				all = w.settleElem(f, es, x.companyByID(f.sel, id)) && all
-				w.pop()
-			}
-			w.buf = append(w.buf, ']')
-			ok = w.settle(f, start, all) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.list(f, len(v.CompanyIDs), func(j int) bool { return x.companyByID(f.sel, v.CompanyIDs[j]) })) && ok
 		}
 	}
 	x.end()
 	return ok
 }
 
+// writeTokenConnection writes a page of the caller's tokens.
 func (x *run) writeTokenConnection(sel *selPlan, conn *model.APITokenConnection) bool {
-	w := &x.w
-	w.buf = append(w.buf, '{')
-	ok := true
-	for i, f := range sel.fields {
-		w.key(f, i == 0)
-		w.push(f.alias)
-		start := len(w.buf)
-		fine := true
-		switch f.kind {
-		case fTypename:
-			w.str(typeNames[sel.typ])
-		case fConnEdges, fConnNodes:
-			w.buf = append(w.buf, '[')
-			all := true
-			for j, t := range conn.Nodes {
-				if j > 0 {
-					w.buf = append(w.buf, ',')
-				}
-				w.pushIndex(j)
-				es := len(w.buf)
-				var eok bool
-				if f.kind == fConnNodes {
-					eok = x.writeToken(f.sel, t)
-				} else {
-					eok = x.writeTokenEdge(f.sel, conn.Edges[j])
-				}
-				all = w.settleElem(f, es, eok) && all
-				w.pop()
-			}
-			w.buf = append(w.buf, ']')
-			fine = w.settle(f, start, all)
-		case fConnPageInfo:
-			pi := conn.PageInfo
-			var first, last []byte
-			if pi.StartCursor != nil {
-				first, last = []byte(*pi.StartCursor), []byte(*pi.EndCursor)
-			}
-			fine = w.settle(f, start, x.writePageInfo(f.sel, pi.HasPreviousPage, pi.HasNextPage, first, last))
-		}
-		w.pop()
-		ok = ok && fine
-	}
-	x.end()
-	return ok
-}
-
-func (x *run) writeTokenEdge(sel *selPlan, e *model.APITokenEdge) bool {
-	w := &x.w
-	w.buf = append(w.buf, '{')
-	ok := true
-	for i, f := range sel.fields {
-		w.key(f, i == 0)
-		switch f.kind {
-		case fTypename:
-			w.str(typeNames[sel.typ])
-		case fEdgeCursor:
-			w.str(e.Cursor)
-		case fEdgeNode:
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.writeToken(f.sel, e.Node)) && ok
-			w.pop()
-		}
-	}
-	x.end()
-	return ok
+	return x.writeConnection(sel, &page{
+		n: len(conn.Edges), hasPrev: conn.PageInfo.HasPreviousPage, hasNext: conn.PageInfo.HasNextPage,
+		node:   func(sel *selPlan, j int) bool { return x.writeToken(sel, conn.Edges[j].Node) },
+		cursor: func(b []byte, j int) []byte { return append(b, conn.Edges[j].Cursor...) },
+	})
 }
 
 func (x *run) writeToken(sel *selPlan, t *model.ApiToken) bool {
@@ -209,14 +121,7 @@ func (x *run) writeToken(sel *selPlan, t *model.ApiToken) bool {
 		case fTokRole:
 			w.str(string(t.Role))
 		case fTokScopes:
-			w.buf = append(w.buf, '[')
-			for j, s := range t.Scopes {
-				if j > 0 {
-					w.buf = append(w.buf, ',')
-				}
-				w.str(string(s))
-			}
-			w.buf = append(w.buf, ']')
+			strs(w, t.Scopes)
 		case fTokLabel:
 			w.strPtr(t.Label)
 		case fTokCreatedAt:
@@ -230,19 +135,13 @@ func (x *run) writeToken(sel *selPlan, t *model.ApiToken) bool {
 				w.null()
 				continue
 			}
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.userAt(f.sel, t.UserID, tokenUser)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.userAt(f.sel, t.UserID, tokenUser)) && ok
 		case fTokCompany:
 			if t.CompanyID == "" {
 				w.null()
 				continue
 			}
-			w.push(f.alias)
-			start := len(w.buf)
-			ok = w.settle(f, start, x.companyByID(f.sel, t.CompanyID)) && ok
-			w.pop()
+			ok = w.close(f, w.open(f), x.companyByID(f.sel, t.CompanyID)) && ok
 		}
 	}
 	x.end()
