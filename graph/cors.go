@@ -4,11 +4,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/rs/cors"
+
+	"resolutioncenter/graph/wsproto"
 )
 
 // CORSHeaders are the request headers a browser page may send cross-origin: the
@@ -20,8 +21,8 @@ var CORSHeaders = []string{"Authorization", "Content-Type", "Accept", "X-Request
 	"traceparent", "tracestate", "baggage", "apollographql-client-name", "apollographql-client-version"}
 
 // withCORS answers cross-origin requests and their preflights, by github.com/rs/cors,
-// for the origins in origins (exact, "*" for any, or one "*" wildcard such as
-// https://*.example.com) and, in development mode (dev), every loopback origin
+// for the origins in origins (exact, "*" for any, or a pattern such as
+// https://*.example.com, matched as WebSocket origins are: see originListed) and, in development mode (dev), every loopback origin
 // (http://localhost:5173 and the like, any port and scheme). Responses expose
 // X-Request-Id and Retry-After to the page. No credentials (cookies) are ever allowed:
 // the API takes bearer tokens. A preflight from an origin not allowed is answered 403,
@@ -42,11 +43,7 @@ func withCORS(origins []string, dev bool, next http.Handler) http.Handler {
 		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
 		MaxAge:         600,
 	}
-	if dev {
-		opts.AllowOriginFunc = func(origin string) bool { return isLoopbackOrigin(origin) || originListed(origins, origin) }
-	} else {
-		opts.AllowedOrigins = origins
-	}
+	opts.AllowOriginFunc = func(origin string) bool { return (dev && isLoopbackOrigin(origin)) || originListed(origins, origin) }
 	c := cors.New(opts)
 	h := c.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -98,14 +95,13 @@ func isLoopbackOrigin(origin string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// originListed matches origin against CORS_ORIGINS as rs/cors does (exact, "*", or a
-// pattern with "*"), for development mode, where the loopback rule is added.
+// originListed reports whether origin matches an entry of CORS_ORIGINS: "*", or an
+// origin pattern (scheme included), matched by wsproto.MatchOrigin as the WebSocket
+// transport matches the same entries. Host-only patterns are for WS_ORIGINS and do not
+// allow HTTP requests.
 func originListed(origins []string, origin string) bool {
-	if slices.Contains(origins, "*") || slices.Contains(origins, origin) {
-		return true
-	}
 	for _, o := range origins {
-		if ok, _ := path.Match(o, origin); ok {
+		if (o == "*" || strings.Contains(o, "://")) && wsproto.MatchOrigin(o, origin) {
 			return true
 		}
 	}

@@ -377,6 +377,20 @@ func (t *Transport) originAllowed(r *http.Request) bool {
 	return false
 }
 
+// MatchOrigin reports whether a browser origin (scheme://host[:port]) matches an
+// allowed-origin pattern: "*" (any); an origin pattern, scheme included, where "*",
+// "?" and "[...]" match as in path.Match ("https://*.example.com"); or a host pattern
+// of any scheme, with or without a port ("*.example.com", "localhost:5173"). Case does
+// not matter. The HTTP CORS rules use it too (with origin patterns only), so that one
+// CORS_ORIGINS entry means the same for HTTP and for WebSockets.
+func MatchOrigin(pattern, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return matchOrigin(pattern, u)
+}
+
 func matchOrigin(pattern string, u *url.URL) bool {
 	pattern = strings.ToLower(strings.TrimSpace(pattern))
 	switch {
