@@ -363,3 +363,26 @@ func TestRecordAttemptsOfADeletedDelivery(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL a change's payload is compressed with lz4 where the server has it (the
+// migration keeps pglz, the default, where it has not). The delivery tests read
+// payloads back.
+func TestPayloadCompression(t *testing.T) {
+	d := dbtest.MustPostgres(t)
+	ctx := context.Background()
+	var available bool
+	if _, err := d.Raw(ctx, &available, `SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))`); err != nil {
+		t.Fatal(err)
+	}
+	var method string
+	if _, err := d.Raw(ctx, &method, `SELECT attcompression::text FROM pg_attribute WHERE attrelid = 'webhook_messages'::regclass AND attname = 'data'`); err != nil {
+		t.Fatal(err)
+	}
+	want := ""
+	if available {
+		want = "l"
+	}
+	if method != want {
+		t.Fatalf("webhook_messages.data compression %q, want %q (lz4 available: %v)", method, want, available)
+	}
+}

@@ -1,0 +1,1 @@
+ALTER TABLE webhook_messages ALTER COLUMN data SET COMPRESSION default;
