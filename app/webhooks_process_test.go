@@ -198,3 +198,55 @@ func TestWebhooksKilledMidDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhooksDeliveryTier: an API process with WEBHOOK_WORKERS=0 only enqueues (its
+// changes' deliveries wait in the outbox, none is sent), and a delivery process started
+// afterwards on the same database sends them all, in commit order: the split the README
+// recommends when webhook traffic should not share the API's CPUs.
+func TestWebhooksDeliveryTier(t *testing.T) {
+	url := dbtest.PostgresURL(t)
+	env := maps.Clone(fastWebhooks)
+	env["DATABASE_URL"] = url
+	env["WEBHOOK_WORKERS"] = "0"
+	api := startProcess(t, "wh-api", env)
+	d := openDB(t, url)
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	var ep endpointResult
+	apptest.MustQuery(t, api.URL, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": rcv.URL}}, &ep)
+	rcv.SetSecrets(*ep.CreateWebhookEndpoint.Secret)
+
+	pay := c.MustPayment(t, d)
+	var open map[string]struct{ Resolution struct{ ID string } }
+	apptest.MustQuery(t, api.URL, c.CustomerToken, `mutation($in: OpenResolutionInput!) { openResolution(input: $in) { resolution { id } } }`,
+		map[string]any{"in": map[string]any{"paymentId": pay.ID, "issue": "ITEM_NOT_RECEIVED", "message": "Where is it?"}}, &open)
+	caseID := open["openResolution"].Resolution.ID
+	for j := range 3 {
+		apptest.MustQuery(t, api.URL, c.CustomerToken, `mutation($id: ID!, $m: String!) { respondToResolution(input: {resolutionId: $id, message: $m}) { resolution { id } } }`,
+			map[string]any{"id": caseID, "m": fmt.Sprintf("message %d", j)}, nil)
+	}
+	// Many poll intervals (100 ms) pass: the enqueue-only process sends nothing.
+	time.Sleep(1500 * time.Millisecond)
+	if got := rcv.Accepted(); len(got) > 0 {
+		t.Fatalf("the WEBHOOK_WORKERS=0 process delivered %d", len(got))
+	}
+	var pending []struct {
+		Status string `bun:"status"`
+	}
+	if _, err := d.Raw(context.Background(), &pending, "SELECT status FROM webhook_deliveries WHERE case_id = ?", caseID); err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 4 {
+		t.Fatalf("outbox holds %d deliveries of the case, want 4", len(pending))
+	}
+	for _, r := range pending {
+		if r.Status != string(db.DeliveryPending) {
+			t.Fatalf("delivery %s before any delivery process ran", r.Status)
+		}
+	}
+
+	webhookProcess(t, "wh-delivery", url)
+	got := rcv.WaitAccepted(t, 4, 60*time.Second)
+	rcv.CheckAll(t)
+	checkCommitOrder(t, got)
+}
