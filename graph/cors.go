@@ -22,8 +22,9 @@ var CORSHeaders = []string{"Authorization", "Content-Type", "Accept", "X-Request
 
 // withCORS answers cross-origin requests and their preflights, by github.com/rs/cors,
 // for the origins in origins (exact, "*" for any, or a pattern such as
-// https://*.example.com, matched as WebSocket origins are: see originListed) and, in development mode (dev), every loopback origin
-// (http://localhost:5173 and the like, any port and scheme). Responses expose
+// https://*.example.com, matched as WebSocket origins are: see originListed) and, in
+// development mode (dev), every loopback origin (http://localhost:5173 and the like,
+// any port and scheme). Responses expose
 // X-Request-Id and Retry-After to the page. No credentials (cookies) are ever allowed:
 // the API takes bearer tokens. A preflight from an origin not allowed is answered 403,
 // so nothing in it looks like an approval.
