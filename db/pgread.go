@@ -46,18 +46,14 @@ const (
 )
 
 var (
-	pgCompanies = pgStatement{"rc_read_companies",
-		"SELECT id, title, route, created_at FROM companies WHERE id = ANY($1::text[])",
+	pgCompanies = pgStatement{"rc_read_companies", pgByID("companies", "id, title, route, created_at"),
 		[]uint32{oidText, oidText, oidText, oidTimestamptz}}
-	pgUsers = pgStatement{"rc_read_users",
-		"SELECT id, name, username, email, created_at FROM users WHERE id = ANY($1::text[])",
+	pgUsers = pgStatement{"rc_read_users", pgByID("users", "id, name, username, email, created_at"),
 		[]uint32{oidText, oidText, oidText, oidText, oidTimestamptz}}
 	pgPayments = pgStatement{"rc_read_payments",
-		"SELECT id, user_id, company_id, membership_id, currency, total, subtotal, refunded_amount, status, paid_at, refunded_at, created_at " +
-			"FROM payments WHERE id = ANY($1::text[])",
+		pgByID("payments", "id, user_id, company_id, membership_id, currency, total, subtotal, refunded_amount, status, paid_at, refunded_at, created_at"),
 		[]uint32{oidText, oidText, oidText, oidText, oidText, oidInt8, oidInt8, oidInt8, oidText, oidTimestamptz, oidTimestamptz, oidTimestamptz}}
-	pgMemberships = pgStatement{"rc_read_memberships",
-		"SELECT id, user_id, company_id, status, created_at, canceled_at FROM memberships WHERE id = ANY($1::text[])",
+	pgMemberships = pgStatement{"rc_read_memberships", pgByID("memberships", "id, user_id, company_id, status, created_at, canceled_at"),
 		[]uint32{oidText, oidText, oidText, oidText, oidTimestamptz, oidTimestamptz}}
 	pgDisputants = pgStatement{"rc_read_disputants",
 		"SELECT DISTINCT user_id FROM resolutions WHERE user_id = ANY($1::text[]) AND company_id = ANY($2::text[])",
@@ -82,6 +78,17 @@ const (
 	pgViews   = "(SELECT unnest($1::text[]) AS id, 1 AS g UNION ALL SELECT unnest($2::text[]), 2 UNION ALL SELECT unnest($3::text[]), 3) AS v"
 	pgVisible = "((v.g = 1 AND e.viewable_by_customer) OR (v.g = 2 AND e.viewable_by_merchant) OR v.g = 3)"
 )
+
+// pgByID selects cols of the rows of table whose primary key is in $1, one index probe
+// per key. The plain "WHERE id = ANY($1)" lets the planner scan a small table instead
+// and test every row against every key: on the 500 companies of the 1,000,000-case set
+// that took 290 us of the backend's CPU per list page (5,000 text comparisons, a fifth
+// of PostgreSQL's work for the page) against 36 us for 20 probes. OFFSET 0 keeps the
+// lateral subquery from being flattened into a join the planner could hash.
+func pgByID(table, cols string) string {
+	return "SELECT r.* FROM unnest($1::text[]) AS k(id) CROSS JOIN LATERAL (SELECT " + cols + " FROM " + table +
+		" WHERE id = k.id OFFSET 0) AS r"
+}
 
 func pgEventsStatement(desc, cursor bool) pgStatement {
 	name, order, cond := "rc_read_events_asc", "ASC", ""
