@@ -72,7 +72,7 @@ func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
 				return next, ev, eff, err
 			}
 		}
-		return next, ev, eff, saveCase(ctx, tx, c.Version, next)
+		return next, ev, eff, d.saveCase(ctx, tx, c.Version, next)
 	})
 }
 
@@ -152,7 +152,7 @@ func (d *DB) change(ctx context.Context, idem *Idempotency, now time.Time, befor
 		if err != nil {
 			return err
 		}
-		if ev, err = appendEvent(ctx, tx, ev); err != nil {
+		if ev, err = d.appendEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 		if err := applyEffects(ctx, tx, c, eff, ev.CreatedAt); err != nil {
@@ -216,22 +216,34 @@ func recentMessages(ctx context.Context, tx bun.Tx, caseID string, ev dispute.Ev
 
 // saveCase writes next over the row that still has version prev; zero rows means a
 // concurrent change won, which is a conflict.
-func saveCase(ctx context.Context, tx bun.Tx, prev int, next dispute.Case) error {
+func (d *DB) saveCase(ctx context.Context, tx bun.Tx, prev int, next dispute.Case) error {
 	row := fromDomainCase(next)
-	res, err := tx.NewUpdate().Model(&row).WherePK().Where("version = ?", prev).ExcludeColumn("id", "created_at").Exec(ctx)
-	if err != nil {
-		return mapErr(err)
+	var n int64
+	if d.Engine == Postgres {
+		var err error
+		if n, err = d.pgSaveCase(ctx, tx, prev, row); err != nil {
+			return err
+		}
+	} else {
+		res, err := tx.NewUpdate().Model(&row).WherePK().Where("version = ?", prev).ExcludeColumn("id", "created_at").Exec(ctx)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, _ = res.RowsAffected()
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if n != 1 {
 		return dispute.Conflict("the case changed concurrently; retry")
 	}
 	return nil
 }
 
 // appendEvent inserts the event with a fresh ID and returns it.
-func appendEvent(ctx context.Context, tx bun.Tx, ev dispute.Event) (dispute.Event, error) {
+func (d *DB) appendEvent(ctx context.Context, tx bun.Tx, ev dispute.Event) (dispute.Event, error) {
 	ev.ID = ids.New(ids.Event)
 	row := fromDomainEvent(ev)
+	if d.Engine == Postgres {
+		return ev, d.pgAppendEvent(ctx, tx, row)
+	}
 	if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 		return ev, mapErr(err)
 	}

@@ -47,8 +47,7 @@ func (d *DB) announceRevocation(ctx context.Context, tx bun.Tx, tokenID string) 
 	if d.Engine != Postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", RevocationChannel, tokenID)
-	return mapErr(err)
+	return d.pgExec(ctx, tx, pgNotify, RevocationChannel, tokenID)
 }
 
 // revocationCommitted hands a committed revocation to the sink on SQLite, where this
@@ -112,8 +111,7 @@ func (d *DB) announce(ctx context.Context, tx bun.Tx, c dispute.Case, ev dispute
 		return nil
 	}
 	n := dispute.Notice{CaseID: c.ID, Position: ev.Position, Version: c.Version}
-	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", NotifyChannel, encodeNotice(n))
-	return mapErr(err)
+	return d.pgExec(ctx, tx, pgNotify, NotifyChannel, encodeNotice(n))
 }
 
 // committed runs the in-process commit hook (SQLite) for a change that committed.

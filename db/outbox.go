@@ -54,6 +54,18 @@ func (t *OutboxTx) SQL() *sql.Tx { return t.tx.Tx }
 // company's own and the platform's.
 func (t *OutboxTx) ActiveEndpoints(ctx context.Context, companyID string) ([]WebhookEndpoint, error) {
 	var rows []webhookEndpointRow
+	if t.d.Engine == Postgres {
+		var out []WebhookEndpoint
+		err := t.d.pgRows(ctx, &t.tx, pgActiveEndpoints, []any{companyID}, func(r *sql.Rows) error {
+			var row webhookEndpointRow
+			if err := r.Scan(&row.ID, &row.CompanyID, &row.EventTypes); err != nil {
+				return err
+			}
+			out = append(out, toWebhookEndpoint(row))
+			return nil
+		})
+		return out, err
+	}
 	err := t.tx.NewSelect().Model(&rows).Column("id", "company_id", "event_types").
 		Where("we.company_id = ? OR we.company_id IS NULL", companyID).Where("we.disabled_at IS NULL").
 		OrderExpr("we.id").Scan(ctx)

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -49,6 +50,17 @@ func (d *DB) MembershipsByID(ctx context.Context, list []string) (map[string]Mem
 // TeamCompanies returns the IDs of the companies the user is a team member of.
 func (d *DB) TeamCompanies(ctx context.Context, userID string) ([]string, error) {
 	var list []string
+	if d.Engine == Postgres {
+		err := d.pgRows(ctx, nil, pgTeamCompanies, []any{userID}, func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			list = append(list, id)
+			return nil
+		})
+		return list, err
+	}
 	err := d.bun.NewSelect().Model((*teamMemberRow)(nil)).Column("company_id").Where("user_id = ?", userID).
 		Order("company_id").Scan(ctx, &list)
 	return list, mapErr(err)

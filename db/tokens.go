@@ -76,6 +76,9 @@ func newTokenRow(t Token, now time.Time) (tokenRow, string) {
 
 // LookupToken finds the live token whose clear text is given; NOT_FOUND otherwise.
 func (d *DB) LookupToken(ctx context.Context, clear string) (Token, error) {
+	if d.Engine == Postgres {
+		return d.pgLookupTokenHash(ctx, HashToken(clear))
+	}
 	var r tokenRow
 	err := d.bun.NewSelect().Model(&r).Where("hash = ?", HashToken(clear)).Where("revoked_at IS NULL").Limit(1).Scan(ctx)
 	if err != nil {
@@ -88,6 +91,9 @@ func (d *DB) LookupToken(ctx context.Context, clear string) (Token, error) {
 // clear text); NOT_FOUND otherwise. A WebSocket re-checks its token by hash before
 // each operation, without keeping the clear text.
 func (d *DB) LookupTokenHash(ctx context.Context, hash string) (Token, error) {
+	if d.Engine == Postgres {
+		return d.pgLookupTokenHash(ctx, hash)
+	}
 	var r tokenRow
 	err := d.bun.NewSelect().Model(&r).Where("hash = ?", hash).Where("revoked_at IS NULL").Limit(1).Scan(ctx)
 	if err != nil {
