@@ -439,11 +439,11 @@ func (d *DB) inWrite(ctx context.Context, fn func(ctx context.Context, idb bun.I
 func (d *DB) pgStatement(ctx context.Context, query string, args []any, scan func(pgx.Rows) error) error {
 	var err error
 	for range 3 {
-		ev := &bun.QueryEvent{DB: d.bun, Query: query, StartTime: time.Now()}
-		hookCtx := d.hooks.BeforeQuery(ctx, ev)
-		var rows pgx.Rows
-		rows, err = d.pool.Query(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
-		if err == nil {
+		err = d.hooked(ctx, query, func() error {
+			rows, err := d.pool.Query(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+			if err != nil {
+				return err
+			}
 			if scan != nil {
 				err = scan(rows)
 			}
@@ -451,9 +451,8 @@ func (d *DB) pgStatement(ctx context.Context, query string, args []any, scan fun
 			if err == nil {
 				err = rows.Err()
 			}
-		}
-		ev.Err = err
-		d.hooks.AfterQuery(hookCtx, ev)
+			return err
+		})
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || pgErr.Code != "40P01" {
 			break

@@ -47,7 +47,8 @@ func (d *DB) announceRevocation(ctx context.Context, tx bun.Tx, tokenID string) 
 	if d.Engine != Postgres {
 		return nil
 	}
-	return d.pgExec(ctx, tx, pgNotify, RevocationChannel, tokenID)
+	_, err := d.pgExec(ctx, tx, pgNotify, RevocationChannel, tokenID)
+	return err
 }
 
 // revocationCommitted hands a committed revocation to the sink on SQLite, where this
@@ -111,7 +112,8 @@ func (d *DB) announce(ctx context.Context, tx bun.Tx, c dispute.Case, ev dispute
 		return nil
 	}
 	n := dispute.Notice{CaseID: c.ID, Position: ev.Position, Version: c.Version}
-	return d.pgExec(ctx, tx, pgNotify, NotifyChannel, encodeNotice(n))
+	_, err := d.pgExec(ctx, tx, pgNotify, NotifyChannel, encodeNotice(n))
+	return err
 }
 
 // committed runs the in-process commit hook (SQLite) for a change that committed.

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -74,4 +75,15 @@ func (l *hookList) AfterQuery(ctx context.Context, ev *bun.QueryEvent) {
 	for i := len(hs) - 1; i >= 0; i-- {
 		hs[i].AfterQuery(ctx, ev)
 	}
+}
+
+// hooked runs one statement that does not go through bun (the prepared statements of
+// the PostgreSQL paths) between the query hooks, so they observe it as they observe
+// bun's; run's error is the event's.
+func (d *DB) hooked(ctx context.Context, query string, run func() error) error {
+	ev := &bun.QueryEvent{DB: d.bun, Query: query, StartTime: time.Now()}
+	hookCtx := d.hooks.BeforeQuery(ctx, ev)
+	ev.Err = run()
+	d.hooks.AfterQuery(hookCtx, ev)
+	return ev.Err
 }

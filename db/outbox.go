@@ -55,16 +55,20 @@ func (t *OutboxTx) SQL() *sql.Tx { return t.tx.Tx }
 func (t *OutboxTx) ActiveEndpoints(ctx context.Context, companyID string) ([]WebhookEndpoint, error) {
 	var rows []webhookEndpointRow
 	if t.d.Engine == Postgres {
+		r, err := t.query(ctx, pgActiveEndpoints, companyID)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
 		var out []WebhookEndpoint
-		err := t.d.pgRows(ctx, &t.tx, pgActiveEndpoints, []any{companyID}, func(r *sql.Rows) error {
+		for r.Next() {
 			var row webhookEndpointRow
 			if err := r.Scan(&row.ID, &row.CompanyID, &row.EventTypes); err != nil {
-				return err
+				return nil, mapErr(err)
 			}
 			out = append(out, toWebhookEndpoint(row))
-			return nil
-		})
-		return out, err
+		}
+		return out, mapErr(r.Err())
 	}
 	err := t.tx.NewSelect().Model(&rows).Column("id", "company_id", "event_types").
 		Where("we.company_id = ? OR we.company_id IS NULL", companyID).Where("we.disabled_at IS NULL").

@@ -121,16 +121,13 @@ func (d *DB) selectCases(ctx context.Context, build func(*bun.SelectQuery, *sqlA
 // pgQuery runs one statement through pgx's statement cache (prepared once per
 // connection and text) and hands each row to row.
 func (d *DB) pgQuery(ctx context.Context, st *pgStatement, params []any, row func([][]byte) error) error {
-	ev := &bun.QueryEvent{DB: d.bun, Query: st.sql, StartTime: time.Now()}
-	hookCtx := d.hooks.BeforeQuery(ctx, ev)
-	args := append([]any{pgx.QueryExecModeCacheStatement}, params...)
-	rows, err := d.pool.Query(ctx, st.sql, args...)
-	if err == nil {
-		err = readRows(pgxRows{rows}, st, row)
-	}
-	ev.Err = err
-	d.hooks.AfterQuery(hookCtx, ev)
-	return err
+	return d.hooked(ctx, st.sql, func() error {
+		rows, err := d.pool.Query(ctx, st.sql, append([]any{pgx.QueryExecModeCacheStatement}, params...)...)
+		if err != nil {
+			return err
+		}
+		return readRows(pgxRows{rows}, st, row)
+	})
 }
 
 // pgxRows reads pgx.Rows as readRows reads a result.

@@ -3,10 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/uptrace/bun"
 
 	"resolutioncenter/dispute"
 )
@@ -50,12 +46,7 @@ FROM unnest($7::text[], $8::text[], $9::int[], $10::text[]) AS d(id, endpoint_id
 
 // query runs a prepared statement in the transaction, with the query hooks.
 func (t *OutboxTx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ev := &bun.QueryEvent{DB: t.d.bun, Query: query, StartTime: time.Now()}
-	hookCtx := t.d.hooks.BeforeQuery(ctx, ev)
-	rows, err := t.tx.Tx.QueryContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
-	ev.Err = err
-	t.d.hooks.AfterQuery(hookCtx, ev)
-	return rows, mapErr(err)
+	return t.d.pgTxQuery(ctx, t.tx, query, args...)
 }
 
 func (t *OutboxTx) pgCaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {

@@ -16,37 +16,31 @@ import (
 // analysed and planned every time: about two fifths of PostgreSQL's samples under the
 // load tool's mutate scenario (perf), against a tenth for executing them.
 
-// pgExec runs a statement of fixed text in tx as a prepared statement, with the query
-// hooks.
-func (d *DB) pgExec(ctx context.Context, tx bun.Tx, query string, args ...any) error {
-	_, err := d.pgExecCount(ctx, tx, query, args...)
-	return err
+// pgTxQuery runs a statement of fixed text in tx as a prepared statement, with the
+// query hooks.
+func (d *DB) pgTxQuery(ctx context.Context, tx bun.Tx, query string, args ...any) (*sql.Rows, error) {
+	var rows *sql.Rows
+	err := d.hooked(ctx, query, func() (err error) {
+		rows, err = tx.Tx.QueryContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+		return err
+	})
+	return rows, mapErr(err)
 }
 
-// pgExecCount is pgExec returning the number of rows the statement affected.
-func (d *DB) pgExecCount(ctx context.Context, tx bun.Tx, query string, args ...any) (int64, error) {
-	ev := &bun.QueryEvent{DB: d.bun, Query: query, StartTime: time.Now()}
-	hookCtx := d.hooks.BeforeQuery(ctx, ev)
-	res, err := tx.Tx.ExecContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+// pgExec is pgTxQuery for a statement without rows; it returns the rows it affected.
+func (d *DB) pgExec(ctx context.Context, tx bun.Tx, query string, args ...any) (int64, error) {
 	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
-	ev.Err = err
-	d.hooks.AfterQuery(hookCtx, ev)
+	err := d.hooked(ctx, query, func() error {
+		res, err := tx.Tx.ExecContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
 	return n, mapErr(err)
 }
 
-// null is v, or NULL for its zero value (bun's nullzero; times: nullTime).
-func null[T comparable](v T) any {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return v
-}
-
-// nullTime is t, or NULL for a zero time (bun's nullzero).
+// nullTime is t, or NULL for a zero time (bun's nullzero, as nullStr for strings).
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -62,36 +56,9 @@ const pgSaveCase = `UPDATE resolutions SET status = $3, issue = $4, company_id =
 // pgSaveCase writes every column of the case but its ID and creation time over the row
 // that still has version prev (saveCase on PostgreSQL); it returns the rows written.
 func (d *DB) pgSaveCase(ctx context.Context, tx bun.Tx, prev int, r resolutionRow) (int64, error) {
-	return d.pgExecCount(ctx, tx, pgSaveCase, r.ID, prev, r.Status, r.Issue, r.CompanyID, r.UserID, r.PaymentID,
-		null(r.MemberID), r.UpdatedAt, nullTime(r.DueDate), r.CustomerAppealed, r.MerchantAppealed, null(r.Outcome),
-		null(r.Refund), null(r.DecidedBy), r.InfoRequests, r.PaymentRefunded, r.Version, r.EventCount)
-}
-
-// pgRows runs a query of fixed text as a prepared statement, in tx when given (else on
-// the pool), with the query hooks, and hands each row to scan.
-func (d *DB) pgRows(ctx context.Context, tx *bun.Tx, query string, args []any, scan func(*sql.Rows) error) error {
-	ev := &bun.QueryEvent{DB: d.bun, Query: query, StartTime: time.Now()}
-	hookCtx := d.hooks.BeforeQuery(ctx, ev)
-	args = append([]any{pgx.QueryExecModeCacheStatement}, args...)
-	var rows *sql.Rows
-	var err error
-	if tx != nil {
-		rows, err = tx.Tx.QueryContext(ctx, query, args...)
-	} else {
-		rows, err = d.bun.DB.QueryContext(ctx, query, args...)
-	}
-	if err == nil {
-		for err == nil && rows.Next() {
-			err = scan(rows)
-		}
-		if err == nil {
-			err = rows.Err()
-		}
-		rows.Close()
-	}
-	ev.Err = err
-	d.hooks.AfterQuery(hookCtx, ev)
-	return mapErr(err)
+	return d.pgExec(ctx, tx, pgSaveCase, r.ID, prev, r.Status, r.Issue, r.CompanyID, r.UserID, r.PaymentID,
+		nullStr(r.MemberID), r.UpdatedAt, nullTime(r.DueDate), r.CustomerAppealed, r.MerchantAppealed, nullStr(r.Outcome),
+		nullStr(r.Refund), nullStr(r.DecidedBy), r.InfoRequests, r.PaymentRefunded, r.Version, r.EventCount)
 }
 
 const pgInsertEvent = `INSERT INTO resolution_events (id, resolution_id, position, action, reporter_type, details, ` +
@@ -100,8 +67,9 @@ const pgInsertEvent = `INSERT INTO resolution_events (id, resolution_id, positio
 
 // pgAppendEvent inserts an event row (appendEvent on PostgreSQL).
 func (d *DB) pgAppendEvent(ctx context.Context, tx bun.Tx, r eventRow) error {
-	return d.pgExec(ctx, tx, pgInsertEvent, r.ID, r.ResolutionID, r.Position, r.Action, r.ReporterType, null(r.Details),
+	_, err := d.pgExec(ctx, tx, pgInsertEvent, r.ID, r.ResolutionID, r.Position, r.Action, r.ReporterType, nullStr(r.Details),
 		r.FromStatus, r.ToStatus, r.ViewableByCustomer, r.ViewableByMerchant, r.CreatedAt)
+	return err
 }
 
 const pgNotify = `SELECT pg_notify($1, $2)`
@@ -118,9 +86,14 @@ const pgLookupToken = `SELECT id, hash, kind, coalesce(user_id, ''), coalesce(co
 func (d *DB) pgLookupTokenHash(ctx context.Context, hash string) (Token, error) {
 	var r tokenRow
 	found := false
-	err := d.pgRows(ctx, nil, pgLookupToken, []any{hash}, func(rows *sql.Rows) error {
-		found = true
-		return rows.Scan(&r.ID, &r.Hash, &r.Kind, &r.UserID, &r.CompanyID, &r.Scopes, &r.Label, &r.CreatedAt)
+	err := d.pgStatement(ctx, pgLookupToken, []any{hash}, func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&r.ID, &r.Hash, &r.Kind, &r.UserID, &r.CompanyID, &r.Scopes, &r.Label, &r.CreatedAt); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Token{}, err

@@ -2,9 +2,9 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"resolutioncenter/dispute"
@@ -51,13 +51,9 @@ func (d *DB) MembershipsByID(ctx context.Context, list []string) (map[string]Mem
 func (d *DB) TeamCompanies(ctx context.Context, userID string) ([]string, error) {
 	var list []string
 	if d.Engine == Postgres {
-		err := d.pgRows(ctx, nil, pgTeamCompanies, []any{userID}, func(r *sql.Rows) error {
-			var id string
-			if err := r.Scan(&id); err != nil {
-				return err
-			}
-			list = append(list, id)
-			return nil
+		err := d.pgStatement(ctx, pgTeamCompanies, []any{userID}, func(r pgx.Rows) (err error) {
+			list, err = pgx.CollectRows(r, pgx.RowTo[string])
+			return err
 		})
 		return list, err
 	}
