@@ -79,23 +79,25 @@ func (x *run) writeViewer(sel *selPlan, v *model.Viewer) bool {
 		case fViewerScopes:
 			strs(w, v.Scopes)
 		case fViewerUser:
-			if v.UserID == "" {
-				w.null()
-				continue
-			}
-			ok = w.close(f, w.open(f), x.userAt(f.sel, v.UserID, viewerUser)) && ok
+			ok = x.optional(f, v.UserID, func(id string) bool { return x.userAt(f.sel, id, viewerUser) }) && ok
 		case fViewerCompany:
-			if v.CompanyID == "" {
-				w.null()
-				continue
-			}
-			ok = w.close(f, w.open(f), x.companyByID(f.sel, v.CompanyID)) && ok
+			ok = x.optional(f, v.CompanyID, func(id string) bool { return x.companyByID(f.sel, id) }) && ok
 		case fViewerCompanies:
 			ok = w.close(f, w.open(f), x.list(f, len(v.CompanyIDs), func(j int) bool { return x.companyByID(f.sel, v.CompanyIDs[j]) })) && ok
 		}
 	}
 	x.end()
 	return ok
+}
+
+// optional writes the object of ID id by write as field f's value, or null when id is
+// empty (a viewer or token without a user or company).
+func (x *run) optional(f *fieldPlan, id string, write func(id string) bool) bool {
+	if id == "" {
+		x.w.null()
+		return !f.nonNull
+	}
+	return x.w.close(f, x.w.open(f), write(id))
 }
 
 // writeTokenConnection writes a page of the caller's tokens.
@@ -131,17 +133,9 @@ func (x *run) writeToken(sel *selPlan, t *model.ApiToken) bool {
 		case fTokCurrent:
 			w.bool(t.Current)
 		case fTokUser:
-			if t.UserID == "" {
-				w.null()
-				continue
-			}
-			ok = w.close(f, w.open(f), x.userAt(f.sel, t.UserID, tokenUser)) && ok
+			ok = x.optional(f, t.UserID, func(id string) bool { return x.userAt(f.sel, id, tokenUser) }) && ok
 		case fTokCompany:
-			if t.CompanyID == "" {
-				w.null()
-				continue
-			}
-			ok = w.close(f, w.open(f), x.companyByID(f.sel, t.CompanyID)) && ok
+			ok = x.optional(f, t.CompanyID, func(id string) bool { return x.companyByID(f.sel, id) }) && ok
 		}
 	}
 	x.end()
