@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"resolutioncenter/db"
 )
 
@@ -19,58 +21,43 @@ type cachedEndpoint struct {
 }
 
 // endpointCache remembers endpoints for endpointTTL. When an entry expires, one caller
-// reads it again and the others running at that moment wait for that read: a busy
-// endpoint's deliveries (dozens at once) would otherwise all miss together and queue
-// for the delivery pool's few connections.
+// reads it again and the others running at that moment wait for that read
+// (singleflight): a busy endpoint's deliveries (dozens at once) would otherwise all miss
+// together and queue for the delivery pool's few connections.
 type endpointCache struct {
-	mu       sync.Mutex
-	by       map[string]cachedEndpoint
-	inflight map[string]*endpointRead
-}
-
-// endpointRead is a read in progress; done closes when ep and err are set.
-type endpointRead struct {
-	done chan struct{}
-	ep   db.WebhookEndpoint
-	err  error
+	mu    sync.Mutex
+	by    map[string]cachedEndpoint
+	reads singleflight.Group
 }
 
 // endpoint returns the endpoint, from the cache when fresh.
 func (s *Service) endpoint(ctx context.Context, id string) (db.WebhookEndpoint, error) {
 	c := &s.endpoints
 	c.mu.Lock()
-	if e, ok := c.by[id]; ok && time.Since(e.fetched) < endpointTTL {
-		c.mu.Unlock()
+	e, ok := c.by[id]
+	c.mu.Unlock()
+	if ok && time.Since(e.fetched) < endpointTTL {
 		return e.ep, nil
 	}
-	if r, ok := c.inflight[id]; ok {
-		c.mu.Unlock()
-		select {
-		case <-r.done:
-			return r.ep, r.err
-		case <-ctx.Done():
-			return db.WebhookEndpoint{}, ctx.Err()
+	read := c.reads.DoChan(id, func() (any, error) {
+		ep, err := s.db.WebhookEndpointByID(ctx, id)
+		if err == nil {
+			c.mu.Lock()
+			if c.by == nil || len(c.by) > 10000 {
+				c.by = map[string]cachedEndpoint{}
+			}
+			c.by[id] = cachedEndpoint{ep: ep, fetched: time.Now()}
+			c.mu.Unlock()
 		}
+		return ep, err
+	})
+	select {
+	case r := <-read:
+		ep, _ := r.Val.(db.WebhookEndpoint)
+		return ep, r.Err
+	case <-ctx.Done():
+		return db.WebhookEndpoint{}, ctx.Err()
 	}
-	r := &endpointRead{done: make(chan struct{})}
-	if c.inflight == nil {
-		c.inflight = map[string]*endpointRead{}
-	}
-	c.inflight[id] = r
-	c.mu.Unlock()
-
-	r.ep, r.err = s.db.WebhookEndpointByID(ctx, id)
-	c.mu.Lock()
-	delete(c.inflight, id)
-	if r.err == nil {
-		if c.by == nil || len(c.by) > 10000 {
-			c.by = map[string]cachedEndpoint{}
-		}
-		c.by[id] = cachedEndpoint{ep: r.ep, fetched: time.Now()}
-	}
-	c.mu.Unlock()
-	close(r.done)
-	return r.ep, r.err
 }
 
 // forget drops an endpoint from the cache (it changed in this process).
