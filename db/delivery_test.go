@@ -2,9 +2,11 @@ package db_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -384,5 +386,73 @@ func TestPayloadCompression(t *testing.T) {
 	}
 	if method != want {
 		t.Fatalf("webhook_messages.data compression %q, want %q (lz4 available: %v)", method, want, available)
+	}
+}
+
+// TestClaimReadsOnlyPendingDeliveries: a claim's head lookup reads the pending
+// deliveries of the case and endpoint, not the delivered ones before them. A case with
+// a long history with an endpoint (400 delivered deliveries, then one pending) is
+// claimed through webhook_deliveries_head_idx; on PostgreSQL the lookup, run, reads
+// that one row (on the case index it stepped over all 400, removed by its filter).
+func TestClaimReadsOnlyPendingDeliveries(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		_, refs := deliveryFixture(t, d, 1, 1, 1)
+		ref := refs[0][0][0]
+		if _, err := d.Raw(ctx, nil, "UPDATE webhook_deliveries SET position = position + 1000 WHERE id = ?", ref.ID); err != nil {
+			t.Fatal(err)
+		}
+		ref.Position += 1000
+		if _, err := d.Raw(ctx, nil, `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 400)
+INSERT INTO webhook_deliveries (id, endpoint_id, company_id, case_id, position, ordinal, event_type, status, attempts, created_at, delivered_at)
+SELECT w.id || '_' || s.n, w.endpoint_id, w.company_id, w.case_id, s.n, 0, w.event_type, 'delivered', 1, w.created_at, w.created_at
+FROM webhook_deliveries AS w CROSS JOIN s WHERE w.id = ?`, ref.ID); err != nil {
+			t.Fatal(err)
+		}
+		if d.Engine == db.Postgres {
+			if _, err := d.Raw(ctx, nil, "ANALYZE webhook_deliveries"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan, err := db.ExplainClaimHead(ctx, d, ref, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Engine != db.Postgres {
+			if !strings.Contains(plan, "webhook_deliveries_head_idx") {
+				t.Fatalf("the head lookup does not use the head index:\n%s", plan)
+			}
+			return
+		}
+		var doc []struct{ Plan planNode }
+		if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+			t.Fatalf("plan: %v\n%s", err, plan)
+		}
+		var head *planNode
+		doc[0].Plan.walk(func(n *planNode) {
+			if n.Relation == "webhook_deliveries" && n.Index != "" {
+				head = n
+			}
+		})
+		if head == nil || head.Index != "webhook_deliveries_head_idx" || head.ActualRows != 1 || head.RemovedByFilter != 0 {
+			t.Fatalf("the head lookup is not one row read from the head index:\n%s", plan)
+		}
+	})
+}
+
+// planNode is a node of PostgreSQL's EXPLAIN (FORMAT JSON).
+type planNode struct {
+	Type            string     `json:"Node Type"`
+	Relation        string     `json:"Relation Name"`
+	Index           string     `json:"Index Name"`
+	ActualRows      float64    `json:"Actual Rows"`
+	RemovedByFilter float64    `json:"Rows Removed by Filter"`
+	Plans           []planNode `json:"Plans"`
+}
+
+func (n *planNode) walk(f func(*planNode)) {
+	f(n)
+	for i := range n.Plans {
+		n.Plans[i].walk(f)
 	}
 }

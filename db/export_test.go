@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"resolutioncenter/dispute"
@@ -62,3 +63,35 @@ func CasePartsBothWays(ctx context.Context, tx *OutboxTx, c dispute.Case, role d
 
 // SetPurgeBatch makes d's purges delete n rows per statement.
 func SetPurgeBatch(d *DB, n int) { d.purgeBatch = n }
+
+// ExplainClaimHead returns the plan of a claim's head lookup for ref: on PostgreSQL the
+// whole claim statement run under EXPLAIN (ANALYZE, FORMAT JSON) (it leases what it
+// claims), on SQLite EXPLAIN QUERY PLAN of the head query, its details joined by lines.
+func ExplainClaimHead(ctx context.Context, d *DB, ref DeliveryRef, now time.Time) (string, error) {
+	if d.Engine == Postgres {
+		var plan string
+		err := d.pgStatement(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+pgClaimQuery,
+			[]any{[]string{ref.EndpointID}, []string{ref.CaseID}, []int32{int32(ref.Position)}, []int32{int32(ref.Ordinal)},
+				now.Add(time.Minute), now}, func(rows pgx.Rows) error {
+				for rows.Next() {
+					if err := rows.Scan(&plan); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		return plan, err
+	}
+	var rows []struct {
+		ID      int    `bun:"id"`
+		Parent  int    `bun:"parent"`
+		NotUsed int    `bun:"notused"`
+		Detail  string `bun:"detail"`
+	}
+	err := d.bun.NewRaw("EXPLAIN QUERY PLAN "+headQuery, ref.EndpointID, ref.CaseID, ref.Position, ref.Position, ref.Ordinal).Scan(ctx, &rows)
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, r.Detail)
+	}
+	return strings.Join(lines, "\n"), err
+}
