@@ -242,7 +242,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"oidc-jwks-max-refresh", "OIDC_JWKS_MAX_REFRESH", "1h", "the key set is fetched again at least this often", false, dur(&c.OIDC.MaxRefresh)},
 		{"auth-cache-ttl", "AUTH_CACHE_TTL", "5s", "how long a token's principal (and an unknown token) is remembered between database lookups (0: look up every request); a team change shows within it, a revocation at once", false, durZero(&c.AuthCacheTTL)},
 		{"webhook-secret-key", "WEBHOOK_SECRET_KEY", "", "32-byte key (base64 or hex) that encrypts webhook signing secrets at rest (AES-256-GCM); in development mode a key is generated next to the database when unset", true, str(&c.WebhookSecretKey)},
-		{"webhook-workers", "WEBHOOK_WORKERS", "50", "webhook deliveries this process sends at once (0: this process only enqueues; another replica delivers)", false, numZero(&c.WebhookWorkers)},
+		{"webhook-workers", "WEBHOOK_WORKERS", "200", "webhook delivery jobs (one per change, its deliveries to every endpoint) this process runs at once (0: this process only enqueues; another replica delivers)", false, numZero(&c.WebhookWorkers)},
 		{"webhook-timeout", "WEBHOOK_TIMEOUT", "10s", "how long an endpoint has to answer a delivery with 2xx", false, dur(&c.WebhookTimeout)},
 		{"webhook-retry-base", "WEBHOOK_RETRY_BASE", "5s", "first webhook retry delay; each next one doubles up to 12h, with jitter, for about 3 days", false, dur(&c.WebhookRetryBase)},
 		{"webhook-endpoint-concurrency", "WEBHOOK_ENDPOINT_CONCURRENCY", "10", "most requests this process has open to one webhook endpoint", false, num(&c.WebhookEndpointConcurrency)},
