@@ -6,11 +6,9 @@
 -- endpoint before its pending one (TestClaimReadsOnlyPendingDeliveries), and the history
 -- grows for as long as the log is kept (30 days by default). This index holds only the
 -- pending deliveries, the queue itself, in the order the claim reads them. It replaces
--- the pending index on created_at, which only the backlog metric used (every 10 s per
--- process: how many deliveries are pending, and the oldest one's time): created_at ends
--- this index's key, so that the metric still reads the index alone, not every pending
--- row in the table (a backlog of millions when an endpoint has been down for days).
+-- the pending index on created_at, which only the backlog metric used (it counts every
+-- pending row anyway). Unlike PostgreSQL's, it does not end with created_at: SQLite's
+-- planner then preferred the case index for the claim.
 DROP INDEX webhook_deliveries_pending_idx;
 --bun:split
-CREATE INDEX webhook_deliveries_head_idx ON webhook_deliveries (case_id, endpoint_id, position, ordinal, created_at)
-    WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_head_idx ON webhook_deliveries (case_id, endpoint_id, position, ordinal) WHERE status = 'pending';
