@@ -125,7 +125,8 @@ const casePartsQuery = `SELECT c.id AS c_id, c.title AS c_title, c.route AS c_ro
  LEFT JOIN memberships AS m ON m.id = ? WHERE p.id = ?`
 
 // CaseParts reads the company, customer, payment, membership and the n most recent
-// events visible to role of case c inside the transaction, in two statements.
+// events visible to role of case c inside the transaction, in two statements (one when
+// n is 0: no events are read).
 func (t *OutboxTx) CaseParts(ctx context.Context, c dispute.Case, role dispute.Actor, n int) (CaseParts, error) {
 	if t.d.Engine == Postgres {
 		return t.pgCaseParts(ctx, c, role, n)
@@ -151,6 +152,10 @@ func (t *OutboxTx) bunCaseParts(ctx context.Context, c dispute.Case, role disput
 		m := toMembership(membershipRow{ID: r.MemberID, UserID: r.MemberUserID, CompanyID: r.MemberCompanyID,
 			Status: r.MemberStatus, CreatedAt: r.MemberCreatedAt, CanceledAt: r.MemberCanceledAt})
 		p.Membership = &m
+	}
+	if n <= 0 {
+		p.Events = []dispute.Event{}
+		return p, nil
 	}
 	cond, args := visibility([]CaseView{{CaseID: c.ID, Role: role}})
 	var evs []eventRow

@@ -97,6 +97,10 @@ func (t *OutboxTx) pgCaseParts(ctx context.Context, c dispute.Case, role dispute
 			Status: mStatus.String, CreatedAt: mCreated.Time, CanceledAt: mCanceled.Time})
 		p.Membership = &m
 	}
+	if n <= 0 {
+		p.Events = []dispute.Event{}
+		return p, nil
+	}
 	if rows, err = t.query(ctx, events, c.ID, n); err != nil {
 		return p, err
 	}

@@ -35,7 +35,10 @@
 // The payload's data is the case as its company sees it through the API, built with
 // the API's own converters (graph/model) and visibility rule (dispute.VisibleEvents);
 // schema/payload.schema.json documents it and the tests validate every delivery
-// against it.
+// against it. Its 50 latest visible events come from a per-process cache when the
+// process committed the case's previous change itself (timeline.go: events never
+// change, so that timeline plus the change's own event is the new one), and are read in
+// the transaction otherwise.
 //
 // Safety: see safety.go (https only, connect-time address checks against private,
 // loopback, link-local and metadata ranges, no redirects, capped bodies, timeouts) and

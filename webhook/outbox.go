@@ -149,9 +149,19 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 	if !wanted {
 		return nil, nil
 	}
-	parts, err := tx.CaseParts(ctx, ch.After, viewer, recentEvents)
+	// The events come from the timeline cache when it has the case as of the change
+	// before; otherwise they are read with the rest.
+	events, cached := s.timelines.next(ch.After.ID, ch.Event)
+	n := recentEvents
+	if cached {
+		n = 0
+	}
+	parts, err := tx.CaseParts(ctx, ch.After, viewer, n)
 	if err != nil {
 		return nil, err
+	}
+	if cached {
+		parts.Events = events
 	}
 	data := NewCase(ch.After, parts, s.policy)
 	raw, err := json.Marshal(data)
@@ -185,10 +195,11 @@ func (s *Service) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseChange
 	if _, err := s.river.InsertManyFastTx(ctx, tx.SQL(), []river.InsertManyParams{{Args: jobFor(list, trace)}}); err != nil {
 		return nil, err
 	}
-	n := len(list)
+	sent := len(list)
 	return func() {
+		s.timelines.store(ch.After.ID, ch.Event.Position, parts.Events)
 		if s.opts.Metrics != nil {
-			s.opts.Metrics.Enqueued.Add(float64(n))
+			s.opts.Metrics.Enqueued.Add(float64(sent))
 		}
 	}, nil
 }

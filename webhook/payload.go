@@ -173,13 +173,18 @@ func NewCase(c dispute.Case, parts db.CaseParts, policy *dispute.Policy) *Case {
 	visible := dispute.VisibleEvents(parts.Events, viewer)
 	out.ResolutionEvents = make([]Event, len(visible))
 	for i, e := range visible {
-		me := model.NewEvent(e)
-		out.ResolutionEvents[i] = Event{ID: me.ID(), Position: me.Position(), Action: string(me.Action()),
-			ReporterType: string(me.ReporterType()), Details: me.Details(), FromStatus: string(me.FromStatus()),
-			ToStatus: string(me.ToStatus()), ViewableByCustomer: me.ViewableByCustomer(),
-			ViewableByMerchant: me.ViewableByMerchant(), CreatedAt: ts(me.CreatedAt())}
+		out.ResolutionEvents[i] = newEvent(e)
 	}
 	return out
+}
+
+// newEvent is a timeline entry as the API shows it.
+func newEvent(e dispute.Event) Event {
+	me := model.NewEvent(e)
+	return Event{ID: me.ID(), Position: me.Position(), Action: string(me.Action()),
+		ReporterType: string(me.ReporterType()), Details: me.Details(), FromStatus: string(me.FromStatus()),
+		ToStatus: string(me.ToStatus()), ViewableByCustomer: me.ViewableByCustomer(),
+		ViewableByMerchant: me.ViewableByMerchant(), CreatedAt: ts(me.CreatedAt())}
 }
 
 // caseAttributes are the top-level attributes of a case as the company sees it.

@@ -118,6 +118,8 @@ type Service struct {
 	limits *limits
 	// endpoints caches endpoints for the workers (endpointTTL).
 	endpoints endpointCache
+	// timelines caches the events of the payloads of recent changes, by case.
+	timelines timelines
 	// claims and records batch the workers' claims and attempt records.
 	claims  *batcher[db.DeliveryRef, db.Claim]
 	records *batcher[db.AttemptResult, struct{}]
