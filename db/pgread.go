@@ -327,11 +327,14 @@ func pgTextParams(params []any) ([][]byte, error) {
 // execution while its generic plan looks dearer than the custom ones, which it does for
 // the timeline statement (the generic plan guesses the arrays' lengths); the plans are
 // the same, and planning cost as much as running it: 0.12-0.28 ms a page in planning
-// against 0.02 with the generic plan (EXPLAIN ANALYZE on the 1M-case set). SET
-// LOCAL lasts until the batch's Sync ends its implicit transaction, so the connection's
-// other statements (the case pages, whose plans may depend on their values) keep auto;
-// unnamed statements are planned for their values whatever the mode.
-const pgGenericPlans = "SET LOCAL plan_cache_mode = force_generic_plan"
+// against 0.02 with the generic plan (EXPLAIN ANALYZE on the 1M-case set). The setting
+// is local: it lasts until the batch's Sync ends its implicit transaction, so the
+// connection's other statements (the case pages, whose plans may depend on their
+// values) keep auto; unnamed statements are planned for their values whatever the mode.
+// It is set_config(..., true) rather than SET LOCAL, which does the same but, outside
+// an explicit transaction block, has PostgreSQL log a warning every time (a line in the
+// server's log for every read batch).
+const pgGenericPlans = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 
 // pgRun prepares the statements on one pooled connection (once per connection: pgx
 // keeps them by name; a statement without a name is sent unnamed, parsed and planned
