@@ -456,3 +456,64 @@ func (n *planNode) walk(f func(*planNode)) {
 		n.Plans[i].walk(f)
 	}
 }
+
+// TestRecordLocksInClaimOrder: a record batch locks its deliveries by case and endpoint,
+// the order claims lock heads in, whatever the order of the batch: with the first
+// (case, endpoint) pair's delivery locked elsewhere, a record of the second and the
+// first waits without holding the second, so a claim holding the first can still take
+// the second (updated in the batch's order, the record held the second: a deadlock).
+func TestRecordLocksInClaimOrder(t *testing.T) {
+	d := dbtest.MustPostgres(t)
+	ctx := context.Background()
+	_, refs := deliveryFixture(t, d, 1, 2, 1)
+	first, second := refs[0][0][0], refs[1][0][0]
+	if second.CaseID < first.CaseID {
+		first, second = second, first
+	}
+	tx, err := db.BeginTx(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck
+	lock := func(id, wait string) error {
+		_, err := tx.ExecContext(ctx, "SELECT id FROM webhook_deliveries WHERE id = ? FOR NO KEY UPDATE "+wait, id)
+		return err
+	}
+	if err := lock(first.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	now := dbtest.Now()
+	result := func(r db.DeliveryRef) db.AttemptResult {
+		return success(db.Claim{Delivery: db.WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID}}, now)
+	}
+	recorded := make(chan error, 1)
+	go func() { recorded <- d.RecordWebhookAttempts(ctx, []db.AttemptResult{result(second), result(first)}) }()
+	// Wait until the record waits for a lock.
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		var n []int
+		if _, err := d.Raw(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+ AND wait_event_type = 'Lock' AND query LIKE '%webhook_attempts%'`); err != nil {
+			t.Fatal(err)
+		}
+		if n[0] == 1 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the record never waited for the locked delivery")
+		}
+	}
+	if err := lock(second.ID, "NOWAIT"); err != nil {
+		t.Fatalf("the record holds the second pair's delivery while it waits for the first: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-recorded; err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []db.DeliveryRef{first, second} {
+		if st, err := d.WebhookDeliveryByID(ctx, r.ID); err != nil || st.Status != db.DeliveryDelivered {
+			t.Errorf("%s after the record: %+v %v", r.ID, st, err)
+		}
+	}
+}

@@ -95,3 +95,6 @@ func ExplainClaimHead(ctx context.Context, d *DB, ref DeliveryRef, now time.Time
 	}
 	return strings.Join(lines, "\n"), err
 }
+
+// BeginTx begins a transaction on the pool (tests that hold row locks).
+func BeginTx(ctx context.Context, d *DB) (bun.Tx, error) { return d.bun.BeginTx(ctx, nil) }
