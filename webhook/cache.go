@@ -40,6 +40,14 @@ func (s *Service) endpoint(ctx context.Context, id string) (db.WebhookEndpoint, 
 		return e.ep, nil
 	}
 	read := c.reads.DoChan(id, func() (any, error) {
+		// A caller that missed just before another's read stored the entry starts a
+		// read of its own: it finds the entry here instead of reading again.
+		c.mu.Lock()
+		e, ok := c.by[id]
+		c.mu.Unlock()
+		if ok && time.Since(e.fetched) < endpointTTL {
+			return e.ep, nil
+		}
 		ep, err := s.db.WebhookEndpointByID(ctx, id)
 		if err == nil {
 			c.mu.Lock()
