@@ -1,3 +1,5 @@
-DROP INDEX webhook_deliveries_head_idx;
+DROP INDEX CONCURRENTLY IF EXISTS webhook_deliveries_pending_idx;
 --bun:split
-CREATE INDEX webhook_deliveries_pending_idx ON webhook_deliveries (created_at) WHERE status = 'pending';
+CREATE INDEX CONCURRENTLY webhook_deliveries_pending_idx ON webhook_deliveries (created_at) WHERE status = 'pending';
+--bun:split
+DROP INDEX CONCURRENTLY IF EXISTS webhook_deliveries_head_idx;

@@ -10,7 +10,14 @@
 -- process: how many deliveries are pending, and the oldest one's time): created_at ends
 -- this index's key, so that the metric still reads the index alone, not every pending
 -- row in the table (a backlog of millions when an endpoint has been down for days).
-DROP INDEX webhook_deliveries_pending_idx;
+--
+-- CONCURRENTLY (this file runs outside a transaction): the log may hold millions of rows,
+-- and a plain CREATE INDEX would block every change's delivery insert while it builds. The
+-- new index is built before the old one goes; a build that failed half-way leaves an
+-- invalid index, dropped first when the migration runs again.
+DROP INDEX CONCURRENTLY IF EXISTS webhook_deliveries_head_idx;
 --bun:split
-CREATE INDEX webhook_deliveries_head_idx ON webhook_deliveries (case_id, endpoint_id, position, ordinal, created_at)
+CREATE INDEX CONCURRENTLY webhook_deliveries_head_idx ON webhook_deliveries (case_id, endpoint_id, position, ordinal, created_at)
     WHERE status = 'pending';
+--bun:split
+DROP INDEX CONCURRENTLY IF EXISTS webhook_deliveries_pending_idx;
