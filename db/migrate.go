@@ -5,7 +5,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -41,7 +43,7 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("db: migrate: %w", err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+		if err := lockMigrations(ctx, conn); err != nil {
 			return nil, fmt.Errorf("db: migrate lock: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck
@@ -65,6 +67,33 @@ func (d *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	queue, err := d.migrateQueue(ctx)
 	return append(names, queue...), err
+}
+
+// migrationLockPoll is how often a replica waiting for another's migrations asks for
+// the lock again.
+const migrationLockPoll = 200 * time.Millisecond
+
+// lockMigrations takes the migration lock on conn, asking with pg_try_advisory_lock
+// until it gets it, rather than waiting inside pg_advisory_lock: a statement waiting
+// for a lock holds a snapshot, and a migration that builds an index CONCURRENTLY waits
+// for every transaction in the database with an older snapshot, so the waiting replica
+// and the migrating one waited for each other until the statement timeout ended the
+// waiter (TestE2EFanoutThreeProcesses, three replicas starting together).
+func lockMigrations(ctx context.Context, conn bun.Conn) error {
+	for {
+		var ok bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?)", migrationLockKey).Scan(&ok); err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(migrationLockPoll):
+		}
+	}
 }
 
 // PendingMigrations returns the names of migrations not yet applied (for readiness).
