@@ -98,3 +98,6 @@ func ExplainClaimHead(ctx context.Context, d *DB, ref DeliveryRef, now time.Time
 
 // BeginTx begins a transaction on the pool (tests that hold row locks).
 func BeginTx(ctx context.Context, d *DB) (bun.Tx, error) { return d.bun.BeginTx(ctx, nil) }
+
+// MigrationLockKey is the advisory lock key that serialises migrations.
+const MigrationLockKey = migrationLockKey
