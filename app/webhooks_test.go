@@ -495,3 +495,109 @@ func TestWebhooksDeliveryLogRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhooksRecoverFailed: after an outage that disabled an endpoint (500s, then 410
+// Gone) with several changes failed, redeliverFailedWebhooks is refused while the
+// endpoint is disabled and to another company, then, once enabled, sends every failed
+// delivery again with its webhook-id, in commit order, once.
+func TestWebhooksRecoverFailed(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d, apptest.Options{Env: fastWebhooks})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		var mode atomic.Int32 // the answer: 500 until the changes are in, then 410, then 200
+		mode.Store(500)
+		rcv.Respond = func(webhooktest.Delivery, int) int { return int(mode.Load()) }
+		epID, secret := mustEndpoint(t, s, c.CompanyToken, rcv.URL, map[string]any{"eventTypes": []string{"RESOLUTION_CENTER_CASE_CREATED", "RESOLUTION_CENTER_CASE_UPDATED"}})
+		rcv.SetSecrets(secret)
+		pay := c.MustPayment(t, d)
+		caseID := act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": pay.ID, "issue": "FORGOT_TO_CANCEL", "message": "Refund."})
+		act(t, s, c.CustomerToken, "respondToResolution", map[string]any{"resolutionId": caseID, "message": "Hello?"})
+		act(t, s, c.CustomerToken, "respondToResolution", map[string]any{"resolutionId": caseID, "message": "Anyone?"})
+		mode.Store(410)
+
+		type node struct{ ID, Status, CreatedAt string }
+		var ep struct {
+			WebhookEndpoint struct {
+				Enabled    bool
+				Deliveries struct{ Nodes []node }
+			}
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { enabled deliveries { nodes { id status createdAt } } } }`,
+				map[string]any{"id": epID}, &ep)
+			failed := 0
+			for _, n := range ep.WebhookEndpoint.Deliveries.Nodes {
+				if n.Status == "FAILED" {
+					failed++
+				}
+			}
+			if !ep.WebhookEndpoint.Enabled && failed == 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("endpoint after the outage: %+v", ep.WebhookEndpoint)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		nodes := ep.WebhookEndpoint.Deliveries.Nodes // newest first
+		if len(nodes) != 3 {
+			t.Fatalf("deliveries: %+v", nodes)
+		}
+		before := len(rcv.All())
+
+		const recover = `mutation($id: ID!, $since: DateTime!) { redeliverFailedWebhooks(input: {endpointId: $id, since: $since}) {
+  endpoint { id enabled } requeued hasMore userErrors { code field } } }`
+		since := map[string]any{"id": epID, "since": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}
+		if r := s.Do(t, c.CompanyToken, recover, since); !strings.Contains(string(r.Data), "ACTION_NOT_ALLOWED") {
+			t.Fatalf("recover on a disabled endpoint: %s", r.Raw)
+		}
+		other := dbtest.MustCast(t, d)
+		if r := s.Do(t, other.CompanyToken, recover, since); !strings.Contains(string(r.Raw), "NOT_FOUND") {
+			t.Fatalf("recover by another company: %s", r.Raw)
+		}
+		if r := s.Do(t, c.CompanyToken, recover, map[string]any{"id": "whep_nope", "since": since["since"]}); !strings.Contains(string(r.Raw), "NOT_FOUND") {
+			t.Fatalf("recover of an unknown endpoint: %s", r.Raw)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := len(rcv.All()); n != before {
+			t.Fatalf("refused recoveries sent %d requests", n-before)
+		}
+
+		s.MustData(t, c.CompanyToken, `mutation($id: ID!) { updateWebhookEndpoint(input: {id: $id, enabled: true}) { endpoint { enabled } } }`,
+			map[string]any{"id": epID}, nil)
+		mode.Store(200)
+		type result struct {
+			RedeliverFailedWebhooks struct {
+				Endpoint   struct{ ID string }
+				Requeued   int
+				HasMore    bool
+				UserErrors []struct{ Code string }
+			}
+		}
+		var out result
+		s.MustData(t, c.CompanyToken, recover, map[string]any{"id": epID, "since": time.Now().Add(time.Minute).UTC().Format(time.RFC3339)}, &out)
+		if r := out.RedeliverFailedWebhooks; r.Requeued != 0 || r.HasMore || len(r.UserErrors) > 0 {
+			t.Fatalf("recover since a later time: %+v", r)
+		}
+		s.MustData(t, c.CompanyToken, recover, since, &out)
+		if r := out.RedeliverFailedWebhooks; r.Requeued != 3 || r.HasMore || r.Endpoint.ID != epID || len(r.UserErrors) > 0 {
+			t.Fatalf("recover: %+v", r)
+		}
+		got := rcv.WaitAccepted(t, 3, 20*time.Second)
+		for i, g := range got {
+			if want := nodes[len(nodes)-1-i].ID; g.ID != want {
+				t.Fatalf("accepted #%d is %s, want %s (commit order)", i, g.ID, want)
+			}
+		}
+		s.MustData(t, c.CompanyToken, recover, since, &out)
+		if r := out.RedeliverFailedWebhooks; r.Requeued != 0 || r.HasMore {
+			t.Fatalf("a second recovery: %+v", r)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := len(rcv.Accepted()); n != 3 {
+			t.Fatalf("%d accepted, want 3", n)
+		}
+		rcv.CheckAll(t)
+	})
+}

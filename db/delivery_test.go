@@ -3,11 +3,14 @@ package db_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -516,4 +519,147 @@ func TestRecordLocksInClaimOrder(t *testing.T) {
 			t.Errorf("%s after the record: %+v %v", r.ID, st, err)
 		}
 	}
+}
+
+// TestRequeueFailedWebhookDeliveries: an endpoint's failed deliveries since a time go
+// back to pending, oldest first, limit at a time, with more reported while some remain;
+// the enqueue runs in the same transaction (its error leaves them failed); another
+// endpoint's failures and deliveries before the time stay; claims then take each case's
+// in commit order.
+func TestRequeueFailedWebhookDeliveries(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		_, refs := deliveryFixture(t, d, 2, 2, 3)
+		var failed []string // endpoint a's six, then b's first of case 1
+		for _, c := range refs {
+			for _, r := range c[0] {
+				failed = append(failed, r.ID)
+			}
+		}
+		failed = append(failed, refs[0][1][0].ID)
+		for _, id := range failed {
+			if err := d.FailWebhookDelivery(ctx, id, "status 500"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		epA := refs[0][0][0].EndpointID
+		status := func(id string) string {
+			t.Helper()
+			st, err := d.WebhookDeliveryByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.Status
+		}
+		now := dbtest.Now().Add(time.Minute)
+		past := now.Add(-time.Hour)
+		var enqueued []string
+		record := func(ctx context.Context, tx *db.OutboxTx, list []db.WebhookDelivery) error {
+			for _, x := range list {
+				enqueued = append(enqueued, x.ID)
+			}
+			return nil
+		}
+
+		// Nothing since a later time.
+		got, more, err := d.RequeueFailedWebhookDeliveries(ctx, epA, now, now, 4, record)
+		if err != nil || len(got) != 0 || more || len(enqueued) != 0 {
+			t.Fatalf("since later: %v %v %v %v", got, more, err, enqueued)
+		}
+		// The enqueue's error rolls the requeue back.
+		boom := errors.New("queue down")
+		if _, _, err := d.RequeueFailedWebhookDeliveries(ctx, epA, past, now, 4,
+			func(context.Context, *db.OutboxTx, []db.WebhookDelivery) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("enqueue error: %v", err)
+		}
+		for _, id := range failed {
+			if s := status(id); s != db.DeliveryFailed {
+				t.Fatalf("%s is %s after a rolled-back requeue", id, s)
+			}
+		}
+
+		got, more, err = d.RequeueFailedWebhookDeliveries(ctx, epA, past, now, 4, record)
+		if err != nil || len(got) != 4 || !more {
+			t.Fatalf("first page: %d %v %v", len(got), more, err)
+		}
+		rest, more, err := d.RequeueFailedWebhookDeliveries(ctx, epA, past, now, 4, record)
+		if err != nil || len(rest) != 2 || more {
+			t.Fatalf("second page: %d %v %v", len(rest), more, err)
+		}
+		got = append(got, rest...)
+		var ids []string
+		for i, x := range got {
+			ids = append(ids, x.ID)
+			if x.EndpointID != epA || x.Status != db.DeliveryPending || !x.NextAttemptAt.Equal(now) {
+				t.Errorf("requeued %+v", x)
+			}
+			if i > 0 && x.CreatedAt.Before(got[i-1].CreatedAt) {
+				t.Errorf("not oldest first: %v after %v", x.CreatedAt, got[i-1].CreatedAt)
+			}
+		}
+		if !slices.Equal(ids, enqueued) {
+			t.Fatalf("enqueued %v, requeued %v", enqueued, ids)
+		}
+		slices.Sort(ids)
+		want := slices.Clone(failed[:6])
+		slices.Sort(want)
+		if !slices.Equal(ids, want) {
+			t.Fatalf("requeued %v, want endpoint a's failed %v", ids, want)
+		}
+		for _, id := range failed[:6] {
+			if s := status(id); s != db.DeliveryPending {
+				t.Errorf("%s is %s", id, s)
+			}
+		}
+		if s := status(failed[6]); s != db.DeliveryFailed {
+			t.Errorf("endpoint b's failure became %s", s)
+		}
+		if again, more, err := d.RequeueFailedWebhookDeliveries(ctx, epA, past, now, 4, record); err != nil || len(again) != 0 || more {
+			t.Fatalf("a third call: %v %v %v", again, more, err)
+		}
+		// Claims send them in commit order again.
+		c, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{refs[0][0][2]}, now, 10*time.Second)
+		if err != nil || c[0].Delivery.ID != refs[0][0][0].ID {
+			t.Fatalf("claim after the requeue: %+v %v, want position 1", c, err)
+		}
+
+		// Two recoveries at once requeue each failed delivery once between them.
+		for _, id := range failed[:6] {
+			if err := d.FailWebhookDelivery(ctx, id, "status 500"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var (
+			mu    sync.Mutex
+			seen  = map[string]int{}
+			wg    sync.WaitGroup
+			total atomic.Int64
+		)
+		for range 4 {
+			wg.Go(func() {
+				got, _, err := d.RequeueFailedWebhookDeliveries(ctx, epA, past, now, 10,
+					func(_ context.Context, _ *db.OutboxTx, list []db.WebhookDelivery) error {
+						mu.Lock()
+						defer mu.Unlock()
+						for _, x := range list {
+							seen[x.ID]++
+						}
+						return nil
+					})
+				if err != nil {
+					t.Error(err)
+				}
+				total.Add(int64(len(got)))
+			})
+		}
+		wg.Wait()
+		if total.Load() != 6 || len(seen) != 6 {
+			t.Fatalf("concurrent recoveries requeued %d, enqueued %v; want each of 6 once", total.Load(), seen)
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Errorf("%s enqueued %d times", id, n)
+			}
+		}
+	})
 }

@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -224,4 +226,53 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 		return enqueue(ctx, &OutboxTx{tx: tx, d: d}, out)
 	})
 	return out, err
+}
+
+// RequeueFailedWebhookDeliveries makes up to limit of an endpoint's failed deliveries,
+// of changes at or after since, pending again and due now, oldest first, and lets
+// enqueue schedule them in the same transaction (recovery after an outage: the claims
+// still send each case's deliveries in commit order). It returns those it requeued and
+// whether failed deliveries in the range remain. A delivery another caller requeued
+// meanwhile is not requeued twice: the update takes only rows still failed.
+func (d *DB) RequeueFailedWebhookDeliveries(ctx context.Context, endpointID string, since, now time.Time, limit int,
+	enqueue func(ctx context.Context, tx *OutboxTx, list []WebhookDelivery) error) ([]WebhookDelivery, bool, error) {
+	var (
+		out  []WebhookDelivery
+		more bool
+	)
+	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		failed := func() *bun.SelectQuery {
+			return tx.NewSelect().TableExpr("webhook_deliveries").
+				Where("endpoint_id = ? AND status = ? AND created_at >= ?", endpointID, DeliveryFailed, since)
+		}
+		var rows []webhookDeliveryRow
+		err := tx.NewUpdate().Model(&rows).Set("status = ?", DeliveryPending).
+			Set("next_attempt_at = ?", now).Set("lease_until = NULL").
+			Where("id IN (?)", failed().Column("id").OrderExpr("created_at, id").Limit(int64(limit))).
+			Where("status = ?", DeliveryFailed).
+			Returning("id, endpoint_id, company_id, case_id, position, ordinal, event_type, attempts, created_at").
+			Scan(ctx)
+		if err != nil {
+			return mapErr(err)
+		}
+		slices.SortFunc(rows, func(a, b webhookDeliveryRow) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		})
+		out = make([]WebhookDelivery, len(rows))
+		for i, r := range rows {
+			r.Status, r.NextAttemptAt = DeliveryPending, now
+			out[i] = toWebhookDelivery(r)
+		}
+		if more, err = failed().Exists(ctx); err != nil {
+			return mapErr(err)
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return enqueue(ctx, &OutboxTx{tx: tx, d: d}, out)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
 }

@@ -142,31 +142,32 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptResolution       func(childComplexity int, input model.AcceptResolutionInput) int
-		AddTeamMember          func(childComplexity int, input model.AddTeamMemberInput) int
-		AppealResolution       func(childComplexity int, input model.ResolutionMessageInput) int
-		CreateCompany          func(childComplexity int, input model.CreateCompanyInput) int
-		CreateMembership       func(childComplexity int, input model.CreateMembershipInput) int
-		CreatePayment          func(childComplexity int, input model.CreatePaymentInput) int
-		CreateToken            func(childComplexity int, input model.CreateTokenInput) int
-		CreateUser             func(childComplexity int, input model.CreateUserInput) int
-		CreateWebhookEndpoint  func(childComplexity int, input model.CreateWebhookEndpointInput) int
-		DecideMerchantRefund   func(childComplexity int, input model.DecideResolutionInput) int
-		DecideMerchantWins     func(childComplexity int, input model.DecideResolutionInput) int
-		DeleteWebhookEndpoint  func(childComplexity int, input model.DeleteWebhookEndpointInput) int
-		DenyResolution         func(childComplexity int, input model.DenyResolutionInput) int
-		DisableWebhookEndpoint func(childComplexity int, input model.DisableWebhookEndpointInput) int
-		OpenResolution         func(childComplexity int, input model.OpenResolutionInput) int
-		RecordChargebackEvent  func(childComplexity int, input model.RecordChargebackEventInput) int
-		RedeliverWebhook       func(childComplexity int, input model.RedeliverWebhookInput) int
-		RequestBuyerInfo       func(childComplexity int, input model.ResolutionMessageInput) int
-		RequestMerchantInfo    func(childComplexity int, input model.ResolutionMessageInput) int
-		RequestMoreInfo        func(childComplexity int, input model.ResolutionMessageInput) int
-		RespondToResolution    func(childComplexity int, input model.ResolutionMessageInput) int
-		RevokeToken            func(childComplexity int, input model.RevokeTokenInput) int
-		RotateWebhookSecret    func(childComplexity int, input model.RotateWebhookSecretInput) int
-		UpdateWebhookEndpoint  func(childComplexity int, input model.UpdateWebhookEndpointInput) int
-		WithdrawResolution     func(childComplexity int, input model.WithdrawResolutionInput) int
+		AcceptResolution        func(childComplexity int, input model.AcceptResolutionInput) int
+		AddTeamMember           func(childComplexity int, input model.AddTeamMemberInput) int
+		AppealResolution        func(childComplexity int, input model.ResolutionMessageInput) int
+		CreateCompany           func(childComplexity int, input model.CreateCompanyInput) int
+		CreateMembership        func(childComplexity int, input model.CreateMembershipInput) int
+		CreatePayment           func(childComplexity int, input model.CreatePaymentInput) int
+		CreateToken             func(childComplexity int, input model.CreateTokenInput) int
+		CreateUser              func(childComplexity int, input model.CreateUserInput) int
+		CreateWebhookEndpoint   func(childComplexity int, input model.CreateWebhookEndpointInput) int
+		DecideMerchantRefund    func(childComplexity int, input model.DecideResolutionInput) int
+		DecideMerchantWins      func(childComplexity int, input model.DecideResolutionInput) int
+		DeleteWebhookEndpoint   func(childComplexity int, input model.DeleteWebhookEndpointInput) int
+		DenyResolution          func(childComplexity int, input model.DenyResolutionInput) int
+		DisableWebhookEndpoint  func(childComplexity int, input model.DisableWebhookEndpointInput) int
+		OpenResolution          func(childComplexity int, input model.OpenResolutionInput) int
+		RecordChargebackEvent   func(childComplexity int, input model.RecordChargebackEventInput) int
+		RedeliverFailedWebhooks func(childComplexity int, input model.RedeliverFailedWebhooksInput) int
+		RedeliverWebhook        func(childComplexity int, input model.RedeliverWebhookInput) int
+		RequestBuyerInfo        func(childComplexity int, input model.ResolutionMessageInput) int
+		RequestMerchantInfo     func(childComplexity int, input model.ResolutionMessageInput) int
+		RequestMoreInfo         func(childComplexity int, input model.ResolutionMessageInput) int
+		RespondToResolution     func(childComplexity int, input model.ResolutionMessageInput) int
+		RevokeToken             func(childComplexity int, input model.RevokeTokenInput) int
+		RotateWebhookSecret     func(childComplexity int, input model.RotateWebhookSecretInput) int
+		UpdateWebhookEndpoint   func(childComplexity int, input model.UpdateWebhookEndpointInput) int
+		WithdrawResolution      func(childComplexity int, input model.WithdrawResolutionInput) int
 	}
 
 	OutcomeCount struct {
@@ -205,6 +206,13 @@ type ComplexityRoot struct {
 		Viewer            func(childComplexity int) int
 		WebhookEndpoint   func(childComplexity int, id string) int
 		WebhookEndpoints  func(childComplexity int, companyID *string, first *int, after *string) int
+	}
+
+	RedeliverFailedWebhooksPayload struct {
+		Endpoint   func(childComplexity int) int
+		HasMore    func(childComplexity int) int
+		Requeued   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	RedeliverWebhookPayload struct {
@@ -439,6 +447,7 @@ type MutationResolver interface {
 	DisableWebhookEndpoint(ctx context.Context, input model.DisableWebhookEndpointInput) (*model.WebhookEndpointPayload, error)
 	DeleteWebhookEndpoint(ctx context.Context, input model.DeleteWebhookEndpointInput) (*model.DeleteWebhookEndpointPayload, error)
 	RedeliverWebhook(ctx context.Context, input model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error)
+	RedeliverFailedWebhooks(ctx context.Context, input model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error)
 }
 type PaymentResolver interface {
 	User(ctx context.Context, obj *model.Payment) (*model.User, error)
@@ -985,6 +994,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordChargebackEvent(childComplexity, args["input"].(model.RecordChargebackEventInput)), true
+	case "Mutation.redeliverFailedWebhooks":
+		if e.ComplexityRoot.Mutation.RedeliverFailedWebhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliverFailedWebhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverFailedWebhooks(childComplexity, args["input"].(model.RedeliverFailedWebhooksInput)), true
 	case "Mutation.redeliverWebhook":
 		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
 			break
@@ -1284,6 +1304,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity, args["companyId"].(*string), args["first"].(*int), args["after"].(*string)), true
+
+	case "RedeliverFailedWebhooksPayload.endpoint":
+		if e.ComplexityRoot.RedeliverFailedWebhooksPayload.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverFailedWebhooksPayload.Endpoint(childComplexity), true
+	case "RedeliverFailedWebhooksPayload.hasMore":
+		if e.ComplexityRoot.RedeliverFailedWebhooksPayload.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverFailedWebhooksPayload.HasMore(childComplexity), true
+	case "RedeliverFailedWebhooksPayload.requeued":
+		if e.ComplexityRoot.RedeliverFailedWebhooksPayload.Requeued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverFailedWebhooksPayload.Requeued(childComplexity), true
+	case "RedeliverFailedWebhooksPayload.userErrors":
+		if e.ComplexityRoot.RedeliverFailedWebhooksPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeliverFailedWebhooksPayload.UserErrors(childComplexity), true
 
 	case "RedeliverWebhookPayload.delivery":
 		if e.ComplexityRoot.RedeliverWebhookPayload.Delivery == nil {
@@ -2079,6 +2124,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DisableWebhookEndpointInput", ec.unmarshalInputDisableWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("OpenResolutionInput", ec.unmarshalInputOpenResolutionInput),
 			graphql.NewInputUnmarshaler("RecordChargebackEventInput", ec.unmarshalInputRecordChargebackEventInput),
+			graphql.NewInputUnmarshaler("RedeliverFailedWebhooksInput", ec.unmarshalInputRedeliverFailedWebhooksInput),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("ResolutionEventOrder", ec.unmarshalInputResolutionEventOrder),
 			graphql.NewInputUnmarshaler("ResolutionFilter", ec.unmarshalInputResolutionFilter),
@@ -3369,7 +3415,7 @@ input UpdateWebhookEndpointInput {
   eventTypes: [WebhookEventType!]
   "The new note."
   description: String
-  "True re-enables a disabled endpoint (deliveries that failed meanwhile can be sent with ` + "`" + `redeliverWebhook` + "`" + `); false disables it."
+  "True re-enables a disabled endpoint (deliveries that failed meanwhile can be sent again with ` + "`" + `redeliverFailedWebhooks` + "`" + `); false disables it."
   enabled: Boolean
 }
 
@@ -3433,6 +3479,26 @@ type RedeliverWebhookPayload {
   userErrors: [UserError!]!
 }
 
+"Send an endpoint's failed deliveries again, for example after an outage and ` + "`" + `updateWebhookEndpoint` + "`" + ` with ` + "`" + `enabled: true` + "`" + `."
+input RedeliverFailedWebhooksInput {
+  "The endpoint (enabled)."
+  endpointId: ID!
+  "Deliveries of changes at or after this time."
+  since: DateTime!
+}
+
+"The result of ` + "`" + `redeliverFailedWebhooks` + "`" + `."
+type RedeliverFailedWebhooksPayload {
+  "The endpoint, or null when refused."
+  endpoint: WebhookEndpoint
+  "How many failed deliveries are pending again (at most 1,000 a call)."
+  requeued: Int!
+  "True when failed deliveries since the time remain: call again for the next ones."
+  hasMore: Boolean!
+  "Why it was refused (e.g. ACTION_NOT_ALLOWED when the endpoint is disabled)."
+  userErrors: [UserError!]!
+}
+
 extend type Mutation {
   "Register a webhook endpoint; returns its signing secret once. A merchant (company key or team member with MANAGE) for its company; the platform for any company or for all."
   createWebhookEndpoint("The URL, the event types and a description." input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
@@ -3446,6 +3512,8 @@ extend type Mutation {
   deleteWebhookEndpoint("The endpoint to delete." input: DeleteWebhookEndpointInput!): DeleteWebhookEndpointPayload!
   "Send one delivery again, with the same ` + "`" + `webhook-id` + "`" + ` and payload, now."
   redeliverWebhook("The delivery to send again." input: RedeliverWebhookInput!): RedeliverWebhookPayload!
+  "Send an endpoint's failed deliveries of changes since a time again, oldest first, at most 1,000 a call, each with its ` + "`" + `webhook-id` + "`" + ` and payload; each case's still reach the endpoint in commit order."
+  redeliverFailedWebhooks("The endpoint and the time from which to send again." input: RedeliverFailedWebhooksInput!): RedeliverFailedWebhooksPayload!
 }
 `, BuiltIn: false},
 }
@@ -3691,6 +3759,20 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 		return ec.fieldContext_Payment_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
+func (ec *executionContext) childFields_RedeliverFailedWebhooksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_RedeliverFailedWebhooksPayload_endpoint(ctx, field)
+	case "requeued":
+		return ec.fieldContext_RedeliverFailedWebhooksPayload_requeued(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_RedeliverFailedWebhooksPayload_hasMore(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RedeliverFailedWebhooksPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeliverFailedWebhooksPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RedeliverWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4401,6 +4483,20 @@ func (ec *executionContext) field_Mutation_recordChargebackEvent_args(ctx contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordChargebackEventInput, error) {
 			return ec.unmarshalNRecordChargebackEventInput2resolutioncenterᚋgraphᚋmodelᚐRecordChargebackEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_redeliverFailedWebhooks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RedeliverFailedWebhooksInput, error) {
+			return ec.unmarshalNRedeliverFailedWebhooksInput2resolutioncenterᚋgraphᚋmodelᚐRedeliverFailedWebhooksInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7322,6 +7418,50 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_redeliverFailedWebhooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_redeliverFailedWebhooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RedeliverFailedWebhooks(ctx, fc.Args["input"].(model.RedeliverFailedWebhooksInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RedeliverFailedWebhooksPayload) graphql.Marshaler {
+			return ec.marshalNRedeliverFailedWebhooksPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐRedeliverFailedWebhooksPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_redeliverFailedWebhooks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedeliverFailedWebhooksPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_redeliverFailedWebhooks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OutcomeCount_outcome(ctx context.Context, field graphql.CollectedField, obj *model.OutcomeCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8213,6 +8353,116 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeliverFailedWebhooksPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverFailedWebhooksPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeliverFailedWebhooksPayload_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalOWebhookEndpoint2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedeliverFailedWebhooksPayload_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeliverFailedWebhooksPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeliverFailedWebhooksPayload_requeued(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverFailedWebhooksPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeliverFailedWebhooksPayload_requeued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requeued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeliverFailedWebhooksPayload_requeued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedeliverFailedWebhooksPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RedeliverFailedWebhooksPayload_hasMore(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverFailedWebhooksPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeliverFailedWebhooksPayload_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeliverFailedWebhooksPayload_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedeliverFailedWebhooksPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RedeliverFailedWebhooksPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeliverFailedWebhooksPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeliverFailedWebhooksPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖresolutioncenterᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeliverFailedWebhooksPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeliverFailedWebhooksPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13411,6 +13661,55 @@ func UnmarshalRecordChargebackEventInput(ctx context.Context, raw any) (model.Re
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRedeliverFailedWebhooksInput(ctx context.Context, obj any) (model.RedeliverFailedWebhooksInput, error) {
+	var it model.RedeliverFailedWebhooksInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpointId", "since"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpointId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpointId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndpointID = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRedeliverFailedWebhooksInput unmarshals raw into the RedeliverFailedWebhooksInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRedeliverFailedWebhooksInput(ctx context.Context, raw any) (model.RedeliverFailedWebhooksInput, error) {
+	var out model.RedeliverFailedWebhooksInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedeliverFailedWebhooksInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRedeliverWebhookInput(ctx context.Context, obj any) (model.RedeliverWebhookInput, error) {
 	var it model.RedeliverWebhookInput
 	if obj == nil {
@@ -14964,6 +15263,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "redeliverFailedWebhooks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_redeliverFailedWebhooks(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15238,6 +15544,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var redeliverFailedWebhooksPayloadImplementors = []string{"RedeliverFailedWebhooksPayload"}
+
+func (ec *executionContext) _RedeliverFailedWebhooksPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RedeliverFailedWebhooksPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redeliverFailedWebhooksPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedeliverFailedWebhooksPayload")
+		case "endpoint":
+			out.Values[i] = ec._RedeliverFailedWebhooksPayload_endpoint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requeued":
+			out.Values[i] = ec._RedeliverFailedWebhooksPayload_requeued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._RedeliverFailedWebhooksPayload_hasMore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RedeliverFailedWebhooksPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17507,6 +17861,19 @@ func (ec *executionContext) marshalNPlatformAction2ᚕresolutioncenterᚋdispute
 func (ec *executionContext) unmarshalNRecordChargebackEventInput2resolutioncenterᚋgraphᚋmodelᚐRecordChargebackEventInput(ctx context.Context, v any) (model.RecordChargebackEventInput, error) {
 	res, err := ec.unmarshalInputRecordChargebackEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRedeliverFailedWebhooksInput2resolutioncenterᚋgraphᚋmodelᚐRedeliverFailedWebhooksInput(ctx context.Context, v any) (model.RedeliverFailedWebhooksInput, error) {
+	res, err := ec.unmarshalInputRedeliverFailedWebhooksInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedeliverFailedWebhooksPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐRedeliverFailedWebhooksPayload(ctx context.Context, sel ast.SelectionSet, v *model.RedeliverFailedWebhooksPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RedeliverFailedWebhooksPayload!")
+		return graphql.Null
+	}
+	return ec._RedeliverFailedWebhooksPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRedeliverWebhookInput2resolutioncenterᚋgraphᚋmodelᚐRedeliverWebhookInput(ctx context.Context, v any) (model.RedeliverWebhookInput, error) {

@@ -321,3 +321,30 @@ func (r *Resolver) webhookAttempts(ctx context.Context, d *model.WebhookDelivery
 	}
 	return out, nil
 }
+
+func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error) {
+	p, err := manager(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := r.webhooks()
+	if err != nil {
+		return nil, err
+	}
+	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"}
+	if !ids.Is(in.EndpointID, ids.WebhookEndpoint) {
+		return nil, notFound
+	}
+	ep, n, more, err := s.RedeliverFailed(ctx, in.EndpointID, in.Since, func(e db.WebhookEndpoint) error {
+		if manages(p)(e) != nil {
+			return notFound
+		}
+		return nil
+	}, r.now())
+	if err != nil {
+		ue, err := userErrors(err)
+		return &model.RedeliverFailedWebhooksPayload{UserErrors: ue}, err
+	}
+	return &model.RedeliverFailedWebhooksPayload{Endpoint: &model.WebhookEndpoint{E: ep}, Requeued: n, HasMore: more,
+		UserErrors: []*model.UserError{}}, nil
+}

@@ -41,6 +41,11 @@ func (r *mutationResolver) RedeliverWebhook(ctx context.Context, input model.Red
 	return r.redeliverWebhook(ctx, input)
 }
 
+// RedeliverFailedWebhooks is the resolver for the redeliverFailedWebhooks field.
+func (r *mutationResolver) RedeliverFailedWebhooks(ctx context.Context, input model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error) {
+	return r.redeliverFailedWebhooks(ctx, input)
+}
+
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *queryResolver) WebhookEndpoints(ctx context.Context, companyID *string, first *int, after *string) (*model.WebhookEndpointConnection, error) {
 	return r.webhookEndpoints(ctx, companyID, first, after)

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/riverqueue/river"
+
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
 )
@@ -198,4 +200,50 @@ func (s *Service) Redeliver(ctx context.Context, deliveryID string, check Check,
 		_, err := s.river.InsertTx(ctx, tx.SQL(), jobFor([]db.WebhookDelivery{del}, nil), nil)
 		return err
 	})
+}
+
+// MaxRecover is how many failed deliveries RedeliverFailed requeues in one call.
+const MaxRecover = 1000
+
+// RedeliverFailed sends again an endpoint's failed deliveries of changes at or after
+// since, at most MaxRecover of them, oldest first, each with its webhook-id and payload
+// (after any earlier pending delivery of its case to the endpoint). It returns the
+// endpoint, how many it requeued and whether failed deliveries in the range remain
+// (call again for the next ones).
+func (s *Service) RedeliverFailed(ctx context.Context, endpointID string, since time.Time, check Check, now time.Time) (db.WebhookEndpoint, int, bool, error) {
+	ep, err := s.db.WebhookEndpointByID(ctx, endpointID)
+	if err != nil {
+		return ep, 0, false, err
+	}
+	if err := check(ep); err != nil {
+		return ep, 0, false, err
+	}
+	if ep.DisabledAt != nil {
+		return ep, 0, false, &dispute.Error{Code: dispute.CodeActionNotAllowed, Field: "endpointId",
+			Message: "the endpoint is disabled: enable it first (updateWebhookEndpoint with enabled: true)"}
+	}
+	list, more, err := s.db.RequeueFailedWebhookDeliveries(ctx, endpointID, since, now, MaxRecover,
+		func(ctx context.Context, tx *db.OutboxTx, list []db.WebhookDelivery) error {
+			// One job per change, as when it committed.
+			type change struct {
+				caseID   string
+				position int
+			}
+			var order []change
+			byChange := map[change][]db.WebhookDelivery{}
+			for _, d := range list {
+				k := change{d.CaseID, d.Position}
+				if _, ok := byChange[k]; !ok {
+					order = append(order, k)
+				}
+				byChange[k] = append(byChange[k], d)
+			}
+			jobs := make([]river.InsertManyParams, len(order))
+			for i, k := range order {
+				jobs[i] = river.InsertManyParams{Args: jobFor(byChange[k], nil)}
+			}
+			_, err := s.river.InsertManyFastTx(ctx, tx.SQL(), jobs)
+			return err
+		})
+	return ep, len(list), more, err
 }

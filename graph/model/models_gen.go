@@ -304,6 +304,26 @@ type RecordChargebackEventInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// Send an endpoint's failed deliveries again, for example after an outage and `updateWebhookEndpoint` with `enabled: true`.
+type RedeliverFailedWebhooksInput struct {
+	// The endpoint (enabled).
+	EndpointID string `json:"endpointId"`
+	// Deliveries of changes at or after this time.
+	Since time.Time `json:"since"`
+}
+
+// The result of `redeliverFailedWebhooks`.
+type RedeliverFailedWebhooksPayload struct {
+	// The endpoint, or null when refused.
+	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
+	// How many failed deliveries are pending again (at most 1,000 a call).
+	Requeued int `json:"requeued"`
+	// True when failed deliveries since the time remain: call again for the next ones.
+	HasMore bool `json:"hasMore"`
+	// Why it was refused (e.g. ACTION_NOT_ALLOWED when the endpoint is disabled).
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Send a delivery again.
 type RedeliverWebhookInput struct {
 	// The delivery (`msg_` prefix).
@@ -499,7 +519,7 @@ type UpdateWebhookEndpointInput struct {
 	EventTypes []WebhookEventType `json:"eventTypes,omitempty"`
 	// The new note.
 	Description *string `json:"description,omitempty"`
-	// True re-enables a disabled endpoint (deliveries that failed meanwhile can be sent with `redeliverWebhook`); false disables it.
+	// True re-enables a disabled endpoint (deliveries that failed meanwhile can be sent again with `redeliverFailedWebhooks`); false disables it.
 	Enabled *bool `json:"enabled,omitempty"`
 }
 
