@@ -545,6 +545,23 @@ func TestWebhooksRecoverFailed(t *testing.T) {
 			t.Fatalf("deliveries: %+v", nodes)
 		}
 		before := len(rcv.All())
+		statusCount := func(status string) int {
+			t.Helper()
+			var out struct {
+				WebhookEndpoint struct{ Deliveries struct{ Nodes []node } }
+			}
+			s.MustData(t, c.CompanyToken, `query($id: ID!, $st: WebhookDeliveryStatus) { webhookEndpoint(id: $id) { deliveries(status: $st) { nodes { id status createdAt } } } }`,
+				map[string]any{"id": epID, "st": status}, &out)
+			for _, n := range out.WebhookEndpoint.Deliveries.Nodes {
+				if n.Status != status {
+					t.Fatalf("deliveries(status: %s) listed %+v", status, n)
+				}
+			}
+			return len(out.WebhookEndpoint.Deliveries.Nodes)
+		}
+		if f, d := statusCount("FAILED"), statusCount("DELIVERED"); f != 3 || d != 0 {
+			t.Fatalf("after the outage: %d failed, %d delivered", f, d)
+		}
 
 		const recover = `mutation($id: ID!, $since: DateTime!) { redeliverFailedWebhooks(input: {endpointId: $id, since: $since}) {
   endpoint { id enabled } requeued hasMore userErrors { code field } } }`
@@ -593,6 +610,18 @@ func TestWebhooksRecoverFailed(t *testing.T) {
 		s.MustData(t, c.CompanyToken, recover, since, &out)
 		if r := out.RedeliverFailedWebhooks; r.Requeued != 0 || r.HasMore {
 			t.Fatalf("a second recovery: %+v", r)
+		}
+		for deadline := time.Now().Add(10 * time.Second); statusCount("DELIVERED") != 3; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after the recovery: %d delivered", statusCount("DELIVERED"))
+			}
+		}
+		if f := statusCount("FAILED"); f != 0 {
+			t.Fatalf("after the recovery: %d failed", f)
+		}
+		if r := s.Do(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(status: LOST) { nodes { id } } } }`,
+			map[string]any{"id": epID}); len(r.Errors) == 0 {
+			t.Fatalf("an unknown status: %s", r.Raw)
 		}
 		time.Sleep(500 * time.Millisecond)
 		if n := len(rcv.Accepted()); n != 3 {

@@ -663,3 +663,52 @@ func TestRequeueFailedWebhookDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestListWebhookDeliveriesByStatus: an endpoint's deliveries filtered by status, newest
+// first, paged by ID.
+func TestListWebhookDeliveriesByStatus(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		_, refs := deliveryFixture(t, d, 1, 2, 3)
+		ep := refs[0][0][0].EndpointID
+		failed := []string{refs[0][0][1].ID, refs[1][0][2].ID} // in commit order
+		for _, id := range failed {
+			if err := d.FailWebhookDelivery(ctx, id, "status 500"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list := func(status, before string, limit int) []string {
+			t.Helper()
+			got, err := d.ListWebhookDeliveries(ctx, ep, status, before, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, x := range got {
+				if status != "" && x.Status != status {
+					t.Errorf("%s listed as %s is %s", x.ID, status, x.Status)
+				}
+				out = append(out, x.ID)
+			}
+			return out
+		}
+		if got := list(db.DeliveryFailed, "", 10); !slices.Equal(got, []string{failed[1], failed[0]}) {
+			t.Fatalf("failed: %v, want %v newest first", got, failed)
+		}
+		if got := list(db.DeliveryFailed, "", 1); !slices.Equal(got, []string{failed[1]}) {
+			t.Fatalf("failed, first page: %v", got)
+		}
+		if got := list(db.DeliveryFailed, failed[1], 10); !slices.Equal(got, []string{failed[0]}) {
+			t.Fatalf("failed, after the first page: %v", got)
+		}
+		if got := list(db.DeliveryPending, "", 10); len(got) != 4 || slices.Contains(got, failed[0]) || slices.Contains(got, failed[1]) {
+			t.Fatalf("pending: %v", got)
+		}
+		if got := list(db.DeliveryDelivered, "", 10); len(got) != 0 {
+			t.Fatalf("delivered: %v", got)
+		}
+		if got := list("", "", 10); len(got) != 6 {
+			t.Fatalf("all: %v", got)
+		}
+	})
+}

@@ -314,10 +314,13 @@ func (d *DB) ListWebhookEndpoints(ctx context.Context, f EndpointFilter, after s
 }
 
 // ListWebhookDeliveries returns up to limit deliveries of an endpoint, newest first,
-// older than the ID before (when set).
-func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID, before string, limit int) ([]WebhookDelivery, error) {
+// with the status (when set), older than the ID before (when set).
+func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID, status, before string, limit int) ([]WebhookDelivery, error) {
 	var rows []webhookDeliveryRow
 	q := withMessage(d.bun.NewSelect().Model(&rows)).Where("wd.endpoint_id = ?", endpointID).OrderExpr("wd.id DESC").Limit(int64(limit))
+	if status != "" {
+		q = q.Where("wd.status = ?", status)
+	}
 	if before != "" {
 		q = q.Where("wd.id < ?", before)
 	}

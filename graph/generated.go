@@ -379,7 +379,7 @@ type ComplexityRoot struct {
 	WebhookEndpoint struct {
 		Company                 func(childComplexity int) int
 		CreatedAt               func(childComplexity int) int
-		Deliveries              func(childComplexity int, first *int, after *string) int
+		Deliveries              func(childComplexity int, status *model.WebhookDeliveryStatus, first *int, after *string) int
 		Description             func(childComplexity int) int
 		DisabledAt              func(childComplexity int) int
 		DisabledReason          func(childComplexity int) int
@@ -494,7 +494,7 @@ type WebhookDeliveryResolver interface {
 type WebhookEndpointResolver interface {
 	Company(ctx context.Context, obj *model.WebhookEndpoint) (*model.Company, error)
 
-	Deliveries(ctx context.Context, obj *model.WebhookEndpoint, first *int, after *string) (*model.WebhookDeliveryConnection, error)
+	Deliveries(ctx context.Context, obj *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1993,7 +1993,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.WebhookEndpoint.Deliveries(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.WebhookEndpoint.Deliveries(childComplexity, args["status"].(*model.WebhookDeliveryStatus), args["first"].(*int), args["after"].(*string)), true
 	case "WebhookEndpoint.description":
 		if e.ComplexityRoot.WebhookEndpoint.Description == nil {
 			break
@@ -3290,8 +3290,8 @@ type WebhookEndpoint {
   createdAt: DateTime!
   "When it was last changed."
   updatedAt: DateTime!
-  "Its deliveries, newest first (` + "`" + `first` + "`" + ` at most 100, 20 by default)."
-  deliveries("Return at most this many." first: Int, "A cursor from a previous page." after: String): WebhookDeliveryConnection!
+  "Its deliveries, newest first (` + "`" + `first` + "`" + ` at most 100, 20 by default), only those with ` + "`" + `status` + "`" + ` when given (e.g. FAILED, to see what an outage left)."
+  deliveries("Only deliveries with this status." status: WebhookDeliveryStatus, "Return at most this many." first: Int, "A cursor from a previous page." after: String): WebhookDeliveryConnection!
 }
 
 "One message to one endpoint. Its ID is the ` + "`" + `webhook-id` + "`" + ` header and the payload's ` + "`" + `id` + "`" + `, the same on every retry: receivers deduplicate by it."
@@ -4914,22 +4914,30 @@ func (ec *executionContext) field_Subscription_resolutionUpdated_args(ctx contex
 func (ec *executionContext) field_WebhookEndpoint_deliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*model.WebhookDeliveryStatus, error) {
+			return ec.unmarshalOWebhookDeliveryStatus2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookDeliveryStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg1
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -11446,7 +11454,7 @@ func (ec *executionContext) _WebhookEndpoint_deliveries(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.WebhookEndpoint().Deliveries(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.WebhookEndpoint().Deliveries(ctx, obj, fc.Args["status"].(*model.WebhookDeliveryStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookDeliveryConnection) graphql.Marshaler {
@@ -19278,6 +19286,22 @@ func (ec *executionContext) marshalOWebhookDelivery2ᚖresolutioncenterᚋgraph�
 		return graphql.Null
 	}
 	return ec._WebhookDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebhookDeliveryStatus2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookDeliveryStatus(ctx context.Context, v any) (*model.WebhookDeliveryStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.WebhookDeliveryStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWebhookDeliveryStatus2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v *model.WebhookDeliveryStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOWebhookEndpoint2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookEndpoint(ctx context.Context, sel ast.SelectionSet, v *model.WebhookEndpoint) graphql.Marshaler {

@@ -279,7 +279,7 @@ func (r *Resolver) webhookEndpoints(ctx context.Context, companyID *string, firs
 	return conn, nil
 }
 
-func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpoint, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
 	n, err := webhookPageSize(first)
 	if err != nil {
 		return nil, err
@@ -288,7 +288,11 @@ func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpo
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.DB.ListWebhookDeliveries(ctx, ep.E.ID, cur, n+1)
+	var only string
+	if status != nil {
+		only = strings.ToLower(string(*status))
+	}
+	list, err := r.DB.ListWebhookDeliveries(ctx, ep.E.ID, only, cur, n+1)
 	if err != nil {
 		return nil, err
 	}

@@ -75,8 +75,8 @@ func (r *webhookEndpointResolver) Company(ctx context.Context, obj *model.Webhoo
 }
 
 // Deliveries is the resolver for the deliveries field.
-func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *model.WebhookEndpoint, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
-	return r.webhookDeliveries(ctx, obj, first, after)
+func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	return r.webhookDeliveries(ctx, obj, status, first, after)
 }
 
 // WebhookDelivery returns WebhookDeliveryResolver implementation.
