@@ -15,6 +15,7 @@ import (
 	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
+	"resolutioncenter/ids"
 	"resolutioncenter/webhook/webhooktest"
 )
 
@@ -573,7 +574,8 @@ func TestWebhooksRecoverFailed(t *testing.T) {
 		if r := s.Do(t, other.CompanyToken, recover, since); !strings.Contains(string(r.Raw), "NOT_FOUND") {
 			t.Fatalf("recover by another company: %s", r.Raw)
 		}
-		if r := s.Do(t, c.CompanyToken, recover, map[string]any{"id": "whep_nope", "since": since["since"]}); !strings.Contains(string(r.Raw), "NOT_FOUND") {
+		if r := s.Do(t, c.CompanyToken, recover, map[string]any{"id": ids.New(ids.WebhookEndpoint), "since": since["since"]}); !strings.Contains(string(r.Raw), `"NOT_FOUND"`) ||
+			!strings.Contains(string(r.Raw), "endpointId") {
 			t.Fatalf("recover of an unknown endpoint: %s", r.Raw)
 		}
 		time.Sleep(300 * time.Millisecond)

@@ -345,6 +345,9 @@ func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.Redeliv
 		}
 		return nil
 	}, r.now())
+	if dispute.CodeOf(err) == dispute.CodeNotFound {
+		err = notFound // an unknown endpoint, named by this input's field
+	}
 	if err != nil {
 		ue, err := userErrors(err)
 		return &model.RedeliverFailedWebhooksPayload{UserErrors: ue}, err
