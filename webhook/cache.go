@@ -74,3 +74,24 @@ func (s *Service) forget(id string) {
 	delete(s.endpoints.by, id)
 	s.endpoints.mu.Unlock()
 }
+
+// sendable returns the endpoint for a delivery about to be sent. A cached entry that
+// says disabled is checked against the database before the delivery is failed for it:
+// the endpoint may have been enabled within the TTL by another process (which forgot
+// only its own entry), just before redeliverWebhook or redeliverFailedWebhooks made its
+// deliveries pending again; failing them on a stale entry would undo the recovery.
+// Disabled endpoints are rare, so the extra read is too.
+func (s *Service) sendable(ctx context.Context, id string) (db.WebhookEndpoint, error) {
+	ep, err := s.endpoint(ctx, id)
+	if err != nil || ep.DisabledAt == nil {
+		return ep, err
+	}
+	fresh, err := s.db.WebhookEndpointByID(ctx, id)
+	if err != nil {
+		return fresh, err
+	}
+	if fresh.DisabledAt == nil {
+		s.forget(id)
+	}
+	return fresh, nil
+}

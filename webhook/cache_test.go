@@ -72,3 +72,54 @@ func TestEndpointCacheReadsOnce(t *testing.T) {
 		t.Fatalf("%d reads after the TTL, want one more", n)
 	}
 }
+
+// TestSendableRechecksDisabled: an endpoint cached as disabled, then enabled by
+// another process (this one's cache not told), is sendable at once, not failed on the
+// stale entry; one still disabled stays disabled.
+func TestSendableRechecksDisabled(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		p := dispute.DefaultPolicy()
+		s, err := New(d, nil, &p, Options{Dev: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := dbtest.MustCast(t, d)
+		ep, err := d.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{CompanyID: c.Company.ID,
+			URL: "https://example.com/h", SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(disabled bool) {
+			t.Helper()
+			if _, err := d.UpdateWebhookEndpoint(ctx, ep.ID, func(db.WebhookEndpoint) error { return nil }, func(e *db.WebhookEndpoint) error {
+				if disabled {
+					now := dbtest.Now()
+					e.DisabledAt, e.DisabledReason = &now, "410 Gone"
+				} else {
+					e.DisabledAt, e.DisabledReason = nil, ""
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set(true)
+		if got, err := s.endpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
+			t.Fatalf("cached: %+v %v", got, err)
+		}
+		if got, err := s.sendable(ctx, ep.ID); err != nil || got.DisabledAt == nil {
+			t.Fatalf("a disabled endpoint is sendable: %+v %v", got, err)
+		}
+		set(false) // by "another process": this one's cache still says disabled
+		if got, err := s.endpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
+			t.Fatalf("the cache was expected to be stale: %+v %v", got, err)
+		}
+		if got, err := s.sendable(ctx, ep.ID); err != nil || got.DisabledAt != nil {
+			t.Fatalf("an enabled endpoint on a stale entry: %+v %v", got, err)
+		}
+		if got, err := s.endpoint(ctx, ep.ID); err != nil || got.DisabledAt != nil {
+			t.Fatalf("the stale entry stayed: %+v %v", got, err)
+		}
+	})
+}

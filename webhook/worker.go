@@ -151,7 +151,7 @@ func (s *Service) sendAll(ctx context.Context, list []*sending) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ep, err := s.endpoint(ctx, x.d.EndpointID)
+			ep, err := s.sendable(ctx, x.d.EndpointID)
 			switch {
 			case dispute.CodeOf(err) == dispute.CodeNotFound:
 				x.skipped = true
