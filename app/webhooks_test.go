@@ -274,8 +274,7 @@ func TestWebhooksRetries(t *testing.T) {
 		if err != nil {
 			t.Skipf("could not listen again on %s: %v", downAddr, err)
 		}
-		down := webhooktest.Serve(t, ln)
-		down.SetSecrets(s3)
+		down := webhooktest.Serve(t, ln, s3) // its secret from the first request: the sender is retrying
 		down.WaitAccepted(t, 1, 30*time.Second)
 		for _, r := range []*webhooktest.Receiver{failing, slow, down} {
 			r.CheckAll(t)

@@ -86,11 +86,13 @@ func Start(tb testing.TB) *Receiver {
 	return Serve(tb, ln)
 }
 
-// Serve is Start on a listener of the caller's (e.g. on a port chosen before).
-func Serve(tb testing.TB, ln net.Listener) *Receiver {
+// Serve is Start on a listener of the caller's (e.g. on a port chosen before),
+// verifying with secrets from its first request: a sender retrying on that port may
+// send at once, before a SetSecrets after Serve.
+func Serve(tb testing.TB, ln net.Listener, secrets ...string) *Receiver {
 	tb.Helper()
 	r := &Receiver{URL: "http://" + ln.Addr().String() + "/hook", tb: tb, ln: ln, schema: MustSchema(tb),
-		tries: map[string]int{}, active: map[string]int{}, wake: make(chan struct{}, 1)}
+		tries: map[string]int{}, active: map[string]int{}, wake: make(chan struct{}, 1), secrets: secrets}
 	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
 	go r.srv.Serve(ln) //nolint:errcheck
 	tb.Cleanup(r.Close)
