@@ -168,24 +168,12 @@ func (r *Resolver) deleteWebhookEndpoint(ctx context.Context, in model.DeleteWeb
 }
 
 func (r *Resolver) redeliverWebhook(ctx context.Context, in model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error) {
-	p, err := manager(ctx)
+	s, check, _, err := r.redeliveryOp(ctx, in.DeliveryID, ids.WebhookDelivery,
+		&dispute.Error{Code: dispute.CodeNotFound, Field: "deliveryId", Message: "no webhook delivery with this ID"})
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.webhooks()
-	if err != nil {
-		return nil, err
-	}
-	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "deliveryId", Message: "no webhook delivery with this ID"}
-	if !ids.Is(in.DeliveryID, ids.WebhookDelivery) {
-		return nil, notFound
-	}
-	d, err := s.Redeliver(ctx, in.DeliveryID, func(e db.WebhookEndpoint) error {
-		if manages(p)(e) != nil {
-			return notFound
-		}
-		return nil
-	}, r.now())
+	d, err := s.Redeliver(ctx, in.DeliveryID, check, r.now())
 	if err != nil {
 		ue, err := userErrors(err)
 		return &model.RedeliverWebhookPayload{UserErrors: ue}, err
@@ -327,24 +315,12 @@ func (r *Resolver) webhookAttempts(ctx context.Context, d *model.WebhookDelivery
 }
 
 func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error) {
-	p, err := manager(ctx)
+	s, check, notFound, err := r.redeliveryOp(ctx, in.EndpointID, ids.WebhookEndpoint,
+		&dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"})
 	if err != nil {
 		return nil, err
 	}
-	s, err := r.webhooks()
-	if err != nil {
-		return nil, err
-	}
-	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"}
-	if !ids.Is(in.EndpointID, ids.WebhookEndpoint) {
-		return nil, notFound
-	}
-	ep, n, more, err := s.RedeliverFailed(ctx, in.EndpointID, in.Since, func(e db.WebhookEndpoint) error {
-		if manages(p)(e) != nil {
-			return notFound
-		}
-		return nil
-	}, r.now())
+	ep, n, more, err := s.RedeliverFailed(ctx, in.EndpointID, in.Since, check, r.now())
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
 		err = notFound // an unknown endpoint, named by this input's field
 	}
@@ -354,4 +330,28 @@ func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.Redeliv
 	}
 	return &model.RedeliverFailedWebhooksPayload{Endpoint: &model.WebhookEndpoint{E: ep}, Requeued: n, HasMore: more,
 		UserErrors: []*model.UserError{}}, nil
+}
+
+// redeliveryOp is what the redelivery mutations check first: the caller manages
+// endpoints, webhooks are configured, and id has the prefix kind. The check it returns
+// answers notFound (named by the mutation's own input field) for an endpoint the caller
+// does not manage, as for one that does not exist.
+func (r *Resolver) redeliveryOp(ctx context.Context, id, kind string, notFound *dispute.Error) (*webhook.Service, webhook.Check, *dispute.Error, error) {
+	p, err := manager(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err := r.webhooks()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !ids.Is(id, kind) {
+		return nil, nil, nil, notFound
+	}
+	return s, func(e db.WebhookEndpoint) error {
+		if manages(p)(e) != nil {
+			return notFound
+		}
+		return nil
+	}, notFound, nil
 }
