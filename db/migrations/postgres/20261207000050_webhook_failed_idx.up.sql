@@ -1,7 +1,7 @@
 -- The failed deliveries of an endpoint, newest first: what a dashboard lists with
 -- deliveries(status: FAILED) and what redeliverFailedWebhooks requeues after an outage.
--- Failed rows are few among the delivered ones (and a delivery becomes failed once, so
--- the hot path of inserts and deliveries never writes this index); on the endpoint index
+-- Failed rows are few among the delivered ones (and only a delivery that gives up enters
+-- this index: the hot path of inserts and successful deliveries never writes it); on the endpoint index
 -- alone, a page of failures scanned the endpoint's whole history when it had few.
 --
 -- CONCURRENTLY (this file runs outside a transaction), as the head index: a plain CREATE
