@@ -168,7 +168,7 @@ func (r *Resolver) deleteWebhookEndpoint(ctx context.Context, in model.DeleteWeb
 }
 
 func (r *Resolver) redeliverWebhook(ctx context.Context, in model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error) {
-	s, check, _, err := r.redeliveryOp(ctx, in.DeliveryID, ids.WebhookDelivery,
+	s, check, err := r.redeliveryOp(ctx, in.DeliveryID, ids.WebhookDelivery,
 		&dispute.Error{Code: dispute.CodeNotFound, Field: "deliveryId", Message: "no webhook delivery with this ID"})
 	if err != nil {
 		return nil, err
@@ -315,8 +315,8 @@ func (r *Resolver) webhookAttempts(ctx context.Context, d *model.WebhookDelivery
 }
 
 func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error) {
-	s, check, notFound, err := r.redeliveryOp(ctx, in.EndpointID, ids.WebhookEndpoint,
-		&dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"})
+	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"}
+	s, check, err := r.redeliveryOp(ctx, in.EndpointID, ids.WebhookEndpoint, notFound)
 	if err != nil {
 		return nil, err
 	}
@@ -336,22 +336,22 @@ func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.Redeliv
 // endpoints, webhooks are configured, and id has the prefix kind. The check it returns
 // answers notFound (named by the mutation's own input field) for an endpoint the caller
 // does not manage, as for one that does not exist.
-func (r *Resolver) redeliveryOp(ctx context.Context, id, kind string, notFound *dispute.Error) (*webhook.Service, webhook.Check, *dispute.Error, error) {
+func (r *Resolver) redeliveryOp(ctx context.Context, id, kind string, notFound *dispute.Error) (*webhook.Service, webhook.Check, error) {
 	p, err := manager(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	s, err := r.webhooks()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if !ids.Is(id, kind) {
-		return nil, nil, nil, notFound
+		return nil, nil, notFound
 	}
 	return s, func(e db.WebhookEndpoint) error {
 		if manages(p)(e) != nil {
 			return notFound
 		}
 		return nil
-	}, notFound, nil
+	}, nil
 }
