@@ -216,8 +216,7 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 			}
 			return mapErr(err)
 		}
-		_, err := tx.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", DeliveryPending).
-			Set("next_attempt_at = ?", now).Set("lease_until = NULL").Where("id = ?", id).Exec(ctx)
+		_, err := requeue(tx.NewUpdate().Model((*webhookDeliveryRow)(nil)), now).Where("id = ?", id).Exec(ctx)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -246,8 +245,7 @@ func (d *DB) RequeueFailedWebhookDeliveries(ctx context.Context, endpointID stri
 				Where("endpoint_id = ? AND status = ? AND created_at >= ?", endpointID, DeliveryFailed, since)
 		}
 		var rows []webhookDeliveryRow
-		err := tx.NewUpdate().Model(&rows).Set("status = ?", DeliveryPending).
-			Set("next_attempt_at = ?", now).Set("lease_until = NULL").
+		err := requeue(tx.NewUpdate().Model(&rows), now).
 			Where("id IN (?)", failed().Column("id").OrderExpr("created_at, id").Limit(int64(limit))).
 			Where("status = ?", DeliveryFailed).
 			Returning("id, endpoint_id, company_id, case_id, position, ordinal, event_type, attempts, created_at").
@@ -275,4 +273,9 @@ func (d *DB) RequeueFailedWebhookDeliveries(ctx context.Context, endpointID stri
 		return nil, false, err
 	}
 	return out, more, nil
+}
+
+// requeue sets what makes a delivery pending again and due at now (a redelivery).
+func requeue(q *bun.UpdateQuery, now time.Time) *bun.UpdateQuery {
+	return q.Set("status = ?", DeliveryPending).Set("next_attempt_at = ?", now).Set("lease_until = NULL")
 }
