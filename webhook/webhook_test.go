@@ -230,3 +230,68 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWorkerSendsToEndpointEnabledElsewhere: a delivery whose endpoint this process
+// cached as disabled, then enabled by another process (this one's cache not told), is
+// sent, not failed on the stale entry (the worker asks sendable, which re-reads a
+// disabled entry).
+func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+		sealer, _ := webhook.NewSealer(key)
+		p := dispute.DefaultPolicy()
+		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		ep, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.SetSecrets(secret)
+		// "Another process" disables and enables the endpoint straight in the database;
+		// in between, this process caches it as disabled.
+		set := func(disabled bool) {
+			t.Helper()
+			if _, err := d.UpdateWebhookEndpoint(ctx, ep.ID, func(db.WebhookEndpoint) error { return nil }, func(e *db.WebhookEndpoint) error {
+				e.DisabledAt, e.DisabledReason = nil, ""
+				if disabled {
+					now := dbtest.Now()
+					e.DisabledAt, e.DisabledReason = &now, "410 Gone"
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set(true)
+		if got, err := s.CachedEndpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
+			t.Fatalf("cached: %+v %v", got, err)
+		}
+		set(false)
+		if got, err := s.CachedEndpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
+			t.Fatalf("the cache was expected to be stale: %+v %v", got, err)
+		}
+		// The change commits and its job runs within the cache's TTL (1 s), so the
+		// worker finds the stale entry.
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Stop(context.Background())
+		d.SetOutbox(s)
+		dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		rcv.WaitAccepted(t, 1, 20*time.Second)
+		rcv.CheckAll(t)
+		waitFor(t, func() bool {
+			list, err := d.ListWebhookDeliveries(ctx, ep.ID, "", "", 10)
+			return err == nil && len(list) == 1 && list[0].Status == db.DeliveryDelivered
+		})
+		if n := len(rcv.All()); n != 1 {
+			t.Fatalf("%d requests, want 1", n)
+		}
+	})
+}
