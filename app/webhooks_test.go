@@ -631,3 +631,163 @@ func TestWebhooksRecoverFailed(t *testing.T) {
 		rcv.CheckAll(t)
 	})
 }
+
+// TestWebhooksSendTest: sendTestWebhook sends one signed webhook_endpoint.test request
+// now (verified by the receiver's own implementation and valid against the schema) and
+// answers what the endpoint said; a failing answer, a timeout or a 410 neither logs a
+// delivery nor changes the endpoint; a disabled endpoint can be tested; a platform
+// endpoint's test has a null company_id; other companies, unknown IDs and customers are
+// refused without a request.
+func TestWebhooksSendTest(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d, apptest.Options{Env: fastWebhooks})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		var answer atomic.Int32
+		answer.Store(200)
+		rcv.Respond = func(webhooktest.Delivery, int) int {
+			a := int(answer.Load())
+			if a == 0 { // no answer within the timeout (1 s)
+				time.Sleep(1500 * time.Millisecond)
+				a = 200
+			}
+			return a
+		}
+		epID, secret := mustEndpoint(t, s, c.CompanyToken, rcv.URL, map[string]any{"eventTypes": []string{"RESOLUTION_CENTER_CASE_DECIDED"}})
+		rcv.SetSecrets(secret)
+
+		const sendTest = `mutation($id: ID!) { sendTestWebhook(input: {endpointId: $id}) {
+  endpoint { id enabled failingSince } webhookId
+  attempt { id success statusCode latencyMs responseExcerpt error }
+  userErrors { code field message } } }`
+		type result struct {
+			SendTestWebhook struct {
+				Endpoint *struct {
+					ID           string
+					Enabled      bool
+					FailingSince *string
+				}
+				WebhookID *string
+				Attempt   *struct {
+					ID, ResponseExcerpt string
+					Success             bool
+					StatusCode          *int
+					LatencyMs           int
+					Error               *string
+				}
+				UserErrors []struct{ Code, Field, Message string }
+			}
+		}
+		test := func(token, id string) result {
+			t.Helper()
+			var out result
+			s.MustData(t, token, sendTest, map[string]any{"id": id}, &out)
+			return out
+		}
+		// unchanged checks that the endpoint is as created: enabled, no run of failures,
+		// no delivery logged.
+		unchanged := func() {
+			t.Helper()
+			var ep struct {
+				WebhookEndpoint struct {
+					Enabled      bool
+					FailingSince *string
+					Deliveries   struct{ Nodes []struct{ ID string } }
+				}
+			}
+			s.MustData(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { enabled failingSince deliveries { nodes { id } } } }`,
+				map[string]any{"id": epID}, &ep)
+			if e := ep.WebhookEndpoint; !e.Enabled || e.FailingSince != nil || len(e.Deliveries.Nodes) != 0 {
+				t.Fatalf("the endpoint after a test: %+v", e)
+			}
+		}
+
+		r := test(c.CompanyToken, epID).SendTestWebhook
+		if len(r.UserErrors) > 0 || r.Endpoint == nil || r.Endpoint.ID != epID || r.WebhookID == nil || r.Attempt == nil {
+			t.Fatalf("sendTestWebhook: %+v", r)
+		}
+		if a := r.Attempt; !a.Success || a.StatusCode == nil || *a.StatusCode != 200 || a.Error != nil ||
+			a.ResponseExcerpt != "answered 200" || !strings.HasPrefix(a.ID, "watt_") {
+			t.Fatalf("attempt: %+v", a)
+		}
+		got := rcv.All()
+		if len(got) != 1 {
+			t.Fatalf("%d requests, want 1", len(got))
+		}
+		g := got[0]
+		if g.ID != *r.WebhookID || g.Type() != "webhook_endpoint.test" || g.Payload["company_id"] != c.Company.ID ||
+			g.Data()["endpoint_id"] != epID {
+			t.Fatalf("test request %s: %s", g.ID, g.Body)
+		}
+		rcv.CheckAll(t) // signature and schema
+		unchanged()
+
+		// A second test is a new request with a new webhook-id.
+		if r2 := test(c.CompanyToken, epID).SendTestWebhook; r2.WebhookID == nil || *r2.WebhookID == *r.WebhookID || !r2.Attempt.Success {
+			t.Fatalf("second test: %+v", r2)
+		}
+		for _, tc := range []struct {
+			answer int
+			status int
+			err    string
+		}{{500, 500, "status 500"}, {410, 410, "status 410"}, {0, 0, "no answer within 1s"}} {
+			answer.Store(int32(tc.answer))
+			r := test(c.CompanyToken, epID).SendTestWebhook
+			a := r.Attempt
+			if len(r.UserErrors) > 0 || a == nil || a.Success || a.Error == nil || *a.Error != tc.err ||
+				(tc.status == 0) != (a.StatusCode == nil) || (a.StatusCode != nil && *a.StatusCode != tc.status) {
+				t.Fatalf("answer %d: %+v %+v", tc.answer, r, a)
+			}
+			unchanged() // neither a failure run nor disabled by 410
+		}
+		answer.Store(200)
+		time.Sleep(time.Second) // the timed-out request's answer
+		rcv.CheckAll(t)
+
+		// Refused as NOT_FOUND: another company, an unknown endpoint, an ID of another
+		// kind, a customer; nothing is sent.
+		before := len(rcv.All())
+		for _, tc := range []struct{ token, id, want string }{
+			{c.OtherCompanyToken, epID, "NOT_FOUND"},
+			{c.CompanyToken, ids.New(ids.WebhookEndpoint), "NOT_FOUND"},
+			{c.CompanyToken, "biz_01es00mgjpkedt6qvzexa8af2t", "NOT_FOUND"},
+			{c.CustomerToken, epID, "NOT_FOUND"}, // as any endpoint the caller does not manage
+		} {
+			resp := s.Do(t, tc.token, sendTest, map[string]any{"id": tc.id})
+			if !strings.Contains(string(resp.Raw), tc.want) || strings.Contains(string(resp.Raw), `"success"`) {
+				t.Fatalf("sendTestWebhook(%s) refused as %s? %s", tc.id, tc.want, resp.Raw)
+			}
+		}
+		if n := len(rcv.All()); n != before {
+			t.Fatalf("refused tests sent %d requests", n-before)
+		}
+
+		// A disabled endpoint can be tested (before it is enabled again), and stays disabled.
+		s.MustData(t, c.CompanyToken, `mutation($id: ID!) { disableWebhookEndpoint(input: {id: $id}) { endpoint { enabled } } }`,
+			map[string]any{"id": epID}, nil)
+		if r := test(c.CompanyToken, epID).SendTestWebhook; r.Attempt == nil || !r.Attempt.Success || r.Endpoint.Enabled {
+			t.Fatalf("test of a disabled endpoint: %+v", r)
+		}
+
+		// A platform endpoint: company_id is null.
+		platformID, platformSecret := mustEndpoint(t, s, c.PlatformToken, rcv.URL, map[string]any{"eventTypes": []string{"RESOLUTION_CENTER_CASE_DECIDED"}})
+		rcv.SetSecrets(secret, platformSecret)
+		pr := test(c.PlatformToken, platformID).SendTestWebhook
+		if pr.Attempt == nil || !pr.Attempt.Success {
+			t.Fatalf("platform endpoint test: %+v", pr)
+		}
+		all := rcv.All()
+		last := all[len(all)-1]
+		if cid, ok := last.Payload["company_id"]; !ok || cid != nil || last.Data()["endpoint_id"] != platformID {
+			t.Fatalf("platform test request: %s", last.Body)
+		}
+		before = len(rcv.All())
+		if resp := s.Do(t, c.CompanyToken, sendTest, map[string]any{"id": platformID}); !strings.Contains(string(resp.Raw), `"NOT_FOUND"`) {
+			t.Fatalf("a merchant tested the platform's endpoint: %s", resp.Raw)
+		}
+		if n := len(rcv.All()); n != before {
+			t.Fatal("a refused test sent a request")
+		}
+		rcv.CheckAll(t)
+	})
+}

@@ -166,6 +166,7 @@ type ComplexityRoot struct {
 		RespondToResolution     func(childComplexity int, input model.ResolutionMessageInput) int
 		RevokeToken             func(childComplexity int, input model.RevokeTokenInput) int
 		RotateWebhookSecret     func(childComplexity int, input model.RotateWebhookSecretInput) int
+		SendTestWebhook         func(childComplexity int, input model.SendTestWebhookInput) int
 		UpdateWebhookEndpoint   func(childComplexity int, input model.UpdateWebhookEndpointInput) int
 		WithdrawResolution      func(childComplexity int, input model.WithdrawResolutionInput) int
 	}
@@ -308,6 +309,13 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	SendTestWebhookPayload struct {
+		Attempt    func(childComplexity int) int
+		Endpoint   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+		WebhookID  func(childComplexity int) int
+	}
+
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
@@ -448,6 +456,7 @@ type MutationResolver interface {
 	DeleteWebhookEndpoint(ctx context.Context, input model.DeleteWebhookEndpointInput) (*model.DeleteWebhookEndpointPayload, error)
 	RedeliverWebhook(ctx context.Context, input model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error)
 	RedeliverFailedWebhooks(ctx context.Context, input model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error)
+	SendTestWebhook(ctx context.Context, input model.SendTestWebhookInput) (*model.SendTestWebhookPayload, error)
 }
 type PaymentResolver interface {
 	User(ctx context.Context, obj *model.Payment) (*model.User, error)
@@ -1082,6 +1091,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["input"].(model.RotateWebhookSecretInput)), true
+	case "Mutation.sendTestWebhook":
+		if e.ComplexityRoot.Mutation.SendTestWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendTestWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendTestWebhook(childComplexity, args["input"].(model.SendTestWebhookInput)), true
 	case "Mutation.updateWebhookEndpoint":
 		if e.ComplexityRoot.Mutation.UpdateWebhookEndpoint == nil {
 			break
@@ -1706,6 +1726,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RotateWebhookSecretPayload.UserErrors(childComplexity), true
 
+	case "SendTestWebhookPayload.attempt":
+		if e.ComplexityRoot.SendTestWebhookPayload.Attempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.Attempt(childComplexity), true
+	case "SendTestWebhookPayload.endpoint":
+		if e.ComplexityRoot.SendTestWebhookPayload.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.Endpoint(childComplexity), true
+	case "SendTestWebhookPayload.userErrors":
+		if e.ComplexityRoot.SendTestWebhookPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.UserErrors(childComplexity), true
+	case "SendTestWebhookPayload.webhookId":
+		if e.ComplexityRoot.SendTestWebhookPayload.WebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SendTestWebhookPayload.WebhookID(childComplexity), true
+
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
 			break
@@ -2133,6 +2178,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ResolutionUpdatesFilter", ec.unmarshalInputResolutionUpdatesFilter),
 			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
 			graphql.NewInputUnmarshaler("RotateWebhookSecretInput", ec.unmarshalInputRotateWebhookSecretInput),
+			graphql.NewInputUnmarshaler("SendTestWebhookInput", ec.unmarshalInputSendTestWebhookInput),
 			graphql.NewInputUnmarshaler("TokenHolderInput", ec.unmarshalInputTokenHolderInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookEndpointInput", ec.unmarshalInputUpdateWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("WithdrawResolutionInput", ec.unmarshalInputWithdrawResolutionInput),
@@ -3499,6 +3545,24 @@ type RedeliverFailedWebhooksPayload {
   userErrors: [UserError!]!
 }
 
+"Send an endpoint a signed test request now."
+input SendTestWebhookInput {
+  "The endpoint (enabled or not: a disabled endpoint can be tested before it is enabled again)."
+  endpointId: ID!
+}
+
+"The result of ` + "`" + `sendTestWebhook` + "`" + `."
+type SendTestWebhookPayload {
+  "The endpoint, or null when refused."
+  endpoint: WebhookEndpoint
+  "The request's ` + "`" + `webhook-id` + "`" + ` (a new one for every test), or null when refused."
+  webhookId: ID
+  "What the endpoint answered (` + "`" + `success` + "`" + ` true for a 2xx within the timeout), or null when refused. Not kept in the delivery log."
+  attempt: WebhookAttempt
+  "Why it was refused."
+  userErrors: [UserError!]!
+}
+
 extend type Mutation {
   "Register a webhook endpoint; returns its signing secret once. A merchant (company key or team member with MANAGE) for its company; the platform for any company or for all."
   createWebhookEndpoint("The URL, the event types and a description." input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
@@ -3514,6 +3578,8 @@ extend type Mutation {
   redeliverWebhook("The delivery to send again." input: RedeliverWebhookInput!): RedeliverWebhookPayload!
   "Send an endpoint's failed deliveries of changes since a time again, oldest first, at most 1,000 a call, each with its ` + "`" + `webhook-id` + "`" + ` and payload; each case's still reach the endpoint in commit order."
   redeliverFailedWebhooks("The endpoint and the time from which to send again." input: RedeliverFailedWebhooksInput!): RedeliverFailedWebhooksPayload!
+  "Send an endpoint one signed test request (type ` + "`" + `webhook_endpoint.test` + "`" + `, data naming the endpoint) now and answer what it said: to check a receiver's URL, TLS and signature verification before real changes arrive. It goes as deliveries do (headers, secrets, address checks, timeout, limits) but once: not retried, not logged, and the endpoint's state and run of failures are left as they are."
+  sendTestWebhook("The endpoint to test." input: SendTestWebhookInput!): SendTestWebhookPayload!
 }
 `, BuiltIn: false},
 }
@@ -3959,6 +4025,20 @@ func (ec *executionContext) childFields_RotateWebhookSecretPayload(ctx context.C
 		return ec.fieldContext_RotateWebhookSecretPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RotateWebhookSecretPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SendTestWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_SendTestWebhookPayload_endpoint(ctx, field)
+	case "webhookId":
+		return ec.fieldContext_SendTestWebhookPayload_webhookId(ctx, field)
+	case "attempt":
+		return ec.fieldContext_SendTestWebhookPayload_attempt(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SendTestWebhookPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SendTestWebhookPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4595,6 +4675,20 @@ func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RotateWebhookSecretInput, error) {
 			return ec.unmarshalNRotateWebhookSecretInput2resolutioncenterᚋgraphᚋmodelᚐRotateWebhookSecretInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendTestWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SendTestWebhookInput, error) {
+			return ec.unmarshalNSendTestWebhookInput2resolutioncenterᚋgraphᚋmodelᚐSendTestWebhookInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7470,6 +7564,50 @@ func (ec *executionContext) fieldContext_Mutation_redeliverFailedWebhooks(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_sendTestWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendTestWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendTestWebhook(ctx, fc.Args["input"].(model.SendTestWebhookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SendTestWebhookPayload) graphql.Marshaler {
+			return ec.marshalNSendTestWebhookPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐSendTestWebhookPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendTestWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SendTestWebhookPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendTestWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OutcomeCount_outcome(ctx context.Context, field graphql.CollectedField, obj *model.OutcomeCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10092,6 +10230,125 @@ func (ec *executionContext) _RotateWebhookSecretPayload_userErrors(ctx context.C
 func (ec *executionContext) fieldContext_RotateWebhookSecretPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RotateWebhookSecretPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_endpoint(ctx context.Context, field graphql.CollectedField, obj *model.SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookEndpoint) graphql.Marshaler {
+			return ec.marshalOWebhookEndpoint2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookEndpoint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendTestWebhookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEndpoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_webhookId(ctx context.Context, field graphql.CollectedField, obj *model.SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_webhookId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebhookID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_webhookId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SendTestWebhookPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_attempt(ctx context.Context, field graphql.CollectedField, obj *model.SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_attempt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookAttempt) graphql.Marshaler {
+			return ec.marshalOWebhookAttempt2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookAttempt(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_attempt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendTestWebhookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookAttempt(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SendTestWebhookPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SendTestWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SendTestWebhookPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖresolutioncenterᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SendTestWebhookPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SendTestWebhookPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -14173,6 +14430,48 @@ func UnmarshalRotateWebhookSecretInput(ctx context.Context, raw any) (model.Rota
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSendTestWebhookInput(ctx context.Context, obj any) (model.SendTestWebhookInput, error) {
+	var it model.SendTestWebhookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpointId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpointId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpointId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndpointID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSendTestWebhookInput unmarshals raw into the SendTestWebhookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSendTestWebhookInput(ctx context.Context, raw any) (model.SendTestWebhookInput, error) {
+	var out model.SendTestWebhookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SendTestWebhookInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTokenHolderInput(ctx context.Context, obj any) (model.TokenHolderInput, error) {
 	var it model.TokenHolderInput
 	if obj == nil {
@@ -15278,6 +15577,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sendTestWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendTestWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16214,6 +16520,54 @@ func (ec *executionContext) _RotateWebhookSecretPayload(ctx context.Context, sel
 			}
 		case "userErrors":
 			out.Values[i] = ec._RotateWebhookSecretPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sendTestWebhookPayloadImplementors = []string{"SendTestWebhookPayload"}
+
+func (ec *executionContext) _SendTestWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SendTestWebhookPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sendTestWebhookPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SendTestWebhookPayload")
+		case "endpoint":
+			out.Values[i] = ec._SendTestWebhookPayload_endpoint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "webhookId":
+			out.Values[i] = ec._SendTestWebhookPayload_webhookId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attempt":
+			out.Values[i] = ec._SendTestWebhookPayload_attempt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SendTestWebhookPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18360,6 +18714,19 @@ func (ec *executionContext) marshalNScope2ᚕresolutioncenterᚋgraphᚋmodelᚐ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSendTestWebhookInput2resolutioncenterᚋgraphᚋmodelᚐSendTestWebhookInput(ctx context.Context, v any) (model.SendTestWebhookInput, error) {
+	res, err := ec.unmarshalInputSendTestWebhookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSendTestWebhookPayload2ᚖresolutioncenterᚋgraphᚋmodelᚐSendTestWebhookPayload(ctx context.Context, sel ast.SelectionSet, v *model.SendTestWebhookPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SendTestWebhookPayload!")
+		return graphql.Null
+	}
+	return ec._SendTestWebhookPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStatusCount2ᚕᚖresolutioncenterᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -19279,6 +19646,13 @@ func (ec *executionContext) marshalOUser2ᚖresolutioncenterᚋgraphᚋmodelᚐU
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebhookAttempt2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookAttempt(ctx context.Context, sel ast.SelectionSet, v *model.WebhookAttempt) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebhookAttempt(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOWebhookDelivery2ᚖresolutioncenterᚋgraphᚋmodelᚐWebhookDelivery(ctx context.Context, sel ast.SelectionSet, v *model.WebhookDelivery) graphql.Marshaler {

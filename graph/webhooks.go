@@ -332,7 +332,26 @@ func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.Redeliv
 		UserErrors: []*model.UserError{}}, nil
 }
 
-// redeliveryOp is what the redelivery mutations check first: the caller manages
+func (r *Resolver) sendTestWebhook(ctx context.Context, in model.SendTestWebhookInput) (*model.SendTestWebhookPayload, error) {
+	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"}
+	s, check, err := r.redeliveryOp(ctx, in.EndpointID, ids.WebhookEndpoint, notFound)
+	if err != nil {
+		return nil, err
+	}
+	ep, a, err := s.SendTest(ctx, in.EndpointID, check)
+	if dispute.CodeOf(err) == dispute.CodeNotFound {
+		err = notFound
+	}
+	if err != nil {
+		ue, err := userErrors(err)
+		return &model.SendTestWebhookPayload{UserErrors: ue}, err
+	}
+	id := a.DeliveryID
+	return &model.SendTestWebhookPayload{Endpoint: &model.WebhookEndpoint{E: ep}, WebhookID: &id, Attempt: &model.WebhookAttempt{A: a},
+		UserErrors: []*model.UserError{}}, nil
+}
+
+// redeliveryOp is what the redelivery and test mutations check first: the caller manages
 // endpoints, webhooks are configured, and id has the prefix kind. The check it returns
 // answers notFound (named by the mutation's own input field) for an endpoint the caller
 // does not manage, as for one that does not exist.

@@ -46,6 +46,11 @@ func (r *mutationResolver) RedeliverFailedWebhooks(ctx context.Context, input mo
 	return r.redeliverFailedWebhooks(ctx, input)
 }
 
+// SendTestWebhook is the resolver for the sendTestWebhook field.
+func (r *mutationResolver) SendTestWebhook(ctx context.Context, input model.SendTestWebhookInput) (*model.SendTestWebhookPayload, error) {
+	return r.sendTestWebhook(ctx, input)
+}
+
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *queryResolver) WebhookEndpoints(ctx context.Context, companyID *string, first *int, after *string) (*model.WebhookEndpointConnection, error) {
 	return r.webhookEndpoints(ctx, companyID, first, after)

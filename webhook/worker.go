@@ -253,8 +253,13 @@ func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.Webho
 	return res
 }
 
-// send makes one HTTP attempt.
+// send makes one HTTP attempt of a delivery.
 func (s *Service) send(ctx context.Context, d db.WebhookDelivery, ep db.WebhookEndpoint) db.WebhookAttempt {
+	return s.post(ctx, d.ID, Body(d), ep)
+}
+
+// post makes one signed HTTP attempt of body, as message id, to ep.
+func (s *Service) post(ctx context.Context, id string, body []byte, ep db.WebhookEndpoint) db.WebhookAttempt {
 	start := time.Now()
 	at := s.now()
 	a := db.WebhookAttempt{AttemptedAt: at}
@@ -267,8 +272,7 @@ func (s *Service) send(ctx context.Context, d db.WebhookDelivery, ep db.WebhookE
 	if err != nil {
 		return fail(err)
 	}
-	body := Body(d)
-	sig, err := Sign(secrets, d.ID, at, body)
+	sig, err := Sign(secrets, id, at, body)
 	if err != nil {
 		return fail(err)
 	}
@@ -280,7 +284,7 @@ func (s *Service) send(ctx context.Context, d db.WebhookDelivery, ep db.WebhookE
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent)
-	req.Header.Set("webhook-id", d.ID)
+	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
 	req.Header.Set("webhook-signature", sig)
 	resp, err := s.client.Do(req)

@@ -485,6 +485,24 @@ type RotateWebhookSecretPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Send an endpoint a signed test request now.
+type SendTestWebhookInput struct {
+	// The endpoint (enabled or not: a disabled endpoint can be tested before it is enabled again).
+	EndpointID string `json:"endpointId"`
+}
+
+// The result of `sendTestWebhook`.
+type SendTestWebhookPayload struct {
+	// The endpoint, or null when refused.
+	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
+	// The request's `webhook-id` (a new one for every test), or null when refused.
+	WebhookID *string `json:"webhookId,omitempty"`
+	// What the endpoint answered (`success` true for a 2xx within the timeout), or null when refused. Not kept in the delivery log.
+	Attempt *WebhookAttempt `json:"attempt,omitempty"`
+	// Why it was refused.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A count for one enum value.
 type StatusCount struct {
 	// The status.
