@@ -312,6 +312,14 @@ func (a *App) Serve(ctx context.Context) error {
 	a.stopHub()
 	<-a.hubDone
 	err := <-shutErr
+	// The requests still running when the grace period ended are cut off: their
+	// contexts end now. Count them first: once cancelled, one returns (CANCELED) at
+	// once, and counted later it would not be (the process then exited 0 having cut a
+	// request off, now and then: TestE2ESIGTERMCutOffExitsNonZero).
+	var cut int64
+	if errors.Is(err, context.DeadlineExceeded) {
+		cut = a.inflight.Load()
+	}
 	a.cancelBase()
 	// WebSockets now send their last complete and a 1001 close; wait for them, within
 	// what is left of the grace period (and at least a moment).
@@ -331,7 +339,7 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	// What is still being served now is cut off when the server closes.
-	n := a.inflight.Load()
+	n := max(cut, a.inflight.Load())
 	switch {
 	case n > 0 && wsCut:
 		return fmt.Errorf("%w: %d requests in flight and WebSocket connections open after SHUTDOWN_GRACE (%s)", ErrShutdownCut, n, a.cfg.ShutdownGrace)

@@ -45,5 +45,8 @@
 // limits.go (per-endpoint concurrency and rate). Secrets are stored encrypted with
 // AES-256-GCM (crypt.go), because signing needs them in clear.
 //
+// SendTest (ping.go) sends an endpoint one signed webhook_endpoint.test request on
+// demand, the way a delivery goes but outside the outbox: not retried, not logged.
+//
 // webhook imports db, dispute, ids and graph/model of this module.
 package webhook
