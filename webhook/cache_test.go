@@ -90,28 +90,14 @@ func TestSendableRechecksDisabled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		set := func(disabled bool) {
-			t.Helper()
-			if _, err := d.UpdateWebhookEndpoint(ctx, ep.ID, func(db.WebhookEndpoint) error { return nil }, func(e *db.WebhookEndpoint) error {
-				if disabled {
-					now := dbtest.Now()
-					e.DisabledAt, e.DisabledReason = &now, "410 Gone"
-				} else {
-					e.DisabledAt, e.DisabledReason = nil, ""
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		set(true)
+		SetDisabled(t, d, ep.ID, true)
 		if got, err := s.endpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
 			t.Fatalf("cached: %+v %v", got, err)
 		}
 		if got, err := s.sendable(ctx, ep.ID); err != nil || got.DisabledAt == nil {
 			t.Fatalf("a disabled endpoint is sendable: %+v %v", got, err)
 		}
-		set(false) // by "another process": this one's cache still says disabled
+		SetDisabled(t, d, ep.ID, false) // by "another process": this one's cache still says disabled
 		if got, err := s.endpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
 			t.Fatalf("the cache was expected to be stale: %+v %v", got, err)
 		}

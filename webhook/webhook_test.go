@@ -127,13 +127,7 @@ func (f failingOutbox) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseC
 // outbox wrote its deliveries and jobs, none of them remains and nothing is sent.
 func TestRolledBackChangeSendsNothing(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
-		sealer, _ := webhook.NewSealer(key)
-		p := dispute.DefaultPolicy()
-		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newService(t, d, webhook.Options{})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		if err := s.Start(ctx); err != nil {
@@ -150,7 +144,7 @@ func TestRolledBackChangeSendsNothing(t *testing.T) {
 
 		remove := d.SetOutbox(failingOutbox{s})
 		pay := c.MustPayment(t, d)
-		_, err = d.OpenCase(ctx, p, db.OpenRequest{UserID: pay.UserID, PaymentID: pay.ID, Issue: dispute.IssueItemNotReceived, Message: "x"}, dbtest.Now())
+		_, err = d.OpenCase(ctx, dispute.DefaultPolicy(), db.OpenRequest{UserID: pay.UserID, PaymentID: pay.ID, Issue: dispute.IssueItemNotReceived, Message: "x"}, dbtest.Now())
 		if err == nil {
 			t.Fatal("the change committed")
 		}
@@ -178,16 +172,9 @@ func TestRolledBackChangeSendsNothing(t *testing.T) {
 // 5 days is disabled, with the reason and time on it (the clock is the service's).
 func TestDisabledAfterFiveDaysOfFailures(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
-	sealer, _ := webhook.NewSealer(key)
-	p := dispute.DefaultPolicy()
 	var offset atomic.Int64 // how far the service's clock is ahead
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond,
-		RetryBase: 100 * time.Millisecond, Timeout: time.Second, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newService(t, d, webhook.Options{RetryBase: 100 * time.Millisecond, Timeout: time.Second, Now: clock})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := s.Start(ctx); err != nil {
@@ -237,13 +224,7 @@ func waitFor(t *testing.T, ok func() bool) {
 // disabled entry).
 func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
-		sealer, _ := webhook.NewSealer(key)
-		p := dispute.DefaultPolicy()
-		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: true, PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := newService(t, d, webhook.Options{})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		c := dbtest.MustCast(t, d)
@@ -255,24 +236,11 @@ func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 		rcv.SetSecrets(secret)
 		// "Another process" disables and enables the endpoint straight in the database;
 		// in between, this process caches it as disabled.
-		set := func(disabled bool) {
-			t.Helper()
-			if _, err := d.UpdateWebhookEndpoint(ctx, ep.ID, func(db.WebhookEndpoint) error { return nil }, func(e *db.WebhookEndpoint) error {
-				e.DisabledAt, e.DisabledReason = nil, ""
-				if disabled {
-					now := dbtest.Now()
-					e.DisabledAt, e.DisabledReason = &now, "410 Gone"
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		set(true)
+		webhook.SetDisabled(t, d, ep.ID, true)
 		if got, err := s.CachedEndpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
 			t.Fatalf("cached: %+v %v", got, err)
 		}
-		set(false)
+		webhook.SetDisabled(t, d, ep.ID, false)
 		if got, err := s.CachedEndpoint(ctx, ep.ID); err != nil || got.DisabledAt == nil {
 			t.Fatalf("the cache was expected to be stale: %+v %v", got, err)
 		}
@@ -294,4 +262,22 @@ func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 			t.Fatalf("%d requests, want 1", n)
 		}
 	})
+}
+
+// newService builds a delivery service on d with the tests' key, in development mode
+// and polling every 50 ms unless opts says otherwise (not started).
+func newService(t *testing.T, d *db.DB, opts webhook.Options) *webhook.Service {
+	t.Helper()
+	key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+	sealer, _ := webhook.NewSealer(key)
+	p := dispute.DefaultPolicy()
+	opts.Dev = true
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 50 * time.Millisecond
+	}
+	s, err := webhook.New(d, sealer, &p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
