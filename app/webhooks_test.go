@@ -744,14 +744,15 @@ func TestWebhooksSendTest(t *testing.T) {
 		time.Sleep(time.Second) // the timed-out request's answer
 		rcv.CheckAll(t)
 
-		// Refused as NOT_FOUND: another company, an unknown endpoint, an ID of another
-		// kind, a customer; nothing is sent.
+		// Refused: another company, an unknown endpoint, an ID of another kind, a
+		// customer (NOT_FOUND), the company's read-only key (FORBIDDEN); nothing is sent.
 		before := len(rcv.All())
 		for _, tc := range []struct{ token, id, want string }{
 			{c.OtherCompanyToken, epID, "NOT_FOUND"},
 			{c.CompanyToken, ids.New(ids.WebhookEndpoint), "NOT_FOUND"},
 			{c.CompanyToken, "biz_01es00mgjpkedt6qvzexa8af2t", "NOT_FOUND"},
-			{c.CustomerToken, epID, "NOT_FOUND"}, // as any endpoint the caller does not manage
+			{c.CustomerToken, epID, "NOT_FOUND"},    // as any endpoint the caller does not manage
+			{c.CompanyReadToken, epID, "FORBIDDEN"}, // a read-only key of the endpoint's company
 		} {
 			resp := s.Do(t, tc.token, sendTest, map[string]any{"id": tc.id})
 			if !strings.Contains(string(resp.Raw), tc.want) || strings.Contains(string(resp.Raw), `"success"`) {
