@@ -18,7 +18,11 @@ import (
 	"resolutioncenter/graph"
 	"resolutioncenter/graphiql"
 	"resolutioncenter/observe"
+	"resolutioncenter/webhook"
 )
+
+// webhookSchemaPath serves the webhook payload's JSON Schema.
+const webhookSchemaPath = "/webhooks/payload.schema.json"
 
 // routes is every endpoint: the API, GraphiQL, metrics, health and readiness, behind
 // the request-ID middleware.
@@ -43,6 +47,13 @@ func (a *App) routes(api http.Handler) http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /readyz", newReadiness(a.DB, a.Listener, a.cfg.ReadyFailAfter))
+	// The webhook payload's JSON Schema, at the address of its $id's path, for
+	// receivers to validate against or generate types from.
+	mux.HandleFunc("GET "+webhookSchemaPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/schema+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(webhook.PayloadSchema)
+	})
 	return a.countInflight(graph.ClearWriteDeadline(observe.WithRequestID(mux)))
 }
 

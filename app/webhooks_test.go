@@ -6,16 +6,22 @@ package app_test
 // committed JSON Schema.
 
 import (
+	"bytes"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/ids"
+	"resolutioncenter/webhook"
 	"resolutioncenter/webhook/webhooktest"
 )
 
@@ -791,4 +797,51 @@ func TestWebhooksSendTest(t *testing.T) {
 		}
 		rcv.CheckAll(t)
 	})
+}
+
+// TestWebhookSchemaServed: the server serves the payload's JSON Schema at the path of
+// its $id, byte for byte the committed file, and it compiles; a delivery validates
+// against the served copy.
+func TestWebhookSchemaServed(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	s := apptest.New(t, d, apptest.Options{})
+	resp, err := http.Get(s.Base + "/webhooks/payload.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/schema+json" {
+		t.Fatalf("GET the schema: %s %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if !bytes.Equal(body, webhook.PayloadSchema) {
+		t.Fatal("the served schema differs from webhook/schema/payload.schema.json")
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := doc.(map[string]any)["$id"].(string)
+	if !strings.HasSuffix(id, "/webhooks/payload.schema.json") {
+		t.Fatalf("$id %q is not the served path", id)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(id, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := []byte(`{"id":"msg_01m98cybg8z02fzv86q9gs402m","type":"webhook_endpoint.test","timestamp":"2026-12-07T14:01:24.744Z",
+  "company_id":null,"data":{"endpoint_id":"whep_01m98cybfvhrk7h6v2p98gxsgg","message":"hi"}}`)
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(test))
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("a test body: %v", err)
+	}
+	bad := bytes.Replace(test, []byte(`"company_id":null`), []byte(`"company_id":7`), 1)
+	inst, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
+	if sch.Validate(inst) == nil {
+		t.Fatal("a body with a numeric company_id validated")
+	}
 }
