@@ -208,6 +208,40 @@ func TestWebhooksDelivered(t *testing.T) {
 		if n := newest.WebhookEndpoint.Deliveries.Nodes; len(n) != 1 || n[0].ID != got[4].ID || n[0].Payload != string(got[4].Body) {
 			t.Errorf("logged payload differs from the body received:\n%+v\n%s", n, got[4].Body)
 		}
+		// One case's deliveries: a second case's created is not among the first's.
+		second := act(t, s, c.CustomerToken, "openResolution", map[string]any{"paymentId": c.MustPayment(t, d).ID,
+			"issue": "ITEM_NOT_RECEIVED", "message": "This one too."})
+		rcv.WaitAccepted(t, 6, 20*time.Second)
+		byCase := func(id string) []string {
+			t.Helper()
+			var out struct {
+				WebhookEndpoint struct {
+					Deliveries struct {
+						Nodes []struct{ ID, ResolutionID string }
+					}
+				}
+			}
+			s.MustData(t, c.CompanyToken, `query($id: ID!, $case: ID) { webhookEndpoint(id: $id) { deliveries(resolutionId: $case, first: 20) { nodes { id resolutionId } } } }`,
+				map[string]any{"id": epID, "case": id}, &out)
+			var ids []string
+			for _, n := range out.WebhookEndpoint.Deliveries.Nodes {
+				if n.ResolutionID != id {
+					t.Errorf("deliveries(resolutionId: %s) listed %s of %s", id, n.ID, n.ResolutionID)
+				}
+				ids = append(ids, n.ID)
+			}
+			return ids
+		}
+		if first := byCase(caseID); len(first) != 5 || first[0] != got[4].ID || first[4] != got[0].ID {
+			t.Errorf("the first case's deliveries: %v, want the 5 received, newest first", first)
+		}
+		if two := byCase(second); len(two) != 1 {
+			t.Errorf("the second case's deliveries: %v", two)
+		}
+		if r := s.Do(t, c.CompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { deliveries(resolutionId: "biz_01es00mgjpkedt6qvzexa8af2t") { nodes { id } } } }`,
+			map[string]any{"id": epID}); !strings.Contains(string(r.Raw), "INVALID_ARGUMENT") {
+			t.Errorf("a company ID as resolutionId: %s", r.Raw)
+		}
 		// A foreign merchant cannot see the endpoint.
 		var foreign struct{ WebhookEndpoint *struct{ ID string } }
 		s.MustData(t, c.OtherCompanyToken, `query($id: ID!) { webhookEndpoint(id: $id) { id } }`, map[string]any{"id": epID}, &foreign)

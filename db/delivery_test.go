@@ -679,7 +679,7 @@ func TestListWebhookDeliveriesByStatus(t *testing.T) {
 		}
 		list := func(status, before string, limit int) []string {
 			t.Helper()
-			got, err := d.ListWebhookDeliveries(ctx, ep, status, before, limit)
+			got, err := d.ListWebhookDeliveries(ctx, ep, db.DeliveryFilter{Status: status}, before, limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -709,6 +709,32 @@ func TestListWebhookDeliveriesByStatus(t *testing.T) {
 		}
 		if got := list("", "", 10); len(got) != 6 {
 			t.Fatalf("all: %v", got)
+		}
+		// One case's, newest first, with and without a status.
+		byCase := func(caseID, status string) []string {
+			t.Helper()
+			got, err := d.ListWebhookDeliveries(ctx, ep, db.DeliveryFilter{Status: status, CaseID: caseID}, "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, x := range got {
+				if x.CaseID != caseID {
+					t.Errorf("%s of case %s listed for case %s", x.ID, x.CaseID, caseID)
+				}
+				out = append(out, x.ID)
+			}
+			return out
+		}
+		c0, c1 := refs[0][0], refs[1][0]
+		if got := byCase(c1[0].CaseID, ""); !slices.Equal(got, []string{c1[2].ID, c1[1].ID, c1[0].ID}) {
+			t.Fatalf("case 2: %v", got)
+		}
+		if got := byCase(c0[0].CaseID, db.DeliveryFailed); !slices.Equal(got, []string{failed[0]}) {
+			t.Fatalf("case 1, failed: %v", got)
+		}
+		if got := byCase(ids.New(ids.Resolution), ""); len(got) != 0 {
+			t.Fatalf("an unknown case: %v", got)
 		}
 	})
 }

@@ -313,13 +313,24 @@ func (d *DB) ListWebhookEndpoints(ctx context.Context, f EndpointFilter, after s
 	return out, nil
 }
 
-// ListWebhookDeliveries returns up to limit deliveries of an endpoint, newest first,
-// with the status (when set), older than the ID before (when set).
-func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID, status, before string, limit int) ([]WebhookDelivery, error) {
+// DeliveryFilter narrows an endpoint's deliveries to a status and to one case, each
+// when set.
+type DeliveryFilter struct {
+	Status string
+	CaseID string
+}
+
+// ListWebhookDeliveries returns up to limit deliveries of an endpoint that pass f,
+// newest first, older than the ID before (when set). A case's are found on the case
+// index (a case has a few of them), not by stepping through the endpoint's log.
+func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID string, f DeliveryFilter, before string, limit int) ([]WebhookDelivery, error) {
 	var rows []webhookDeliveryRow
 	q := withMessage(d.bun.NewSelect().Model(&rows)).Where("wd.endpoint_id = ?", endpointID).OrderExpr("wd.id DESC").Limit(int64(limit))
-	if status != "" {
-		q = q.Where("wd.status = ?", status)
+	if f.Status != "" {
+		q = q.Where("wd.status = ?", f.Status)
+	}
+	if f.CaseID != "" {
+		q = q.Where("wd.case_id = ?", f.CaseID)
 	}
 	if before != "" {
 		q = q.Where("wd.id < ?", before)

@@ -387,7 +387,7 @@ type ComplexityRoot struct {
 	WebhookEndpoint struct {
 		Company                 func(childComplexity int) int
 		CreatedAt               func(childComplexity int) int
-		Deliveries              func(childComplexity int, status *model.WebhookDeliveryStatus, first *int, after *string) int
+		Deliveries              func(childComplexity int, status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) int
 		Description             func(childComplexity int) int
 		DisabledAt              func(childComplexity int) int
 		DisabledReason          func(childComplexity int) int
@@ -503,7 +503,7 @@ type WebhookDeliveryResolver interface {
 type WebhookEndpointResolver interface {
 	Company(ctx context.Context, obj *model.WebhookEndpoint) (*model.Company, error)
 
-	Deliveries(ctx context.Context, obj *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error)
+	Deliveries(ctx context.Context, obj *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) (*model.WebhookDeliveryConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2038,7 +2038,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.WebhookEndpoint.Deliveries(childComplexity, args["status"].(*model.WebhookDeliveryStatus), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.WebhookEndpoint.Deliveries(childComplexity, args["status"].(*model.WebhookDeliveryStatus), args["resolutionId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "WebhookEndpoint.description":
 		if e.ComplexityRoot.WebhookEndpoint.Description == nil {
 			break
@@ -3336,8 +3336,8 @@ type WebhookEndpoint {
   createdAt: DateTime!
   "When it was last changed."
   updatedAt: DateTime!
-  "Its deliveries, newest first (` + "`" + `first` + "`" + ` at most 100, 20 by default), only those with ` + "`" + `status` + "`" + ` when given (e.g. FAILED, to see what an outage left)."
-  deliveries("Only deliveries with this status." status: WebhookDeliveryStatus, "Return at most this many." first: Int, "A cursor from a previous page." after: String): WebhookDeliveryConnection!
+  "Its deliveries, newest first (` + "`" + `first` + "`" + ` at most 100, 20 by default), only those with ` + "`" + `status` + "`" + ` when given (e.g. FAILED, to see what an outage left) and only one case's when ` + "`" + `resolutionId` + "`" + ` is given (what was sent about it)."
+  deliveries("Only deliveries with this status." status: WebhookDeliveryStatus, "Only this case's deliveries." resolutionId: ID, "Return at most this many." first: Int, "A cursor from a previous page." after: String): WebhookDeliveryConnection!
 }
 
 "One message to one endpoint. Its ID is the ` + "`" + `webhook-id` + "`" + ` header and the payload's ` + "`" + `id` + "`" + `, the same on every retry: receivers deduplicate by it."
@@ -5016,22 +5016,30 @@ func (ec *executionContext) field_WebhookEndpoint_deliveries_args(ctx context.Co
 		return nil, err
 	}
 	args["status"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "resolutionId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["resolutionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -11711,7 +11719,7 @@ func (ec *executionContext) _WebhookEndpoint_deliveries(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.WebhookEndpoint().Deliveries(ctx, obj, fc.Args["status"].(*model.WebhookDeliveryStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.WebhookEndpoint().Deliveries(ctx, obj, fc.Args["status"].(*model.WebhookDeliveryStatus), fc.Args["resolutionId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.WebhookDeliveryConnection) graphql.Marshaler {

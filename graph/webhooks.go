@@ -267,7 +267,7 @@ func (r *Resolver) webhookEndpoints(ctx context.Context, companyID *string, firs
 	return conn, nil
 }
 
-func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
 	n, err := webhookPageSize(first)
 	if err != nil {
 		return nil, err
@@ -276,11 +276,14 @@ func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpo
 	if err != nil {
 		return nil, err
 	}
-	var only string
+	var f db.DeliveryFilter
 	if status != nil {
-		only = strings.ToLower(string(*status))
+		f.Status = strings.ToLower(string(*status))
 	}
-	list, err := r.DB.ListWebhookDeliveries(ctx, ep.E.ID, only, cur, n+1)
+	if f.CaseID, err = optionalID(resolutionID, ids.Resolution, "resolutionId", "case"); err != nil {
+		return nil, err
+	}
+	list, err := r.DB.ListWebhookDeliveries(ctx, ep.E.ID, f, cur, n+1)
 	if err != nil {
 		return nil, err
 	}

@@ -80,8 +80,8 @@ func (r *webhookEndpointResolver) Company(ctx context.Context, obj *model.Webhoo
 }
 
 // Deliveries is the resolver for the deliveries field.
-func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
-	return r.webhookDeliveries(ctx, obj, status, first, after)
+func (r *webhookEndpointResolver) Deliveries(ctx context.Context, obj *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	return r.webhookDeliveries(ctx, obj, status, resolutionID, first, after)
 }
 
 // WebhookDelivery returns WebhookDeliveryResolver implementation.

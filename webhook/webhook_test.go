@@ -255,7 +255,7 @@ func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 		rcv.WaitAccepted(t, 1, 20*time.Second)
 		rcv.CheckAll(t)
 		waitFor(t, func() bool {
-			list, err := d.ListWebhookDeliveries(ctx, ep.ID, "", "", 10)
+			list, err := d.ListWebhookDeliveries(ctx, ep.ID, db.DeliveryFilter{}, "", 10)
 			return err == nil && len(list) == 1 && list[0].Status == db.DeliveryDelivered
 		})
 		if n := len(rcv.All()); n != 1 {
