@@ -738,3 +738,52 @@ func TestListWebhookDeliveriesByStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestListCaseDeliveriesUsesCaseIndex: one case's deliveries to an endpoint are found
+// on the case index, not by stepping back through the endpoint's whole log (here 400
+// deliveries of other cases, newer than the case's).
+func TestListCaseDeliveriesUsesCaseIndex(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		_, refs := deliveryFixture(t, d, 1, 1, 2)
+		ref := refs[0][0][0]
+		if _, err := d.Raw(ctx, nil, `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 400)
+INSERT INTO webhook_deliveries (id, endpoint_id, company_id, case_id, position, ordinal, event_type, status, attempts, created_at, delivered_at)
+SELECT 'msg_zz' || s.n, w.endpoint_id, w.company_id, 'reso_other' || s.n, 1, 0, w.event_type, 'delivered', 1, w.created_at, w.created_at
+FROM webhook_deliveries AS w CROSS JOIN s WHERE w.id = ?`, ref.ID); err != nil {
+			t.Fatal(err)
+		}
+		if d.Engine == db.Postgres {
+			if _, err := d.Raw(ctx, nil, "ANALYZE webhook_deliveries"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := d.ListWebhookDeliveries(ctx, ref.EndpointID, db.DeliveryFilter{CaseID: ref.CaseID}, "", 21)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("the case's deliveries: %d %v", len(got), err)
+		}
+		plan, err := db.ExplainListDeliveries(ctx, d, ref.EndpointID, db.DeliveryFilter{CaseID: ref.CaseID}, 21)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Engine != db.Postgres {
+			if !strings.Contains(plan, "webhook_deliveries_case_idx") {
+				t.Fatalf("one case's deliveries are not read on the case index:\n%s", plan)
+			}
+			return
+		}
+		var doc []struct{ Plan planNode }
+		if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+			t.Fatalf("plan: %v\n%s", err, plan)
+		}
+		var scans []string
+		doc[0].Plan.walk(func(n *planNode) {
+			if n.Index != "" && strings.HasPrefix(n.Index, "webhook_deliveries") {
+				scans = append(scans, n.Index)
+			}
+		})
+		if !slices.Equal(scans, []string{"webhook_deliveries_case_idx"}) {
+			t.Fatalf("one case's deliveries are read on %v, want the case index:\n%s", scans, plan)
+		}
+	})
+}

@@ -101,3 +101,26 @@ func BeginTx(ctx context.Context, d *DB) (bun.Tx, error) { return d.bun.BeginTx(
 
 // MigrationLockKey is the advisory lock key that serialises migrations.
 const MigrationLockKey = migrationLockKey
+
+// ExplainListDeliveries returns the plan of ListWebhookDeliveries's query: SQLite's
+// EXPLAIN QUERY PLAN lines, or PostgreSQL's EXPLAIN (ANALYZE, FORMAT JSON).
+func ExplainListDeliveries(ctx context.Context, d *DB, endpointID string, f DeliveryFilter, limit int) (string, error) {
+	query := d.listDeliveries(new([]webhookDeliveryRow), endpointID, f, "", limit).String()
+	if d.Engine == Postgres {
+		var plan []string
+		err := d.bun.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query).Scan(ctx, &plan)
+		return strings.Join(plan, ""), err
+	}
+	var rows []struct {
+		ID      int    `bun:"id"`
+		Parent  int    `bun:"parent"`
+		NotUsed int    `bun:"notused"`
+		Detail  string `bun:"detail"`
+	}
+	err := d.bun.NewRaw("EXPLAIN QUERY PLAN "+query).Scan(ctx, &rows)
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, r.Detail)
+	}
+	return strings.Join(lines, "\n"), err
+}
