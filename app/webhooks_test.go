@@ -879,3 +879,35 @@ func TestWebhookSchemaServed(t *testing.T) {
 		t.Fatal("a body with a numeric company_id validated")
 	}
 }
+
+// TestWebhooksOffWithoutKey: outside development mode and without WEBHOOK_SECRET_KEY,
+// webhooks are off and say so: the server warns at start, and creating an endpoint or
+// testing one (stored earlier, under a key) is UNAVAILABLE, naming the setting, with
+// nothing sent.
+func TestWebhooksOffWithoutKey(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s := apptest.New(t, d, apptest.Options{Env: map[string]string{"DEV_MODE": "false", "WEBHOOK_SECRET_KEY": ""}})
+		c := dbtest.MustCast(t, d)
+		if out := s.Out.String(); !strings.Contains(out, "webhooks are off: WEBHOOK_SECRET_KEY is not set") {
+			t.Errorf("no warning at start:\n%s", out)
+		}
+		r := s.Do(t, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": "https://example.com/hooks"}})
+		if !strings.Contains(string(r.Raw), "UNAVAILABLE") || !strings.Contains(string(r.Raw), "WEBHOOK_SECRET_KEY") {
+			t.Errorf("createWebhookEndpoint without a key: %s", r.Raw)
+		}
+		rcv := webhooktest.Start(t)
+		ep, err := d.CreateWebhookEndpoint(t.Context(), db.WebhookEndpoint{CompanyID: c.Company.ID, URL: rcv.URL,
+			SecretEnc: "sealed under another key", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = s.Do(t, c.CompanyToken, `mutation($id: ID!) { sendTestWebhook(input: {endpointId: $id}) { attempt { success } userErrors { code } } }`,
+			map[string]any{"id": ep.ID})
+		if !strings.Contains(string(r.Raw), "UNAVAILABLE") || !strings.Contains(string(r.Raw), "WEBHOOK_SECRET_KEY") {
+			t.Errorf("sendTestWebhook without a key: %s", r.Raw)
+		}
+		if n := len(rcv.All()); n != 0 {
+			t.Errorf("%d requests sent without a key", n)
+		}
+	})
+}
