@@ -21,6 +21,9 @@ import (
 
 var errNoEndpoint = &dispute.Error{Code: dispute.CodeNotFound, Field: "id", Message: "no webhook endpoint with this ID"}
 
+// errNoEndpointID is errNoEndpoint for inputs that name the endpoint endpointId.
+var errNoEndpointID = &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: errNoEndpoint.Message}
+
 // manages is the authorization check of every endpoint operation.
 func manages(p *auth.Principal) webhook.Check {
 	return func(e db.WebhookEndpoint) error {
@@ -108,45 +111,35 @@ func endpointResult(ep db.WebhookEndpoint, err error) (*model.WebhookEndpointPay
 	return &model.WebhookEndpointPayload{Endpoint: &model.WebhookEndpoint{E: ep}, UserErrors: []*model.UserError{}}, nil
 }
 
-// endpointOp checks the caller and the ID of an endpoint operation.
-func (r *Resolver) endpointOp(ctx context.Context, id string) (*auth.Principal, *webhook.Service, error) {
-	p, err := manager(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := r.webhooks()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ids.Is(id, ids.WebhookEndpoint) {
-		return nil, nil, errNoEndpoint
-	}
-	return p, s, nil
+// endpointOp checks the caller and the ID of an endpoint operation (endpointCheck with
+// the endpoint's own NOT_FOUND).
+func (r *Resolver) endpointOp(ctx context.Context, id string) (*webhook.Service, webhook.Check, error) {
+	return r.endpointCheck(ctx, id, ids.WebhookEndpoint, errNoEndpoint)
 }
 
 func (r *Resolver) updateWebhookEndpoint(ctx context.Context, in model.UpdateWebhookEndpointInput) (*model.WebhookEndpointPayload, error) {
-	p, s, err := r.endpointOp(ctx, in.ID)
+	s, check, err := r.endpointOp(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	return endpointResult(s.Update(ctx, in.ID, manages(p), webhook.EndpointPatch{URL: in.URL, EventTypes: wireTypes(in.EventTypes),
+	return endpointResult(s.Update(ctx, in.ID, check, webhook.EndpointPatch{URL: in.URL, EventTypes: wireTypes(in.EventTypes),
 		Description: in.Description, Enabled: in.Enabled}, r.now()))
 }
 
 func (r *Resolver) disableWebhookEndpoint(ctx context.Context, in model.DisableWebhookEndpointInput) (*model.WebhookEndpointPayload, error) {
-	p, s, err := r.endpointOp(ctx, in.ID)
+	s, check, err := r.endpointOp(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	return endpointResult(s.Disable(ctx, in.ID, manages(p), str(in.Reason), r.now()))
+	return endpointResult(s.Disable(ctx, in.ID, check, str(in.Reason), r.now()))
 }
 
 func (r *Resolver) rotateWebhookSecret(ctx context.Context, in model.RotateWebhookSecretInput) (*model.RotateWebhookSecretPayload, error) {
-	p, s, err := r.endpointOp(ctx, in.ID)
+	s, check, err := r.endpointOp(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	ep, secret, err := s.Rotate(ctx, in.ID, manages(p), r.now())
+	ep, secret, err := s.Rotate(ctx, in.ID, check, r.now())
 	if err != nil {
 		ue, err := userErrors(err)
 		return &model.RotateWebhookSecretPayload{UserErrors: ue}, err
@@ -155,11 +148,11 @@ func (r *Resolver) rotateWebhookSecret(ctx context.Context, in model.RotateWebho
 }
 
 func (r *Resolver) deleteWebhookEndpoint(ctx context.Context, in model.DeleteWebhookEndpointInput) (*model.DeleteWebhookEndpointPayload, error) {
-	p, s, err := r.endpointOp(ctx, in.ID)
+	s, check, err := r.endpointOp(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Delete(ctx, in.ID, manages(p)); err != nil {
+	if err := s.Delete(ctx, in.ID, check); err != nil {
 		ue, err := userErrors(err)
 		return &model.DeleteWebhookEndpointPayload{UserErrors: ue}, err
 	}
@@ -168,7 +161,7 @@ func (r *Resolver) deleteWebhookEndpoint(ctx context.Context, in model.DeleteWeb
 }
 
 func (r *Resolver) redeliverWebhook(ctx context.Context, in model.RedeliverWebhookInput) (*model.RedeliverWebhookPayload, error) {
-	s, check, err := r.redeliveryOp(ctx, in.DeliveryID, ids.WebhookDelivery,
+	s, check, err := r.endpointCheck(ctx, in.DeliveryID, ids.WebhookDelivery,
 		&dispute.Error{Code: dispute.CodeNotFound, Field: "deliveryId", Message: "no webhook delivery with this ID"})
 	if err != nil {
 		return nil, err
@@ -318,14 +311,13 @@ func (r *Resolver) webhookAttempts(ctx context.Context, d *model.WebhookDelivery
 }
 
 func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error) {
-	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"}
-	s, check, err := r.redeliveryOp(ctx, in.EndpointID, ids.WebhookEndpoint, notFound)
+	s, check, err := r.endpointCheck(ctx, in.EndpointID, ids.WebhookEndpoint, errNoEndpointID)
 	if err != nil {
 		return nil, err
 	}
 	ep, n, more, err := s.RedeliverFailed(ctx, in.EndpointID, in.Since, check, r.now())
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
-		err = notFound // an unknown endpoint, named by this input's field
+		err = errNoEndpointID // an unknown endpoint, named by this input's field
 	}
 	if err != nil {
 		ue, err := userErrors(err)
@@ -336,14 +328,13 @@ func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.Redeliv
 }
 
 func (r *Resolver) sendTestWebhook(ctx context.Context, in model.SendTestWebhookInput) (*model.SendTestWebhookPayload, error) {
-	notFound := &dispute.Error{Code: dispute.CodeNotFound, Field: "endpointId", Message: "no webhook endpoint with this ID"}
-	s, check, err := r.redeliveryOp(ctx, in.EndpointID, ids.WebhookEndpoint, notFound)
+	s, check, err := r.endpointCheck(ctx, in.EndpointID, ids.WebhookEndpoint, errNoEndpointID)
 	if err != nil {
 		return nil, err
 	}
 	ep, a, err := s.SendTest(ctx, in.EndpointID, check)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
-		err = notFound
+		err = errNoEndpointID
 	}
 	if err != nil {
 		ue, err := userErrors(err)
@@ -354,11 +345,11 @@ func (r *Resolver) sendTestWebhook(ctx context.Context, in model.SendTestWebhook
 		UserErrors: []*model.UserError{}}, nil
 }
 
-// redeliveryOp is what the redelivery and test mutations check first: the caller manages
+// endpointCheck is what every endpoint and delivery mutation checks first: the caller manages
 // endpoints, webhooks are configured, and id has the prefix kind. The check it returns
 // answers notFound (named by the mutation's own input field) for an endpoint the caller
 // does not manage, as for one that does not exist.
-func (r *Resolver) redeliveryOp(ctx context.Context, id, kind string, notFound *dispute.Error) (*webhook.Service, webhook.Check, error) {
+func (r *Resolver) endpointCheck(ctx context.Context, id, kind string, notFound *dispute.Error) (*webhook.Service, webhook.Check, error) {
 	p, err := manager(ctx)
 	if err != nil {
 		return nil, nil, err
