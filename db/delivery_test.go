@@ -427,12 +427,9 @@ FROM webhook_deliveries AS w CROSS JOIN s WHERE w.id = ?`, ref.ID); err != nil {
 			}
 			return
 		}
-		var doc []struct{ Plan planNode }
-		if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
-			t.Fatalf("plan: %v\n%s", err, plan)
-		}
+		root := parsePlan(t, plan)
 		var head *planNode
-		doc[0].Plan.walk(func(n *planNode) {
+		root.walk(func(n *planNode) {
 			if n.Relation == "webhook_deliveries" && n.Index != "" {
 				head = n
 			}
@@ -451,6 +448,16 @@ type planNode struct {
 	ActualRows      float64    `json:"Actual Rows"`
 	RemovedByFilter float64    `json:"Rows Removed by Filter"`
 	Plans           []planNode `json:"Plans"`
+}
+
+// parsePlan reads PostgreSQL's EXPLAIN (FORMAT JSON) of one statement.
+func parsePlan(t *testing.T, plan string) *planNode {
+	t.Helper()
+	var doc []struct{ Plan planNode }
+	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("plan: %v\n%s", err, plan)
+	}
+	return &doc[0].Plan
 }
 
 func (n *planNode) walk(f func(*planNode)) {
@@ -772,12 +779,9 @@ FROM webhook_deliveries AS w CROSS JOIN s WHERE w.id = ?`, ref.ID); err != nil {
 			}
 			return
 		}
-		var doc []struct{ Plan planNode }
-		if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
-			t.Fatalf("plan: %v\n%s", err, plan)
-		}
+		root := parsePlan(t, plan)
 		var scans []string
-		doc[0].Plan.walk(func(n *planNode) {
+		root.walk(func(n *planNode) {
 			if n.Index != "" && strings.HasPrefix(n.Index, "webhook_deliveries") {
 				scans = append(scans, n.Index)
 			}
