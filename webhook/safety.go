@@ -53,10 +53,13 @@ var blocked = func() []netip.Prefix {
 }()
 
 // AllowedAddr reports whether a delivery may connect to ip. Loopback is allowed only
-// when allowLoopback (development mode).
+// when allowLoopback (development mode). An address with an IPv6 zone ("fd00::1%eth0")
+// is refused: no blocked prefix contains a zoned address (netip compares zones), and
+// the kernel ignores the zone of a non-link-local address, so it would reach whatever
+// the address without the zone reaches. A public address needs no zone.
 func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 	ip = ip.Unmap()
-	if !ip.IsValid() {
+	if !ip.IsValid() || ip.Zone() != "" {
 		return false
 	}
 	if ip.IsLoopback() {

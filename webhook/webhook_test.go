@@ -31,6 +31,10 @@ func TestAllowedAddr(t *testing.T) {
 		{"fd00:ec2::254", true, false}, {"fe80::1", false, false}, {"fc00::1", false, false}, {"::ffff:10.0.0.1", false, false},
 		{"::ffff:169.254.169.254", false, false}, {"64:ff9b::a00:1", false, false}, {"2002:a00:1::", false, false},
 		{"172.32.0.1", false, true},
+		// A zone hides an address from every prefix (netip compares zones) while the
+		// kernel ignores it off link-local: zoned addresses are refused outright.
+		{"fd00:ec2::254%eth0", false, false}, {"fe80::1%eth0", false, false}, {"fc00::1%1", false, false},
+		{"ff02::1%lo", false, false}, {"2606:2800:220:1::1%eth0", false, false}, {"::1%lo", true, false},
 	} {
 		if got := webhook.AllowedAddr(netip.MustParseAddr(c.ip), c.loopback); got != c.want {
 			t.Errorf("AllowedAddr(%s, loopback %v) = %v, want %v", c.ip, c.loopback, got, c.want)
@@ -51,6 +55,10 @@ func TestClientRefusesAtConnect(t *testing.T) {
 		if !errors.Is(err, webhook.ErrBlockedAddress) {
 			t.Errorf("%s outside development mode: %v, want ErrBlockedAddress", u, err)
 		}
+	}
+	// A zone on a private address: refused when connecting, before any packet leaves.
+	if _, err := webhook.NewClient(time.Second, false).Get("http://[fd00:ec2::254%25lo]:80/latest/meta-data/"); !errors.Is(err, webhook.ErrBlockedAddress) {
+		t.Errorf("a zoned private address: %v, want ErrBlockedAddress", err)
 	}
 	resp, err := webhook.NewClient(time.Second, true).Get(srv.URL)
 	if err != nil || resp.StatusCode != 204 {
