@@ -219,9 +219,11 @@ func (d *DB) pgClaim(ctx context.Context, groups []DeliveryRef, now time.Time, l
 		}
 		return rows.Err()
 	})
+	until := now.Add(lease)
 	for i := range out {
 		if h := &out[i]; h.claimed {
 			h.delivery.Data = data[change{h.delivery.CaseID, h.delivery.Position}]
+			h.delivery.LeaseUntil = &until
 		}
 	}
 	return out, err
@@ -260,6 +262,9 @@ func (d *DB) sqliteClaim(ctx context.Context, groups []DeliveryRef, now time.Tim
 				}
 				out[i].found, out[i].claimed, out[i].delivery = true, true, toWebhookDelivery(r)
 				out[i].head = out[i].delivery.Ref()
+				// The value written, as the caller will name it (the fencing token).
+				until := now.Add(lease)
+				out[i].delivery.LeaseUntil = &until
 				continue
 			}
 			var heads []webhookDeliveryRow
@@ -285,6 +290,12 @@ func (d *DB) sqliteClaim(ctx context.Context, groups []DeliveryRef, now time.Tim
 type AttemptResult struct {
 	EndpointID string
 	Attempt    WebhookAttempt
+	// LeaseUntil is the lease the attempt was sent under (the claimed delivery's
+	// LeaseUntil). The attempt is always logged, but the delivery's status changes only
+	// while the delivery still holds that lease: a record that comes after the lease ran
+	// out, when another worker may have claimed the delivery again (or a redelivery
+	// requeued it), leaves the delivery to its new holder.
+	LeaseUntil time.Time
 	// Status is the delivery's new status; NextAttemptAt when it stays pending.
 	Status        string
 	NextAttemptAt time.Time
@@ -302,8 +313,8 @@ type AttemptResult struct {
 // for deadlock_timeout (1 s) before PostgreSQL broke it (16 in half an hour of the
 // webhooks benchmark; TestRecordLocksInClaimOrder).
 const pgRecordDelivered = `WITH v AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[])
-    AS v(id, delivery_id, attempted_at, status_code, latency_ms, excerpt)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $8::timestamptz[])
+    AS v(id, delivery_id, attempted_at, status_code, latency_ms, excerpt, lease_until)
 ), locked AS MATERIALIZED (
   SELECT w.id FROM webhook_deliveries AS w WHERE w.id = ANY($2::text[])
   ORDER BY w.case_id COLLATE "C", w.endpoint_id COLLATE "C" FOR NO KEY UPDATE
@@ -315,7 +326,7 @@ const pgRecordDelivered = `WITH v AS (
 )
 UPDATE webhook_deliveries AS w SET status = 'delivered', lease_until = NULL, last_status_code = v.status_code,
   last_error = NULL, delivered_at = v.attempted_at
-FROM v WHERE w.id = v.delivery_id AND w.id = ANY(ARRAY(SELECT id FROM locked))`
+FROM v WHERE w.id = v.delivery_id AND w.lease_until = v.lease_until AND w.id = ANY(ARRAY(SELECT id FROM locked))`
 
 // RecordWebhookAttempts logs attempts, releases their deliveries' leases with their new
 // status, and keeps each endpoint's run of failures (FailingSince) up to date. On
@@ -369,17 +380,17 @@ func (d *DB) recordAttempts(ctx context.Context, results []AttemptResult) error 
 	}
 	n := len(ok)
 	ids, deliveries, excerpts := make([]string, n), make([]string, n), make([]string, n)
-	at, codes, latencies := make([]time.Time, n), make([]int32, n), make([]int32, n)
+	at, leases, codes, latencies := make([]time.Time, n), make([]time.Time, n), make([]int32, n), make([]int32, n)
 	var endpoints []string
 	for i, r := range ok {
 		a := r.Attempt
 		ids[i], deliveries[i], excerpts[i] = a.ID, a.DeliveryID, a.ResponseExcerpt
-		at[i], codes[i], latencies[i] = a.AttemptedAt, int32(a.StatusCode), int32(a.LatencyMS)
+		at[i], leases[i], codes[i], latencies[i] = a.AttemptedAt, r.LeaseUntil, int32(a.StatusCode), int32(a.LatencyMS)
 		if !slices.Contains(endpoints, r.EndpointID) {
 			endpoints = append(endpoints, r.EndpointID)
 		}
 	}
-	return d.pgStatement(ctx, pgRecordDelivered, []any{ids, deliveries, at, codes, latencies, excerpts, endpoints}, nil)
+	return d.pgStatement(ctx, pgRecordDelivered, []any{ids, deliveries, at, codes, latencies, excerpts, endpoints, leases}, nil)
 }
 
 // RecordWebhookAttempt records one attempt (RecordWebhookAttempts of one).
@@ -398,7 +409,7 @@ func recordAttempt(ctx context.Context, tx bun.Tx, r AttemptResult) error {
 	}
 	q := tx.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", r.Status).Set("lease_until = NULL").
 		Set("last_status_code = ?", nullInt(a.StatusCode)).Set("last_error = ?", nullStr(a.Error)).
-		Where("id = ?", a.DeliveryID)
+		Where("id = ?", a.DeliveryID).Where("lease_until = ?", r.LeaseUntil)
 	if r.Status == DeliveryDelivered {
 		q = q.Set("delivered_at = ?", a.AttemptedAt)
 	}
@@ -422,13 +433,39 @@ func recordAttempt(ctx context.Context, tx bun.Tx, r AttemptResult) error {
 	return mapErr(err)
 }
 
+// uncountClaim takes back the attempt a claim counted, for a claimed delivery that was
+// not sent (attemptCount is the attempts made).
+const uncountClaim = "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+
 // FailWebhookDelivery ends a leased delivery as failed without an attempt (its endpoint
-// was disabled), with the reason as its last error.
-func (d *DB) FailWebhookDelivery(ctx context.Context, id, reason string) error {
+// was disabled), with the reason as its last error, if it still holds the lease leased
+// (see AttemptResult.LeaseUntil). Its claim is not counted as an attempt.
+func (d *DB) FailWebhookDelivery(ctx context.Context, id string, leased time.Time, reason string) error {
 	return d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
 		_, err := idb.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", DeliveryFailed).
-			Set("lease_until = NULL").Set("last_error = ?", reason).Where("id = ?", id).Exec(ctx)
+			Set("lease_until = NULL").Set(uncountClaim).Set("last_error = ?", reason).
+			Where("id = ?", id).Where("lease_until = ?", leased).Exec(ctx)
 		return mapErr(err)
+	})
+}
+
+// ReleaseWebhookDeliveries gives back the leases of claimed deliveries that were not
+// sent (no slot at their endpoint within the lease, or the process is stopping): each
+// is free to be claimed again at once, and its claim no longer counts as an attempt. A
+// delivery no longer holding the lease it was claimed with is left alone.
+func (d *DB) ReleaseWebhookDeliveries(ctx context.Context, list []WebhookDelivery) error {
+	return d.inWrite(ctx, func(ctx context.Context, idb bun.IDB) error {
+		for _, del := range list {
+			if del.LeaseUntil == nil {
+				continue
+			}
+			_, err := idb.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("lease_until = NULL").Set(uncountClaim).
+				Where("id = ?", del.ID).Where("lease_until = ?", *del.LeaseUntil).Exec(ctx)
+			if err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
 	})
 }
 

@@ -75,7 +75,11 @@ func deliveryFixture(t *testing.T, d *db.DB, endpoints, cases, changes int) ([]s
 }
 
 func success(c db.Claim, at time.Time) db.AttemptResult {
-	return db.AttemptResult{EndpointID: c.Delivery.EndpointID, Status: db.DeliveryDelivered,
+	var lease time.Time
+	if c.Delivery.LeaseUntil != nil {
+		lease = *c.Delivery.LeaseUntil
+	}
+	return db.AttemptResult{EndpointID: c.Delivery.EndpointID, Status: db.DeliveryDelivered, LeaseUntil: lease,
 		Attempt: db.WebhookAttempt{ID: ids.New(ids.WebhookAttempt), DeliveryID: c.Delivery.ID, AttemptedAt: at,
 			Success: true, StatusCode: 204, LatencyMS: 3}}
 }
@@ -117,7 +121,7 @@ func TestClaimWebhookDeliveries(t *testing.T) {
 			t.Fatalf("claim of a leased head: %+v %v", again, err)
 		}
 		// a1 delivered, b1 failed with a retry in an hour.
-		fail := db.AttemptResult{EndpointID: b[0].EndpointID, Status: db.DeliveryPending, NextAttemptAt: now.Add(time.Hour),
+		fail := db.AttemptResult{EndpointID: b[0].EndpointID, Status: db.DeliveryPending, NextAttemptAt: now.Add(time.Hour), LeaseUntil: *got[1].Delivery.LeaseUntil,
 			Attempt: db.WebhookAttempt{ID: ids.New(ids.WebhookAttempt), DeliveryID: b[0].ID, AttemptedAt: now, StatusCode: 500,
 				LatencyMS: 4, Error: "status 500", ResponseExcerpt: "oops"}}
 		if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{success(got[2], now), fail}); err != nil {
@@ -489,12 +493,22 @@ func TestRecordLocksInClaimOrder(t *testing.T) {
 		_, err := tx.ExecContext(ctx, "SELECT id FROM webhook_deliveries WHERE id = ? FOR NO KEY UPDATE "+wait, id)
 		return err
 	}
+	now := dbtest.Now()
+	claims, err := d.ClaimWebhookDeliveries(ctx, []db.DeliveryRef{first, second}, now, time.Minute)
+	if err != nil || claims[0].Delivery.ID != first.ID || claims[1].Delivery.ID != second.ID {
+		t.Fatalf("claims %+v %v", claims, err)
+	}
 	if err := lock(first.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	now := dbtest.Now()
 	result := func(r db.DeliveryRef) db.AttemptResult {
-		return success(db.Claim{Delivery: db.WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID}}, now)
+		for _, c := range claims {
+			if c.Delivery.ID == r.ID {
+				return success(c, now)
+			}
+		}
+		t.Fatalf("no claim of %s", r.ID)
+		return db.AttemptResult{}
 	}
 	recorded := make(chan error, 1)
 	go func() { recorded <- d.RecordWebhookAttempts(ctx, []db.AttemptResult{result(second), result(first)}) }()
@@ -545,7 +559,7 @@ func TestRequeueFailedWebhookDeliveries(t *testing.T) {
 		}
 		failed = append(failed, refs[0][1][0].ID)
 		for _, id := range failed {
-			if err := d.FailWebhookDelivery(ctx, id, "status 500"); err != nil {
+			if err := db.FailDelivery(ctx, d, id, "status 500"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -632,7 +646,7 @@ func TestRequeueFailedWebhookDeliveries(t *testing.T) {
 
 		// Two recoveries at once requeue each failed delivery once between them.
 		for _, id := range failed[:6] {
-			if err := d.FailWebhookDelivery(ctx, id, "status 500"); err != nil {
+			if err := db.FailDelivery(ctx, d, id, "status 500"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -680,7 +694,7 @@ func TestListWebhookDeliveriesByStatus(t *testing.T) {
 		ep := refs[0][0][0].EndpointID
 		failed := []string{refs[0][0][1].ID, refs[1][0][2].ID} // in commit order
 		for _, id := range failed {
-			if err := d.FailWebhookDelivery(ctx, id, "status 500"); err != nil {
+			if err := db.FailDelivery(ctx, d, id, "status 500"); err != nil {
 				t.Fatal(err)
 			}
 		}

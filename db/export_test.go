@@ -124,3 +124,11 @@ func ExplainListDeliveries(ctx context.Context, d *DB, endpointID string, f Deli
 	}
 	return strings.Join(lines, "\n"), err
 }
+
+// FailDelivery marks a delivery failed whatever holds it (FailWebhookDelivery does so
+// only for the holder of its lease): for tests that need failed deliveries.
+func FailDelivery(ctx context.Context, d *DB, id, reason string) error {
+	_, err := d.bun.NewUpdate().Model((*webhookDeliveryRow)(nil)).Set("status = ?", DeliveryFailed).
+		Set("lease_until = NULL").Set("last_error = ?", reason).Where("id = ?", id).Exec(ctx)
+	return mapErr(err)
+}

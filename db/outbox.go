@@ -204,7 +204,8 @@ func (d *DB) enqueue(ctx context.Context, tx bun.Tx, before *dispute.Case, after
 }
 
 // RequeueWebhookDelivery makes a delivery pending again, due now, and lets enqueue
-// schedule it in the same transaction (redelivery).
+// schedule it in the same transaction (redelivery). A delivery leased to a worker (being
+// sent) is refused with CONFLICT.
 func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Time,
 	enqueue func(ctx context.Context, tx *OutboxTx, del WebhookDelivery) error) (WebhookDelivery, error) {
 	var out WebhookDelivery
@@ -216,9 +217,16 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 			}
 			return mapErr(err)
 		}
-		_, err := requeue(tx.NewUpdate().Model((*webhookDeliveryRow)(nil)), now).Where("id = ?", id).Exec(ctx)
+		// Not while it is being sent: the worker holding its lease would record over it,
+		// and a second worker would send it beside the first.
+		res, err := requeue(tx.NewUpdate().Model((*webhookDeliveryRow)(nil)), now).Where("id = ?", id).
+			Where("lease_until IS NULL OR lease_until <= ?", now).Exec(ctx)
 		if err != nil {
 			return mapErr(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return &dispute.Error{Code: dispute.CodeConflict, Field: "deliveryId",
+				Message: "the delivery is being sent right now; ask again once its attempt is logged"}
 		}
 		r.Status, r.NextAttemptAt, r.LeaseUntil = DeliveryPending, now, time.Time{}
 		out = toWebhookDelivery(r)

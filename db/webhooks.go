@@ -442,8 +442,11 @@ func (d *DB) PurgeWebhookDeliveries(ctx context.Context, cutoff time.Time) (deli
 		return n, mapErr(err)
 	}
 	for {
+		// The status again on the deleted row itself: a delivery requeued (redelivered)
+		// after the subquery read it is pending again and stays (PostgreSQL rechecks the
+		// outer condition on the row's newest version).
 		n, err := batch(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
- WHERE id < ? AND status <> 'pending' ORDER BY id LIMIT ?)`, floor, limit)
+ WHERE id < ? AND status <> 'pending' ORDER BY id LIMIT ?) AND status <> 'pending'`, floor, limit)
 		deliveries += n
 		if err != nil || n < int64(limit) {
 			if err != nil {

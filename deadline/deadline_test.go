@@ -403,7 +403,7 @@ func TestSweepPurgesOldWebhookDeliveries(t *testing.T) {
 				t.Fatalf("%s: claim %+v %v", r.name, claims, err)
 			}
 			r.delivery = claims[0].Delivery.ID
-			res := db.AttemptResult{EndpointID: ep.ID, Status: r.status, NextAttemptAt: at.Add(time.Hour),
+			res := db.AttemptResult{EndpointID: ep.ID, Status: r.status, NextAttemptAt: at.Add(time.Hour), LeaseUntil: *claims[0].Delivery.LeaseUntil,
 				Attempt: db.WebhookAttempt{ID: ids.New(ids.WebhookAttempt), DeliveryID: r.delivery, AttemptedAt: at,
 					Success: r.status == db.DeliveryDelivered, StatusCode: map[bool]int{true: 204, false: 500}[r.status == db.DeliveryDelivered]}}
 			if err := d.RecordWebhookAttempts(ctx, []db.AttemptResult{res}); err != nil {

@@ -3521,7 +3521,7 @@ input RedeliverWebhookInput {
 type RedeliverWebhookPayload {
   "The delivery, pending again, or null when refused."
   delivery: WebhookDelivery
-  "Why it was refused (e.g. ACTION_NOT_ALLOWED when the endpoint is disabled)."
+  "Why it was refused: ACTION_NOT_ALLOWED when the endpoint is disabled, CONFLICT while the delivery is being sent (ask again once its attempt is logged)."
   userErrors: [UserError!]!
 }
 

@@ -33,7 +33,13 @@ func (l *limits) acquire(ctx context.Context, id string) (release func(), err er
 	e := l.by[id]
 	if e == nil {
 		if len(l.by) > 10000 { // forget idle endpoints now and then
-			l.by = map[string]*endpointLimit{}
+			for k, v := range l.by {
+				// Not one with requests open: a new entry beside them would let as
+				// many more through.
+				if len(v.sem) == 0 {
+					delete(l.by, k)
+				}
+			}
 		}
 		e = &endpointLimit{sem: make(chan struct{}, l.concurrency)}
 		if l.rate > 0 {

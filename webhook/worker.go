@@ -97,6 +97,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		}
 		for _, x := range sends {
 			l := x.lane
+			if x.notSent {
+				// No slot at the endpoint within the lease: the lease was given back; look
+				// again in a moment.
+				l.wait = s.now().Add(notSentRetry)
+				continue
+			}
 			l.sent++
 			switch {
 			case x.res.Status == db.DeliveryPending:
@@ -139,11 +145,24 @@ type sending struct {
 	res  db.AttemptResult
 	// skipped: the endpoint is gone or disabled; nothing was sent.
 	skipped bool
+	// notSent: no slot at the endpoint came while the lease left time for an attempt
+	// (or the run was cancelled first); nothing was sent and its lease is given back.
+	notSent bool
 }
+
+// notSentRetry is how soon a lane whose delivery found no slot at its endpoint tries
+// again.
+const notSentRetry = time.Second
+
+// recordMargin is the part of a lease kept for recording the attempt after it ended:
+// an attempt starts only while its lease still covers the whole Timeout and this.
+const recordMargin = 2 * time.Second
 
 // sendAll sends a round's claimed deliveries at once and records their attempts in one
 // batch. A delivery whose endpoint was deleted (with its deliveries) or disabled is not
-// sent: it counts as ended.
+// sent: it counts as ended. The attempts that were made are recorded even when another
+// delivery of the round met an error (which is returned after, for River to retry the
+// job): otherwise they would be sent again. Deliveries not sent give their leases back.
 func (s *Service) sendAll(ctx context.Context, list []*sending) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(list))
@@ -161,40 +180,47 @@ func (s *Service) sendAll(ctx context.Context, list []*sending) error {
 			case ep.DisabledAt != nil:
 				x.skipped = true
 				x.res.Status = db.DeliveryFailed
-				errs[i] = s.db.FailWebhookDelivery(ctx, x.d.ID, "endpoint disabled: "+ep.DisabledReason)
+				errs[i] = s.db.FailWebhookDelivery(ctx, x.d.ID, leaseOf(x.d), "endpoint disabled: "+ep.DisabledReason)
 			default:
 				x.ep = ep
-				x.res = s.attempt(ctx, x.d, ep)
+				x.res, x.notSent = s.attempt(ctx, x.d, ep)
 			}
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	var (
+		results []db.AttemptResult
+		sent    []*sending
+		unsent  []db.WebhookDelivery
+	)
+	for i, x := range list {
+		switch {
+		case errs[i] != nil || x.notSent:
+			x.notSent = true
+			unsent = append(unsent, x.d)
+		case !x.skipped:
+			results = append(results, x.res)
+			sent = append(sent, x)
+		}
+	}
+	if len(unsent) > 0 {
+		if err := s.db.ReleaseWebhookDeliveries(context.WithoutCancel(ctx), unsent); err != nil {
+			s.opts.Logger.Warn("webhook: giving back leases failed (they run out)", "deliveries", len(unsent), "err", err)
+		}
+	}
+	err := errors.Join(errs...)
+	if len(results) == 0 {
 		return err
 	}
-	var results []db.AttemptResult
-	for _, x := range list {
-		if !x.skipped {
-			results = append(results, x.res)
-		}
-	}
-	if len(results) == 0 {
-		return nil
-	}
-	if _, err := s.records.do(context.WithoutCancel(ctx), results); err != nil {
+	if _, rerr := s.records.do(context.WithoutCancel(ctx), results); rerr != nil {
 		// The leases run out and another run retries: at least once.
-		s.opts.Logger.Warn("webhook: recording attempts failed", "attempts", len(results), "err", err)
-		for _, x := range list {
-			if !x.skipped {
-				x.res.Status, x.res.NextAttemptAt = db.DeliveryPending, s.now().Add(s.opts.Timeout+5*time.Second)
-			}
+		s.opts.Logger.Warn("webhook: recording attempts failed", "attempts", len(results), "err", rerr)
+		for _, x := range sent {
+			x.res.Status, x.res.NextAttemptAt = db.DeliveryPending, s.now().Add(s.opts.Timeout+5*time.Second)
 		}
-		return nil
+		return err
 	}
-	for _, x := range list {
-		if x.skipped {
-			continue
-		}
+	for _, x := range sent {
 		if m := s.opts.Metrics; m != nil {
 			m.observe(x.d, x.res.Attempt, x.res)
 		}
@@ -203,29 +229,46 @@ func (s *Service) sendAll(ctx context.Context, list []*sending) error {
 			s.opts.Logger.Warn("webhook: endpoint disabled", "endpoint", x.ep.ID, "reason", x.res.DisableReason)
 		}
 	}
-	return nil
+	return err
+}
+
+// leaseOf is the lease a claimed delivery holds.
+func leaseOf(d db.WebhookDelivery) time.Time {
+	if d.LeaseUntil == nil {
+		return time.Time{}
+	}
+	return *d.LeaseUntil
 }
 
 // attempt sends one leased delivery and says what the attempt means for it and its
-// endpoint (the caller records it).
-func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.WebhookEndpoint) db.AttemptResult {
+// endpoint (the caller records it), or reports notSent when no slot at the endpoint
+// (its concurrency and rate limits) came while the lease still covered a whole attempt
+// and its record: sent later than that, the delivery could be claimed again by another
+// worker and go out twice, even at once.
+func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.WebhookEndpoint) (res db.AttemptResult, notSent bool) {
 	ctx, span := s.opts.Tracer.Start(ctx, "webhook.attempt", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("webhook.delivery_id", d.ID), attribute.String("webhook.endpoint_id", ep.ID),
 			attribute.String("webhook.event_type", d.EventType), attribute.Int("webhook.attempt", d.Attempts)))
 	defer span.End()
-	release, err := s.limits.acquire(ctx, ep.ID)
-	var a db.WebhookAttempt
-	if err == nil {
-		a = s.send(ctx, d, ep)
-		release()
-	} else {
-		a = db.WebhookAttempt{Error: "not sent: " + err.Error()}
+	budget := leaseOf(d).Sub(s.now()) - s.opts.Timeout - recordMargin
+	if budget <= 0 {
+		span.SetStatus(codes.Error, "not sent: the lease ran out before a slot at the endpoint")
+		return res, true
 	}
+	actx, cancel := context.WithTimeout(ctx, budget)
+	release, err := s.limits.acquire(actx, ep.ID)
+	cancel()
+	if err != nil {
+		span.SetStatus(codes.Error, "not sent: no slot at the endpoint within the lease")
+		return res, true
+	}
+	a := s.send(ctx, d, ep)
+	release()
 	a.ID, a.DeliveryID = ids.New(ids.WebhookAttempt), d.ID
 	if a.AttemptedAt.IsZero() {
 		a.AttemptedAt = s.now()
 	}
-	res := db.AttemptResult{EndpointID: ep.ID, Attempt: a}
+	res = db.AttemptResult{EndpointID: ep.ID, Attempt: a, LeaseUntil: leaseOf(d)}
 	switch {
 	case a.Success:
 		res.Status = db.DeliveryDelivered
@@ -250,7 +293,7 @@ func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.Webho
 	if !a.Success {
 		span.SetStatus(codes.Error, fmt.Sprintf("status %d %s", a.StatusCode, a.Error))
 	}
-	return res
+	return res, false
 }
 
 // send makes one HTTP attempt of a delivery.

@@ -334,7 +334,7 @@ type RedeliverWebhookInput struct {
 type RedeliverWebhookPayload struct {
 	// The delivery, pending again, or null when refused.
 	Delivery *WebhookDelivery `json:"delivery,omitempty"`
-	// Why it was refused (e.g. ACTION_NOT_ALLOWED when the endpoint is disabled).
+	// Why it was refused: ACTION_NOT_ALLOWED when the endpoint is disabled, CONFLICT while the delivery is being sent (ask again once its attempt is logged).
 	UserErrors []*UserError `json:"userErrors"`
 }
 
