@@ -116,9 +116,11 @@ func decodeEventCursor(s, caseID string) (int, error) {
 	if p[1] != caseID {
 		return 0, dispute.Invalid("cursor", "the cursor belongs to another case's timeline")
 	}
-	pos, err := strconv.Atoi(p[2])
+	// Positions are 32-bit in the database: a larger one was never issued (and would
+	// fail PostgreSQL's parameter conversion instead of reading as a bad cursor).
+	pos, err := strconv.ParseInt(p[2], 10, 32)
 	if err != nil || pos < 1 {
 		return 0, errBadCursor
 	}
-	return pos, nil
+	return int(pos), nil
 }

@@ -936,6 +936,9 @@ func TestReadEventsPagination(t *testing.T) {
 				{last: rdIntp(2), before: other.PageInfo.EndCursor},
 				{first: rdIntp(2), after: rdStrp(rdCursorOf("e1|" + long.ID + "|0"))},
 				{first: rdIntp(2), after: rdStrp(rdCursorOf("e1|" + long.ID + "|x"))},
+				// Beyond any position the column holds (a 32-bit integer): no such event.
+				{first: rdIntp(2), after: rdStrp(rdCursorOf("e1|" + long.ID + "|99999999999"))},
+				{last: rdIntp(2), before: rdStrp(rdCursorOf("e1|" + long.ID + "|2147483648"))},
 			} {
 				v := a.vars()
 				v["id"] = long.ID
