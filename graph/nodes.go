@@ -18,12 +18,16 @@ func (r *Resolver) loadNodes(ctx context.Context, p *auth.Principal, list []stri
 		return nil, dispute.Invalid("ids", "at most 100 IDs")
 	}
 	byType := map[string][]string{}
+	seen := make(map[string]bool, len(list))
 	for _, id := range list {
 		pre := ids.Prefix(id)
 		if pre == "" || pre == ids.Token {
 			return nil, dispute.Invalid("id", "malformed ID: "+truncate(id, 64))
 		}
-		byType[pre] = append(byType[pre], id)
+		if !seen[id] { // each ID looked up once, however often it is given
+			seen[id] = true
+			byType[pre] = append(byType[pre], id)
+		}
 	}
 	found := map[string]model.Node{}
 	l := r.loaders(ctx)

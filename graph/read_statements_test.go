@@ -265,6 +265,28 @@ func TestReadStatementCount(t *testing.T) {
 					rdShort(stmts[4]), rdShort(stmts[40]))
 			}
 		})
+		// One ID given many times is looked up once: a merchant's check that a user is
+		// its customer is not repeated per copy.
+		t.Run("nodes with one ID repeated", func(t *testing.T) {
+			tok := dbtest.MustToken(t, d, db.TokenCompany, compA.ID, false)
+			counts := map[int]int{}
+			for _, n := range []int{1, 100} {
+				list := slices.Repeat([]string{users[0].ID}, n)
+				var out struct {
+					Nodes []*struct{ ID string } `json:"nodes"`
+				}
+				log.start()
+				s.MustData(t, tok, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": list}, &out)
+				_, rest := log.stop()
+				counts[n] = len(rest)
+				if len(out.Nodes) != n || out.Nodes[n-1] == nil || out.Nodes[n-1].ID != users[0].ID {
+					t.Fatalf("nodes(%d copies): %+v", n, out.Nodes)
+				}
+			}
+			if counts[1] != counts[100] {
+				t.Errorf("%d statements for one copy of the ID, %d for 100", counts[1], counts[100])
+			}
+		})
 	})
 }
 
