@@ -89,11 +89,19 @@ func TestOIDCSignIn(t *testing.T) {
 			t.Errorf("%s: viewer %+v, want the user with both scopes acting for the one existing company", alg, v.Viewer)
 		}
 	}
-	// Without a scope claim: read only. Staff group: the platform.
+	// Without a scope claim: read only; scopes without this API's prefix (another
+	// resource's "manage" at the same provider) grant nothing either. Staff group: the
+	// platform.
 	var v viewerData
 	s.MustData(t, iss.Token(oidcSubject, time.Hour, nil), viewerQuery, nil, &v)
 	if !slices.Equal(v.Viewer.Scopes, []string{"READ"}) {
 		t.Errorf("no scope claim: scopes %v, want READ only", v.Viewer.Scopes)
+	}
+	for _, scope := range []string{"openid manage", "openid read manage", "other:manage"} {
+		s.MustData(t, iss.Token(oidcSubject, time.Hour, oidctest.Claims{"scope": scope}), viewerQuery, nil, &v)
+		if !slices.Equal(v.Viewer.Scopes, []string{"READ"}) {
+			t.Errorf("scope %q: scopes %v, want READ only", scope, v.Viewer.Scopes)
+		}
 	}
 	s.MustData(t, iss.Token("idp|staff-7", time.Hour, oidctest.Claims{"groups": []string{"rc-platform-staff"}, "scope": "rc:read"}), viewerQuery, nil, &v)
 	if v.Viewer.Role != "PLATFORM" {

@@ -54,7 +54,8 @@ type OIDCConfig struct {
 	StaffClaim string
 	StaffValue string
 	// ScopesClaim names the claim with the scopes (a space-separated string, as OAuth's
-	// "scope", or an array); ScopePrefix is stripped: "rc:manage" is manage.
+	// "scope", or an array); only scopes with ScopePrefix count, without it:
+	// "rc:manage" is manage, a bare "manage" nothing (unless the prefix is empty).
 	ScopesClaim string
 	ScopePrefix string
 	// ClockSkew is the leeway of exp, nbf and iat.
@@ -258,7 +259,12 @@ func (o *OIDC) claims(tok jwt.Token) (Claims, error) {
 		}
 	}
 	for _, s := range stringsClaim(tok, o.cfg.ScopesClaim) {
-		s = strings.TrimPrefix(s, o.cfg.ScopePrefix)
+		// Only this API's scopes count: with a prefix set, a bare "manage" (some other
+		// resource's scope at the same provider) grants nothing here.
+		s, ok := strings.CutPrefix(s, o.cfg.ScopePrefix)
+		if !ok {
+			continue
+		}
 		if (s == ScopeRead || s == ScopeManage) && !slices.Contains(c.Scopes, s) {
 			c.Scopes = append(c.Scopes, s)
 		}
