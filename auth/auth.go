@@ -177,9 +177,13 @@ type Authenticator struct {
 	mu     sync.Mutex
 	cache  map[string]cached
 	misses map[string]time.Time // hash -> until when an unknown token is refused without a lookup
-	flog   failureLog
-	once   sync.Once
-	sess   sessions
+	// revocations counts revocations announced (Revoked, ResyncRevocations): a lookup
+	// that began before one does not cache what it found, which may be the revoked
+	// token as it was before its revocation committed.
+	revocations uint64
+	flog        failureLog
+	once        sync.Once
+	sess        sessions
 }
 
 type cached struct {
@@ -222,38 +226,47 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if p := a.cached(hash); p != nil {
 		return p, nil
 	}
-	if wait := a.Throttle.Wait(addr); wait > 0 {
+	// The attempt takes its failure from the address's budget before the lookup (and
+	// gives it back unless it fails): checked first and counted after, concurrent
+	// attempts all passed the check.
+	end, wait := a.Throttle.Begin(addr)
+	if wait > 0 {
 		a.flog.record(ctx, addr, "throttled", nil)
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
+	failed := false
+	defer func() { end(failed) }()
 	if a.missed(hash) {
-		return nil, a.failed(ctx, addr)
+		failed = true
+		return nil, a.refused(ctx, addr)
 	}
+	gen := a.revocationCount()
 	if a.OIDC != nil && LooksLikeJWT(token) {
 		p, err := a.fromJWT(ctx, token)
 		switch {
 		case IsAuthError(err):
 			a.rememberMiss(hash)
-			a.Throttle.Fail(addr)
+			failed = true
 			a.flog.record(ctx, addr, "bad_token", err)
 			return nil, err
 		case err != nil:
 			a.flog.record(ctx, addr, "error", err)
 			return nil, err
 		}
-		a.remember(hash, p)
+		a.remember(hash, p, gen)
 		return p, nil
 	}
 	t, err := a.Store.LookupToken(ctx, token)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
 		a.rememberMiss(hash)
-		return nil, a.failed(ctx, addr)
+		failed = true
+		return nil, a.refused(ctx, addr)
 	}
 	if err != nil {
 		a.flog.record(ctx, addr, "error", err)
 		return nil, err
 	}
-	p, err := a.principalOf(ctx, hash, t)
+	p, err := a.principalOf(ctx, hash, t, gen)
 	if err != nil {
 		a.flog.record(ctx, addr, "error", err)
 		return nil, err
@@ -261,8 +274,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	return p, nil
 }
 
-// principalOf makes the principal of a stored token and caches it.
-func (a *Authenticator) principalOf(ctx context.Context, hash string, t db.Token) (*Principal, error) {
+// principalOf makes the principal of a stored token and caches it, unless a
+// revocation was announced since gen (revocationCount before the lookup).
+func (a *Authenticator) principalOf(ctx context.Context, hash string, t db.Token, gen uint64) (*Principal, error) {
 	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes, hash: hash}
 	if p.Kind == KindUser {
 		var err error
@@ -270,15 +284,28 @@ func (a *Authenticator) principalOf(ctx context.Context, hash string, t db.Token
 			return nil, err
 		}
 	}
-	a.remember(hash, p)
+	a.remember(hash, p, gen)
 	return p, nil
 }
 
-// failed counts a failed authentication from addr and returns ErrBadToken.
+// failed counts a failed authentication from addr (one that took nothing from the
+// budget first) and returns ErrBadToken.
 func (a *Authenticator) failed(ctx context.Context, addr string) error {
 	a.Throttle.Fail(addr)
+	return a.refused(ctx, addr)
+}
+
+// refused logs a failed authentication and returns ErrBadToken.
+func (a *Authenticator) refused(ctx context.Context, addr string) error {
 	a.flog.record(ctx, addr, "bad_token", nil)
 	return ErrBadToken
+}
+
+// revocationCount returns how many revocations were announced so far.
+func (a *Authenticator) revocationCount() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.revocations
 }
 
 func (a *Authenticator) missed(hash string) bool {
@@ -323,12 +350,15 @@ func (a *Authenticator) cached(hash string) *Principal {
 	return c.p
 }
 
-func (a *Authenticator) remember(hash string, p *Principal) {
+func (a *Authenticator) remember(hash string, p *Principal, gen uint64) {
 	if a.ttl() < 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.revocations != gen {
+		return // found before a revocation was announced: it may be the revoked token
+	}
 	if a.cache == nil || len(a.cache) >= maxCached {
 		a.cache = map[string]cached{}
 	}

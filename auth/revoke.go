@@ -88,6 +88,7 @@ func (a *Authenticator) Sessions() int {
 // db.RevocationSink).
 func (a *Authenticator) Revoked(tokenID string) {
 	a.mu.Lock()
+	a.revocations++
 	for h, c := range a.cache {
 		if c.p.TokenID == tokenID {
 			delete(a.cache, h)
@@ -112,6 +113,7 @@ func (a *Authenticator) endSessions(tokenID string, err error) {
 // session against the store, ending those revoked meanwhile.
 func (a *Authenticator) ResyncRevocations() {
 	a.mu.Lock()
+	a.revocations++
 	a.cache = nil
 	a.mu.Unlock()
 	a.sess.mu.Lock()
@@ -149,6 +151,7 @@ func (a *Authenticator) Recheck(ctx context.Context, p *Principal) (*Principal, 
 	}
 	// Always the database, not the cache: a revocation committed by another process
 	// may not have reached this one yet (one indexed lookup per socket operation).
+	gen := a.revocationCount()
 	t, err := a.Store.LookupTokenHash(ctx, p.hash)
 	if dispute.CodeOf(err) == dispute.CodeNotFound {
 		a.Revoked(p.TokenID)
@@ -160,5 +163,5 @@ func (a *Authenticator) Recheck(ctx context.Context, p *Principal) (*Principal, 
 	if c := a.cached(p.hash); c != nil {
 		return c, nil
 	}
-	return a.principalOf(ctx, p.hash, t)
+	return a.principalOf(ctx, p.hash, t, gen)
 }

@@ -23,8 +23,15 @@ type Throttle struct {
 	Burst int
 
 	mu    sync.Mutex
-	addrs map[string]*rate.Limiter
+	addrs map[string]*throttled
 	now   func() time.Time
+}
+
+// throttled is an address's budget of failures, and its attempts under way (each
+// counts as a failure until it ends otherwise).
+type throttled struct {
+	l        *rate.Limiter
+	inflight int
 }
 
 // maxThrottled bounds the addresses remembered; past it, those whose budget has
@@ -53,60 +60,79 @@ func (t *Throttle) clock() time.Time {
 	return time.Now()
 }
 
-// Wait returns how long addr must wait before its next attempt; 0 when it may try.
-func (t *Throttle) Wait(addr string) time.Duration {
+// Begin starts an authentication attempt from addr that may fail: when addr's budget,
+// less the attempts already under way, has no failure left, it returns how long to wait
+// (and nothing started); otherwise end, which the caller must call once with whether
+// the attempt failed (a failure is then taken from the budget). An attempt counts
+// against the budget while it runs, so that a burst of concurrent attempts cannot all
+// pass a check that none of them has failed yet.
+func (t *Throttle) Begin(addr string) (end func(failed bool), wait time.Duration) {
 	if t == nil || t.Rate <= 0 {
-		return 0
-	}
-	t.mu.Lock()
-	l := t.addrs[addr]
-	t.mu.Unlock()
-	if l == nil {
-		return 0
+		return func(bool) {}, 0
 	}
 	now := t.clock()
-	if tokens := l.TokensAt(now); tokens < 1 {
-		return time.Duration((1 - tokens) / t.Rate * float64(time.Second))
+	t.mu.Lock()
+	e := t.entry(addr, now)
+	if left := e.l.TokensAt(now) - float64(e.inflight); left < 1 {
+		t.mu.Unlock()
+		return func(bool) {}, time.Duration((1 - left) / t.Rate * float64(time.Second))
 	}
-	return 0
+	e.inflight++
+	t.mu.Unlock()
+	return func(failed bool) {
+		t.mu.Lock()
+		e.inflight--
+		t.mu.Unlock()
+		if failed {
+			e.l.AllowN(t.clock(), 1)
+		}
+	}, 0
 }
 
-// Fail records a failed authentication from addr.
+// Fail records a failed authentication from addr that did not Begin.
 func (t *Throttle) Fail(addr string) {
 	if t == nil || t.Rate <= 0 {
 		return
 	}
 	now := t.clock()
 	t.mu.Lock()
+	e := t.entry(addr, now)
+	t.mu.Unlock()
+	e.l.AllowN(now, 1)
+}
+
+// entry returns addr's budget, made when missing. The caller holds mu.
+func (t *Throttle) entry(addr string, now time.Time) *throttled {
 	if t.addrs == nil {
-		t.addrs = map[string]*rate.Limiter{}
+		t.addrs = map[string]*throttled{}
 	}
-	l := t.addrs[addr]
-	if l == nil {
+	e := t.addrs[addr]
+	if e == nil {
 		if len(t.addrs) >= maxThrottled {
 			t.forget(now)
 		}
-		l = rate.NewLimiter(rate.Limit(t.Rate), max(1, t.Burst))
-		t.addrs[addr] = l
+		e = &throttled{l: rate.NewLimiter(rate.Limit(t.Rate), max(1, t.Burst))}
+		t.addrs[addr] = e
 	}
-	t.mu.Unlock()
-	l.AllowN(now, 1)
+	return e
 }
 
 // forget drops the addresses whose budget has refilled, then (if still full) half of
 // the rest. The caller holds mu.
 func (t *Throttle) forget(now time.Time) {
-	for a, l := range t.addrs {
-		if l.TokensAt(now) >= float64(l.Burst()) {
+	for a, e := range t.addrs {
+		if e.inflight == 0 && e.l.TokensAt(now) >= float64(e.l.Burst()) {
 			delete(t.addrs, a)
 		}
 	}
 	n := len(t.addrs) / 2
-	for a := range t.addrs {
+	for a, e := range t.addrs {
 		if len(t.addrs) <= n || len(t.addrs) < maxThrottled {
 			break
 		}
-		delete(t.addrs, a)
+		if e.inflight == 0 {
+			delete(t.addrs, a)
+		}
 	}
 }
 
