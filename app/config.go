@@ -223,7 +223,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"idle-timeout", "IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open", false, dur(&c.IdleTimeout)},
 		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com) besides CORS_ORIGINS; the same origin always, loopback origins in development mode", false, list(&c.WSOrigins)},
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
-		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; keep it on loopback", false, str(&c.PprofAddr)},
+		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; loopback only (it has no credential)", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per token (per user for sign-in JWTs)", false, num(&c.MaxSubsPerPrincipal)},
 		{"auth-failure-rate", "AUTH_FAILURE_RATE", "1", "failed authentications per second a client address earns back once it has used AUTH_FAILURE_BURST; beyond, it gets 429 with Retry-After before any lookup (0 disables the throttle)", false, float(&c.AuthFailureRate)},
@@ -328,6 +328,10 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	}
 	if c.MetricsAddr != "" && c.MetricsToken == "" && !isLoopbackAddr(c.MetricsAddr) {
 		problems = append(problems, fmt.Sprintf("-metrics-addr / METRICS_ADDR = %q: not a loopback address; set METRICS_TOKEN to serve metrics there, or use 127.0.0.1:PORT", c.MetricsAddr))
+	}
+	if c.PprofAddr != "" && !isLoopbackAddr(c.PprofAddr) {
+		// pprof has no credential (and its cmdline shows the flags, tokens included).
+		problems = append(problems, fmt.Sprintf("-pprof-addr / PPROF_ADDR = %q: not a loopback address; pprof is served without a credential, use 127.0.0.1:PORT", c.PprofAddr))
 	}
 	if c.WebhookSecretKey != "" {
 		if _, err := webhook.ParseKey(c.WebhookSecretKey); err != nil {

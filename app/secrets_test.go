@@ -106,6 +106,41 @@ func TestMetricsClosedByDefault(t *testing.T) {
 	}
 }
 
+// TestPprofLoopbackOnly: pprof has no credential (and /debug/pprof/cmdline shows the
+// flags, a -platform-token included), so PPROF_ADDR is refused off loopback.
+func TestPprofLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:6060", ":6060", "10.0.0.5:6060", "[::]:6060"} {
+		if _, _, err := parse(map[string]string{"PPROF_ADDR": addr}); err == nil || !strings.Contains(err.Error(), "PPROF_ADDR") {
+			t.Errorf("PPROF_ADDR=%s: err = %v, want a refusal", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060"} {
+		if _, _, err := parse(map[string]string{"PPROF_ADDR": addr}); err != nil {
+			t.Errorf("PPROF_ADDR=%s: %v", addr, err)
+		}
+	}
+}
+
+// TestConfigMasksDatabasePassword: the printed configuration masks the database's
+// password in the URL's user part and as a query parameter (which pgx accepts too).
+func TestConfigMasksDatabasePassword(t *testing.T) {
+	for _, url := range []string{
+		"postgres://rc:hunter2-secret@db.internal:5432/rc?sslmode=require",
+		"postgres://rc@db.internal:5432/rc?sslmode=require&password=hunter2-secret",
+		"postgres://rc@db.internal:5432/rc?password=hunter2-secret",
+		"host=db.internal user=rc password=hunter2-secret dbname=rc",
+		"host=db.internal user=rc password='hunter2-secret' dbname=rc",
+	} {
+		_, out, err := parse(map[string]string{"DATABASE_URL": url})
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		if strings.Contains(out, "hunter2") || !strings.Contains(out, "db.internal") {
+			t.Errorf("%s printed as:\n%s", url, out)
+		}
+	}
+}
+
 // TestMetricsTokenOnBothListeners: with METRICS_TOKEN, both the API's address and
 // METRICS_ADDR require it.
 func TestMetricsTokenOnBothListeners(t *testing.T) {
