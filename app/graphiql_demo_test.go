@@ -57,14 +57,44 @@ func TestGraphiQLDemoPrefill(t *testing.T) {
 		t.Error("the sample query answers no case for the customer")
 	}
 
-	// Another machine gets the placeholder.
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.RemoteAddr = "192.0.2.7:40000"
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, req)
-	remote, _ := io.ReadAll(rec.Body)
-	if strings.Contains(string(remote), customer[1]) || !strings.Contains(string(remote), "Bearer &lt;token&gt;") {
-		t.Errorf("a non-loopback client got a page with the token or without the placeholder")
+	// Another machine gets the placeholder; so does a request that reached this machine
+	// through a proxy on it (forwarding headers), or one for another host name (a DNS
+	// rebinding page in a local browser).
+	for _, c := range []struct {
+		name, remote, host string
+		header             map[string]string
+	}{
+		{"another machine", "192.0.2.7:40000", "", nil},
+		{"through a local proxy (X-Forwarded-For)", "127.0.0.1:40000", "", map[string]string{"X-Forwarded-For": "198.51.100.7"}},
+		{"through a local proxy (Forwarded)", "127.0.0.1:40000", "", map[string]string{"Forwarded": "for=198.51.100.7"}},
+		{"through a local proxy (X-Real-IP)", "127.0.0.1:40000", "", map[string]string{"X-Real-IP": "198.51.100.7"}},
+		{"another host name", "127.0.0.1:40000", "rebind.attacker.example:8080", nil},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = c.remote
+		if c.host != "" {
+			req.Host = c.host
+		} else {
+			req.Host = "localhost:8080"
+		}
+		for k, v := range c.header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		remote, _ := io.ReadAll(rec.Body)
+		if strings.Contains(string(remote), customer[1]) || !strings.Contains(string(remote), "Bearer &lt;token&gt;") {
+			t.Errorf("%s: the page has the token or lacks the placeholder", c.name)
+		}
+	}
+	for _, host := range []string{"localhost:8080", "127.0.0.1:8080", "[::1]:8080", "localhost"} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr, req.Host = "127.0.0.1:40000", host
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if body, _ := io.ReadAll(rec.Body); !strings.Contains(string(body), customer[1]) {
+			t.Errorf("a local browser at %s did not get the token", host)
+		}
 	}
 
 	// A second start on the same database seeds nothing and shows no token.

@@ -57,17 +57,37 @@ func (a *App) routes(api http.Handler) http.Handler {
 	return a.countInflight(graph.ClearWriteDeadline(observe.WithRequestID(mux)))
 }
 
-// loopbackOr serves requests from a loopback address with local and all others with
-// other.
+// loopbackOr serves with local the requests of a browser on this machine, and all
+// others with other. Such a request comes from a loopback address, names a loopback
+// host (a page of another name that resolves here, DNS rebinding, gets other), and
+// carries no forwarding header (a proxy on this machine passes other machines'
+// requests from loopback).
 func loopbackOr(local, other http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+		ip := net.ParseIP(host)
+		if err == nil && ip != nil && ip.IsLoopback() && isLoopbackHost(r.Host) &&
+			r.Header.Get("X-Forwarded-For") == "" && r.Header.Get("Forwarded") == "" && r.Header.Get("X-Real-IP") == "" {
 			local.ServeHTTP(w, r)
 			return
 		}
 		other.ServeHTTP(w, r)
 	})
+}
+
+// isLoopbackHost reports whether a Host header names this machine: localhost or a
+// loopback address, with or without a port.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // countInflight counts the requests being served, for shutdown to tell whether its
