@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -135,30 +136,49 @@ func (d *DB) EventsByID(ctx context.Context, ids []string) (map[string]dispute.E
 	return out, nil
 }
 
-// maxCasesPerRead bounds the OR-list of one EventsAfter statement.
-const maxCasesPerRead = 200
+// maxReadsPerStatement bounds the reads of one EventsAfter statement (a compound
+// SELECT: SQLite allows 500 terms).
+const maxReadsPerStatement = 200
 
-// EventsAfter returns, per case, the events after the given positions, in order.
-func (d *DB) EventsAfter(ctx context.Context, after map[string]int) (map[string][]dispute.Event, error) {
-	out := make(map[string][]dispute.Event, len(after))
-	ids := make([]string, 0, len(after))
-	for id := range after {
-		ids = append(ids, id)
-	}
-	for start := 0; start < len(ids); start += maxCasesPerRead {
-		chunk := ids[start:min(start+maxCasesPerRead, len(ids))]
-		var rows []eventRow
-		q := d.bun.NewSelect().Model(&rows).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			for _, id := range chunk {
-				q = q.WhereOr("(e.resolution_id = ? AND e.position > ?)", id, after[id])
+// EventsAfter answers each read with its case's next events after its position that
+// one of its viewers may see, in position order, at most its limit; the answers come
+// in the order of reads. Each read is an index range scan of its case's timeline
+// (resolution_id, position) that stops at the limit; the viewers' visibility applies
+// in the scan, before the limit, so a read returns as many visible events as exist up
+// to it. The reads go together, a UNION ALL of one subquery each, in one statement per
+// maxReadsPerStatement.
+func (d *DB) EventsAfter(ctx context.Context, reads []dispute.TimelineRead) ([][]dispute.Event, error) {
+	out := make([][]dispute.Event, len(reads))
+	for start := 0; start < len(reads); start += maxReadsPerStatement {
+		var parts []string
+		var args []any
+		for i := start; i < min(start+maxReadsPerStatement, len(reads)); i++ {
+			r := reads[i]
+			views := make([]CaseView, len(r.Viewers))
+			for j, v := range r.Viewers {
+				views[j] = CaseView{CaseID: r.CaseID, Role: v}
 			}
-			return q
-		}).Order("e.resolution_id", "e.position")
-		if err := q.Scan(ctx); err != nil {
+			cond, condArgs := visibility(views)
+			if len(condArgs) == 0 || r.Limit <= 0 {
+				continue // a viewer that sees nothing
+			}
+			parts = append(parts, "SELECT * FROM (SELECT ? AS rd, "+eventColumns+" FROM resolution_events AS e"+
+				" WHERE e.resolution_id = ? AND e.position > ? AND "+cond+" ORDER BY e.position LIMIT ?) AS r"+strconv.Itoa(i))
+			args = append(append(append(args, i, r.CaseID, r.After), condArgs...), r.Limit)
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		var rows []struct {
+			Read int `bun:"rd"`
+			eventRow
+		}
+		query := strings.Join(parts, " UNION ALL ") + " ORDER BY rd, position"
+		if err := d.bun.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
 			return nil, mapErr(err)
 		}
 		for _, r := range rows {
-			out[r.ResolutionID] = append(out[r.ResolutionID], toDomainEvent(r))
+			out[r.Read] = append(out[r.Read], toDomainEvent(r.eventRow))
 		}
 	}
 	return out, nil

@@ -9,3 +9,14 @@ type Notice struct {
 	Position int
 	Version  int
 }
+
+// TimelineRead asks for the next events of a case's timeline: those after position
+// After that one of Viewers may see (as Event.VisibleTo says), in position order, at
+// most Limit of them. Whoever follows a timeline (the live-update hub) reads it so, a
+// bounded chunk at a time, from where each reader stands.
+type TimelineRead struct {
+	CaseID  string
+	After   int
+	Viewers []Actor
+	Limit   int
+}

@@ -1,7 +1,9 @@
 // Package pubsub fans committed case changes out to subscribers. The timeline table is
 // the log: a notice says only which case moved (and its new event position and
 // version); the hub reads what is new from the store by position and hands each
-// subscriber the events it may see, each once and in order. Notices come from an
+// subscriber the events it may see, each once and in order. It reads a bounded chunk
+// at a time from where each subscriber stands (readChunk), and nothing more for a
+// subscriber that has not yet taken what was read for it. Notices come from an
 // in-process call after commit (SQLite) or from PostgreSQL LISTEN/NOTIFY, which
 // delivers at commit and never on rollback, to every server process.
 //
@@ -21,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,9 +32,10 @@ import (
 
 // Store reads what the hub delivers. The db package implements it.
 type Store interface {
-	// EventsAfter returns, per case, the events with a position greater than the
-	// given one, in position order.
-	EventsAfter(ctx context.Context, after map[string]int) (map[string][]dispute.Event, error)
+	// EventsAfter answers each read with its case's next events (after its position,
+	// that one of its viewers may see, in position order, at most its limit), in the
+	// order of reads.
+	EventsAfter(ctx context.Context, reads []dispute.TimelineRead) ([][]dispute.Event, error)
 	// CasesByID returns the current cases, keyed by ID.
 	CasesByID(ctx context.Context, ids []string) (map[string]dispute.Case, error)
 	// CasesUpdatedSince returns the cases updated at or after t (for catching up after
@@ -46,11 +50,21 @@ var ErrSlowConsumer = errors.New("subscriber too slow: resubscribe with the last
 var ErrClosed = errors.New("server shutting down")
 
 // EventBuffer is how many undelivered events a subscriber holds in memory. When it is
-// full the hub does not wait and does not drop at once: the subscriber's position stays
-// put and the hub reads the rest from the store again shortly; only a subscriber that
-// stays full past the stall limit is dropped. A small buffer keeps idle subscriptions
-// cheap.
+// full the hub does not wait and does not drop at once: the rest of what was read for
+// the subscriber waits with it (at most readChunk events, shared with whoever was read
+// for with it) and the hub offers it again shortly, reading nothing more for the
+// subscriber until it has taken that; only a subscriber that stays full past the stall
+// limit is dropped. A small buffer keeps idle subscriptions cheap.
 const EventBuffer = 16
+
+// readChunk is the most events one read asks for from a subscriber's position. The hub
+// reads a timeline a chunk at a time, from where each subscriber stands, so resuming
+// far back costs reads in proportion to what is delivered (reading everything after
+// the position, as it once did, returned the whole rest of the timeline again each time
+// a subscriber's buffer had filled: O(n²/EventBuffer) rows to deliver n events). A
+// subscriber takes at most EventBuffer in a round, so a longer chunk would mostly wait
+// in memory.
+const readChunk = EventBuffer
 
 // UpdateBuffer is how many undelivered case updates a subscriber may hold before it is
 // dropped as too slow.
@@ -75,6 +89,8 @@ type Hub struct {
 	wake       chan struct{}
 	// flushScheduled is true while a retry of stalled update subscribers is pending.
 	flushScheduled bool
+	// round counts the rounds of process, to plan each subscriber's read once a round.
+	round uint64
 
 	// OnDeliver, when set, observes every delivery (for metrics), with the time of the
 	// change's commit as best known (the event's createdAt).
@@ -165,44 +181,52 @@ func (h *Hub) closeAll() {
 // transactions that were in flight when notices stopped.
 const resyncWindow = time.Minute
 
-// process handles everything pending in one round: one store read for the events of
-// all changed cases, one for the changed cases themselves.
+// process handles everything pending in one round: subscribers that were full are
+// offered what waits with them, then one store read gets the next events of all
+// changed cases and of the subscribers catching up, and one the changed cases.
 func (h *Hub) process(ctx context.Context) {
 	h.mu.Lock()
 	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.lastNotice
 	h.pending, h.catchup, h.resync = map[string]dispute.Notice{}, map[*EventSub]bool{}, false
-	// Which cases need an event read, and from where.
-	after := map[string]int{}
-	need := func(caseID string, pos int) {
-		if old, ok := after[caseID]; !ok || pos < old {
-			after[caseID] = pos
+	now := h.now()
+	stalled := false
+	sh := eventShares{}
+	for s := range catchup {
+		if len(s.held) > 0 && h.registered(s) && !h.hand(s, s.held, sh, now) {
+			stalled = true
 		}
+	}
+	// What to read: from where each subscriber that is not holding events stands.
+	h.round++
+	plan := readPlan{round: h.round, at: map[readAt]int{}}
+	for s := range catchup {
+		h.plan(&plan, s)
 	}
 	for caseID := range pending {
 		for s := range h.events[caseID] {
-			need(caseID, s.last)
+			h.plan(&plan, s)
 		}
 	}
-	for s := range catchup {
-		need(s.CaseID, s.last)
-	}
 	if resync {
-		for caseID, set := range h.events {
+		for _, set := range h.events {
 			for s := range set {
-				need(caseID, s.last)
+				h.plan(&plan, s)
 			}
 		}
 	}
 	wantUpdates := len(h.updates) > 0
 	h.mu.Unlock()
+	if stalled {
+		h.retrySoon()
+	}
 
-	if len(after) > 0 {
-		evs, err := h.store.EventsAfter(ctx, after)
+	if len(plan.reads) > 0 {
+		answers, err := h.store.EventsAfter(ctx, plan.reads)
 		if err != nil {
 			h.retryLater(ctx, pending, catchup, resync, err)
 			return
 		}
-		h.deliverEvents(evs, after)
+		h.deliverEvents(&plan, answers)
 	}
 	if wantUpdates {
 		var cases []dispute.Case
@@ -253,56 +277,136 @@ func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice,
 	time.AfterFunc(200*time.Millisecond, h.signal)
 }
 
+// retrySoon offers full subscribers what waits with them again shortly.
+func (h *Hub) retrySoon() { time.AfterFunc(50*time.Millisecond, h.signal) }
+
 // stallLimit is how long a subscriber may stay full before it is dropped as too slow.
-// Until then undelivered events wait in the store, not in memory: the subscriber's
-// position stays put and the hub reads again shortly.
+// Until then its undelivered events wait in the store, but for the rest of one read
+// that waits with it.
 const stallLimit = 5 * time.Second
 
-// deliverEvents hands each subscriber the events after its position. after tells from
-// which position each case was read: subscribers behind that (registered while the
-// read ran) are left to their own catch-up read, so nobody skips an event.
-func (h *Hub) deliverEvents(evs map[string][]dispute.Event, after map[string]int) {
+// readPlan is a round's event reads: one per case and position that subscribers stand
+// at, for all their roles, and the subscribers each is for.
+type readPlan struct {
+	round uint64
+	reads []dispute.TimelineRead
+	subs  [][]*EventSub
+	at    map[readAt]int // index in reads
+}
+
+type readAt struct {
+	caseID string
+	after  int
+}
+
+// plan adds a read for s, from its position, unless s still holds events (it reads
+// again once it took them) or is gone. Called with the lock held.
+func (h *Hub) plan(p *readPlan, s *EventSub) {
+	if len(s.held) > 0 || s.planned == p.round || !h.registered(s) {
+		return
+	}
+	s.planned = p.round
+	k := readAt{s.CaseID, s.last}
+	i, ok := p.at[k]
+	if !ok {
+		i = len(p.reads)
+		p.at[k] = i
+		p.reads = append(p.reads, dispute.TimelineRead{CaseID: s.CaseID, After: s.last, Limit: readChunk})
+		p.subs = append(p.subs, nil)
+	}
+	if !slices.Contains(p.reads[i].Viewers, s.Role) {
+		p.reads[i].Viewers = append(p.reads[i].Viewers, s.Role)
+	}
+	p.subs[i] = append(p.subs[i], s)
+}
+
+// deliverEvents hands each read's answer to the subscribers it was made for that are
+// still there (one registered while the read ran has a read of its own planned). A
+// subscriber that took a whole chunk reads on at once; one that was full waits.
+func (h *Hub) deliverEvents(p *readPlan, answers [][]dispute.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	retry := false
 	now := h.now()
-	for caseID, from := range after {
-		list := evs[caseID]
-		perEvent := make([]shares, len(list)) // each event's Shares, one per class
-		for s := range h.events[caseID] {
-			if s.last < from {
+	sh := eventShares{}
+	more, stalled := false, false
+	for i, r := range p.reads {
+		for _, s := range p.subs[i] {
+			if !h.registered(s) {
 				continue
 			}
-			for i := range list {
-				e := &list[i] // shared by every subscriber: read only
-				if e.Position <= s.last {
-					continue
-				}
-				if e.VisibleTo(s.Role) {
-					if !s.offer(e, perEvent[i].of(s.Class)) {
-						if s.stalledSince.IsZero() {
-							s.stalledSince = now
-						}
-						if now.Sub(s.stalledSince) > stallLimit {
-							h.dropEvent(s)
-						} else {
-							h.catchup[s] = true
-							retry = true
-						}
-						break
-					}
-					s.stalledSince = time.Time{}
-					if h.OnDeliver != nil {
-						h.OnDeliver(e.CreatedAt)
-					}
-				}
-				s.last = e.Position
+			if !h.hand(s, answers[i], sh, now) {
+				stalled = true
+			} else if len(answers[i]) >= r.Limit { // there may be more
+				h.catchup[s] = true
+				more = true
 			}
 		}
 	}
-	if retry {
-		time.AfterFunc(50*time.Millisecond, h.signal)
+	if more {
+		h.signal()
 	}
+	if stalled {
+		h.retrySoon()
+	}
+}
+
+// hand gives s, in order, the events of list after its position that it may see. When
+// s is full, the rest of list waits with it (held) for the next round, or, once s has
+// stayed full past the stall limit, s is dropped. It reports whether s took it all.
+// Called with the lock held.
+func (h *Hub) hand(s *EventSub, list []dispute.Event, sh eventShares, now time.Time) bool {
+	for i := range list {
+		e := &list[i] // shared by every subscriber: read only
+		if e.Position <= s.last {
+			continue
+		}
+		if e.VisibleTo(s.Role) {
+			if !s.offer(e, sh.of(e, s.Class)) {
+				s.held = list[i:]
+				if s.stalledSince.IsZero() {
+					s.stalledSince = now
+				}
+				if now.Sub(s.stalledSince) > stallLimit {
+					h.dropEvent(s)
+				} else {
+					h.catchup[s] = true
+				}
+				return false
+			}
+			s.stalledSince = time.Time{}
+			if h.OnDeliver != nil {
+				h.OnDeliver(e.CreatedAt)
+			}
+		}
+		s.last = e.Position
+	}
+	s.held = nil
+	return true
+}
+
+// eventShares hands out the Shares of a round's events, one per event and class.
+type eventShares map[eventAt]shares
+
+type eventAt struct {
+	caseID   string
+	position int
+}
+
+func (m eventShares) of(e *dispute.Event, class string) *Share {
+	if class == "" {
+		return nil
+	}
+	k := eventAt{e.ResolutionID, e.Position}
+	sh := m[k]
+	v := sh.of(class)
+	m[k] = sh
+	return v
+}
+
+// registered reports whether s is still subscribed. Called with the lock held.
+func (h *Hub) registered(s *EventSub) bool {
+	_, ok := h.events[s.CaseID][s]
+	return ok
 }
 
 func (h *Hub) deliverUpdates(cases []dispute.Case) {
@@ -429,4 +533,5 @@ func (h *Hub) removeEvent(s *EventSub) {
 		}
 	}
 	delete(h.catchup, s)
+	s.held = nil
 }

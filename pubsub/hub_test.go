@@ -19,7 +19,8 @@ import (
 
 // The hub's logic is tested here against an in-memory Store: timelines and cases held
 // in maps, with hooks to hold a read in flight and to fail reads. Everything the hub
-// reads from the database is tested against real engines in graph/fanout_test.go.
+// reads from the database is tested against real engines in graph/fanout_test.go and
+// catchup_test.go.
 // Most tests run in a synctest bubble: time is virtual (stallLimit and retry timers
 // pass instantly) and synctest.Wait says when the hub has nothing left to do.
 
@@ -33,6 +34,7 @@ type fakeStore struct {
 	started chan struct{} // receives once the held read took its snapshot
 	fail    int           // how many next reads fail
 	reads   int
+	rows    int // events returned by EventsAfter
 }
 
 func newStore() *fakeStore {
@@ -41,7 +43,7 @@ func newStore() *fakeStore {
 
 var errStoreDown = errors.New("store down")
 
-func (s *fakeStore) EventsAfter(ctx context.Context, after map[string]int) (map[string][]dispute.Event, error) {
+func (s *fakeStore) EventsAfter(ctx context.Context, reads []dispute.TimelineRead) ([][]dispute.Event, error) {
 	s.mu.Lock()
 	s.reads++
 	if s.fail > 0 {
@@ -49,13 +51,17 @@ func (s *fakeStore) EventsAfter(ctx context.Context, after map[string]int) (map[
 		s.mu.Unlock()
 		return nil, errStoreDown
 	}
-	out := map[string][]dispute.Event{}
-	for id, pos := range after {
-		for _, e := range s.events[id] {
-			if e.Position > pos {
-				out[id] = append(out[id], e)
+	out := make([][]dispute.Event, len(reads))
+	for i, r := range reads {
+		for _, e := range s.events[r.CaseID] {
+			if len(out[i]) == r.Limit {
+				break
+			}
+			if e.Position > r.After && slices.ContainsFunc(r.Viewers, e.VisibleTo) {
+				out[i] = append(out[i], e)
 			}
 		}
+		s.rows += len(out[i])
 	}
 	gate, started := s.gate, s.started
 	s.gate, s.started = nil, nil
@@ -570,6 +576,134 @@ func TestHubStalledSubscriberThatCatchesUpLosesNothing(t *testing.T) {
 			t.Fatalf("subscriber dropped 4s into its second stall: the stall clock did not restart (stats %+v, err %v)", stats, s.Err())
 		}
 		h.UnsubscribeEvents(s)
+	})
+}
+
+// TestHubReadsNothingForAFullSubscriber: while a subscriber's buffer is full, the
+// retries offer it what was already read for it and read nothing more from the store,
+// however long it stays full and whatever commits meanwhile; once it reads again it
+// gets everything it may see, once and in order, each event read from the store about
+// once.
+func TestHubReadsNothingForAFullSubscriber(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		st.addCase("reso_x", "biz_1", "user_1")
+		h, stop := startHub(st)
+		defer stop()
+		publish(h, st, "reso_x", 200)
+		synctest.Wait()
+
+		s := h.SubscribeEvents("reso_x", dispute.ActorCustomer, 1)
+		synctest.Wait()
+		if len(s.C) != pubsub.EventBuffer {
+			t.Fatalf("subscriber holds %d events, want a full buffer of %d", len(s.C), pubsub.EventBuffer)
+		}
+		st.mu.Lock()
+		reads, rows := st.reads, st.rows
+		st.mu.Unlock()
+		time.Sleep(2 * time.Second) // 40 retries, under the stall limit
+		publish(h, st, "reso_x", 20)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		st.mu.Lock()
+		if st.reads != reads || st.rows != rows {
+			t.Errorf("while the subscriber was full the hub read %d more times (%d more events)", st.reads-reads, st.rows-rows)
+		}
+		st.mu.Unlock()
+
+		got, closed := drainAll(s.C)
+		if closed {
+			t.Fatalf("subscriber ended: %v", s.Err())
+		}
+		if want := st.visible("reso_x", dispute.ActorCustomer, 1); !slices.Equal(positions(got), want) {
+			t.Fatalf("got %v,\nwant %v", positions(got), want)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.rows > 2*len(got) {
+			t.Errorf("the hub read %d events from the store to deliver %d", st.rows, len(got))
+		}
+	})
+}
+
+// TestHubCatchUpInChunksForEveryRole resumes subscribers of every role from several
+// positions of a long timeline, reading in turns while events keep committing: each
+// gets exactly the events it may see, in order, and the store returns about as many
+// events as are delivered.
+func TestHubCatchUpInChunksForEveryRole(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		st.addCase("reso_x", "biz_1", "user_1")
+		st.addCase("reso_y", "biz_1", "user_2")
+		h, stop := startHub(st)
+		defer stop()
+		var delivered atomic.Int64
+		h.OnDeliver = func(time.Time) { delivered.Add(1) }
+		publish(h, st, "reso_x", 800)
+		publish(h, st, "reso_y", 50)
+		synctest.Wait()
+		st.mu.Lock()
+		rows0 := st.rows
+		st.mu.Unlock()
+
+		type reader struct {
+			caseID string
+			role   dispute.Actor
+			after  int
+			sub    *pubsub.EventSub
+			got    []dispute.Event
+		}
+		var readers []*reader
+		for _, r := range []reader{
+			{caseID: "reso_x", role: dispute.ActorCustomer, after: 1},
+			{caseID: "reso_x", role: dispute.ActorMerchant, after: 1},
+			{caseID: "reso_x", role: dispute.ActorPlatform, after: 1},
+			{caseID: "reso_x", role: dispute.ActorCustomer, after: 1}, // two at one position
+			{caseID: "reso_x", role: dispute.ActorCustomer, after: 400},
+			{caseID: "reso_x", role: dispute.ActorMerchant, after: 797},
+			{caseID: "reso_x", role: dispute.ActorSystem, after: 1},
+			{caseID: "reso_y", role: dispute.ActorPlatform, after: 0},
+		} {
+			r.sub = h.SubscribeEvents(r.caseID, r.role, r.after)
+			readers = append(readers, &r)
+		}
+		for round := 0; ; round++ {
+			progress := false
+			for _, r := range readers {
+				more, closed := drain(r.sub.C)
+				if closed {
+					t.Fatalf("%s as %s ended: %v", r.caseID, r.role, r.sub.Err())
+				}
+				r.got = append(r.got, more...)
+				progress = progress || len(more) > 0
+			}
+			if round < 30 { // commits while the catch-up runs
+				publish(h, st, "reso_x", 1)
+				publish(h, st, "reso_y", 1)
+				progress = true
+			}
+			time.Sleep(20 * time.Millisecond)
+			synctest.Wait()
+			if !progress {
+				break
+			}
+		}
+		total := 0
+		for _, r := range readers {
+			if want := st.visible(r.caseID, r.role, r.after); !slices.Equal(positions(r.got), want) {
+				t.Errorf("%s as %s after %d: got %d events %v,\nwant %d %v", r.caseID, r.role, r.after,
+					len(r.got), positions(r.got), len(want), want)
+			}
+			total += len(r.got)
+		}
+		if int(delivered.Load()) != total {
+			t.Errorf("OnDeliver saw %d deliveries, the subscribers got %d", delivered.Load(), total)
+		}
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if rows := st.rows - rows0; rows > 2*total {
+			t.Errorf("the hub read %d events from the store to deliver %d", rows, total)
+		}
 	})
 }
 

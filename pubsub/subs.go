@@ -22,6 +22,13 @@ type EventSub struct {
 	deliver func(*dispute.Event, *Share) bool // non-blocking; false when the receiver is full
 	onEnd   func(error)
 	last    int // position of the last event handled (delivered or invisible); hub-owned
+	// held is what was read for the subscriber and not yet handed over because it was
+	// full: the rest of one read's answer (shared, read only), offered again before
+	// anything more is read for it; hub-owned.
+	held []dispute.Event
+	// planned is the last round of the hub that planned a read for the subscriber;
+	// hub-owned.
+	planned uint64
 	// stalledSince is when the subscriber's buffer was first found full; hub-owned.
 	stalledSince time.Time
 	once         sync.Once

@@ -118,11 +118,7 @@ func TestTimelineCache(t *testing.T) {
 func visibleAsOf(t *testing.T, d *db.DB, caseID string, position int) []Event {
 	t.Helper()
 	var evs []dispute.Event
-	all, err := d.EventsAfter(context.Background(), map[string]int{caseID: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range all[caseID] {
+	for _, e := range dbtest.MustEvents(t, d, caseID) {
 		if e.Position <= position && e.VisibleTo(viewer) {
 			evs = append(evs, e)
 		}
