@@ -86,6 +86,7 @@ type Config struct {
 	WebhookPollInterval        time.Duration
 	WebhookDBConns             int
 	WebhookDeliveryRetention   time.Duration
+	WebhookMaxEndpoints        int
 
 	// Set in code, never from the environment.
 
@@ -249,6 +250,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"webhook-endpoint-rate", "WEBHOOK_ENDPOINT_RATE", "100", "most requests per second this process sends one webhook endpoint (0: unlimited)", false, float(&c.WebhookEndpointRate)},
 		{"webhook-db-conns", "WEBHOOK_DB_CONNS", "8", "PostgreSQL connections webhook delivery uses, in a pool of its own so that deliveries never take the connections requests need", false, num(&c.WebhookDBConns)},
 		{"webhook-poll-interval", "WEBHOOK_POLL_INTERVAL", "1s", "how often delivery workers look for due retries (new deliveries wake them at once)", false, dur(&c.WebhookPollInterval)},
+		{"webhook-max-endpoints", "WEBHOOK_MAX_ENDPOINTS", "20", "most webhook endpoints one company may have (enabled or not), and most platform-wide ones; one more is LIMIT_REACHED (every change writes a delivery to each endpoint in its transaction)", false, num(&c.WebhookMaxEndpoints)},
 		{"webhook-delivery-retention", "WEBHOOK_DELIVERY_RETENTION", "30d", "how long the sweeper keeps finished webhook deliveries (delivered or given up) with their attempts and payloads; pending ones stay until they finish (0: keep them all)", false, durZero(&c.WebhookDeliveryRetention)},
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)

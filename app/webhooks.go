@@ -35,7 +35,7 @@ func (a *App) startWebhooks(ctx context.Context, cfg Config, tracer trace.Tracer
 	s, err := webhook.New(bg, sealer, cfg.Policy(), webhook.Options{
 		Dev: cfg.DevMode, Timeout: cfg.WebhookTimeout, Workers: cfg.WebhookWorkers, RetryBase: cfg.WebhookRetryBase,
 		EndpointConcurrency: cfg.WebhookEndpointConcurrency, EndpointRate: cfg.WebhookEndpointRate,
-		PollInterval: cfg.WebhookPollInterval, Logger: a.logger, Tracer: tracer,
+		PollInterval: cfg.WebhookPollInterval, MaxEndpoints: cfg.WebhookMaxEndpoints, Logger: a.logger, Tracer: tracer,
 		Metrics: webhook.NewMetrics(a.Metrics.Registry), Now: cfg.Now,
 	})
 	if err != nil {

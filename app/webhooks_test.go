@@ -897,7 +897,7 @@ func TestWebhooksOffWithoutKey(t *testing.T) {
 		}
 		rcv := webhooktest.Start(t)
 		ep, err := d.CreateWebhookEndpoint(t.Context(), db.WebhookEndpoint{CompanyID: c.Company.ID, URL: rcv.URL,
-			SecretEnc: "sealed under another key", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+			SecretEnc: "sealed under another key", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

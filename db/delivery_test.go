@@ -43,7 +43,7 @@ func deliveryFixture(t *testing.T, d *db.DB, endpoints, cases, changes int) ([]s
 	var eps []string
 	for range endpoints {
 		ep, err := d.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{CompanyID: c.Company.ID, URL: "https://example.com/h",
-			SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+			SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -187,14 +188,56 @@ func toWebhookAttempt(r webhookAttemptRow) WebhookAttempt {
 
 var errNoEndpoint = &dispute.Error{Code: dispute.CodeNotFound, Field: "id", Message: "no webhook endpoint with this ID"}
 
-// CreateWebhookEndpoint stores a new endpoint (its ID is assigned here).
-func (d *DB) CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (WebhookEndpoint, error) {
+// endpointLockClass is the first key of the transaction advisory locks that make the
+// creations of endpoints in one scope (a company, or the platform) take turns on
+// PostgreSQL; the second is a hash of the company ID ("" for the platform).
+const endpointLockClass = 0x77686570 // "whep"
+
+// CreateWebhookEndpoint stores a new endpoint (its ID is assigned here). When max > 0
+// its company may have at most max endpoints (enabled or not), and so may the platform
+// (the endpoints with no company): one more is LIMIT_REACHED and nothing is written.
+// Creations in one scope take turns (an advisory lock on PostgreSQL, the single writer
+// on SQLite), so concurrent ones cannot pass the cap together.
+func (d *DB) CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint, max int) (WebhookEndpoint, error) {
 	e.ID = ids.New(ids.WebhookEndpoint)
 	r := fromWebhookEndpoint(e)
-	if err := insert(ctx, d, &r, ""); err != nil {
+	err := d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if max > 0 {
+			if d.Engine == Postgres {
+				if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, hashtext(?))", endpointLockClass, e.CompanyID).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			q := tx.NewSelect().Model((*webhookEndpointRow)(nil))
+			if e.CompanyID == "" {
+				q = q.Where("we.company_id IS NULL")
+			} else {
+				q = q.Where("we.company_id = ?", e.CompanyID)
+			}
+			n, err := q.Count(ctx)
+			if err != nil {
+				return err
+			}
+			if int(n) >= max {
+				return endpointLimit(e.CompanyID, max)
+			}
+		}
+		_, err := tx.NewInsert().Model(&r).Exec(ctx)
+		return err
+	})
+	if err != nil {
 		return WebhookEndpoint{}, err
 	}
 	return toWebhookEndpoint(r), nil
+}
+
+// endpointLimit is the refusal of an endpoint over the cap of its scope.
+func endpointLimit(companyID string, max int) error {
+	msg := fmt.Sprintf("the company has %d webhook endpoints, the most allowed: delete one to add another", max)
+	if companyID == "" {
+		msg = fmt.Sprintf("there are %d platform-wide webhook endpoints, the most allowed: delete one to add another", max)
+	}
+	return &dispute.Error{Code: dispute.CodeLimitReached, Message: msg}
 }
 
 // WebhookEndpointByID returns an endpoint; NOT_FOUND when there is none.
@@ -322,7 +365,9 @@ type DeliveryFilter struct {
 
 // ListWebhookDeliveries returns up to limit deliveries of an endpoint that pass f,
 // newest first, older than the ID before (when set). A case's are found on the case
-// index (a case has a few of them), not by stepping through the endpoint's log.
+// index (a case has a few of them), not by stepping through the endpoint's log. They
+// come without their message (Data and Previous are ""): a payload is about 14 KB,
+// read only when asked for (WebhookMessages).
 func (d *DB) ListWebhookDeliveries(ctx context.Context, endpointID string, f DeliveryFilter, before string, limit int) ([]WebhookDelivery, error) {
 	var rows []webhookDeliveryRow
 	if err := d.listDeliveries(&rows, endpointID, f, before, limit).Scan(ctx); err != nil {
@@ -344,7 +389,7 @@ func (d *DB) listDeliveries(rows *[]webhookDeliveryRow, endpointID string, f Del
 		// every index, so the case index is taken.
 		endpoint = "+wd.endpoint_id = ?"
 	}
-	q := withMessage(d.bun.NewSelect().Model(rows)).Where(endpoint, endpointID).OrderExpr("wd.id DESC").Limit(int64(limit))
+	q := d.bun.NewSelect().Model(rows).ColumnExpr("wd.*").Where(endpoint, endpointID).OrderExpr("wd.id DESC").Limit(int64(limit))
 	if f.Status != "" {
 		q = q.Where("wd.status = ?", f.Status)
 	}
@@ -379,22 +424,64 @@ func (d *DB) WebhookDeliveryByID(ctx context.Context, id string) (WebhookDeliver
 	return toWebhookDelivery(r), nil
 }
 
+// MessageKey names a change's message: the case and the position of the event the
+// change appended.
+type MessageKey struct {
+	CaseID   string
+	Position int
+}
+
+// WebhookMessage is a change's payload as the outbox keeps it: the data and previous
+// attributes of WebhookDelivery.
+type WebhookMessage struct {
+	Data     string
+	Previous string
+}
+
+// WebhookMessages returns the messages of the given changes in one statement, keyed
+// as asked; a change with no message (purged) is absent.
+func (d *DB) WebhookMessages(ctx context.Context, keys []MessageKey) (map[MessageKey]WebhookMessage, error) {
+	out := make(map[MessageKey]WebhookMessage, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var rows []webhookMessageRow
+	pairs := make([]string, len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		pairs[i] = "(?, ?)"
+		args = append(args, k.CaseID, k.Position)
+	}
+	if err := d.bun.NewSelect().Model(&rows).Column("case_id", "position", "data", "previous_attributes").
+		Where("(wm.case_id, wm.position) IN ("+strings.Join(pairs, ", ")+")", args...).Scan(ctx); err != nil {
+		return nil, mapErr(err)
+	}
+	for _, r := range rows {
+		out[MessageKey{r.CaseID, r.Position}] = WebhookMessage{Data: r.Data, Previous: r.Previous}
+	}
+	return out, nil
+}
+
 // WebhookAttempts returns the attempts of the given deliveries, oldest first, keyed by
-// delivery ID, at most limit per delivery (the most recent ones).
+// delivery ID, at most limit per delivery (the most recent ones), in one statement
+// that reads no more than limit rows of each (a delivery redelivered many times has
+// more).
 func (d *DB) WebhookAttempts(ctx context.Context, deliveryIDs []string, limit int) (map[string][]WebhookAttempt, error) {
 	out := make(map[string][]WebhookAttempt, len(deliveryIDs))
 	if len(deliveryIDs) == 0 {
 		return out, nil
 	}
 	var rows []webhookAttemptRow
-	if err := d.bun.NewSelect().Model(&rows).Where("wa.delivery_id IN (?)", bun.List(deliveryIDs)).
-		OrderExpr("wa.delivery_id, wa.attempted_at DESC, wa.id DESC").Scan(ctx); err != nil {
+	ranked := d.bun.NewSelect().Model((*webhookAttemptRow)(nil)).ColumnExpr("wa.*").
+		ColumnExpr("row_number() OVER (PARTITION BY wa.delivery_id ORDER BY wa.attempted_at DESC, wa.id DESC) AS rn").
+		Where("wa.delivery_id IN (?)", bun.List(deliveryIDs))
+	if err := d.bun.NewSelect().Model(&rows).ModelTableExpr("(?) AS wa", ranked).
+		Column("id", "delivery_id", "attempted_at", "success", "status_code", "latency_ms", "response_excerpt", "error").
+		Where("wa.rn <= ?", limit).OrderExpr("wa.delivery_id, wa.attempted_at DESC, wa.id DESC").Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
 	for _, r := range rows {
-		if len(out[r.DeliveryID]) < limit {
-			out[r.DeliveryID] = append(out[r.DeliveryID], toWebhookAttempt(r))
-		}
+		out[r.DeliveryID] = append(out[r.DeliveryID], toWebhookAttempt(r))
 	}
 	for id, list := range out {
 		for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {

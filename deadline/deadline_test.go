@@ -373,7 +373,7 @@ func TestSweepPurgesOldWebhookDeliveries(t *testing.T) {
 		w := newSweepWorld(t, d)
 		now := sweepT0.Add(90 * 24 * time.Hour)
 		ep, err := d.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{URL: "https://example.com/h", SecretEnc: "x",
-			CreatedAt: now, UpdatedAt: now})
+			CreatedAt: now, UpdatedAt: now}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3362,7 +3362,7 @@ type WebhookDelivery {
   lastStatusCode: Int
   "What went wrong with the last attempt, if anything."
   lastError: String
-  "The JSON body, exactly as sent (frozen when the change committed)."
+  "The JSON body, exactly as sent (frozen when the change committed). The cost model prices it as a text of 525,000 characters (a case with 50 events and their messages): ask for it on a few deliveries at a time."
   payload: String!
   "The most recent attempts (at most 20), oldest first."
   attempts: [WebhookAttempt!]!
@@ -3447,7 +3447,7 @@ type CreateWebhookEndpointPayload {
   endpoint: WebhookEndpoint
   "The signing secret (` + "`" + `whsec_...` + "`" + `), shown only this once: it is stored encrypted."
   secret: String
-  "Why it was refused."
+  "Why it was refused: INVALID_ARGUMENT (a URL, event type or description the server does not accept), LIMIT_REACHED (the company, or the platform, has the most endpoints allowed)."
   userErrors: [UserError!]!
 }
 
@@ -3564,7 +3564,7 @@ type SendTestWebhookPayload {
 }
 
 extend type Mutation {
-  "Register a webhook endpoint; returns its signing secret once. A merchant (company key or team member with MANAGE) for its company; the platform for any company or for all."
+  "Register a webhook endpoint; returns its signing secret once. A merchant (company key or team member with MANAGE) for its company; the platform for any company or for all. A company may have at most 20 endpoints, enabled or not (the server's ` + "`" + `WEBHOOK_MAX_ENDPOINTS` + "`" + `), and there may be as many platform-wide ones: one more is refused with LIMIT_REACHED and nothing is created (delete an endpoint first)."
   createWebhookEndpoint("The URL, the event types and a description." input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
   "Change an endpoint's URL, event types, description, or enable/disable it."
   updateWebhookEndpoint("The endpoint and the fields to change." input: UpdateWebhookEndpointInput!): WebhookEndpointPayload!

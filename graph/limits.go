@@ -10,6 +10,7 @@ import (
 
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
+	"resolutioncenter/webhook"
 )
 
 // depthLimit refuses operations whose selections nest deeper than max, counting through
@@ -124,6 +125,16 @@ func setComplexity(c *ComplexityRoot) {
 	c.Query.Tokens = func(child int, first *int, _ *string, _ *model.APITokenFilter) int {
 		return 1 + pageCost(first, nil)*child
 	}
+	// Webhooks: endpoints and deliveries are connections like the others, a delivery's
+	// attempts a list of at most attemptsShown, its payload a text as long as the case
+	// it carries (webhook.MaxPayloadChars: 50 events with their messages).
+	c.Query.WebhookEndpoints = func(child int, _ *string, first *int, _ *string) int {
+		return 1 + pageCost(first, nil)*child
+	}
+	c.WebhookEndpoint.Deliveries = func(child int, _ *model.WebhookDeliveryStatus, _ *string, first *int, _ *string) int {
+		return 1 + pageCost(first, nil)*child
+	}
+	c.WebhookDelivery.Attempts = func(child int) int { return 1 + attemptsShown*child }
 
 	text := func(maxChars int) func(int) int {
 		cost := textCost(maxChars)
@@ -135,4 +146,9 @@ func setComplexity(c *ComplexityRoot) {
 	c.User.Name = text(maxNameLen)
 	c.User.Username = text(maxUsernameLen)
 	c.User.Email = text(maxEmailLen)
+	c.WebhookDelivery.Payload = text(webhook.MaxPayloadChars)
+	c.WebhookAttempt.ResponseExcerpt = text(webhook.ExcerptBytes)
+	c.WebhookEndpoint.URL = text(webhook.MaxURLLength)
+	c.WebhookEndpoint.Description = text(webhook.MaxDescription)
+	c.WebhookEndpoint.DisabledReason = text(webhook.MaxDescription)
 }

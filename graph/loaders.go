@@ -40,6 +40,11 @@ type Loaders struct {
 	// Disputants tells, for a user ID, whether the user has a case with one of the
 	// viewer's merchant companies (which lets the merchant see the user's e-mail).
 	Disputants loader[string, bool]
+	// Attempts are a webhook delivery's most recent attempts (at most attemptsShown),
+	// oldest first, by delivery ID.
+	Attempts loader[string, []db.WebhookAttempt]
+	// Messages are the payloads of webhook deliveries, which their lists leave out.
+	Messages loader[db.MessageKey, db.WebhookMessage]
 }
 
 // recentCount is how many events Resolution.resolutionEvents returns.
@@ -95,6 +100,18 @@ func NewLoaders(store *db.DB, merchantOf []string, tracer trace.Tracer) *Loaders
 			}
 			return out, errs
 		}),
+		Attempts: newLoader(tracer, opts, func(ctx context.Context, keys []string) ([][]db.WebhookAttempt, []error) {
+			m, err := store.WebhookAttempts(ctx, keys, attemptsShown)
+			out := make([][]db.WebhookAttempt, len(keys))
+			errs := make([]error, len(keys))
+			for i, k := range keys {
+				out[i], errs[i] = m[k], err
+			}
+			return out, errs
+		}),
+		Messages: newLoader(tracer, opts, mapped(func(ctx context.Context, keys []db.MessageKey) (map[db.MessageKey]db.WebhookMessage, error) {
+			return store.WebhookMessages(ctx, keys)
+		})),
 	}
 }
 

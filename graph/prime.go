@@ -136,18 +136,24 @@ func eventOrderArg(v any) *model.ResolutionEventOrder {
 // connectionNodeSelection returns the selection applied to each case of a connection
 // field: the union of edges { node { ... } } and nodes { ... }.
 func connectionNodeSelection(ctx context.Context) ast.SelectionSet {
+	return nodeSelection(ctx, "ResolutionConnection", "ResolutionEdge")
+}
+
+// nodeSelection returns the selection applied to each node of the connection field of
+// ctx, of type conn with edges of type edge.
+func nodeSelection(ctx context.Context, conn, edge string) ast.SelectionSet {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return nil
 	}
 	oc := graphql.GetOperationContext(ctx)
 	var out ast.SelectionSet
-	for _, f := range graphql.CollectFields(oc, fc.Field.Selections, []string{"ResolutionConnection"}) {
+	for _, f := range graphql.CollectFields(oc, fc.Field.Selections, []string{conn}) {
 		switch f.Name {
 		case "nodes":
 			out = append(out, f.Selections...)
 		case "edges":
-			for _, e := range graphql.CollectFields(oc, f.Selections, []string{"ResolutionEdge"}) {
+			for _, e := range graphql.CollectFields(oc, f.Selections, []string{edge}) {
 				if e.Name == "node" {
 					out = append(out, e.Selections...)
 				}

@@ -295,19 +295,8 @@ func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpo
 		conn.Nodes = append(conn.Nodes, node)
 	}
 	conn.PageInfo = pageInfo(after != nil, more, start, end)
+	r.primeDeliveries(ctx, list)
 	return conn, nil
-}
-
-func (r *Resolver) webhookAttempts(ctx context.Context, d *model.WebhookDelivery) ([]*model.WebhookAttempt, error) {
-	m, err := r.DB.WebhookAttempts(ctx, []string{d.D.ID}, 20)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.WebhookAttempt, 0, len(m[d.D.ID]))
-	for _, a := range m[d.D.ID] {
-		out = append(out, &model.WebhookAttempt{A: a})
-	}
-	return out, nil
 }
 
 func (r *Resolver) redeliverFailedWebhooks(ctx context.Context, in model.RedeliverFailedWebhooksInput) (*model.RedeliverFailedWebhooksPayload, error) {

@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"resolutioncenter/graph/model"
-	"resolutioncenter/webhook"
 )
 
 // CreateWebhookEndpoint is the resolver for the createWebhookEndpoint field.
@@ -63,7 +62,7 @@ func (r *queryResolver) WebhookEndpoint(ctx context.Context, id string) (*model.
 
 // Payload is the resolver for the payload field.
 func (r *webhookDeliveryResolver) Payload(ctx context.Context, obj *model.WebhookDelivery) (string, error) {
-	return string(webhook.Body(obj.D)), nil
+	return r.webhookPayload(ctx, obj)
 }
 
 // Attempts is the resolver for the attempts field.

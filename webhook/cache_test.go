@@ -39,7 +39,7 @@ func TestEndpointCacheReadsOnce(t *testing.T) {
 	}
 	c := dbtest.MustCast(t, d)
 	ep, err := d.CreateWebhookEndpoint(context.Background(), db.WebhookEndpoint{CompanyID: c.Company.ID,
-		URL: "https://example.com/h", SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+		URL: "https://example.com/h", SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestSendableRechecksDisabled(t *testing.T) {
 		}
 		c := dbtest.MustCast(t, d)
 		ep, err := d.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{CompanyID: c.Company.ID,
-			URL: "https://example.com/h", SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()})
+			URL: "https://example.com/h", SecretEnc: "x", CreatedAt: dbtest.Now(), UpdatedAt: dbtest.Now()}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,8 +17,9 @@ import (
 // after a rotation, so receivers can switch without dropping deliveries.
 const RotationOverlap = 24 * time.Hour
 
-// maxDescription is the longest endpoint description, in characters.
-const maxDescription = 500
+// MaxDescription is the longest endpoint description (and reason for disabling one),
+// in characters.
+const MaxDescription = 500
 
 // EndpointInput describes an endpoint to create. CompanyID "" means every company
 // (platform only; the caller checks who may do what).
@@ -58,14 +59,15 @@ func validTypes(types []string) ([]string, error) {
 }
 
 func validDescription(s string) error {
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || utf8.RuneCountInString(s) > maxDescription {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) || utf8.RuneCountInString(s) > MaxDescription {
 		return dispute.Invalid("description", "must be valid text of at most 500 characters")
 	}
 	return nil
 }
 
 // Create registers an endpoint and returns it with its signing secret in clear, which
-// is shown only this once.
+// is shown only this once. A company with Options.MaxEndpoints endpoints already (or
+// the platform with as many platform-wide ones) gets LIMIT_REACHED.
 func (s *Service) Create(ctx context.Context, in EndpointInput, now time.Time) (db.WebhookEndpoint, string, error) {
 	if s.sealer == nil {
 		return db.WebhookEndpoint{}, "", ErrNoKey
@@ -83,7 +85,7 @@ func (s *Service) Create(ctx context.Context, in EndpointInput, now time.Time) (
 	}
 	secret := NewSecret()
 	ep, err := s.db.CreateWebhookEndpoint(ctx, db.WebhookEndpoint{CompanyID: in.CompanyID, URL: u.String(), EventTypes: types,
-		Description: in.Description, SecretEnc: s.sealer.Seal(secret), CreatedAt: now, UpdatedAt: now})
+		Description: in.Description, SecretEnc: s.sealer.Seal(secret), CreatedAt: now, UpdatedAt: now}, s.opts.MaxEndpoints)
 	if err != nil {
 		return db.WebhookEndpoint{}, "", err
 	}

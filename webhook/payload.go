@@ -27,6 +27,21 @@ var EventTypes = []string{EventCreated, EventUpdated, EventDecided}
 // Resolution.resolutionEvents does.
 const recentEvents = 50
 
+// MaxPayloadChars bounds the characters of a delivery's body, for the API's cost model
+// (WebhookDelivery.payload is priced as a text of this length): the case with its
+// recentEvents most recent events, each with a message of at most
+// dispute.MaxMessageLength characters and payloadEventChars of other fields, and
+// payloadCaseChars for the envelope, the case's other attributes, previous_attributes,
+// and the company's and customer's names at their longest. Like the API's other texts
+// it counts characters before JSON escaping. About 525,000: a payload costs what the
+// case with its resolutionEvents costs through the API.
+const MaxPayloadChars = recentEvents*(dispute.MaxMessageLength+payloadEventChars) + payloadCaseChars
+
+const (
+	payloadEventChars = 400
+	payloadCaseChars  = 5000
+)
+
 // viewer is whose eyes the payload's data is seen through: the company's (merchant).
 // Platform endpoints receive the same view, so one payload serves every endpoint.
 const viewer = dispute.ActorMerchant

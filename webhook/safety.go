@@ -81,11 +81,14 @@ func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 	return true
 }
 
+// MaxURLLength is the longest endpoint URL, in bytes.
+const MaxURLLength = 2000
+
 // ValidateURL checks an endpoint URL before it is stored. Host names are not resolved
 // here (the dialer checks every address it connects to); literal addresses are.
 func ValidateURL(raw string, dev bool) (*url.URL, error) {
 	invalid := func(msg string) error { return dispute.Invalid("url", msg) }
-	if len(raw) > 2000 {
+	if len(raw) > MaxURLLength {
 		return nil, invalid("must be at most 2000 characters")
 	}
 	u, err := url.Parse(raw)

@@ -47,6 +47,11 @@ type Options struct {
 	// PollInterval is how often workers look for due jobs besides being woken by new
 	// ones (default 1 s; retries and snoozed jobs are found this way).
 	PollInterval time.Duration
+	// MaxEndpoints is how many endpoints one company may have, and how many
+	// platform-wide ones there may be (default 20): every change of a case writes a
+	// delivery to each of its company's and the platform's endpoints in its own
+	// transaction, so they bound that write.
+	MaxEndpoints int
 
 	Logger *slog.Logger
 	Tracer trace.Tracer
@@ -78,6 +83,9 @@ func (o *Options) defaults() {
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
+	if o.MaxEndpoints <= 0 {
+		o.MaxEndpoints = DefaultMaxEndpoints
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -88,6 +96,10 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 }
+
+// DefaultMaxEndpoints is Options.MaxEndpoints's default (Stripe allows 16 endpoints
+// per account).
+const DefaultMaxEndpoints = 20
 
 // queue is the River queue deliveries run on.
 const queue = "webhooks"

@@ -192,7 +192,7 @@ type CreateWebhookEndpointPayload struct {
 	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
 	// The signing secret (`whsec_...`), shown only this once: it is stored encrypted.
 	Secret *string `json:"secret,omitempty"`
-	// Why it was refused.
+	// Why it was refused: INVALID_ARGUMENT (a URL, event type or description the server does not accept), LIMIT_REACHED (the company, or the platform, has the most endpoints allowed).
 	UserErrors []*UserError `json:"userErrors"`
 }
 
