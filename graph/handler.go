@@ -76,7 +76,9 @@ type Options struct {
 	// (for rate limits and the throttling of failed authentications); the peer's
 	// address is the client otherwise.
 	TrustedProxies []netip.Prefix
-	// RequestTimeout bounds ordinary (non-streaming) requests.
+	// RequestTimeout bounds ordinary (non-streaming) HTTP requests, and the execution of
+	// every query and mutation on every transport (SSE and WebSocket included; see
+	// operationTimeout). Subscriptions are not bounded. 0: no bound.
 	RequestTimeout time.Duration
 	// WriteTimeout bounds the writing of each response, and of each message of an
 	// event stream (SSE): a client that does not take it in time is disconnected,
@@ -153,6 +155,8 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		srv.Use(wl)
 	}
 	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
+	// Inside the observation, which then sees the timed-out answer; on every transport.
+	srv.Use(operationTimeout{d: o.RequestTimeout})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx, gerr := recheckSocketOperation(ctx)
 		if gerr != nil {
