@@ -98,9 +98,10 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	lim := o.Limits
 	cfg := Config{Resolvers: res, Schema: servedSchema()}
 	setComplexity(&cfg.Complexity)
-	var schema graphql.ExecutableSchema = NewExecutableSchema(cfg)
+	es := NewExecutableSchema(cfg).(*executableSchema)
+	var schema graphql.ExecutableSchema = es
 	if o.QueryPlanner {
-		ps := newPlannedSchema(schema.(*executableSchema), res)
+		ps := newPlannedSchema(es, res)
 		ps.tracer = o.Tracer
 		if m := o.Metrics; m != nil {
 			for _, r := range fallbackReasons {
@@ -139,6 +140,9 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	}
 	srv.Use(newShapeLimit(lim.MaxTokens)) // after APQ, which fills in the query
 	srv.Use(depthLimit{max: lim.MaxDepth})
+	// Before the cost, which prices a page by its size: first: 101 is refused as the
+	// field refuses it, not priced as 100; before anything runs, whichever executor.
+	srv.Use(argumentCheck{es: es})
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
 	if o.RateLimiter != nil {
 		rl := rateLimit{limiter: o.RateLimiter}
