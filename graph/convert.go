@@ -59,6 +59,15 @@ func toPageArgs(first *int, after *string, last *int, before *string) (pageArgs,
 	return p, nil
 }
 
+// cursor is the cursor the page starts from: after going forward, before going
+// backward (toPageArgs refuses the other combinations).
+func (p pageArgs) cursor() *string {
+	if p.backward {
+		return p.before
+	}
+	return p.after
+}
+
 // toFilter validates and converts a GraphQL filter.
 func toFilter(f *model.ResolutionFilter) (db.Filter, error) {
 	var out db.Filter

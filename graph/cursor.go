@@ -116,9 +116,25 @@ func decodeEventCursor(s, caseID string) (int, error) {
 	if p[1] != caseID {
 		return 0, dispute.Invalid("cursor", "the cursor belongs to another case's timeline")
 	}
-	// Positions are 32-bit in the database: a larger one was never issued (and would
-	// fail PostgreSQL's parameter conversion instead of reading as a bad cursor).
-	pos, err := strconv.ParseInt(p[2], 10, 32)
+	return eventPosition(p[2])
+}
+
+// checkEventCursor checks the form of an event cursor, whatever case it names (which
+// decodeEventCursor checks against the timeline it is used on).
+func checkEventCursor(s string) error {
+	p, err := decodeCursor(s, cursorEvent, 3)
+	if err != nil {
+		return err
+	}
+	_, err = eventPosition(p[2])
+	return err
+}
+
+// eventPosition reads the position part of an event cursor. Positions are 32-bit in
+// the database: a larger one was never issued (and would fail PostgreSQL's parameter
+// conversion instead of reading as a bad cursor).
+func eventPosition(s string) (int, error) {
+	pos, err := strconv.ParseInt(s, 10, 32)
 	if err != nil || pos < 1 {
 		return 0, errBadCursor
 	}

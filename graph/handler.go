@@ -76,7 +76,9 @@ type Options struct {
 	// (for rate limits and the throttling of failed authentications); the peer's
 	// address is the client otherwise.
 	TrustedProxies []netip.Prefix
-	// RequestTimeout bounds ordinary (non-streaming) requests.
+	// RequestTimeout bounds ordinary (non-streaming) HTTP requests, and the execution of
+	// every query and mutation on every transport (SSE and WebSocket included; see
+	// operationTimeout). Subscriptions are not bounded. 0: no bound.
 	RequestTimeout time.Duration
 	// WriteTimeout bounds the writing of each response, and of each message of an
 	// event stream (SSE): a client that does not take it in time is disconnected,
@@ -96,9 +98,10 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	lim := o.Limits
 	cfg := Config{Resolvers: res, Schema: servedSchema()}
 	setComplexity(&cfg.Complexity)
-	var schema graphql.ExecutableSchema = NewExecutableSchema(cfg)
+	es := NewExecutableSchema(cfg).(*executableSchema)
+	var schema graphql.ExecutableSchema = es
 	if o.QueryPlanner {
-		ps := newPlannedSchema(schema.(*executableSchema), res)
+		ps := newPlannedSchema(es, res)
 		ps.tracer = o.Tracer
 		if m := o.Metrics; m != nil {
 			for _, r := range fallbackReasons {
@@ -137,6 +140,9 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	}
 	srv.Use(newShapeLimit(lim.MaxTokens)) // after APQ, which fills in the query
 	srv.Use(depthLimit{max: lim.MaxDepth})
+	// Before the cost, which prices a page by its size: first: 101 is refused as the
+	// field refuses it, not priced as 100; before anything runs, whichever executor.
+	srv.Use(argumentCheck{es: es})
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
 	if o.RateLimiter != nil {
 		rl := rateLimit{limiter: o.RateLimiter}
@@ -153,6 +159,8 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		srv.Use(wl)
 	}
 	srv.Use(observe.Operations{Metrics: o.Metrics, Logger: res.Logger, Tracer: o.Tracer, Principal: principalKind})
+	// Inside the observation, which then sees the timed-out answer; on every transport.
+	srv.Use(operationTimeout{d: o.RequestTimeout})
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx, gerr := recheckSocketOperation(ctx)
 		if gerr != nil {

@@ -70,7 +70,9 @@ func selectionDepth(set ast.SelectionSet, stop int) int {
 	return best
 }
 
-// pageCost is the page size a connection field will return, for complexity.
+// pageCost is the page size a connection field will return, for complexity. A size
+// out of 0..100 never gets here (argumentCheck refuses the operation first, as the field
+// would); the clamp only keeps the price bounded whatever it is given.
 func pageCost(first, last *int) int {
 	n := defaultPageSize
 	if first != nil {

@@ -60,7 +60,9 @@ func isUpgrade(r *http.Request) bool { return strings.EqualFold(r.Header.Get("Up
 
 // withRequestTimeout bounds ordinary requests (not streams) with a context deadline, which
 // also bounds their SQL statements; it records the client address (clientAddr) for rate
-// limiting and the throttling of failed authentications.
+// limiting and the throttling of failed authentications. It sees a request, not its
+// operation: the queries and mutations that streaming transports carry (SSE,
+// WebSocket) are bounded by operationTimeout, which knows the operation's type.
 func withRequestTimeout(d time.Duration, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := WithClientAddr(r.Context(), clientAddr(r, trusted))

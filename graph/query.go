@@ -40,28 +40,39 @@ type casePage struct {
 	filter db.Filter
 }
 
-// listResolutions validates resolutions' arguments and reads the page.
-func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
-	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (casePage, error) {
+// toResolutionPage validates resolutions' arguments: the page to read, with the filter.
+// It reads nothing, so that an operation can be checked before it runs (argcheck.go).
+func toResolutionPage(first *int, after *string, last *int, before *string, filter *model.ResolutionFilter,
+	orderBy *model.ResolutionOrder) (pageArgs, db.Page, db.Filter, error) {
 	args, err := toPageArgs(first, after, last, before)
 	if err != nil {
-		return casePage{}, err
+		return pageArgs{}, db.Page{}, db.Filter{}, err
 	}
 	f, err := toFilter(filter)
 	if err != nil {
-		return casePage{}, err
+		return pageArgs{}, db.Page{}, db.Filter{}, err
 	}
 	page := db.Page{Limit: args.limit, Backward: args.backward}
 	page.Field, page.Desc = toResolutionOrder(orderBy, f)
 	if args.after != nil {
 		if page.After, err = decodeResolutionCursor(*args.after, page.Field); err != nil {
-			return casePage{}, err
+			return pageArgs{}, db.Page{}, db.Filter{}, err
 		}
 	}
 	if args.before != nil {
 		if page.Before, err = decodeResolutionCursor(*args.before, page.Field); err != nil {
-			return casePage{}, err
+			return pageArgs{}, db.Page{}, db.Filter{}, err
 		}
+	}
+	return args, page, f, nil
+}
+
+// listResolutions validates resolutions' arguments and reads the page.
+func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
+	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (casePage, error) {
+	args, page, f, err := toResolutionPage(first, after, last, before, filter, orderBy)
+	if err != nil {
+		return casePage{}, err
 	}
 	var res db.ListResult
 	if page.Limit > 0 {
@@ -161,16 +172,26 @@ func toEventQuery(caseID string, first *int, after *string, last *int, before *s
 		return eventQuery{}, err
 	}
 	q := eventQuery{args: args, page: toEventPage(args, orderBy)}
-	cursor := args.after
-	if args.backward {
-		cursor = args.before
-	}
-	if cursor != nil {
+	if cursor := args.cursor(); cursor != nil {
 		if q.page.Cursor, err = decodeEventCursor(*cursor, caseID); err != nil {
 			return eventQuery{}, err
 		}
 	}
 	return q, nil
+}
+
+// checkEventArgs validates events' arguments as far as they do not depend on the case,
+// before an operation runs (argcheck.go): what toEventQuery refuses, but a cursor of
+// another case's timeline, which only the field's case tells.
+func checkEventArgs(first *int, after *string, last *int, before *string) error {
+	args, err := toPageArgs(first, after, last, before)
+	if err != nil {
+		return err
+	}
+	if cursor := args.cursor(); cursor != nil {
+		return checkEventCursor(*cursor)
+	}
+	return nil
 }
 
 // present turns the events fetched for q (up to page.Limit+1, in travel order) into the

@@ -58,15 +58,14 @@ func toAPIToken(t db.Token, p *auth.Principal) *model.ApiToken {
 	return out
 }
 
-func (r *Resolver) tokens(ctx context.Context, first *int, after *string, filter *model.APITokenFilter) (*model.APITokenConnection, error) {
-	p, err := reader(ctx)
-	if err != nil {
-		return nil, err
-	}
+// toTokenPage validates tokens' arguments: the page size and what to read (one more
+// token than the page, to tell whether there is a next page). It reads nothing, so that
+// an operation can be checked before it runs (argcheck.go).
+func toTokenPage(first *int, after *string, filter *model.APITokenFilter) (int, db.TokenFilter, error) {
 	n := 20
 	if first != nil {
 		if *first < 0 || *first > 100 {
-			return nil, dispute.Invalid("first", "must be between 0 and 100")
+			return 0, db.TokenFilter{}, dispute.Invalid("first", "must be between 0 and 100")
 		}
 		n = *first
 	}
@@ -74,18 +73,31 @@ func (r *Resolver) tokens(ctx context.Context, first *int, after *string, filter
 	if after != nil {
 		b, err := base64.RawURLEncoding.DecodeString(*after)
 		if err != nil || !ids.Is(string(b), ids.Token) {
-			return nil, dispute.Invalid("after", "malformed cursor")
+			return 0, db.TokenFilter{}, dispute.Invalid("after", "malformed cursor")
 		}
 		f.After = string(b)
 	}
 	if filter != nil {
+		var err error
 		if f.UserID, err = optionalID(filter.UserID, ids.User, "filter.userId", "user"); err != nil {
-			return nil, err
+			return 0, db.TokenFilter{}, err
 		}
 		if f.CompanyID, err = optionalID(filter.CompanyID, ids.Company, "filter.companyId", "company"); err != nil {
-			return nil, err
+			return 0, db.TokenFilter{}, err
 		}
 		f.IncludeRevoked = filter.IncludeRevoked != nil && *filter.IncludeRevoked
+	}
+	return n, f, nil
+}
+
+func (r *Resolver) tokens(ctx context.Context, first *int, after *string, filter *model.APITokenFilter) (*model.APITokenConnection, error) {
+	p, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, f, err := toTokenPage(first, after, filter)
+	if err != nil {
+		return nil, err
 	}
 	list, err := r.DB.ListTokens(ctx, tokenOwner(p), f)
 	if err != nil {

@@ -220,20 +220,28 @@ func webhookPageSize(first *int) (int, error) {
 	return *first, nil
 }
 
+// toEndpointPage validates webhookEndpoints' arguments: the page size, the cursor's
+// endpoint and the company. It reads nothing, so that an operation can be checked
+// before it runs (argcheck.go).
+func toEndpointPage(companyID *string, first *int, after *string) (n int, cur, company string, err error) {
+	if n, err = webhookPageSize(first); err != nil {
+		return 0, "", "", err
+	}
+	if cur, err = parseWebhookCursor("whep", after, ids.WebhookEndpoint); err != nil {
+		return 0, "", "", err
+	}
+	if company, err = optionalID(companyID, ids.Company, "companyId", "company"); err != nil {
+		return 0, "", "", err
+	}
+	return n, cur, company, nil
+}
+
 func (r *Resolver) webhookEndpoints(ctx context.Context, companyID *string, first *int, after *string) (*model.WebhookEndpointConnection, error) {
 	p, err := reader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n, err := webhookPageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := parseWebhookCursor("whep", after, ids.WebhookEndpoint)
-	if err != nil {
-		return nil, err
-	}
-	company, err := optionalID(companyID, ids.Company, "companyId", "company")
+	n, cur, company, err := toEndpointPage(companyID, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -260,20 +268,29 @@ func (r *Resolver) webhookEndpoints(ctx context.Context, companyID *string, firs
 	return conn, nil
 }
 
-func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
-	n, err := webhookPageSize(first)
-	if err != nil {
-		return nil, err
+// toDeliveryPage validates deliveries' arguments: the page size, the cursor's delivery
+// and the filter. It reads nothing, so that an operation can be checked before it runs
+// (argcheck.go).
+func toDeliveryPage(status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) (n int, cur string,
+	f db.DeliveryFilter, err error) {
+	if n, err = webhookPageSize(first); err != nil {
+		return 0, "", f, err
 	}
-	cur, err := parseWebhookCursor("msg", after, ids.WebhookDelivery)
-	if err != nil {
-		return nil, err
+	if cur, err = parseWebhookCursor("msg", after, ids.WebhookDelivery); err != nil {
+		return 0, "", f, err
 	}
-	var f db.DeliveryFilter
 	if status != nil {
 		f.Status = strings.ToLower(string(*status))
 	}
 	if f.CaseID, err = optionalID(resolutionID, ids.Resolution, "resolutionId", "case"); err != nil {
+		return 0, "", db.DeliveryFilter{}, err
+	}
+	return n, cur, f, nil
+}
+
+func (r *Resolver) webhookDeliveries(ctx context.Context, ep *model.WebhookEndpoint, status *model.WebhookDeliveryStatus, resolutionID *string, first *int, after *string) (*model.WebhookDeliveryConnection, error) {
+	n, cur, f, err := toDeliveryPage(status, resolutionID, first, after)
+	if err != nil {
 		return nil, err
 	}
 	list, err := r.DB.ListWebhookDeliveries(ctx, ep.E.ID, f, cur, n+1)

@@ -1,0 +1,181 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"resolutioncenter/graph/model"
+)
+
+// argumentCheck refuses, before anything runs, an operation in which a connection field
+// would refuse its arguments when it resolves: first or last out of 0..100, both of
+// them, a cursor that is malformed or of another list, a filter ID of the wrong kind, an
+// argument that does not coerce (a DateTime that is not RFC 3339...). Wherever the field
+// is: a mutation's payload reaches Resolution.events and WebhookEndpoint.deliveries,
+// which resolve only after the change committed, and a refusal there answered the
+// payload as null with the error while the change stood (a client retrying without an
+// idempotency key acted twice). The whole operation is refused instead, as a request
+// error (no data): the field's error (INVALID_ARGUMENT with extensions.field, or the
+// coercion error), with the field's path (response names, without list indexes) and
+// location. Queries and subscriptions are checked the same way.
+//
+// The check coerces the arguments with the generated functions gqlgen's executor and
+// the planner use, variables resolved, and validates them with the functions the
+// resolvers call (toResolutionPage, checkEventArgs, toTokenPage, toEndpointPage,
+// toDeliveryPage), so the rules cannot drift. What depends on the data is left to the
+// field: an event cursor of another case's timeline is refused when events resolves.
+// Fields under @skip(if: true) or @include(if: false) are not checked; each fragment is
+// walked once.
+type argumentCheck struct{ es *executableSchema }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = argumentCheck{}
+
+func (argumentCheck) ExtensionName() string                   { return "ArgumentCheck" }
+func (argumentCheck) Validate(graphql.ExecutableSchema) error { return nil }
+
+// connectionCheck checks one connection field's coerced arguments.
+type connectionCheck struct {
+	coerce argsFunc
+	check  func(args map[string]any) error
+}
+
+// connectionChecks are the connection fields by "Type.field".
+var connectionChecks = map[string]connectionCheck{
+	"Query.resolutions": {(*executionContext).field_Query_resolutions_args, func(a map[string]any) error {
+		_, _, _, err := toResolutionPage(a["first"].(*int), a["after"].(*string), a["last"].(*int), a["before"].(*string),
+			a["filter"].(*model.ResolutionFilter), a["orderBy"].(*model.ResolutionOrder))
+		return err
+	}},
+	"Resolution.events": {(*executionContext).field_Resolution_events_args, func(a map[string]any) error {
+		return checkEventArgs(a["first"].(*int), a["after"].(*string), a["last"].(*int), a["before"].(*string))
+	}},
+	"Query.tokens": {(*executionContext).field_Query_tokens_args, func(a map[string]any) error {
+		_, _, err := toTokenPage(a["first"].(*int), a["after"].(*string), a["filter"].(*model.APITokenFilter))
+		return err
+	}},
+	"Query.webhookEndpoints": {(*executionContext).field_Query_webhookEndpoints_args, func(a map[string]any) error {
+		_, _, _, err := toEndpointPage(a["companyId"].(*string), a["first"].(*int), a["after"].(*string))
+		return err
+	}},
+	"WebhookEndpoint.deliveries": {(*executionContext).field_WebhookEndpoint_deliveries_args, func(a map[string]any) error {
+		_, _, _, err := toDeliveryPage(a["status"].(*model.WebhookDeliveryStatus), a["resolutionId"].(*string),
+			a["first"].(*int), a["after"].(*string))
+		return err
+	}},
+}
+
+func (c argumentCheck) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil {
+		return nil
+	}
+	w := &argWalk{ctx: ctx, es: c.es, opCtx: opCtx, walked: map[string]bool{}}
+	return w.selections(opCtx.Operation.SelectionSet, nil)
+}
+
+// argWalk walks an operation's selections, checking the connection fields it meets.
+type argWalk struct {
+	ctx    context.Context
+	es     *executableSchema
+	opCtx  *graphql.OperationContext
+	ec     *executionContext // made at the first connection field
+	walked map[string]bool   // fragments walked (their checks depend only on the variables)
+}
+
+func (w *argWalk) selections(set ast.SelectionSet, path ast.Path) *gqlerror.Error {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if !w.included(s.Directives) {
+				continue
+			}
+			p := append(path[:len(path):len(path)], ast.PathName(s.Alias))
+			if s.ObjectDefinition != nil {
+				if cc, ok := connectionChecks[s.ObjectDefinition.Name+"."+s.Name]; ok {
+					if err := w.check(s, p, cc); err != nil {
+						return err
+					}
+				}
+			}
+			if err := w.selections(s.SelectionSet, p); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if !w.included(s.Directives) {
+				continue
+			}
+			if err := w.selections(s.SelectionSet, path); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			if !w.included(s.Directives) || s.Definition == nil || w.walked[s.Name] {
+				continue
+			}
+			w.walked[s.Name] = true
+			if err := w.selections(s.Definition.SelectionSet, path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// check coerces and validates one connection field's arguments; the error is the one
+// the field would report, at its path.
+func (w *argWalk) check(f *ast.Field, path ast.Path, cc connectionCheck) *gqlerror.Error {
+	if w.ec == nil {
+		w.ec = newExecutionContext(w.opCtx, w.es, nil)
+	}
+	// Coercion errors name their argument's path under the field's, as they do when
+	// the field resolves.
+	ctx := w.ctx
+	for _, el := range path {
+		ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField(string(el.(ast.PathName))))
+	}
+	args, err := cc.coerce(w.ec, ctx, f.ArgumentMap(w.opCtx.Variables))
+	if err == nil {
+		err = cc.check(args)
+	}
+	if err == nil {
+		return nil
+	}
+	var ge *gqlerror.Error
+	if errors.As(err, &ge) {
+		return ge
+	}
+	out := &gqlerror.Error{Err: err, Message: err.Error(), Path: path}
+	if f.Position != nil {
+		out.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
+	}
+	return out
+}
+
+// included evaluates @skip and @include as gqlgen's executor does.
+func (w *argWalk) included(dirs ast.DirectiveList) bool {
+	cond := func(name string) (bool, bool) {
+		d := dirs.ForName(name)
+		if d == nil {
+			return false, false
+		}
+		arg := d.Arguments.ForName("if")
+		if arg == nil {
+			return false, false
+		}
+		v, err := arg.Value.Value(w.opCtx.Variables)
+		b, ok := v.(bool)
+		return b, err == nil && ok
+	}
+	if skip, ok := cond("skip"); ok && skip {
+		return false
+	}
+	if include, ok := cond("include"); ok && !include {
+		return false
+	}
+	return true
+}
