@@ -116,6 +116,66 @@ func TestReadLimits(t *testing.T) {
 			rdMustHealthy(t, def)
 		})
 
+		t.Run("repeated response names through fragments", func(t *testing.T) {
+			// gqlgen merges inline fragments, fragment spreads and the selections of
+			// fields of one response name into one selection set, and validation
+			// compares its fields of one name pairwise: the limits count the merged set,
+			// before validation runs.
+			a := func(n int) string { return strings.Repeat("a: __typename ", n) }
+			name := func(n int) string { return strings.Repeat("a: name ", n) }
+			// Validation checks every operation of a document with its fragments.
+			manyOps := `fragment F on Query { x: __type(name: "Query") { ` + name(50) + `} y: __type(name: "Query") { ` + name(50) + "} }\n"
+			for i := range 8 {
+				manyOps += "query Q" + strconv.Itoa(i) + " { ...F }\n"
+			}
+			const sameName = `field "a" is selected more than 50 times in one selection set`
+			refused := []struct{ name, query, msg string }{
+				{"51 fields", "{ " + a(51) + "}", sameName},
+				{"inline fragments 26 + 25", "{ ...{ " + a(26) + "} ...{ " + a(25) + "} }", sameName},
+				{"96 inline fragments of 50", "{ " + strings.Repeat("...{ "+a(50)+"} ", 96) + "}", sameName},
+				{"a field beside a fragment of 50", "{ a: __typename ...F } fragment F on Query { " + a(50) + "}", sameName},
+				{"two fragments 26 + 25", "{ ...F ...G } fragment F on Query { " + a(26) + "} fragment G on Query { " + a(25) + "}", sameName},
+				{"nested fragments 17 x 3", "{ ...F } fragment F on Query { " + a(17) + "...{ ...G } } fragment G on Query { " + a(17) +
+					"...H } fragment H on Query { " + a(17) + "}", sameName},
+				{"fields of one name merge their selections", `{ t: __type(name: "Query") { ` + name(26) + `} t: __type(name: "Query") { ` +
+					name(25) + "} }", sameName},
+				{"one fragment spread 51 times", "{ " + strings.Repeat("...F ", 51) + "} fragment F on Query { a: __typename }",
+					"more than 50 fragment spreads in one selection set"},
+				{"96 spreads of a fragment of 50", "{ " + strings.Repeat("...F ", 96) + "} fragment F on Query { " + a(50) + "}",
+					"more than 50 fragment spreads in one selection set"},
+				{"inline fragments nested 500 deep", "{ " + strings.Repeat("...{ ", 500) + a(50) + strings.Repeat("} ", 500) + "}",
+					"too costly to validate"},
+				{"8 operations sharing a fragment", manyOps, "too costly to validate"},
+				{"a fragment cycle through a field", `{ __type(name: "Query") { ...T } } fragment T on __Type { ofType { ...T } }`,
+					"nested more than 1000 deep"},
+			}
+			for _, c := range refused {
+				t.Run(c.name, func(t *testing.T) {
+					for _, token := range []string{tok, ""} {
+						r := def.Do(t, token, c.query, nil)
+						rdWantCode(t, r, "GRAPHQL_VALIDATION_FAILED")
+						rdWantNoData(t, r)
+						if !strings.Contains(r.Errors[0].Message, c.msg) {
+							t.Fatalf("want %q, got %+v", c.msg, r.Errors)
+						}
+					}
+				})
+			}
+			// At the limit the same shapes answer; a fragment spread twice into one set
+			// is merged once (validation does not compare a fragment with itself).
+			for _, q := range []string{
+				"{ ...{ " + a(25) + "} ...{ " + a(25) + "} }",
+				"{ ...F ...F } fragment F on Query { " + a(50) + "}",
+			} {
+				var out struct{ A string }
+				def.MustData(t, tok, q, nil, &out)
+				if out.A != "Query" {
+					t.Fatalf("%s: a = %q", q, out.A)
+				}
+			}
+			rdMustHealthy(t, def)
+		})
+
 		t.Run("complexity", func(t *testing.T) {
 			heavy := `{ resolutions(first: 100) { edges { node { events(first: 100) { edges { node { id } } } } } } }`
 			r := small.Do(t, tok, heavy, nil)

@@ -16,14 +16,22 @@ import (
 )
 
 // Shape limits, checked before validation: validation is quadratic in fields sharing a
-// response name, and depth and complexity expand every fragment spread each time it
-// appears, so hostile documents must be refused before either runs.
+// response name and in fragment spreads, and depth and complexity expand every fragment
+// spread each time it appears, so hostile documents must be refused before either runs.
 const (
-	// maxSameResponseKey bounds fields with one response name in one selection set.
+	// maxSameResponseKey bounds fields with one response name in one selection set as
+	// validation and execution merge it (see mergedSets).
 	maxSameResponseKey = 50
+	// maxSpreadsInSet bounds the fragment spreads merged into one selection set:
+	// validation compares the fragments spread into one set pairwise, whatever their
+	// fields.
+	maxSpreadsInSet = 50
 	// maxExpandedSelections bounds the selections of an operation with every fragment
 	// spread expanded.
 	maxExpandedSelections = 20000
+	// maxValidationWork bounds the work of validating a whole document, as mergedSets
+	// counts it.
+	maxValidationWork = 20000
 )
 
 // shapeLimit refuses documents whose shape is abusive. It parses with a linear parser
@@ -69,16 +77,8 @@ func (s shapeLimit) MutateOperationParameters(ctx context.Context, params *graph
 func checkShape(doc *ast.QueryDocument) string {
 	frags := map[string]*ast.FragmentDefinition{}
 	for _, f := range doc.Fragments {
-		frags[f.Name] = f
-	}
-	for _, op := range doc.Operations {
-		if msg := sameKeys(op.SelectionSet); msg != "" {
-			return msg
-		}
-	}
-	for _, f := range doc.Fragments {
-		if msg := sameKeys(f.SelectionSet); msg != "" {
-			return msg
+		if _, ok := frags[f.Name]; !ok { // the first of duplicate names, as validation
+			frags[f.Name] = f
 		}
 	}
 	memo := map[string]int{}
@@ -88,29 +88,107 @@ func checkShape(doc *ast.QueryDocument) string {
 			return fmt.Sprintf("operation expands to more than %d selections through its fragments", maxExpandedSelections)
 		}
 	}
+	// Validation checks every operation, then every fragment definition on its own,
+	// each with the fragments it spreads; so does this, under one work budget.
+	m := mergedSets{frags: frags}
+	for _, op := range doc.Operations {
+		if msg := m.check([]ast.SelectionSet{op.SelectionSet}, 1); msg != "" {
+			return msg
+		}
+	}
+	for _, f := range doc.Fragments {
+		if msg := m.check([]ast.SelectionSet{f.SelectionSet}, 1); msg != "" {
+			return msg
+		}
+	}
 	return ""
 }
 
-// sameKeys checks every selection set below set for repeated response names.
-func sameKeys(set ast.SelectionSet) string {
-	counts := map[string]int{}
+// mergedSets checks selection sets as gqlgen executes them and gqlparser's
+// OverlappingFieldsCanBeMerged compares them: the fields of inline fragments and of
+// spread fragments belong to the set they appear in, and the selection sets of every
+// field with one response name merge into one set below it. That rule compares every
+// two fields with one response name in such a set, and every two fragment spreads in
+// it, so both are bounded per merged set. A fragment spread again into the same merged
+// set is walked once (the rule does not compare a fragment with itself), but each
+// spread counts. work adds up, over the whole document, what validation does: a
+// selection costs 1, and a field 1 more for each earlier field of its response name
+// in its merged set (the comparisons); all of it again for each inline fragment around
+// it, because validation collects and compares each inline fragment's fields again.
+type mergedSets struct {
+	frags map[string]*ast.FragmentDefinition
+	work  int
+}
+
+// mergedSet is one merged selection set being collected.
+type mergedSet struct {
+	counts   map[string]int                // fields per response name
+	keys     []string                      // response names with sub-selections, in order
+	children map[string][]ast.SelectionSet // their selection sets
+	seen     map[string]bool               // fragments already walked into this set
+	spreads  int
+}
+
+// check checks the set merged from sets, nested level deep, and every merged set below
+// it. Only fragments nest selections deeper than the parser allows (far past the depth
+// limit, which refuses them after validation); a fragment cycle through fields nests
+// them forever.
+func (m *mergedSets) check(sets []ast.SelectionSet, level int) string {
+	if level > parser.MaxNestingDepth {
+		return fmt.Sprintf("selections nested more than %d deep through fragments", parser.MaxNestingDepth)
+	}
+	c := mergedSet{counts: map[string]int{}, children: map[string][]ast.SelectionSet{}, seen: map[string]bool{}}
+	for _, set := range sets {
+		if msg := m.collect(&c, set, 0); msg != "" {
+			return msg
+		}
+	}
+	for _, key := range c.keys {
+		if msg := m.check(c.children[key], level+1); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// collect adds set, found inside depth inline fragments, to the merged set c.
+func (m *mergedSets) collect(c *mergedSet, set ast.SelectionSet, depth int) string {
 	for _, sel := range set {
+		cost := 1 + depth
+		var inner ast.SelectionSet // what sel brings into c
+		innerDepth := depth
 		switch s := sel.(type) {
 		case *ast.Field:
 			key := s.Alias
 			if key == "" {
 				key = s.Name
 			}
-			if counts[key]++; counts[key] > maxSameResponseKey {
+			if c.counts[key]++; c.counts[key] > maxSameResponseKey {
 				return fmt.Sprintf("field %q is selected more than %d times in one selection set", key, maxSameResponseKey)
 			}
-			if msg := sameKeys(s.SelectionSet); msg != "" {
-				return msg
+			cost *= c.counts[key]
+			if len(s.SelectionSet) > 0 {
+				if _, ok := c.children[key]; !ok {
+					c.keys = append(c.keys, key)
+				}
+				c.children[key] = append(c.children[key], s.SelectionSet)
 			}
 		case *ast.InlineFragment:
-			if msg := sameKeys(s.SelectionSet); msg != "" {
-				return msg
+			inner, innerDepth = s.SelectionSet, depth+1
+		case *ast.FragmentSpread:
+			if c.spreads++; c.spreads > maxSpreadsInSet {
+				return fmt.Sprintf("more than %d fragment spreads in one selection set", maxSpreadsInSet)
 			}
+			if f := m.frags[s.Name]; f != nil && !c.seen[s.Name] {
+				c.seen[s.Name] = true
+				inner = f.SelectionSet
+			}
+		}
+		if m.work += cost; m.work > maxValidationWork {
+			return fmt.Sprintf("document too costly to validate: over %d selections and field comparisons with its fragments expanded", maxValidationWork)
+		}
+		if msg := m.collect(c, inner, innerDepth); msg != "" {
+			return msg
 		}
 	}
 	return ""
