@@ -226,10 +226,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if p := a.cached(hash); p != nil {
 		return p, nil
 	}
-	// The attempt takes its failure from the address's budget before the lookup (and
-	// gives it back unless it fails): checked first and counted after, concurrent
-	// attempts all passed the check.
-	end, wait := a.Throttle.Begin(addr)
+	// The attempt counts against the address's failure budget while it runs (checked
+	// first and counted after, concurrent bad attempts all passed the check).
+	end, wait, err := a.Throttle.Begin(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
 	if wait > 0 {
 		a.flog.record(ctx, addr, "throttled", nil)
 		return nil, &ThrottledError{RetryAfter: wait}

@@ -32,6 +32,7 @@ type Throttle struct {
 type throttled struct {
 	l        *rate.Limiter
 	inflight int
+	ended    chan struct{} // closed (and replaced) when an attempt under way ends
 }
 
 // maxThrottled bounds the addresses remembered; past it, those whose budget has
@@ -60,33 +61,49 @@ func (t *Throttle) clock() time.Time {
 	return time.Now()
 }
 
-// Begin starts an authentication attempt from addr that may fail: when addr's budget,
-// less the attempts already under way, has no failure left, it returns how long to wait
-// (and nothing started); otherwise end, which the caller must call once with whether
-// the attempt failed (a failure is then taken from the budget). An attempt counts
-// against the budget while it runs, so that a burst of concurrent attempts cannot all
-// pass a check that none of them has failed yet.
-func (t *Throttle) Begin(addr string) (end func(failed bool), wait time.Duration) {
+// Begin starts an authentication attempt from addr that may fail. When addr's
+// budget has no failure left it returns how long to wait (nothing started). When the
+// attempts already under way could together spend what is left, it waits for one of
+// them to end first (or for ctx): an attempt counts against the budget while it runs,
+// so that a burst of concurrent attempts cannot all pass a check that none of them has
+// failed yet, while good ones from one address (many users behind one NAT) only queue
+// for a moment. Otherwise it returns end, which the caller must call once with whether
+// the attempt failed (a failure is then taken from the budget).
+func (t *Throttle) Begin(ctx context.Context, addr string) (end func(failed bool), wait time.Duration, err error) {
 	if t == nil || t.Rate <= 0 {
-		return func(bool) {}, 0
+		return func(bool) {}, 0, nil
 	}
-	now := t.clock()
-	t.mu.Lock()
-	e := t.entry(addr, now)
-	if left := e.l.TokensAt(now) - float64(e.inflight); left < 1 {
-		t.mu.Unlock()
-		return func(bool) {}, time.Duration((1 - left) / t.Rate * float64(time.Second))
-	}
-	e.inflight++
-	t.mu.Unlock()
-	return func(failed bool) {
+	for {
+		now := t.clock()
 		t.mu.Lock()
-		e.inflight--
-		t.mu.Unlock()
-		if failed {
-			e.l.AllowN(t.clock(), 1)
+		e := t.entry(addr, now)
+		tokens := e.l.TokensAt(now)
+		if tokens < 1 {
+			t.mu.Unlock()
+			return nil, time.Duration((1 - tokens) / t.Rate * float64(time.Second)), nil
 		}
-	}, 0
+		if tokens-float64(e.inflight) >= 1 {
+			e.inflight++
+			t.mu.Unlock()
+			return func(failed bool) {
+				if failed {
+					e.l.AllowN(t.clock(), 1)
+				}
+				t.mu.Lock()
+				e.inflight--
+				close(e.ended)
+				e.ended = make(chan struct{})
+				t.mu.Unlock()
+			}, 0, nil
+		}
+		ended := e.ended
+		t.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+	}
 }
 
 // Fail records a failed authentication from addr that did not Begin.
@@ -111,7 +128,7 @@ func (t *Throttle) entry(addr string, now time.Time) *throttled {
 		if len(t.addrs) >= maxThrottled {
 			t.forget(now)
 		}
-		e = &throttled{l: rate.NewLimiter(rate.Limit(t.Rate), max(1, t.Burst))}
+		e = &throttled{l: rate.NewLimiter(rate.Limit(t.Rate), max(1, t.Burst)), ended: make(chan struct{})}
 		t.addrs[addr] = e
 	}
 	return e
