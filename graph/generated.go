@@ -3568,7 +3568,7 @@ extend type Mutation {
   createWebhookEndpoint("The URL, the event types and a description." input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload!
   "Change an endpoint's URL, event types, description, or enable/disable it."
   updateWebhookEndpoint("The endpoint and the fields to change." input: UpdateWebhookEndpointInput!): WebhookEndpointPayload!
-  "Give an endpoint a new signing secret, returned once; the previous one keeps signing beside it for 24 hours."
+  "Give an endpoint a new signing secret, returned once; the previous one keeps signing beside it for 24 hours (rotating again within them retires the oldest at once: two secrets at most)."
   rotateWebhookSecret("The endpoint whose secret to rotate." input: RotateWebhookSecretInput!): RotateWebhookSecretPayload!
   "Disable an endpoint: nothing more is sent to it until it is enabled again."
   disableWebhookEndpoint("The endpoint to disable." input: DisableWebhookEndpointInput!): WebhookEndpointPayload!
