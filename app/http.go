@@ -95,7 +95,7 @@ func isLoopbackHost(hostport string) bool {
 // legacy ones hold their request until they close.
 func (a *App) countInflight(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if graph.IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -203,6 +203,12 @@ func metricsHandler(m *observe.Metrics, token string, open bool) http.Handler {
 			}
 		case !open:
 			http.Error(w, "metrics are closed here: set METRICS_TOKEN, or METRICS_ADDR for a loopback listener", http.StatusNotFound)
+			return
+		case !isLoopbackHost(r.Host):
+			// The loopback listener without a token answers requests for this machine
+			// by name only: a page of another name that resolves here (DNS rebinding)
+			// in a local browser must not read it.
+			http.Error(w, "metrics without METRICS_TOKEN answer requests for localhost only", http.StatusForbidden)
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -97,6 +97,19 @@ func TestMetricsClosedByDefault(t *testing.T) {
 	if err != nil || status != http.StatusOK || !strings.Contains(body, `operation="SecretTenantOperation"`) {
 		t.Errorf("METRICS_ADDR /metrics: %d %v %.200s", status, err, body)
 	}
+	// Without a token it answers this machine by name only: a page of another name
+	// resolving here (DNS rebinding) in a local browser reads nothing.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.MetricsAddr()+"/metrics", nil)
+	req.Host = "rebind.attacker.example:9464"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || strings.Contains(string(b), "SecretTenantOperation") {
+		t.Errorf("METRICS_ADDR for another host name: %d %.200s, want 403 and no metrics", resp.StatusCode, b)
+	}
 
 	if _, _, err := parse(map[string]string{"METRICS_ADDR": "0.0.0.0:9464"}); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
 		t.Errorf("a non-loopback METRICS_ADDR without a token: err = %v, want a refusal", err)
