@@ -53,6 +53,7 @@ func (r *Resolver) act(ctx context.Context, req actionRequest) (*model.Resolutio
 	if err != nil {
 		return refused(err)
 	}
+	renewLoaders(ctx)
 	return r.actionPayload(p, res), nil
 }
 
@@ -133,6 +134,7 @@ func (r *Resolver) openResolution(ctx context.Context, in model.OpenResolutionIn
 	if err != nil {
 		return refused(err)
 	}
+	renewLoaders(ctx)
 	return r.actionPayload(p, res), nil
 }
 

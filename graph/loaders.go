@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -202,14 +203,33 @@ type loadersKey struct{}
 // lazyLoaders makes an operation's loaders on first use: a subscription holds its
 // operation's context for as long as it is open, and most never load anything.
 type lazyLoaders struct {
-	once sync.Once
+	mu   sync.Mutex
 	make func() *Loaders
-	l    *Loaders
+	l    atomic.Pointer[Loaders]
 }
 
 func (z *lazyLoaders) get() *Loaders {
-	z.once.Do(func() { z.l = z.make() })
-	return z.l
+	if l := z.l.Load(); l != nil {
+		return l
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if l := z.l.Load(); l != nil {
+		return l
+	}
+	l := z.make()
+	z.l.Store(l)
+	return l
+}
+
+// renewLoaders drops what the operation's loaders cached, after a mutation field
+// changed a case: the fields of one operation run one after another, and a later
+// one's payload must not show the payment, membership or timeline an earlier one
+// loaded before the change.
+func renewLoaders(ctx context.Context) {
+	if z, ok := ctx.Value(loadersKey{}).(*lazyLoaders); ok {
+		z.l.Store(nil)
+	}
 }
 
 // withLoaders gives the operation of ctx loaders made by mk when first needed.
