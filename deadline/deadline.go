@@ -95,7 +95,15 @@ func (s *Sweeper) expire(ctx context.Context, now time.Time) (int, error) {
 		for _, id := range due {
 			_, err := s.DB.UpdateCase(ctx, db.Change{CaseID: id, Scope: db.Scope{All: true},
 				Decide: func(c dispute.Case) (dispute.Case, dispute.Event, dispute.Effects, error) {
-					next, ev, ok := s.Policy.Expire(c, now)
+					// The transition's time is read under the case's lock, as an
+					// action's is: an action that committed after the sweep began
+					// (and left the case due) must not be followed by an event
+					// stamped before it. Due at now, the case is due at any later time.
+					at := s.Now().UTC().Truncate(time.Millisecond)
+					if at.Before(now) {
+						at = now
+					}
+					next, ev, ok := s.Policy.Expire(c, at)
 					if !ok {
 						return c, ev, dispute.Effects{}, errNotDue
 					}
