@@ -464,6 +464,25 @@ func parsePlan(t *testing.T, plan string) *planNode {
 	return &doc[0].Plan
 }
 
+// waitForLockWait waits until one statement of the database whose text is LIKE query
+// waits for a lock (PostgreSQL), or fails with msg after 10 s.
+func waitForLockWait(t *testing.T, d *db.DB, query, msg string) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		var n []int
+		if _, err := d.Raw(context.Background(), &n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+ AND wait_event_type = 'Lock' AND query LIKE ?`, query); err != nil {
+			t.Fatal(err)
+		}
+		if n[0] == 1 {
+			return
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal(msg)
+		}
+	}
+}
+
 func (n *planNode) walk(f func(*planNode)) {
 	f(n)
 	for i := range n.Plans {
@@ -512,20 +531,7 @@ func TestRecordLocksInClaimOrder(t *testing.T) {
 	}
 	recorded := make(chan error, 1)
 	go func() { recorded <- d.RecordWebhookAttempts(ctx, []db.AttemptResult{result(second), result(first)}) }()
-	// Wait until the record waits for a lock.
-	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-		var n []int
-		if _, err := d.Raw(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
- AND wait_event_type = 'Lock' AND query LIKE '%webhook_attempts%'`); err != nil {
-			t.Fatal(err)
-		}
-		if n[0] == 1 {
-			break
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the record never waited for the locked delivery")
-		}
-	}
+	waitForLockWait(t, d, "%webhook_attempts%", "the record never waited for the locked delivery")
 	if err := lock(second.ID, "NOWAIT"); err != nil {
 		t.Fatalf("the record holds the second pair's delivery while it waits for the first: %v", err)
 	}

@@ -160,19 +160,7 @@ func TestPurgeKeepsRedeliveredDelivery(t *testing.T) {
 		}
 		purged <- n
 	}()
-	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-		var n []int
-		if _, err := d.Raw(ctx, &n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
- AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM webhook_deliveries%'`); err != nil {
-			t.Fatal(err)
-		}
-		if n[0] == 1 {
-			break
-		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatal("the purge never waited for the redelivered row")
-		}
-	}
+	waitForLockWait(t, d, "DELETE FROM webhook_deliveries%", "the purge never waited for the redelivered row")
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
