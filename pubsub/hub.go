@@ -167,6 +167,7 @@ func (h *Hub) closeAll() {
 	h.closed = true
 	for _, set := range h.events {
 		for s := range set {
+			s.removed = true
 			s.end(ErrClosed)
 		}
 	}
@@ -404,10 +405,7 @@ func (m eventShares) of(e *dispute.Event, class string) *Share {
 }
 
 // registered reports whether s is still subscribed. Called with the lock held.
-func (h *Hub) registered(s *EventSub) bool {
-	_, ok := h.events[s.CaseID][s]
-	return ok
-}
+func (h *Hub) registered(s *EventSub) bool { return !s.removed }
 
 func (h *Hub) deliverUpdates(cases []dispute.Case) {
 	h.mu.Lock()
@@ -526,6 +524,7 @@ func (h *Hub) dropUpdate(s *UpdateSub) {
 }
 
 func (h *Hub) removeEvent(s *EventSub) {
+	s.removed = true
 	if set := h.events[s.CaseID]; set != nil {
 		delete(set, s)
 		if len(set) == 0 {
