@@ -75,8 +75,8 @@ func (c argumentCheck) MutateOperationContext(ctx context.Context, opCtx *graphq
 	if opCtx.Operation == nil {
 		return nil
 	}
-	w := &argWalk{ctx: ctx, es: c.es, opCtx: opCtx, walked: map[string]bool{}}
-	return w.selections(opCtx.Operation.SelectionSet, nil)
+	w := &argWalk{ctx: ctx, es: c.es, opCtx: opCtx}
+	return w.selections(opCtx.Operation.SelectionSet)
 }
 
 // argWalk walks an operation's selections, checking the connection fields it meets.
@@ -86,39 +86,46 @@ type argWalk struct {
 	opCtx  *graphql.OperationContext
 	ec     *executionContext // made at the first connection field
 	walked map[string]bool   // fragments walked (their checks depend only on the variables)
+	// path is the response names down to the field being walked: one stack, copied only
+	// into an error (this runs on every operation, the list page's included).
+	path ast.Path
 }
 
-func (w *argWalk) selections(set ast.SelectionSet, path ast.Path) *gqlerror.Error {
+func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			if !w.included(s.Directives) {
 				continue
 			}
-			p := append(path[:len(path):len(path)], ast.PathName(s.Alias))
+			w.path = append(w.path, ast.PathName(s.Alias))
 			if s.ObjectDefinition != nil {
 				if cc, ok := connectionChecks[s.ObjectDefinition.Name+"."+s.Name]; ok {
-					if err := w.check(s, p, cc); err != nil {
+					if err := w.check(s, cc); err != nil {
 						return err
 					}
 				}
 			}
-			if err := w.selections(s.SelectionSet, p); err != nil {
+			if err := w.selections(s.SelectionSet); err != nil {
 				return err
 			}
+			w.path = w.path[:len(w.path)-1]
 		case *ast.InlineFragment:
 			if !w.included(s.Directives) {
 				continue
 			}
-			if err := w.selections(s.SelectionSet, path); err != nil {
+			if err := w.selections(s.SelectionSet); err != nil {
 				return err
 			}
 		case *ast.FragmentSpread:
 			if !w.included(s.Directives) || s.Definition == nil || w.walked[s.Name] {
 				continue
 			}
+			if w.walked == nil {
+				w.walked = map[string]bool{}
+			}
 			w.walked[s.Name] = true
-			if err := w.selections(s.Definition.SelectionSet, path); err != nil {
+			if err := w.selections(s.Definition.SelectionSet); err != nil {
 				return err
 			}
 		}
@@ -128,14 +135,14 @@ func (w *argWalk) selections(set ast.SelectionSet, path ast.Path) *gqlerror.Erro
 
 // check coerces and validates one connection field's arguments; the error is the one
 // the field would report, at its path.
-func (w *argWalk) check(f *ast.Field, path ast.Path, cc connectionCheck) *gqlerror.Error {
+func (w *argWalk) check(f *ast.Field, cc connectionCheck) *gqlerror.Error {
 	if w.ec == nil {
 		w.ec = newExecutionContext(w.opCtx, w.es, nil)
 	}
 	// Coercion errors name their argument's path under the field's, as they do when
 	// the field resolves.
 	ctx := w.ctx
-	for _, el := range path {
+	for _, el := range w.path {
 		ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField(string(el.(ast.PathName))))
 	}
 	args, err := cc.coerce(w.ec, ctx, f.ArgumentMap(w.opCtx.Variables))
@@ -149,7 +156,7 @@ func (w *argWalk) check(f *ast.Field, path ast.Path, cc connectionCheck) *gqlerr
 	if errors.As(err, &ge) {
 		return ge
 	}
-	out := &gqlerror.Error{Err: err, Message: err.Error(), Path: path}
+	out := &gqlerror.Error{Err: err, Message: err.Error(), Path: append(ast.Path(nil), w.path...)}
 	if f.Position != nil {
 		out.Locations = []gqlerror.Location{{Line: f.Position.Line, Column: f.Position.Column}}
 	}
