@@ -44,7 +44,19 @@ type Change struct {
 // UpdateCase applies one change in one transaction: it locks and loads the case,
 // decides, saves the case with a version guard, appends the event, and makes the
 // payment refund and membership cancellation. Nothing is written when any step fails.
+//
+// A retry replayed from its idempotency key answers only while the case is still in
+// the caller's scope: a team member removed from the company since gets NOT_FOUND, as
+// for any other request about the case, not the stored result.
 func (d *DB) UpdateCase(ctx context.Context, ch Change) (Result, error) {
+	res, err := d.updateCase(ctx, ch)
+	if err == nil && res.Replayed && !ch.Scope.covers(res.Case) {
+		return Result{}, &dispute.Error{Code: dispute.CodeNotFound, Field: "id", Message: "no resolution with this ID"}
+	}
+	return res, err
+}
+
+func (d *DB) updateCase(ctx context.Context, ch Change) (Result, error) {
 	before := new(dispute.Case)
 	return d.change(ctx, ch.Idem, ch.Now, before, func(ctx context.Context, tx bun.Tx) (dispute.Case, dispute.Event, dispute.Effects, error) {
 		c, err := d.lockCase(ctx, tx, ch.Scope, ch.CaseID)

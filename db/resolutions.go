@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -35,6 +36,11 @@ func (s Scope) apply(q *bun.SelectQuery, a *sqlArgs) *bun.SelectQuery {
 		}
 		return q
 	})
+}
+
+// covers reports whether case c is in the scope: apply's condition, in memory.
+func (s Scope) covers(c dispute.Case) bool {
+	return s.All || (s.UserID != "" && c.UserID == s.UserID) || slices.Contains(s.CompanyIDs, c.CompanyID)
 }
 
 // Filter selects cases; every set condition must hold.

@@ -20,6 +20,7 @@ func TestIdempotency(t *testing.T) {
 		suite{"refusal does not burn the key", idempotencyRefusalDoesNotBurnKey},
 		suite{"key length", idempotencyKeyLength},
 		suite{"key binds to the principal, not the token", idempotencyAcrossTokens},
+		suite{"a replay needs access to the case still", idempotencyReplayNeedsAccess},
 	)
 }
 
@@ -211,4 +212,34 @@ func idempotencyKeyLength(t *testing.T, e *caseEnv) {
 	if r := respond(strings.Repeat("é", 255)); len(r.Errors) > 0 || len(r.P.UserErrors) > 0 {
 		t.Errorf("255-character key of two-byte characters refused: %+v %s", r.Errors, toJSON(r.P.UserErrors))
 	}
+}
+
+// idempotencyReplayNeedsAccess: a team member removed from the company since their
+// first request gets NOT_FOUND for its retry, as for any request about the case, not
+// the stored result. Before, the key's record answered before the scope was checked.
+func idempotencyReplayNeedsAccess(t *testing.T, e *caseEnv) {
+	d := e.d
+	member := dbtest.MustUser(t, d)
+	dbtest.MustTeamMember(t, d, e.cast.Company, member)
+	token := dbtest.MustToken(t, d, db.TokenUser, member.ID, true)
+	id := openedCase(t, e)
+	in := map[string]any{"resolutionId": id, "message": "We will look into it.", "idempotencyKey": "leaver-1"}
+	first := e.mustAct(t, token, "respondToResolution", in)
+	if first.Event == nil || first.Event.ReporterType != "MERCHANT" {
+		t.Fatalf("the team member's first request = %s", toJSON(first))
+	}
+	if again := e.mustAct(t, token, "respondToResolution", in); !again.Replayed {
+		t.Fatalf("a retry while still on the team = %s, want replayed", toJSON(again))
+	}
+
+	del := "DELETE FROM team_members WHERE company_id = ? AND user_id = ?"
+	if d.Engine == db.Postgres {
+		del = "DELETE FROM team_members WHERE company_id = $1 AND user_id = $2"
+	}
+	if _, err := d.SQL().Exec(del, e.cast.Company.ID, member.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := e.caseSnapshot(t, id)
+	wantTopError(t, e.act(t, token, "respondToResolution", in), "NOT_FOUND")
+	e.expectSnapshot(t, id, before)
 }
