@@ -26,8 +26,10 @@ import (
 // The check coerces the arguments with the generated functions gqlgen's executor and
 // the planner use, variables resolved, and validates them with the functions the
 // resolvers call (toResolutionPage, checkEventArgs, toTokenPage, toEndpointPage,
-// toDeliveryPage), so the rules cannot drift. What depends on the data is left to the
-// field: an event cursor of another case's timeline is refused when events resolves.
+// toDeliveryPage), so the rules cannot drift. An event cursor names its case: on the
+// resolution of an action's payload the case is the action's input.resolutionId, so a
+// cursor of another case's timeline is refused there too. Elsewhere the case is known
+// only from the data, and events refuses such a cursor when it resolves.
 // Fields under @skip(if: true) or @include(if: false) are not checked; each fragment is
 // walked once.
 type argumentCheck struct{ es *executableSchema }
@@ -85,7 +87,11 @@ type argWalk struct {
 	es     *executableSchema
 	opCtx  *graphql.OperationContext
 	ec     *executionContext // made at the first connection field
-	walked map[string]bool   // fragments walked (their checks depend only on the variables)
+	walked map[string]bool   // fragments walked, by name and the cases below (their checks depend only on those and the variables)
+	// actionCase is the case of the mutation field being walked (its input.resolutionId);
+	// caseHere is the case of the Resolution whose fields are being walked, when known
+	// before execution: actionCase on the action's payload, "" anywhere else.
+	actionCase, caseHere string
 	// path is the response names down to the field being walked: one stack, copied only
 	// into an error (this runs on every operation, the list page's included).
 	path ast.Path
@@ -99,9 +105,19 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 				continue
 			}
 			w.path = append(w.path, ast.PathName(s.Alias))
+			outer := w.caseHere
+			w.caseHere = ""
 			if s.ObjectDefinition != nil {
+				switch s.ObjectDefinition.Name {
+				case "Mutation":
+					w.actionCase = w.inputCase(s)
+				case "ResolutionPayload":
+					if s.Name == "resolution" {
+						w.caseHere = w.actionCase
+					}
+				}
 				if cc, ok := connectionChecks[s.ObjectDefinition.Name+"."+s.Name]; ok {
-					if err := w.check(s, cc); err != nil {
+					if err := w.check(s, cc, outer); err != nil {
 						return err
 					}
 				}
@@ -109,6 +125,7 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 			if err := w.selections(s.SelectionSet); err != nil {
 				return err
 			}
+			w.caseHere = outer
 			w.path = w.path[:len(w.path)-1]
 		case *ast.InlineFragment:
 			if !w.included(s.Directives) {
@@ -118,13 +135,17 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 				return err
 			}
 		case *ast.FragmentSpread:
-			if !w.included(s.Directives) || s.Definition == nil || w.walked[s.Name] {
+			key := s.Name
+			if w.actionCase != "" {
+				key += "\x00" + w.actionCase + "\x00" + w.caseHere
+			}
+			if !w.included(s.Directives) || s.Definition == nil || w.walked[key] {
 				continue
 			}
 			if w.walked == nil {
 				w.walked = map[string]bool{}
 			}
-			w.walked[s.Name] = true
+			w.walked[key] = true
 			if err := w.selections(s.Definition.SelectionSet); err != nil {
 				return err
 			}
@@ -133,9 +154,25 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 	return nil
 }
 
+// inputCase returns a mutation field's input.resolutionId, or "" when it has none.
+func (w *argWalk) inputCase(f *ast.Field) string {
+	arg := f.Arguments.ForName("input")
+	if arg == nil {
+		return ""
+	}
+	v, err := arg.Value.Value(w.opCtx.Variables)
+	if err != nil {
+		return ""
+	}
+	in, _ := v.(map[string]any)
+	id, _ := in["resolutionId"].(string)
+	return id
+}
+
 // check coerces and validates one connection field's arguments; the error is the one
-// the field would report, at its path.
-func (w *argWalk) check(f *ast.Field, cc connectionCheck) *gqlerror.Error {
+// the field would report, at its path. caseID, when not "", is the case of the
+// Resolution the field is on.
+func (w *argWalk) check(f *ast.Field, cc connectionCheck, caseID string) *gqlerror.Error {
 	if w.ec == nil {
 		w.ec = newExecutionContext(w.opCtx, w.es, nil)
 	}
@@ -148,6 +185,13 @@ func (w *argWalk) check(f *ast.Field, cc connectionCheck) *gqlerror.Error {
 	args, err := cc.coerce(w.ec, ctx, f.ArgumentMap(w.opCtx.Variables))
 	if err == nil {
 		err = cc.check(args)
+	}
+	if err == nil && caseID != "" && f.ObjectDefinition.Name == "Resolution" && f.Name == "events" {
+		for _, c := range []any{args["after"], args["before"]} {
+			if c, _ := c.(*string); c != nil && err == nil {
+				_, err = decodeEventCursor(*c, caseID)
+			}
+		}
 	}
 	if err == nil {
 		return nil

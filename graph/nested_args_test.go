@@ -108,6 +108,36 @@ func TestNestedArgumentsRefusedBeforeMutation(t *testing.T) {
 				t.Errorf("the refused createWebhookEndpoint created %d endpoints", n)
 			}
 		})
+		// An event cursor names its case; on an action's payload that case is known from
+		// the input, so another case's cursor is refused before the change too.
+		t.Run("an event cursor of another case", func(t *testing.T) {
+			id, other := open(t), open(t)
+			before := dbtest.MustGetCase(t, d, id)
+			q := strings.Replace(fmt.Sprintf(respondWithEvents, `first: 5, after: $c`), "mutation($id: ID!)", "mutation($id: ID!, $c: String)", 1)
+			r := s.Do(t, cast.CompanyToken, q, map[string]any{"id": id, "c": rdCursorOf("e1|" + other + "|1")})
+			wantRefused(t, "POST", r.Raw, eventsPath, "cursor")
+			wantUnchanged(t, d, before)
+		})
+		t.Run("an event cursor of another case, in a fragment two actions share", func(t *testing.T) {
+			a, b := open(t), open(t)
+			beforeA, beforeB := dbtest.MustGetCase(t, d, a), dbtest.MustGetCase(t, d, b)
+			r := s.Do(t, cast.CompanyToken, `mutation($a: ID!, $b: ID!, $c: String) {
+			  a: respondToResolution(input: {resolutionId: $a, message: "one"}) { ...P }
+			  b: respondToResolution(input: {resolutionId: $b, message: "two"}) { ...P } }
+			  fragment P on ResolutionPayload { resolution { events(first: 5, after: $c) { totalCount } } userErrors { code } }`,
+				map[string]any{"a": a, "b": b, "c": rdCursorOf("e1|" + a + "|1")})
+			wantRefused(t, "POST", r.Raw, []any{"b", "resolution", "events"}, "cursor")
+			wantUnchanged(t, d, beforeA)
+			wantUnchanged(t, d, beforeB)
+		})
+		t.Run("an event cursor of the action's case runs", func(t *testing.T) {
+			id := open(t)
+			q := strings.Replace(fmt.Sprintf(respondWithEvents, `first: 5, after: $c`), "mutation($id: ID!)", "mutation($id: ID!, $c: String)", 1)
+			r := s.Do(t, cast.CompanyToken, q, map[string]any{"id": id, "c": rdCursorOf("e1|" + id + "|1")})
+			if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"events":{"totalCount":2}`) {
+				t.Fatalf("want the mutation done with its events, got %s", r.Raw)
+			}
+		})
 		t.Run("a query is refused the same way", func(t *testing.T) {
 			id := open(t)
 			r := s.Do(t, cast.CompanyToken, `query($id: ID!, $n: Int) { resolution(id: $id) { id events(first: $n) { totalCount } } }`,
