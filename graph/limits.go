@@ -150,6 +150,8 @@ func setComplexity(c *ComplexityRoot) {
 	c.User.Email = text(maxEmailLen)
 	c.WebhookDelivery.Payload = text(webhook.MaxPayloadChars)
 	c.WebhookAttempt.ResponseExcerpt = text(webhook.ExcerptBytes)
+	c.WebhookAttempt.Error = text(webhook.MaxErrorLength)
+	c.WebhookDelivery.LastError = text(webhook.MaxErrorLength)
 	c.WebhookEndpoint.URL = text(webhook.MaxURLLength)
 	c.WebhookEndpoint.Description = text(webhook.MaxDescription)
 	c.WebhookEndpoint.DisabledReason = text(webhook.MaxDescription)

@@ -172,3 +172,27 @@ func readExcerpt(r io.Reader) string {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r, 64<<10))
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
+
+// MaxErrorLength is the longest error an attempt keeps (WebhookAttempt.error and
+// WebhookDelivery.lastError), in bytes.
+const MaxErrorLength = 500
+
+// attemptError is err as an attempt's error: without the request's URL, which an HTTP
+// client's error repeats (the endpoint's own, up to MaxURLLength bytes, shown on the
+// endpoint), and clipped to MaxErrorLength.
+func attemptError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
+	}
+	return clipError(err.Error())
+}
+
+// clipError cuts s to at most MaxErrorLength bytes of valid UTF-8, marking the cut.
+func clipError(s string) string {
+	if len(s) <= MaxErrorLength {
+		return s
+	}
+	const mark = "…"
+	return strings.ToValidUTF8(s[:MaxErrorLength-len(mark)], "") + mark
+}

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -288,4 +289,51 @@ func newService(t *testing.T, d *db.DB, opts webhook.Options) *webhook.Service {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestAttemptErrorBounded: an attempt's error leaves out the request's URL, which the
+// HTTP client's error repeats (up to webhook.MaxURLLength bytes, already on the
+// endpoint), and keeps the cause, within webhook.MaxErrorLength bytes; the schema
+// prices WebhookAttempt.error and WebhookDelivery.lastError by that bound.
+func TestAttemptErrorBounded(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	s := newService(t, d, webhook.Options{RetryBase: time.Hour, Timeout: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	d.SetOutbox(s)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	c := dbtest.MustCast(t, d)
+	long := "http://" + closed + "/" + strings.Repeat("p", webhook.MaxURLLength-len(closed)-8)
+	ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: long}, dbtest.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+	var got db.WebhookDelivery
+	waitFor(t, func() bool {
+		list, _ := d.ListWebhookDeliveries(ctx, ep.ID, db.DeliveryFilter{}, "", 10)
+		if len(list) == 1 && list[0].LastError != "" {
+			got = list[0]
+			return true
+		}
+		return false
+	})
+	attempts, err := d.WebhookAttempts(ctx, []string{got.ID}, 10)
+	if err != nil || len(attempts[got.ID]) != 1 {
+		t.Fatalf("attempts %+v %v", attempts, err)
+	}
+	for _, e := range []string{got.LastError, attempts[got.ID][0].Error} {
+		if len(e) > webhook.MaxErrorLength || strings.Contains(e, "pppp") || !strings.Contains(e, "connection refused") {
+			t.Errorf("error (%d bytes) %q, want the cause without the URL", len(e), e)
+		}
+	}
 }

@@ -180,7 +180,7 @@ func (s *Service) sendAll(ctx context.Context, list []*sending) error {
 			case ep.DisabledAt != nil:
 				x.skipped = true
 				x.res.Status = db.DeliveryFailed
-				errs[i] = s.db.FailWebhookDelivery(ctx, x.d.ID, leaseOf(x.d), "endpoint disabled: "+ep.DisabledReason)
+				errs[i] = s.db.FailWebhookDelivery(ctx, x.d.ID, leaseOf(x.d), clipError("endpoint disabled: "+ep.DisabledReason))
 			default:
 				x.ep = ep
 				x.res, x.notSent = s.attempt(ctx, x.d, ep)
@@ -307,7 +307,7 @@ func (s *Service) post(ctx context.Context, id string, body []byte, ep db.Webhoo
 	at := s.now()
 	a := db.WebhookAttempt{AttemptedAt: at}
 	fail := func(err error) db.WebhookAttempt {
-		a.Error = err.Error()
+		a.Error = attemptError(err)
 		a.LatencyMS = int(time.Since(start).Milliseconds())
 		return a
 	}
