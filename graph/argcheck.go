@@ -27,9 +27,10 @@ import (
 // the planner use, variables resolved, and validates them with the functions the
 // resolvers call (toResolutionPage, checkEventArgs, toTokenPage, toEndpointPage,
 // toDeliveryPage), so the rules cannot drift. An event cursor names its case: on the
-// resolution of an action's payload the case is the action's input.resolutionId, so a
-// cursor of another case's timeline is refused there too. Elsewhere the case is known
-// only from the data, and events refuses such a cursor when it resolves.
+// resolution of an action's payload the case is the action's input.resolutionId (for
+// openResolution, the case it opens, which no cursor can name yet), so a cursor of
+// another case's timeline is refused there too. Elsewhere the case is known only from
+// the data, and events refuses such a cursor when it resolves.
 // Fields under @skip(if: true) or @include(if: false) are not checked; each fragment is
 // walked once.
 type argumentCheck struct{ es *executableSchema }
@@ -154,8 +155,16 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 	return nil
 }
 
-// inputCase returns a mutation field's input.resolutionId, or "" when it has none.
+// newCase stands for the case openResolution opens: no event cursor can name it before
+// it exists (a replayed open writes nothing, so refusing its cursor costs nothing).
+const newCase = "(the case this mutation opens)"
+
+// inputCase returns the case a mutation field acts on: its input.resolutionId, newCase
+// for openResolution, or "" when it has none.
 func (w *argWalk) inputCase(f *ast.Field) string {
+	if f.Name == "openResolution" {
+		return newCase
+	}
 	arg := f.Arguments.ForName("input")
 	if arg == nil {
 		return ""

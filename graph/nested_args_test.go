@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -129,6 +130,18 @@ func TestNestedArgumentsRefusedBeforeMutation(t *testing.T) {
 			wantRefused(t, "POST", r.Raw, []any{"b", "resolution", "events"}, "cursor")
 			wantUnchanged(t, d, beforeA)
 			wantUnchanged(t, d, beforeB)
+		})
+		t.Run("an event cursor on the case openResolution opens", func(t *testing.T) {
+			pay := cast.MustPayment(t, d)
+			r := s.Do(t, cast.CustomerToken, `mutation($p: ID!, $c: String) {
+			  openResolution(input: {paymentId: $p, issue: ITEM_NOT_RECEIVED, message: "Where is it?"}) {
+			    resolution { events(first: 5, after: $c) { totalCount } } userErrors { code } } }`,
+				map[string]any{"p": pay.ID, "c": rdCursorOf("e1|" + open(t) + "|1")})
+			wantRefused(t, "POST", r.Raw, []any{"openResolution", "resolution", "events"}, "cursor")
+			var n []int
+			if _, err := d.Raw(context.Background(), &n, "SELECT count(*) FROM resolutions WHERE payment_id = ?", pay.ID); err != nil || n[0] != 0 {
+				t.Errorf("the refused openResolution opened %v cases (%v)", n, err)
+			}
 		})
 		t.Run("an event cursor of the action's case runs", func(t *testing.T) {
 			id := open(t)
