@@ -29,8 +29,9 @@ import (
 // toDeliveryPage), so the rules cannot drift. An event cursor names its case: on the
 // resolution of an action's payload the case is the action's input.resolutionId (for
 // openResolution, the case it opens, which no cursor can name yet), so a cursor of
-// another case's timeline is refused there too. Elsewhere the case is known only from
-// the data, and events refuses such a cursor when it resolves.
+// another case's timeline is refused there too (no other field of a payload leads to a
+// case). In queries and subscriptions the case is known only from the data, and events
+// refuses such a cursor when it resolves, before anything changed.
 // Fields under @skip(if: true) or @include(if: false) are not checked; each fragment is
 // walked once.
 type argumentCheck struct{ es *executableSchema }
