@@ -136,13 +136,7 @@ func (f failingOutbox) Enqueue(ctx context.Context, tx *db.OutboxTx, ch db.CaseC
 // outbox wrote its deliveries and jobs, none of them remains and nothing is sent.
 func TestRolledBackChangeSendsNothing(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		s := newService(t, d, webhook.Options{})
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		if err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer s.Stop(context.Background())
+		s, ctx := startService(t, d, webhook.Options{})
 		c := dbtest.MustCast(t, d)
 		rcv := webhooktest.Start(t)
 		_, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
@@ -183,13 +177,7 @@ func TestDisabledAfterFiveDaysOfFailures(t *testing.T) {
 	d := dbtest.MustSQLite(t)
 	var offset atomic.Int64 // how far the service's clock is ahead
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	s := newService(t, d, webhook.Options{RetryBase: 100 * time.Millisecond, Timeout: time.Second, Now: clock})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop(context.Background())
+	s, ctx := startService(t, d, webhook.Options{RetryBase: 100 * time.Millisecond, Timeout: time.Second, Now: clock})
 	d.SetOutbox(s)
 	c := dbtest.MustCast(t, d)
 	rcv := webhooktest.Start(t)
@@ -275,6 +263,20 @@ func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 
 // newService builds a delivery service on d with the tests' key, in development mode
 // and polling every 50 ms unless opts says otherwise (not started).
+// startService starts a service made by newService until the test ends; ctx ends
+// with the test too.
+func startService(t *testing.T, d *db.DB, opts webhook.Options) (*webhook.Service, context.Context) {
+	t.Helper()
+	s := newService(t, d, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	return s, ctx
+}
+
 func newService(t *testing.T, d *db.DB, opts webhook.Options) *webhook.Service {
 	t.Helper()
 	key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
@@ -297,13 +299,7 @@ func newService(t *testing.T, d *db.DB, opts webhook.Options) *webhook.Service {
 // prices WebhookAttempt.error and WebhookDelivery.lastError by that bound.
 func TestAttemptErrorBounded(t *testing.T) {
 	d := dbtest.MustSQLite(t)
-	s := newService(t, d, webhook.Options{RetryBase: time.Hour, Timeout: time.Second})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop(context.Background())
+	s, ctx := startService(t, d, webhook.Options{RetryBase: time.Hour, Timeout: time.Second})
 	d.SetOutbox(s)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
