@@ -84,7 +84,11 @@ type Hub struct {
 	catchup    map[*EventSub]bool        // subscribers that need a read from the store
 	resync     bool                      // notices may have been missed: re-read everything
 	lastNotice time.Time                 // when the last notice arrived (for resync windows)
-	broadcast  map[string]int            // case ID -> last version sent to update subscribers
+	// resyncFrom is lastNotice as it was when the pending resync was asked for: the
+	// last notice before the gap. Notices that arrive after the reconnect, before the
+	// hub gets to the resync, must not move the window past the gap.
+	resyncFrom time.Time
+	broadcast  map[string]int // case ID -> last version sent to update subscribers
 	closed     bool
 	wake       chan struct{}
 	// flushScheduled is true while a retry of stalled update subscribers is pending.
@@ -122,9 +126,18 @@ func (h *Hub) Notify(n dispute.Notice) {
 // after the LISTEN connection was lost.
 func (h *Hub) Resync() {
 	h.mu.Lock()
-	h.resync = true
+	h.markResync(h.lastNotice)
 	h.mu.Unlock()
 	h.signal()
+}
+
+// markResync asks for a resync of what changed since from (the last notice before the
+// gap), keeping the earliest such time while one is pending. Called with the lock held.
+func (h *Hub) markResync(from time.Time) {
+	if !h.resync || from.Before(h.resyncFrom) {
+		h.resyncFrom = from
+	}
+	h.resync = true
 }
 
 func (h *Hub) signal() {
@@ -187,7 +200,7 @@ const resyncWindow = time.Minute
 // changed cases and of the subscribers catching up, and one the changed cases.
 func (h *Hub) process(ctx context.Context) {
 	h.mu.Lock()
-	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.lastNotice
+	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.resyncFrom
 	h.pending, h.catchup, h.resync = map[string]dispute.Notice{}, map[*EventSub]bool{}, false
 	now := h.now()
 	stalled := false
@@ -224,7 +237,7 @@ func (h *Hub) process(ctx context.Context) {
 	if len(plan.reads) > 0 {
 		answers, err := h.store.EventsAfter(ctx, plan.reads)
 		if err != nil {
-			h.retryLater(ctx, pending, catchup, resync, err)
+			h.retryLater(ctx, pending, catchup, resync, last, err)
 			return
 		}
 		h.deliverEvents(&plan, answers)
@@ -238,7 +251,7 @@ func (h *Hub) process(ctx context.Context) {
 		if len(ids) > 0 {
 			m, err := h.store.CasesByID(ctx, ids)
 			if err != nil {
-				h.retryLater(ctx, pending, nil, resync, err)
+				h.retryLater(ctx, pending, nil, resync, last, err)
 				return
 			}
 			for _, c := range m {
@@ -249,7 +262,7 @@ func (h *Hub) process(ctx context.Context) {
 			since := last.Add(-resyncWindow)
 			more, err := h.store.CasesUpdatedSince(ctx, since, 10000)
 			if err != nil {
-				h.retryLater(ctx, nil, nil, true, err)
+				h.retryLater(ctx, nil, nil, true, last, err)
 				return
 			}
 			cases = append(cases, more...)
@@ -259,7 +272,8 @@ func (h *Hub) process(ctx context.Context) {
 }
 
 // retryLater puts work back after a store failure and tries again shortly.
-func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice, catchup map[*EventSub]bool, resync bool, err error) {
+func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice, catchup map[*EventSub]bool, resync bool,
+	resyncFrom time.Time, err error) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -273,7 +287,9 @@ func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice,
 	for s := range catchup {
 		h.catchup[s] = true
 	}
-	h.resync = h.resync || resync
+	if resync {
+		h.markResync(resyncFrom)
+	}
 	h.mu.Unlock()
 	time.AfterFunc(200*time.Millisecond, h.signal)
 }

@@ -951,3 +951,47 @@ func TestHubUnsubscribeAndShutdown(t *testing.T) {
 		}
 	})
 }
+
+// TestHubResyncLooksBackFromTheLastNoticeBeforeTheGap: after the LISTEN connection was
+// down, a resync re-reads the cases changed since the last notice that arrived before
+// the gap. A notice that arrives right after the reconnect, before the hub got to the
+// resync (it was busy with a read), must not move that window forward: a case changed
+// during a long gap would never reach update subscribers.
+func TestHubResyncLooksBackFromTheLastNoticeBeforeTheGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		for _, id := range []string{"reso_x", "reso_y", "reso_z"} {
+			st.addCase(id, "biz_1", "user_1")
+		}
+		h, stop := startHub(st)
+		defer stop()
+		upd := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
+		h.Notify(st.commit("reso_y", visBoth))
+		synctest.Wait()
+		drain(upd.C)
+
+		time.Sleep(5 * time.Minute)  // the LISTEN connection is down
+		st.commit("reso_x", visBoth) // committed by another process: no notice here
+		time.Sleep(5 * time.Minute)
+
+		// The hub is busy with a read when the connection comes back.
+		started, release := st.holdNextRead()
+		sub := h.SubscribeEvents("reso_z", dispute.ActorPlatform, 0)
+		defer h.UnsubscribeEvents(sub)
+		<-started
+		h.Resync()
+		h.Notify(st.commit("reso_y", visBoth)) // the first notice after the reconnect
+		release()
+		synctest.Wait()
+
+		got, _ := drainAll(upd.C)
+		last := map[string]int{}
+		for _, c := range got {
+			last[c.ID] = c.Version
+		}
+		if last["reso_x"] != st.version("reso_x") {
+			t.Errorf("update subscriber after the gap has versions %v, want reso_x at %d (changed during the gap)",
+				last, st.version("reso_x"))
+		}
+	})
+}
