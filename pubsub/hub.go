@@ -494,10 +494,12 @@ func (h *Hub) flushUpdates(now time.Time) {
 		if len(s.pending) == 0 {
 			continue
 		}
+		took := false
 		for id, c := range s.pending {
 			if !s.offer(c, nil) {
 				break
 			}
+			took = true
 			delete(s.pending, id)
 			if h.OnDeliver != nil {
 				h.OnDeliver(c.UpdatedAt)
@@ -506,6 +508,13 @@ func (h *Hub) flushUpdates(now time.Time) {
 		if len(s.pending) == 0 {
 			s.stalledSince = time.Time{}
 			continue
+		}
+		if took {
+			// It takes what it is offered: full again, not stalled. Only one that
+			// takes nothing past the stall limit is too slow, as for event
+			// subscribers (a steady client could otherwise not outlast a burst
+			// longer than the limit to hand over).
+			s.stalledSince = now
 		}
 		if now.Sub(s.stalledSince) > stallLimit {
 			h.dropUpdate(s)

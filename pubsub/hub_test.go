@@ -995,3 +995,46 @@ func TestHubResyncLooksBackFromTheLastNoticeBeforeTheGap(t *testing.T) {
 		}
 	})
 }
+
+// TestHubUpdateSubscriberTakingABigBurstSteadilyStays: an update subscriber that keeps
+// taking what it is offered is not "too slow", however long a big burst (the deadline
+// sweeper escalating thousands of cases) takes to hand over: only one that stays full,
+// taking nothing, past the stall limit is dropped, as for event subscribers.
+func TestHubUpdateSubscriberTakingABigBurstSteadilyStays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		const n = 8000
+		for i := range n {
+			st.addCase(fmt.Sprintf("reso_%05d", i), "biz_a", "user_1")
+		}
+		h, stop := startHub(st)
+		defer stop()
+		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
+		got := map[string]int{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for c := range u.C {
+				got[c.ID] = c.Version
+				time.Sleep(time.Millisecond) // a client that takes 1,000 cases a second
+			}
+		}()
+		stuck := h.SubscribeUpdates(pubsub.UpdateFilter{All: true}) // takes nothing
+		for i := range n {
+			h.Notify(st.commit(fmt.Sprintf("reso_%05d", i), visBoth))
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if _, closed := drain(stuck.C); !closed || !errors.Is(stuck.Err(), pubsub.ErrSlowConsumer) {
+			t.Errorf("an update subscriber that took nothing: closed=%v err=%v, want ended with ErrSlowConsumer", closed, stuck.Err())
+		}
+		h.UnsubscribeUpdates(u)
+		<-done
+		if errors.Is(u.Err(), pubsub.ErrSlowConsumer) {
+			t.Errorf("an update subscriber taking a burst steadily was dropped as too slow (got %d of %d cases)", len(got), n)
+		}
+		if len(got) != n {
+			t.Errorf("update subscriber got %d of %d changed cases", len(got), n)
+		}
+	})
+}
