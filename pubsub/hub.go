@@ -260,14 +260,36 @@ func (h *Hub) process(ctx context.Context) {
 		}
 		if resync {
 			since := last.Add(-resyncWindow)
-			more, err := h.store.CasesUpdatedSince(ctx, since, 10000)
+			more, err := h.store.CasesUpdatedSince(ctx, since, resyncCases)
 			if err != nil {
 				h.retryLater(ctx, nil, nil, true, last, err)
 				return
 			}
-			cases = append(cases, more...)
+			if len(more) >= resyncCases {
+				// More cases changed during the gap than a resync reads: the update
+				// subscribers cannot be told about all of them. Rather than leave the
+				// rest out without a word, end them: they resubscribe and read the
+				// cases again.
+				h.logger.Warn("pubsub: too many cases changed while notices were missed; ending update subscriptions",
+					"since", since, "read", len(more))
+				h.endUpdates()
+			} else {
+				cases = append(cases, more...)
+			}
 		}
 		h.deliverUpdates(cases)
+	}
+}
+
+// resyncCases is the most changed cases a resync reads for update subscribers.
+const resyncCases = 10000
+
+// endUpdates ends every update subscriber as too slow (see process).
+func (h *Hub) endUpdates() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.updates {
+		h.dropUpdate(s)
 	}
 }
 

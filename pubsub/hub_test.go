@@ -1038,3 +1038,40 @@ func TestHubUpdateSubscriberTakingABigBurstSteadilyStays(t *testing.T) {
 		}
 	})
 }
+
+// TestHubResyncBeyondItsReadEndsUpdateSubscribers: a resync reads at most a bounded
+// number of changed cases. When more changed during the gap than it reads, update
+// subscribers cannot be told about every case: rather than leave some out without a
+// word, the hub ends them (SLOW_CONSUMER: resubscribe and read the cases again).
+func TestHubResyncBeyondItsReadEndsUpdateSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		const n = 10000 + 50
+		for i := range n {
+			st.addCase(fmt.Sprintf("reso_%05d", i), "biz_a", "user_1")
+		}
+		h, stop := startHub(st)
+		defer stop()
+		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
+		got := map[string]int{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for c := range u.C {
+				got[c.ID] = c.Version
+			}
+		}()
+		for i := range n { // committed during the gap: no notice
+			st.commit(fmt.Sprintf("reso_%05d", i), visBoth)
+		}
+		h.Resync()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		h.UnsubscribeUpdates(u)
+		<-done
+		if len(got) != n && !errors.Is(u.Err(), pubsub.ErrSlowConsumer) {
+			t.Errorf("after a resync the update subscriber got %d of %d changed cases and was not told (err %v)",
+				len(got), n, u.Err())
+		}
+	})
+}
