@@ -143,17 +143,28 @@ func TestListenerNoticesASilentConnection(t *testing.T) {
 	waitFor("LISTEN up", 10*time.Second, l.Up)
 	c := mustOpenCase(t, d)
 	waitFor("the opening's notice", 10*time.Second, func() bool { n, _ := rec.snapshot(); return len(n) == 1 })
+	// Silent but alive: pinged, kept, and its notices still arrive.
+	time.Sleep(4 * l.IdleCheck)
+	res := dbtest.MustApply(t, d, c.ID, dispute.ActorMerchant, dispute.ActionRespond, "while idle", caseT0.Add(time.Minute))
+	want := dispute.Notice{CaseID: c.ID, Position: res.Event.Position, Version: res.Case.Version}
+	waitFor("a notice after idle pings", 10*time.Second, func() bool {
+		n, _ := rec.snapshot()
+		return len(n) == 2 && n[1] == want
+	})
+	if n := l.Reconnects.Load(); n != 0 {
+		t.Fatalf("a live connection was replaced %d times while idle", n)
+	}
 	_, resyncs := rec.snapshot()
 
 	proxy.Freeze()
-	res := dbtest.MustApply(t, d, c.ID, dispute.ActorMerchant, dispute.ActionRespond, "sent while silent", caseT0.Add(time.Minute))
+	dbtest.MustApply(t, d, c.ID, dispute.ActorCustomer, dispute.ActionRespond, "sent while silent", caseT0.Add(2*time.Minute))
 	waitFor("a new LISTEN connection and a resync after the old one went silent", 5*time.Second, func() bool {
 		_, r := rec.snapshot()
 		return r > resyncs && l.Reconnects.Load() >= 1 && l.Up()
 	})
 	// Live again: the next change's notice arrives.
-	res = dbtest.MustApply(t, d, c.ID, dispute.ActorCustomer, dispute.ActionRespond, "after", caseT0.Add(2*time.Minute))
-	want := dispute.Notice{CaseID: c.ID, Position: res.Event.Position, Version: res.Case.Version}
+	res = dbtest.MustApply(t, d, c.ID, dispute.ActorMerchant, dispute.ActionRespond, "after", caseT0.Add(3*time.Minute))
+	want = dispute.Notice{CaseID: c.ID, Position: res.Event.Position, Version: res.Case.Version}
 	waitFor("the next notice", 10*time.Second, func() bool {
 		n, _ := rec.snapshot()
 		return len(n) > 0 && n[len(n)-1] == want
