@@ -62,6 +62,11 @@ type Principal struct {
 	ExternalID string
 
 	hash string // the stored hash of an opaque token, for re-checks (Recheck)
+	// gen is the authenticator's revocation count before the token was looked up:
+	// Watch re-checks a token when a revocation was announced since (the lookup may
+	// have found it live just before its revocation, whose notice then found no
+	// session to end).
+	gen uint64
 }
 
 // Key is the principal's stable identity across all its tokens: "user:<id>",
@@ -279,7 +284,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 // principalOf makes the principal of a stored token and caches it, unless a
 // revocation was announced since gen (revocationCount before the lookup).
 func (a *Authenticator) principalOf(ctx context.Context, hash string, t db.Token, gen uint64) (*Principal, error) {
-	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes, hash: hash}
+	p := &Principal{Kind: Kind(t.Kind), TokenID: t.ID, UserID: t.UserID, CompanyID: t.CompanyID, Scopes: t.Scopes, hash: hash,
+		gen: gen}
 	if p.Kind == KindUser {
 		var err error
 		if p.TeamCompanyIDs, err = a.Store.TeamCompanies(ctx, p.UserID); err != nil {

@@ -212,3 +212,45 @@ func TestWatchRevokedAndResync(t *testing.T) {
 		t.Errorf("%d sessions still watched", n)
 	}
 }
+
+// TestWatchAfterRevocationAnnounced: a session whose credential was looked up before
+// its revocation was announced, and registered with Watch only after (the stream's
+// authentication and its Watch are two steps; the notice may fall in between), must
+// end too: the notice found no session to end, and nothing would re-check it later.
+// A session of a token that is still live is not ended by someone else's revocation.
+func TestWatchAfterRevocationAnnounced(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	u := dbtest.MustUser(t, d)
+	a := &auth.Authenticator{Store: d, CacheTTL: time.Hour}
+	ctx := context.Background()
+	p, err := a.Authenticate(ctx, dbtest.MustToken(t, d, db.TokenUser, u.ID, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.Authenticate(ctx, dbtest.MustToken(t, d, db.TokenUser, u.ID, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RevokeToken(ctx, db.TokenOwner{UserID: u.ID}, p.TokenID, dbtest.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a.Revoked(p.TokenID) // the notice, before the session is watched
+
+	ended := make(chan error, 1)
+	t.Cleanup(a.Watch(p, func(err error) { ended <- err }))
+	otherEnded := make(chan error, 1)
+	t.Cleanup(a.Watch(other, func(err error) { otherEnded <- err }))
+	select {
+	case err := <-ended:
+		if err != auth.ErrRevoked {
+			t.Errorf("the session ended with %v, want ErrRevoked", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a session watched after its token's revocation was announced never ended")
+	}
+	select {
+	case err := <-otherEnded:
+		t.Errorf("the session of a live token ended: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -55,6 +55,11 @@ func (a *Authenticator) Watch(p *Principal, end func(error)) (stop func()) {
 		}
 		a.sess.byTok[id][s] = struct{}{}
 		a.sess.mu.Unlock()
+		if a.revocationCount() != p.gen {
+			// A revocation was announced since the token was looked up: it may have
+			// been this one, before the session was there to be ended.
+			go a.verifySession(s, id)
+		}
 	}
 	return func() {
 		if timer != nil {
@@ -69,6 +74,20 @@ func (a *Authenticator) Watch(p *Principal, end func(error)) (stop func()) {
 			a.sess.mu.Unlock()
 		}
 		s.once.Do(func() {})
+	}
+}
+
+// verifySession ends s if its token is revoked (see Watch).
+func (a *Authenticator) verifySession(s *session, tokenID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	revoked, err := a.Store.RevokedTokens(ctx, []string{tokenID})
+	if err != nil {
+		a.flog.record(ctx, "", "error", err)
+		return
+	}
+	if len(revoked) > 0 {
+		s.stop(ErrRevoked)
 	}
 }
 

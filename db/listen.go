@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -24,6 +26,23 @@ type Listener struct {
 	up atomic.Bool
 	// Reconnects counts how many times the connection was re-established.
 	Reconnects atomic.Int64
+	// IdleCheck is how long the connection may stay silent before it is pinged; a
+	// ping not answered within IdleCheck (at most DefaultIdleCheck) ends the session.
+	// A peer can vanish without closing the connection (a dropped NAT mapping, a
+	// failed-over address, a stuck middlebox); TCP would tell only minutes later,
+	// and until then every notice is lost while the connection looks up. Zero means
+	// DefaultIdleCheck. Set it before Run.
+	IdleCheck time.Duration
+}
+
+// DefaultIdleCheck is Listener.IdleCheck's default.
+const DefaultIdleCheck = 15 * time.Second
+
+func (l *Listener) idleCheck() time.Duration {
+	if l.IdleCheck > 0 {
+		return l.IdleCheck
+	}
+	return DefaultIdleCheck
 }
 
 // Up reports whether the LISTEN connection is established (for readiness).
@@ -86,8 +105,22 @@ func (l *Listener) session(ctx context.Context, first bool) error {
 	if rs := l.revocationSink(); rs != nil {
 		rs.ResyncRevocations()
 	}
+	idle := l.idleCheck()
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, idle)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// Silent for a while: is the server still there? (Notices that arrive
+			// during the ping are kept by the connection for the next wait.)
+			pctx, cancel := context.WithTimeout(ctx, min(idle, DefaultIdleCheck))
+			err = conn.Ping(pctx)
+			cancel()
+			if err == nil {
+				continue
+			}
+			return fmt.Errorf("db: LISTEN connection silent: %w", err)
+		}
 		if err != nil {
 			return err
 		}

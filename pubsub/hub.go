@@ -84,7 +84,11 @@ type Hub struct {
 	catchup    map[*EventSub]bool        // subscribers that need a read from the store
 	resync     bool                      // notices may have been missed: re-read everything
 	lastNotice time.Time                 // when the last notice arrived (for resync windows)
-	broadcast  map[string]int            // case ID -> last version sent to update subscribers
+	// resyncFrom is lastNotice as it was when the pending resync was asked for: the
+	// last notice before the gap. Notices that arrive after the reconnect, before the
+	// hub gets to the resync, must not move the window past the gap.
+	resyncFrom time.Time
+	broadcast  map[string]int // case ID -> last version sent to update subscribers
 	closed     bool
 	wake       chan struct{}
 	// flushScheduled is true while a retry of stalled update subscribers is pending.
@@ -122,9 +126,18 @@ func (h *Hub) Notify(n dispute.Notice) {
 // after the LISTEN connection was lost.
 func (h *Hub) Resync() {
 	h.mu.Lock()
-	h.resync = true
+	h.markResync(h.lastNotice)
 	h.mu.Unlock()
 	h.signal()
+}
+
+// markResync asks for a resync of what changed since from (the last notice before the
+// gap), keeping the earliest such time while one is pending. Called with the lock held.
+func (h *Hub) markResync(from time.Time) {
+	if !h.resync || from.Before(h.resyncFrom) {
+		h.resyncFrom = from
+	}
+	h.resync = true
 }
 
 func (h *Hub) signal() {
@@ -187,7 +200,7 @@ const resyncWindow = time.Minute
 // changed cases and of the subscribers catching up, and one the changed cases.
 func (h *Hub) process(ctx context.Context) {
 	h.mu.Lock()
-	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.lastNotice
+	pending, catchup, resync, last := h.pending, h.catchup, h.resync, h.resyncFrom
 	h.pending, h.catchup, h.resync = map[string]dispute.Notice{}, map[*EventSub]bool{}, false
 	now := h.now()
 	stalled := false
@@ -224,7 +237,7 @@ func (h *Hub) process(ctx context.Context) {
 	if len(plan.reads) > 0 {
 		answers, err := h.store.EventsAfter(ctx, plan.reads)
 		if err != nil {
-			h.retryLater(ctx, pending, catchup, resync, err)
+			h.retryLater(ctx, pending, catchup, resync, last, err)
 			return
 		}
 		h.deliverEvents(&plan, answers)
@@ -238,7 +251,7 @@ func (h *Hub) process(ctx context.Context) {
 		if len(ids) > 0 {
 			m, err := h.store.CasesByID(ctx, ids)
 			if err != nil {
-				h.retryLater(ctx, pending, nil, resync, err)
+				h.retryLater(ctx, pending, nil, resync, last, err)
 				return
 			}
 			for _, c := range m {
@@ -247,19 +260,42 @@ func (h *Hub) process(ctx context.Context) {
 		}
 		if resync {
 			since := last.Add(-resyncWindow)
-			more, err := h.store.CasesUpdatedSince(ctx, since, 10000)
+			more, err := h.store.CasesUpdatedSince(ctx, since, resyncCases)
 			if err != nil {
-				h.retryLater(ctx, nil, nil, true, err)
+				h.retryLater(ctx, nil, nil, true, last, err)
 				return
 			}
-			cases = append(cases, more...)
+			if len(more) >= resyncCases {
+				// More cases changed during the gap than a resync reads: the update
+				// subscribers cannot be told about all of them. Rather than leave the
+				// rest out without a word, end them: they resubscribe and read the
+				// cases again.
+				h.logger.Warn("pubsub: too many cases changed while notices were missed; ending update subscriptions",
+					"since", since, "read", len(more))
+				h.endUpdates()
+			} else {
+				cases = append(cases, more...)
+			}
 		}
 		h.deliverUpdates(cases)
 	}
 }
 
+// resyncCases is the most changed cases a resync reads for update subscribers.
+const resyncCases = 10000
+
+// endUpdates ends every update subscriber as too slow (see process).
+func (h *Hub) endUpdates() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.updates {
+		h.dropUpdate(s)
+	}
+}
+
 // retryLater puts work back after a store failure and tries again shortly.
-func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice, catchup map[*EventSub]bool, resync bool, err error) {
+func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice, catchup map[*EventSub]bool, resync bool,
+	resyncFrom time.Time, err error) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -273,7 +309,9 @@ func (h *Hub) retryLater(ctx context.Context, pending map[string]dispute.Notice,
 	for s := range catchup {
 		h.catchup[s] = true
 	}
-	h.resync = h.resync || resync
+	if resync {
+		h.markResync(resyncFrom)
+	}
 	h.mu.Unlock()
 	time.AfterFunc(200*time.Millisecond, h.signal)
 }
@@ -478,10 +516,12 @@ func (h *Hub) flushUpdates(now time.Time) {
 		if len(s.pending) == 0 {
 			continue
 		}
+		took := false
 		for id, c := range s.pending {
 			if !s.offer(c, nil) {
 				break
 			}
+			took = true
 			delete(s.pending, id)
 			if h.OnDeliver != nil {
 				h.OnDeliver(c.UpdatedAt)
@@ -490,6 +530,13 @@ func (h *Hub) flushUpdates(now time.Time) {
 		if len(s.pending) == 0 {
 			s.stalledSince = time.Time{}
 			continue
+		}
+		if took {
+			// It takes what it is offered: full again, not stalled. Only one that
+			// takes nothing past the stall limit is too slow, as for event
+			// subscribers (a steady client could otherwise not outlast a burst
+			// longer than the limit to hand over).
+			s.stalledSince = now
 		}
 		if now.Sub(s.stalledSince) > stallLimit {
 			h.dropUpdate(s)

@@ -951,3 +951,127 @@ func TestHubUnsubscribeAndShutdown(t *testing.T) {
 		}
 	})
 }
+
+// TestHubResyncLooksBackFromTheLastNoticeBeforeTheGap: after the LISTEN connection was
+// down, a resync re-reads the cases changed since the last notice that arrived before
+// the gap. A notice that arrives right after the reconnect, before the hub got to the
+// resync (it was busy with a read), must not move that window forward: a case changed
+// during a long gap would never reach update subscribers.
+func TestHubResyncLooksBackFromTheLastNoticeBeforeTheGap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		for _, id := range []string{"reso_x", "reso_y", "reso_z"} {
+			st.addCase(id, "biz_1", "user_1")
+		}
+		h, stop := startHub(st)
+		defer stop()
+		upd := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
+		h.Notify(st.commit("reso_y", visBoth))
+		synctest.Wait()
+		drain(upd.C)
+
+		time.Sleep(5 * time.Minute)  // the LISTEN connection is down
+		st.commit("reso_x", visBoth) // committed by another process: no notice here
+		time.Sleep(5 * time.Minute)
+
+		// The hub is busy with a read when the connection comes back.
+		started, release := st.holdNextRead()
+		sub := h.SubscribeEvents("reso_z", dispute.ActorPlatform, 0)
+		defer h.UnsubscribeEvents(sub)
+		<-started
+		h.Resync()
+		h.Notify(st.commit("reso_y", visBoth)) // the first notice after the reconnect
+		release()
+		synctest.Wait()
+
+		got, _ := drainAll(upd.C)
+		last := map[string]int{}
+		for _, c := range got {
+			last[c.ID] = c.Version
+		}
+		if last["reso_x"] != st.version("reso_x") {
+			t.Errorf("update subscriber after the gap has versions %v, want reso_x at %d (changed during the gap)",
+				last, st.version("reso_x"))
+		}
+	})
+}
+
+// TestHubUpdateSubscriberTakingABigBurstSteadilyStays: an update subscriber that keeps
+// taking what it is offered is not "too slow", however long a big burst (the deadline
+// sweeper escalating thousands of cases) takes to hand over: only one that stays full,
+// taking nothing, past the stall limit is dropped, as for event subscribers.
+func TestHubUpdateSubscriberTakingABigBurstSteadilyStays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		const n = 8000
+		for i := range n {
+			st.addCase(fmt.Sprintf("reso_%05d", i), "biz_a", "user_1")
+		}
+		h, stop := startHub(st)
+		defer stop()
+		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
+		got := map[string]int{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for c := range u.C {
+				got[c.ID] = c.Version
+				time.Sleep(time.Millisecond) // a client that takes 1,000 cases a second
+			}
+		}()
+		stuck := h.SubscribeUpdates(pubsub.UpdateFilter{All: true}) // takes nothing
+		for i := range n {
+			h.Notify(st.commit(fmt.Sprintf("reso_%05d", i), visBoth))
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if _, closed := drain(stuck.C); !closed || !errors.Is(stuck.Err(), pubsub.ErrSlowConsumer) {
+			t.Errorf("an update subscriber that took nothing: closed=%v err=%v, want ended with ErrSlowConsumer", closed, stuck.Err())
+		}
+		h.UnsubscribeUpdates(u)
+		<-done
+		if errors.Is(u.Err(), pubsub.ErrSlowConsumer) {
+			t.Errorf("an update subscriber taking a burst steadily was dropped as too slow (got %d of %d cases)", len(got), n)
+		}
+		if len(got) != n {
+			t.Errorf("update subscriber got %d of %d changed cases", len(got), n)
+		}
+	})
+}
+
+// TestHubResyncBeyondItsReadEndsUpdateSubscribers: a resync reads at most a bounded
+// number of changed cases. When more changed during the gap than it reads, update
+// subscribers cannot be told about every case: rather than leave some out without a
+// word, the hub ends them (SLOW_CONSUMER: resubscribe and read the cases again).
+func TestHubResyncBeyondItsReadEndsUpdateSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newStore()
+		const n = 10000 + 50
+		for i := range n {
+			st.addCase(fmt.Sprintf("reso_%05d", i), "biz_a", "user_1")
+		}
+		h, stop := startHub(st)
+		defer stop()
+		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
+		got := map[string]int{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for c := range u.C {
+				got[c.ID] = c.Version
+			}
+		}()
+		for i := range n { // committed during the gap: no notice
+			st.commit(fmt.Sprintf("reso_%05d", i), visBoth)
+		}
+		h.Resync()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		h.UnsubscribeUpdates(u)
+		<-done
+		if len(got) != n && !errors.Is(u.Err(), pubsub.ErrSlowConsumer) {
+			t.Errorf("after a resync the update subscriber got %d of %d changed cases and was not told (err %v)",
+				len(got), n, u.Err())
+		}
+	})
+}

@@ -534,8 +534,10 @@ func (c *conn) initTimeout() {
 	c.doClose(CloseInitTimeout, initTimeoutReason)
 }
 
-// ping sends a WebSocket ping frame and waits for the pong; coder/websocket closes
-// the connection when the pong does not come in time.
+// ping sends a WebSocket ping frame and waits for the pong. A peer whose pong does not
+// come within WriteTimeout is taken for gone and disconnected (coder/websocket only
+// reports the missing pong: the connection, its subscriptions and their share of the
+// subscription limit would otherwise stay, with no more pings sent).
 func (c *conn) ping() {
 	c.mu.Lock()
 	closing := c.closing
@@ -547,6 +549,15 @@ func (c *conn) ping() {
 	err := c.ws.Ping(ctx)
 	cancel()
 	if err != nil {
+		c.mu.Lock()
+		already := c.closing
+		c.closing = true
+		c.mu.Unlock()
+		if !already {
+			c.t.opts.Logger.DebugContext(c.ctx, "websocket peer did not answer a ping", "err", err)
+			c.cancelAll()
+			_ = c.ws.CloseNow() // ends the read loop, which tears the connection down
+		}
 		return
 	}
 	c.mu.Lock()

@@ -975,3 +975,36 @@ func TestWSConnGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestWSPeerThatStopsAnsweringPingsIsDisconnected: PingInterval's ping frames detect
+// dead peers: one whose pong does not come within WriteTimeout is disconnected (and
+// what it held released), rather than left open with no more pings sent.
+func TestWSPeerThatStopsAnsweringPingsIsDisconnected(t *testing.T) {
+	var open atomic.Int64
+	s := newServer(t, wsproto.Options{PingInterval: 30 * time.Millisecond, WriteTimeout: 300 * time.Millisecond,
+		OnConn: func(_ string, d int) { open.Add(int64(d)) }})
+	var pings atomic.Int64
+	var answer atomic.Bool
+	answer.Store(true)
+	c := dial(t, s.URL, &websocket.DialOptions{Subprotocols: []string{wsproto.Subprotocol},
+		OnPingReceived: func(context.Context, []byte) bool { pings.Add(1); return answer.Load() }})
+	c.init("")
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := c.read(10 * time.Second); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	waitFor(t, "3 answered pings", func() bool { return pings.Load() >= 3 })
+	answer.Store(false) // the peer is gone, as far as pings can tell
+	select {
+	case err := <-ended:
+		t.Logf("connection ended: %v", err)
+	case <-time.After(3 * time.Second):
+		t.Fatalf("a peer that stopped answering pings is still connected after 3s (%d pings sent)", pings.Load())
+	}
+	waitFor(t, "the connection released", func() bool { return open.Load() == 0 })
+}
