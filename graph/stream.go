@@ -88,15 +88,20 @@ func (s *hubStream[E, T]) close(err error) {
 }
 
 // take returns the next queued change, waiting for one unless the transport was woken
-// for it; false at the end of the stream or when ctx ends.
+// for it; false at the end of the stream or when ctx ends, even with changes queued (a
+// select with both ready picks one at random: a stream ended for its token's
+// revocation could send what was queued).
 func (s *hubStream[E, T]) take(ctx context.Context) (streamItem[E], bool) {
+	if ctx.Err() != nil {
+		return streamItem[E]{}, false
+	}
 	if s.holding {
 		s.holding = false
 		return s.held, true
 	}
 	select {
 	case it, ok := <-s.queue:
-		return it, ok
+		return it, ok && ctx.Err() == nil
 	case <-ctx.Done():
 		return streamItem[E]{}, false
 	}

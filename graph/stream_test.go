@@ -216,3 +216,29 @@ func TestHubStreamPreparedBytes(t *testing.T) {
 		t.Fatalf("closed: %s", got)
 	}
 }
+
+// TestHubStreamEndsWithItsContext: once the stream's context ends (the client left, or
+// its token was revoked), nothing more is sent, though changes are still queued whose
+// response another subscriber of the class already made: with both ready, the wait
+// used to pick one at random and send such a change.
+func TestHubStreamEndsWithItsContext(t *testing.T) {
+	ts, other := newTestStream(t), newTestStream(t)
+	for i := range pubsub.EventBuffer {
+		sh := new(pubsub.Share)
+		if !ts.deliver(ev(i+1), sh) || !other.deliver(ev(i+1), sh) {
+			t.Fatal("the buffer is smaller than the test")
+		}
+	}
+	for range pubsub.EventBuffer {
+		other.respond()
+	}
+	if got, _ := ts.respond(); got != `{"e":"revt_1"}` {
+		t.Fatalf("first response %s", got)
+	}
+	ts.cancel()
+	for range pubsub.EventBuffer - 1 {
+		if got, _ := ts.respond(); got != "<end>" {
+			t.Fatalf("after the context ended: %s, want the end", got)
+		}
+	}
+}
