@@ -33,7 +33,7 @@ func TestPlannedMatchesGqlgenTargeted(t *testing.T) {
 			{query: `query($a: Boolean = true, $b: Boolean = false) {
 				resolutions(first: 3) @include(if: $a) { totalCount nodes { id } }
 				viewer @skip(if: $b) { role } }`,
-				vars: []map[string]any{nil, {"a": false}, {"b": true}, {"a": true, "b": false}, nil}},
+				vars: []map[string]any{nil, {"a": false}, {"b": true}, {"a": true, "b": false}, nil, {"a": nil}, {"b": nil}}},
 			{query: `query($a: Boolean!, $b: Boolean!, $c: Boolean!, $d: Boolean!, $e: Boolean!) {
 				resolutions(first: 2) @include(if: $a) { nodes { id status @skip(if: $b) } }
 				viewer @include(if: $c) { role scopes @include(if: $d) user @skip(if: $e) { id } } }`,
