@@ -8,6 +8,7 @@ import (
 	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
+	"resolutioncenter/dispute"
 )
 
 // TestPlannedMatchesGqlgenTargeted sends operations the generator of the differential
@@ -108,5 +109,42 @@ func TestPlannedBudgetMatchesGqlgen(t *testing.T) {
 		for _, r := range w.roles[:1] {
 			c.compare(planJob{role: r, query: q.String(), vars: map[string]any{"c": cursor}})
 		}
+	})
+}
+
+// TestPlannedBudgetCountsNulledTexts: gqlgen's executor charges the budget with every
+// long text as it resolves, also one that an error nulls afterwards, so that long texts
+// past the budget are RESPONSE_TOO_LARGE even when the answer left is small. The
+// planned path must answer the same.
+func TestPlannedBudgetCountsNulledTexts(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		cast := dbtest.MustCast(t, d)
+		long := dbtest.MustOpen(t, d, cast.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now()).Case.ID
+		for range 4 {
+			dbtest.MustApply(t, d, long, dispute.ActorCustomer, dispute.ActionRespond, strings.Repeat("x", 200), dbtest.Now())
+		}
+		other := dbtest.MustOpen(t, d, cast.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now()).Case.ID
+		env := map[string]string{"MAX_RESPONSE_BYTES": "3000"}
+		planned := apptest.New(t, d, apptest.Options{Env: env})
+		plain := apptest.New(t, d, apptest.Options{Env: map[string]string{"MAX_RESPONSE_BYTES": "3000", "QUERY_PLANNER": "false"}})
+		var out struct {
+			Resolution struct {
+				Events struct{ Edges []struct{ Cursor string } }
+			}
+		}
+		plain.MustData(t, apptest.PlatformToken, `query($id: ID!) { resolution(id: $id) { events(first: 1) { edges { cursor } } } }`,
+			map[string]any{"id": other}, &out)
+		c := &planComparer{t: t, planned: planned, plain: plain}
+		// Each copy of the case has about 1,000 bytes of messages, and is null (the
+		// cursor is another case's): 5,000 bytes of texts, an answer of a few hundred.
+		q := `query($ids: [ID!]!, $c: String) { nodes(ids: $ids) { ... on Resolution { resolutionEvents { details }
+			events(first: 1, after: $c) { totalCount } } } }`
+		vars := map[string]any{"ids": []string{long, long, long, long, long}, "c": out.Resolution.Events.Edges[0].Cursor}
+		c.compare(planJob{role: planRole{"platform", apptest.PlatformToken}, query: q, vars: vars})
+		// Under the budget, both answer the data.
+		vars["ids"] = []string{long, long}
+		c.compare(planJob{role: planRole{"platform", apptest.PlatformToken}, query: q, vars: vars})
 	})
 }
