@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"resolutioncenter/dispute"
 	"resolutioncenter/graph/model"
 )
 
@@ -103,7 +104,10 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			if !w.included(s.Directives) {
+			if ok, err := w.included(s.Directives); err != nil || !ok {
+				if err != nil {
+					return err
+				}
 				continue
 			}
 			w.path = append(w.path, ast.PathName(s.Alias))
@@ -130,7 +134,10 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 			w.caseHere = outer
 			w.path = w.path[:len(w.path)-1]
 		case *ast.InlineFragment:
-			if !w.included(s.Directives) {
+			if ok, err := w.included(s.Directives); err != nil || !ok {
+				if err != nil {
+					return err
+				}
 				continue
 			}
 			if err := w.selections(s.SelectionSet); err != nil {
@@ -141,7 +148,10 @@ func (w *argWalk) selections(set ast.SelectionSet) *gqlerror.Error {
 			if w.actionCase != "" {
 				key += "\x00" + w.actionCase + "\x00" + w.caseHere
 			}
-			if !w.included(s.Directives) || s.Definition == nil || w.walked[key] {
+			if ok, err := w.included(s.Directives); err != nil || !ok || s.Definition == nil || w.walked[key] {
+				if err != nil {
+					return err
+				}
 				continue
 			}
 			if w.walked == nil {
@@ -217,26 +227,40 @@ func (w *argWalk) check(f *ast.Field, cc connectionCheck, caseID string) *gqlerr
 	return out
 }
 
-// included evaluates @skip and @include as gqlgen's executor does.
-func (w *argWalk) included(dirs ast.DirectiveList) bool {
-	cond := func(name string) (bool, bool) {
+// included evaluates @skip and @include as gqlgen's executor does. Their "if" is a
+// Boolean!, but a variable of type Boolean with a default may stand for it and still be
+// sent as null: that is refused here, as the argument's INVALID_ARGUMENT, since gqlgen's
+// CollectFields (and the planner's compilation, which calls it) panics on it.
+func (w *argWalk) included(dirs ast.DirectiveList) (bool, *gqlerror.Error) {
+	cond := func(name string) (value, set bool, _ *gqlerror.Error) {
 		d := dirs.ForName(name)
 		if d == nil {
-			return false, false
+			return false, false, nil
 		}
 		arg := d.Arguments.ForName("if")
 		if arg == nil {
-			return false, false
+			return false, false, nil
 		}
 		v, err := arg.Value.Value(w.opCtx.Variables)
 		b, ok := v.(bool)
-		return b, err == nil && ok
+		if err == nil && !ok {
+			de := dispute.Invalid("if", "the argument if of @"+name+" may not be null")
+			out := &gqlerror.Error{Err: de, Message: de.Error(), Path: append(ast.Path(nil), w.path...)}
+			if d.Position != nil {
+				out.Locations = []gqlerror.Location{{Line: d.Position.Line, Column: d.Position.Column}}
+			}
+			return false, false, out
+		}
+		return b, err == nil && ok, nil
 	}
-	if skip, ok := cond("skip"); ok && skip {
-		return false
+	// Both are evaluated, as gqlgen does, whatever the first says.
+	skip, skipSet, err := cond("skip")
+	if err != nil {
+		return false, err
 	}
-	if include, ok := cond("include"); ok && !include {
-		return false
+	include, includeSet, err := cond("include")
+	if err != nil {
+		return false, err
 	}
-	return true
+	return !(skipSet && skip) && !(includeSet && !include), nil
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -208,20 +207,14 @@ func (s *plannedSchema) run(ctx context.Context, ec *executionContext, opCtx *gr
 	var held *[]byte
 	x.w.buf, held = dataBuffer(ctx, int(p.sizeHint.Load())+512)
 	if rb := ResponseBudgetFrom(ctx); rb != nil {
-		x.w.budget = &planBudget{max: int(rb.Max()), rb: rb}
+		x.w.budget = &planBudget{max: int(rb.Max())}
 	}
 	dataOK := x.writeData()
-	if x.abort == reasonTooLarge {
-		// Over MAX_RESPONSE_BYTES: the budget's extension answers RESPONSE_TOO_LARGE
-		// alone; building the rest (or gqlgen's answer) would only waste the memory the
-		// budget protects.
-		x.w.budget.spend(len(x.w.buf))
-		if held != nil {
-			*held = x.w.buf
-		}
-		return &graphql.Response{Data: json.RawMessage("null")}, ""
-	}
 	if x.abort != "" {
+		// Over MAX_RESPONSE_BYTES (reasonTooLarge) too: the data written so far may
+		// still shrink, as an error later in the selection nulls an object already
+		// written, so only gqlgen's executor, whose rule it is, can tell whether the
+		// answer is RESPONSE_TOO_LARGE or a small one with errors.
 		return nil, x.abort
 	}
 	p.sizeHint.Store(int64(len(x.w.buf)))

@@ -32,10 +32,12 @@ import (
 // concurrently and reports them in the order they finish).
 //
 //	go test ./graph/ -run TestPlannedMatchesGqlgen -plan.seed 7 -plan.n 20000
+//	go test ./graph/ -run TestPlannedMatchesGqlgen -plan.maxbytes 1500 (answers over a small budget)
 var (
 	planSeed   = flag.Uint64("plan.seed", 1, "seed of the differential test's generated operations")
 	planN      = flag.Int("plan.n", 0, "generated operations per engine (0: as many as -plan.budget allows)")
 	planBudget = flag.Duration("plan.budget", 3*time.Second, "time per engine for generated operations when -plan.n is 0")
+	planBytes  = flag.Int("plan.maxbytes", 0, "MAX_RESPONSE_BYTES of both servers (0: the default), to compare answers over a small budget")
 )
 
 func TestPlannedMatchesGqlgen(t *testing.T) {
@@ -48,9 +50,23 @@ func TestPlannedMatchesGqlgen(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
 		t.Parallel()
 		w := buildPlanWorld(t, d)
-		planned := apptest.New(t, d)
-		plain := apptest.New(t, d, apptest.Options{Env: map[string]string{"QUERY_PLANNER": "false"}})
-		w.findCursors(t, plain)
+		env := func(kv ...string) apptest.Options {
+			o := apptest.Options{Env: map[string]string{}}
+			if *planBytes > 0 {
+				o.Env["MAX_RESPONSE_BYTES"] = fmt.Sprint(*planBytes)
+			}
+			for i := 0; i < len(kv); i += 2 {
+				o.Env[kv[i]] = kv[i+1]
+			}
+			return o
+		}
+		planned := apptest.New(t, d, env())
+		plain := apptest.New(t, d, env("QUERY_PLANNER", "false"))
+		if *planBytes > 0 {
+			w.findCursors(t, apptest.New(t, d, apptest.Options{Env: map[string]string{"QUERY_PLANNER": "false"}}))
+		} else {
+			w.findCursors(t, plain)
+		}
 		c := &planComparer{t: t, planned: planned, plain: plain}
 		before := counter(planned.Metrics.QueriesPlanned)
 

@@ -18,6 +18,16 @@ type writer struct {
 	errs []fieldError
 	// budget, when set, ends the run once the data grows past it (see plan_budget.go).
 	budget *planBudget
+	// charged is what gqlgen's executor charges the budget with as fields resolve: the
+	// JSON size of every long text written, kept even when an error nulls it later.
+	charged int
+}
+
+// charge records a text value of n bytes written as JSON in size bytes (see charged).
+func (w *writer) charge(n, size int) {
+	if w.budget != nil && n >= minCountedText {
+		w.charged += size
+	}
 }
 
 // pathElem is a field's response name, or (name "") a list index.
@@ -202,5 +212,6 @@ func (w *writer) str(s string) {
 		start = i + 1
 	}
 	b = append(b, s[start:]...)
+	w.charge(len(s), len(b)+1-len(w.buf))
 	w.buf = append(b, '"')
 }

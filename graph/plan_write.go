@@ -90,10 +90,11 @@ func (x *run) writeNode(f *fieldPlan, n model.Node) bool {
 	return false
 }
 
-// end closes an object and checks the response budget.
+// end closes an object and checks the response budget: the data written, and the
+// long texts gqlgen's executor would have charged (writer.charged).
 func (x *run) end() {
 	x.w.buf = append(x.w.buf, '}')
-	if x.w.budget.exceeded(len(x.w.buf)) {
+	if x.w.budget.exceeded(len(x.w.buf)) || x.w.budget.exceeded(x.w.charged) {
 		x.abort = reasonTooLarge
 	}
 }
@@ -186,9 +187,7 @@ func (x *run) writeEdge(sel *selPlan, p *page, j int) bool {
 		case fTypename:
 			w.str(typeNames[sel.typ])
 		case fEdgeCursor:
-			w.buf = append(w.buf, '"')
-			w.buf = p.cursor(w.buf, j)
-			w.buf = append(w.buf, '"')
+			x.cursor(p, j)
 		case fEdgeNode:
 			ok = w.close(f, w.open(f), p.node(f.sel, j)) && ok
 		}
@@ -220,13 +219,22 @@ func (x *run) writePageInfo(sel *selPlan, p *page) bool {
 			if f.kind == fPageEnd {
 				j = p.n - 1
 			}
-			w.buf = append(w.buf, '"')
-			w.buf = p.cursor(w.buf, j)
-			w.buf = append(w.buf, '"')
+			x.cursor(p, j)
 		}
 	}
 	x.end()
 	return true
+}
+
+// cursor writes the cursor of node j of a page as a string (a text value charged as
+// any other, see writer.charged).
+func (x *run) cursor(p *page, j int) {
+	w := &x.w
+	w.buf = append(w.buf, '"')
+	start := len(w.buf)
+	w.buf = p.cursor(w.buf, j)
+	w.charge(len(w.buf)-start, len(w.buf)-start+2)
+	w.buf = append(w.buf, '"')
 }
 
 // list writes the n elements of list field f, element j by elem(j), each with its
