@@ -196,7 +196,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		RateLimiter: a.Limiter, WriteLimiter: a.WriteLimiter, APQCacheSize: cfg.APQCacheSize, DisableSuggestions: !cfg.Suggestions,
 		Documents: docs, PersistedOnly: cfg.PersistedOnly,
 		CORSOrigins: cfg.CORSOrigins, DevMode: cfg.DevMode, RequestTimeout: cfg.RequestTimeout, TrustedProxies: cfg.TrustedProxies,
-		WriteTimeout: cfg.WriteTimeout, QueryPlanner: cfg.QueryPlanner,
+		WriteTimeout: cfg.WriteTimeout, QueryPlanner: cfg.QueryPlanner, SSEKeepAlive: cfg.SSEKeepAlive,
 		WebSocket: wsproto.Options{AllowedOrigins: wsOrigins(cfg),
 			InitTimeout: cfg.WSInitTimeout, WriteTimeout: cfg.WriteTimeout, BaseContext: a.base, Logger: a.logger, Conns: &a.wsConns,
 			OnConn: func(protocol string, d int) {

@@ -59,6 +59,7 @@ type Config struct {
 	ReadyFailAfter      time.Duration
 	WSOrigins           []string
 	WSInitTimeout       time.Duration
+	SSEKeepAlive        time.Duration
 	PprofAddr           string
 	GCHeadroomMB        int
 	AuthCacheTTL        time.Duration
@@ -224,6 +225,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"idle-timeout", "IDLE_TIMEOUT", "120s", "how long an idle keep-alive connection stays open", false, dur(&c.IdleTimeout)},
 		{"ws-origins", "WS_ORIGINS", "", "extra browser origins allowed to open WebSockets (patterns like https://app.example.com or *.example.com) besides CORS_ORIGINS; the same origin always, loopback origins in development mode", false, list(&c.WSOrigins)},
 		{"ws-init-timeout", "WS_INIT_TIMEOUT", "3s", "how long a WebSocket client has to send connection_init (then 4408)", false, dur(&c.WSInitTimeout)},
+		{"sse-keepalive", "SSE_KEEPALIVE", "15s", "how often an SSE stream with nothing to send gets a comment line, so that proxies and load balancers with an idle timeout keep it open (WebSockets are pinged as often); 0: never", false, durZero(&c.SSEKeepAlive)},
 		{"pprof-addr", "PPROF_ADDR", "", "when set (e.g. 127.0.0.1:6060), serve net/http/pprof there for profiling; loopback only (it has no credential)", false, str(&c.PprofAddr)},
 		{"gc-headroom-mb", "GC_HEADROOM_MB", "64", "most garbage (MB) the Go heap may gather between collections once GOGC's share of a large live heap would exceed it (0: GOGC alone decides)", false, numZero(&c.GCHeadroomMB)},
 		{"max-subscriptions", "MAX_SUBSCRIPTIONS", "1000", "most concurrent subscriptions per token (per user for sign-in JWTs)", false, num(&c.MaxSubsPerPrincipal)},

@@ -85,6 +85,9 @@ type Options struct {
 	// and what the response held is released. 0: no bound. (WebSocket frames are
 	// bounded by WebSocket.WriteTimeout.)
 	WriteTimeout time.Duration
+	// SSEKeepAlive is how often an SSE stream with nothing to send gets a comment line
+	// (proxies with an idle timeout would otherwise close a quiet subscription). 0: never.
+	SSEKeepAlive time.Duration
 	// WebSocket tunes the WebSocket transport (allowed origins, init timeout...).
 	WebSocket wsproto.Options
 	// QueryPlanner runs the query operations it covers on the planned executor
@@ -198,7 +201,7 @@ func principalKind(ctx context.Context) string {
 // then the GraphQL server with its transports.
 func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	srv := newServer(res, o)
-	addStreamingTransports(srv, authn, o.WebSocket)
+	addStreamingTransports(srv, authn, o.WebSocket, o.SSEKeepAlive)
 	addHTTPTransports(srv)
 	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, withStreamWatch(authn, srv)))
 	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withWriteDeadlines(o.WriteTimeout,
@@ -213,7 +216,7 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 // connection_init payload {"Authorization": "Bearer ..."} or the upgrade request's
 // header; a rejected token closes the connection with 4403. ws tunes the WebSocket
 // transport (allowed browser origins, init timeout, ...); its InitFunc is set here.
-func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options) {
+func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options, sseKeepAlive time.Duration) {
 	ws.InitFunc = func(ctx context.Context, payload map[string]any) (context.Context, error) {
 		if p := auth.FromContext(ctx); p != nil {
 			return watchSocket(ctx, authn, p), nil
@@ -239,7 +242,7 @@ func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws w
 		return ctx, nil
 	}
 	srv.AddTransport(wsproto.New(ws))
-	srv.AddTransport(sseTransport{})
+	srv.AddTransport(sseTransport{transport.SSE{KeepAlivePingInterval: sseKeepAlive}})
 }
 
 // addHTTPTransports adds the plain HTTP transports (GET and POST), which follow the

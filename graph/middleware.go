@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 )
 
 // isStreaming tells requests that stay open (WebSocket upgrades, SSE) from ordinary ones.
@@ -44,15 +42,6 @@ func prefersEventStream(accept string) bool {
 		}
 	}
 	return strings.EqualFold(best, "text/event-stream") && bestQ > 0
-}
-
-// sseTransport is gqlgen's SSE transport (graphql-sse's distinct connections mode),
-// taking only the requests that rank text/event-stream first: gqlgen's own checks
-// that the header mentions it anywhere.
-type sseTransport struct{ transport.SSE }
-
-func (t sseTransport) Supports(r *http.Request) bool {
-	return prefersEventStream(r.Header.Get("Accept")) && t.SSE.Supports(r)
 }
 
 // isUpgrade tells WebSocket upgrade requests.
