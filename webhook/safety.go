@@ -129,8 +129,14 @@ func isLoopbackHost(host string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
+// MaxResponseHeaderBytes bounds the headers of an endpoint's answer. net/http's default
+// is 10 MB: an endpoint answering every attempt with that much, at its concurrency
+// limit, would make the server hold gigabytes for one company.
+const MaxResponseHeaderBytes = 64 << 10
+
 // NewClient returns the HTTP client deliveries use: every connection's address is
-// checked at connect time, no proxy, no redirects, timeout per request.
+// checked at connect time, no proxy, no redirects, timeout per request, answers'
+// headers bounded (MaxResponseHeaderBytes) and their bodies read up to ExcerptBytes.
 func NewClient(timeout time.Duration, allowLoopback bool) *http.Client {
 	dialer := &net.Dialer{
 		Timeout: timeout,
@@ -146,10 +152,11 @@ func NewClient(timeout time.Duration, allowLoopback bool) *http.Client {
 		},
 	}
 	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
+		Proxy:                  nil,
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    timeout,
+		ResponseHeaderTimeout:  timeout,
+		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 		// Enough kept-alive connections for every endpoint of a host at its concurrency
 		// limit (several endpoints often share a host): a burst does not redial.
 		MaxIdleConnsPerHost: 64,

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,6 +73,32 @@ func TestClientRefusesAtConnect(t *testing.T) {
 	resp, err = webhook.NewClient(time.Second, true).Get(redir.URL)
 	if err != nil || resp.StatusCode != http.StatusFound {
 		t.Fatalf("redirect followed: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+// TestClientBoundsAnswerHeaders: an endpoint answering with more header bytes than
+// webhook.MaxResponseHeaderBytes gets a failed attempt, not megabytes held per
+// attempt (net/http's default limit is 10 MB); a plain answer still succeeds.
+func TestClientBoundsAnswerHeaders(t *testing.T) {
+	huge := strings.Repeat("x", 4<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/huge" {
+			for i := range 256 { // 1 MiB of headers
+				w.Header().Set(fmt.Sprintf("X-Pad-%d", i), huge)
+			}
+		}
+		w.WriteHeader(204)
+	}))
+	defer srv.Close()
+	c := webhook.NewClient(5*time.Second, true)
+	if resp, err := c.Get(srv.URL + "/huge"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("an answer with 1 MiB of headers was read: %d", resp.StatusCode)
+	}
+	resp, err := c.Get(srv.URL + "/plain")
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("a plain answer: %v", err)
 	}
 	resp.Body.Close()
 }
