@@ -205,7 +205,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Metrics.WatchSubscriptions(func() (int, int) { st := a.Hub.Stats(); return st.EventSubscribers, st.UpdateSubscribers })
 	a.handler = a.routes(api)
 
-	if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+	if a.ln, err = listen(ctx, cfg.Addr, cfg.WriteTimeout); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	a.srv = &http.Server{
@@ -218,6 +218,14 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// listen opens the API's listener: its connections close when data written to them
+// stays unacknowledged for writeTimeout (see userTimeout), the WRITE_TIMEOUT that a
+// write deadline alone bounds only until the kernel takes the bytes.
+func listen(ctx context.Context, addr string, writeTimeout time.Duration) (net.Listener, error) {
+	lc := net.ListenConfig{Control: userTimeout(writeTimeout)}
+	return lc.Listen(ctx, "tcp", addr)
 }
 
 // wsOrigins are the browser origins allowed to open WebSockets besides the same origin:
