@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/trace"
@@ -113,7 +112,7 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		schema = ps
 	}
 	srv := handler.New(schema)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newDocCache[*ast.QueryDocument](1000, docCacheBytes))
 	srv.SetParserTokenLimit(lim.MaxTokens)
 	srv.SetErrorPresenter(presentError(res.Logger))
 	srv.SetRecoverFunc(recoverPanic(res.Logger))
@@ -136,7 +135,7 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection, maxTokens: lim.MaxTokens})
 	}
 	if apq {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.APQCacheSize)})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: newDocCache[string](o.APQCacheSize, docCacheBytes)})
 	}
 	srv.Use(newShapeLimit(lim.MaxTokens)) // after APQ, which fills in the query
 	srv.Use(depthLimit{max: lim.MaxDepth})
