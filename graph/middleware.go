@@ -1,7 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -9,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"resolutioncenter/graph/gqlhttp"
 )
 
 // isStreaming tells requests that stay open (WebSocket upgrades, SSE) from ordinary ones.
@@ -53,6 +59,28 @@ type sseTransport struct{ transport.SSE }
 
 func (t sseTransport) Supports(r *http.Request) bool {
 	return prefersEventStream(r.Header.Get("Accept")) && t.SSE.Supports(r)
+}
+
+// Do reads the body as the POST transport does before gqlgen's transport streams the
+// operation: a body that is not a GraphQL request answers 400 (413 when too large)
+// with a JSON error. gqlgen's transport printed such a body whole with the standard
+// library's logger (raw, outside the JSON logs, so a body could forge log lines; a
+// MiB per request from any caller; messages and e-mails in its variables) and echoed
+// it back, and answered a body over the limit with 200.
+func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	params, status, msg := gqlhttp.DecodeBody(r.Body)
+	if status != 0 {
+		writeJSONError(w, status, msg, gqlhttp.ErrorCode)
+		return
+	}
+	body, err := json.Marshal(params) // what gqlgen's transport decodes, documentId in extensions
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "the request body is not valid JSON", gqlhttp.ErrorCode)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	t.SSE.Do(w, r, exec)
 }
 
 // isUpgrade tells WebSocket upgrade requests.

@@ -89,6 +89,12 @@ type postBody struct {
 	DocID         any `json:"doc_id"` // Relay's name for it
 }
 
+// DecodeBody reads a request body as POST does (one JSON object, fields of the right
+// JSON types, documentId or doc_id into extensions.documentId), for transports that
+// take the same body (SSE). On failure it returns the status (400 or 413) and a message
+// that does not repeat the body.
+func DecodeBody(body io.Reader) (*graphql.RawParams, int, string) { return decodePOST(body) }
+
 // decodePOST reads the body. On failure it returns the status (400 or 413) and a
 // message.
 func decodePOST(body io.Reader) (*graphql.RawParams, int, string) {
