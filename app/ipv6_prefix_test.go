@@ -56,3 +56,36 @@ func TestIPv6ClientsLimitedByPrefix(t *testing.T) {
 		t.Errorf("a request from another /64: %d, want 200", st)
 	}
 }
+
+// TestForwardedAddressWithPort: a proxy that writes the client's port in
+// X-Forwarded-For ("192.0.2.50:41234", "[2001:db8::1]:41234", as some load balancers
+// do) names the same client on every connection: the port is not part of its budget.
+// Each port was a fresh budget before.
+func TestForwardedAddressWithPort(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{
+		"TRUSTED_PROXIES": "127.0.0.0/8, 10.0.0.0/8", "AUTH_FAILURE_BURST": "5", "AUTH_FAILURE_RATE": "0.01"}})
+	for _, format := range []string{"192.0.2.50:%d", "[2001:db8:7:7::1]:%d", "192.0.2.60:%d, 10.1.2.3:8080"} {
+		counts := map[int]int{}
+		for i := range 12 {
+			r, err := apptest.Send(context.Background(), s.URL, apptest.Request{Query: `{ __typename }`, Token: randomToken(),
+				Header: map[string]string{"X-Forwarded-For": fmt.Sprintf(format, 40000+i)}})
+			if err != nil && r.Status == 0 {
+				t.Fatalf("post: %v", err)
+			}
+			counts[r.Status]++
+		}
+		if counts[http.StatusTooManyRequests] < 7 {
+			t.Errorf("X-Forwarded-For %q, 12 bad tokens from one client on 12 ports, burst 5: %v, want 7 refused", format, counts)
+		}
+	}
+	// A trusted proxy written with its port is still the proxy, not the client: another
+	// client behind it has a budget of its own.
+	r, err := apptest.Send(context.Background(), s.URL, apptest.Request{Query: `{ __typename }`, Token: randomToken(),
+		Header: map[string]string{"X-Forwarded-For": "192.0.2.61:1234, 10.1.2.3:8080"}})
+	if err != nil && r.Status == 0 {
+		t.Fatalf("post: %v", err)
+	}
+	if r.Status != http.StatusUnauthorized {
+		t.Errorf("another client behind the same proxy: %d, want 401 (its own budget)", r.Status)
+	}
+}

@@ -133,7 +133,7 @@ func clientAddr(r *http.Request, trusted []netip.Prefix) string {
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		h := strings.TrimSpace(hops[i])
+		h := hopAddr(strings.TrimSpace(hops[i]))
 		if h == "" {
 			continue
 		}
@@ -143,6 +143,17 @@ func clientAddr(r *http.Request, trusted []netip.Prefix) string {
 		host = h
 	}
 	return budgetAddr(host)
+}
+
+// hopAddr is the address of an X-Forwarded-For hop, which some proxies write with the
+// client's port ("192.0.2.1:41234", "[2001:db8::1]:41234"): with it, every connection
+// of one client had a budget of its own, and a trusted proxy written so was taken for
+// the client (all its clients then shared one budget).
+func hopAddr(h string) string {
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().String()
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 }
 
 // budgetAddr is the key of an address's budgets: an IPv4 address (also written as
