@@ -143,6 +143,8 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	// field refuses it, not priced as 100; before anything runs, whichever executor.
 	srv.Use(argumentCheck{es: es})
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
+	// After it, before the rate limit, which then charges introspection too.
+	srv.Use(introspectionCost{limit: lim.MaxComplexity, schema: servedSchema()})
 	if o.RateLimiter != nil {
 		rl := rateLimit{limiter: o.RateLimiter}
 		if o.Metrics != nil {
