@@ -126,14 +126,12 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		srv.Use(introspectionOff{})
 	}
 	apq := o.APQCacheSize > 0 && !o.PersistedOnly
-	if o.Documents != nil || o.PersistedOnly {
-		docs := o.Documents
-		if docs == nil {
-			docs = &Documents{}
-		}
-		// Before APQ, which must not see an ID the manifest resolves.
-		srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection, maxTokens: lim.MaxTokens})
+	docs := o.Documents
+	if docs == nil {
+		docs = &Documents{} // none: a documentId is PERSISTED_QUERY_NOT_FOUND, not "no operation"
 	}
+	// Before APQ, which must not see an ID the manifest resolves.
+	srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection, maxTokens: lim.MaxTokens})
 	if apq {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: newDocCache[string](o.APQCacheSize, docCacheBytes)})
 	}
