@@ -11,7 +11,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"go.opentelemetry.io/otel/trace"
@@ -116,7 +115,7 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		schema = ps
 	}
 	srv := handler.New(schema)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newDocCache[*ast.QueryDocument](1000, docCacheBytes))
 	srv.SetParserTokenLimit(lim.MaxTokens)
 	srv.SetErrorPresenter(presentError(res.Logger))
 	srv.SetRecoverFunc(recoverPanic(res.Logger))
@@ -130,16 +129,14 @@ func newServer(res *Resolver, o Options) *handler.Server {
 		srv.Use(introspectionOff{})
 	}
 	apq := o.APQCacheSize > 0 && !o.PersistedOnly
-	if o.Documents != nil || o.PersistedOnly {
-		docs := o.Documents
-		if docs == nil {
-			docs = &Documents{}
-		}
-		// Before APQ, which must not see an ID the manifest resolves.
-		srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection, maxTokens: lim.MaxTokens})
+	docs := o.Documents
+	if docs == nil {
+		docs = &Documents{} // none: a documentId is PERSISTED_QUERY_NOT_FOUND, not "no operation"
 	}
+	// Before APQ, which must not see an ID the manifest resolves.
+	srv.Use(trustedDocuments{docs: docs, only: o.PersistedOnly, apq: apq, introspection: lim.Introspection, maxTokens: lim.MaxTokens})
 	if apq {
-		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](o.APQCacheSize)})
+		srv.Use(extension.AutomaticPersistedQuery{Cache: newDocCache[string](o.APQCacheSize, docCacheBytes)})
 	}
 	srv.Use(newShapeLimit(lim.MaxTokens)) // after APQ, which fills in the query
 	srv.Use(depthLimit{max: lim.MaxDepth})
@@ -147,6 +144,8 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	// field refuses it, not priced as 100; before anything runs, whichever executor.
 	srv.Use(argumentCheck{es: es})
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
+	// After it, before the rate limit, which then charges introspection too.
+	srv.Use(introspectionCost{limit: lim.MaxComplexity, schema: servedSchema()})
 	if o.RateLimiter != nil {
 		rl := rateLimit{limiter: o.RateLimiter}
 		if o.Metrics != nil {

@@ -79,29 +79,62 @@ func withRequestTimeout(d time.Duration, trusted []netip.Prefix, next http.Handl
 	})
 }
 
-// clientAddr is the request's client: the peer's IP address, or, when the peer is a
-// trusted proxy, the right-most address of X-Forwarded-For that is not one (what the
-// first untrusted hop told the trusted ones; anything left of it is the client's say).
+// clientAddr is the request's client, as the per-address budgets count it (rate
+// limits without a token, the throttling of failed authentications): the peer's IP
+// address, or, when the peer is a trusted proxy, the right-most address of
+// X-Forwarded-For that is not one (what the first untrusted hop told the trusted ones;
+// anything left of it is the client's say); see budgetAddr.
 func clientAddr(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	if len(trusted) == 0 || !isTrusted(host, trusted) {
-		return host
+		return budgetAddr(host)
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
-		h := strings.TrimSpace(hops[i])
+		h := hopAddr(strings.TrimSpace(hops[i]))
 		if h == "" {
 			continue
 		}
 		if !isTrusted(h, trusted) {
-			return h
+			return budgetAddr(h)
 		}
 		host = h
 	}
-	return host
+	return budgetAddr(host)
+}
+
+// hopAddr is the address of an X-Forwarded-For hop, which some proxies write with the
+// client's port ("192.0.2.1:41234", "[2001:db8::1]:41234"): with it, every connection
+// of one client had a budget of its own, and a trusted proxy written so was taken for
+// the client (all its clients then shared one budget).
+func hopAddr(h string) string {
+	if ap, err := netip.ParseAddrPort(h); err == nil {
+		return ap.Addr().String()
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+}
+
+// budgetAddr is the key of an address's budgets: an IPv4 address (also written as
+// IPv4-mapped IPv6) itself, an IPv6 address its /64, the block one subscriber or host
+// is given: a client picks any address of its /64 at will, and rotating them gave it a
+// fresh budget for every request. Anything else is kept as it is.
+func budgetAddr(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, err := ip.WithZone("").Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }
 
 func isTrusted(addr string, trusted []netip.Prefix) bool {

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/trace"
@@ -48,7 +47,7 @@ type plannedSchema struct {
 	inner *executableSchema
 	r     *Resolver
 	rs    *readSchema
-	cache *lru.LRU[*planFamily]
+	cache *docCache[*planFamily]
 	// onPlanned and onFallback count operations (metrics); either may be nil.
 	onPlanned  func()
 	onFallback func(reason string)
@@ -65,7 +64,7 @@ const maxVariants = 16
 
 func newPlannedSchema(inner *executableSchema, r *Resolver) *plannedSchema {
 	return &plannedSchema{ExecutableSchema: inner, inner: inner, r: r, rs: newReadSchema(inner.Schema()),
-		cache: lru.New[*planFamily](planCacheSize)}
+		cache: newDocCache[*planFamily](planCacheSize, docCacheBytes)}
 }
 
 // planFamily holds the plans of one document, per operation name and Boolean

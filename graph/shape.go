@@ -7,7 +7,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -38,7 +37,7 @@ const (
 // (gqlgen parses again, from its cache), and remembers documents it accepted.
 type shapeLimit struct {
 	maxTokens int
-	accepted  *lru.LRU[bool]
+	accepted  *docCache[bool]
 }
 
 var _ interface {
@@ -47,7 +46,7 @@ var _ interface {
 } = shapeLimit{}
 
 func newShapeLimit(maxTokens int) shapeLimit {
-	return shapeLimit{maxTokens: maxTokens, accepted: lru.New[bool](1000)}
+	return shapeLimit{maxTokens: maxTokens, accepted: newDocCache[bool](1000, docCacheBytes)}
 }
 
 func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }

@@ -1,12 +1,17 @@
 package graph
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"resolutioncenter/graph/gqlhttp"
 )
 
 // sseTransport is gqlgen's SSE transport (graphql-sse's distinct connections mode),
@@ -20,12 +25,31 @@ func (t sseTransport) Supports(r *http.Request) bool {
 	return prefersEventStream(r.Header.Get("Accept")) && t.SSE.Supports(r)
 }
 
-// Do serves the stream through a writer that turns writes away once Do returns.
-// gqlgen writes its keep-alive comments from a goroutine of its own that stops only
-// when the request's context ends, which net/http does after the handler returned: a
-// comment written in between would go to a response, and a connection, that net/http
-// has already finished with.
+// Do reads the body as the POST transport does before gqlgen's transport streams the
+// operation: a body that is not a GraphQL request answers 400 (413 when too large)
+// with a JSON error. gqlgen's transport printed such a body whole with the standard
+// library's logger (raw, outside the JSON logs, so a body could forge log lines; a
+// MiB per request from any caller; messages and e-mails in its variables) and echoed
+// it back, and answered a body over the limit with 200.
+//
+// The stream goes through a writer that turns writes away once Do returns. gqlgen
+// writes its keep-alive comments from a goroutine of its own that stops only when the
+// request's context ends, which net/http does after the handler returned: a comment
+// written in between would go to a response, and a connection, that net/http has
+// already finished with.
 func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	params, status, msg := gqlhttp.DecodeBody(r.Body)
+	if status != 0 {
+		writeJSONError(w, status, msg, gqlhttp.ErrorCode)
+		return
+	}
+	body, err := json.Marshal(params) // what gqlgen's transport decodes, documentId in extensions
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "the request body is not valid JSON", gqlhttp.ErrorCode)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
 	sw := &sseWriter{ResponseWriter: w}
 	defer sw.finish()
 	t.SSE.Do(sw, r, exec)

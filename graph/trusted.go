@@ -156,8 +156,11 @@ func (t trustedDocuments) MutateOperationParameters(ctx context.Context, p *grap
 	}
 	doc, ok := t.docs.Lookup(id)
 	if !ok {
-		if apqStyle && t.apq && !t.only {
-			return nil // an automatic persisted query: the APQ extension takes it from here
+		if apqStyle && !t.only && (t.apq || p.Query != "") {
+			// An automatic persisted query: the APQ extension takes it from here; with
+			// APQ off, one that brings its query runs it (nothing is registered), as an
+			// Apollo client that sends both expects.
+			return nil
 		}
 		if t.only && p.Query != "" {
 			// The text came along (an APQ client registering it): it is what counts.

@@ -279,3 +279,46 @@ func TestPersistedOnlyWithoutIntrospection(t *testing.T) {
 		t.Errorf("the registered text: %s %+v", r.Data, r.Errors)
 	}
 }
+
+// Without a manifest, a documentId is an unknown ID (PERSISTED_QUERY_NOT_FOUND), as
+// the README's errors say, over POST and GET; it answered "no operation provided"
+// (GRAPHQL_VALIDATION_FAILED), and a client could not tell that it should send the
+// document. With APQ off, an APQ request that brings its query runs it (nothing is
+// registered), with or without a manifest, and one without its query is not found.
+func TestDocumentIDWithoutManifest(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	q := `{ viewer { companies { id } } }`
+	apq := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": tdHash(q)}}
+	for _, env := range []map[string]string{
+		{},
+		{"APQ_CACHE_SIZE": "0"},
+		{"APQ_CACHE_SIZE": "0", "PERSISTED_DOCUMENTS": writeManifest(t, tdViewer)},
+	} {
+		s := apptest.New(t, d, apptest.Options{Env: env})
+		send := func(r apptest.Request) apptest.Response {
+			t.Helper()
+			r.Token = apptest.PlatformToken
+			resp, err := apptest.Send(t.Context(), s.URL, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp
+		}
+		if r := send(apptest.Request{DocumentID: tdHash("nope")}); r.FirstCode() != tdNotFound || r.HasData() {
+			t.Errorf("%v: unknown documentId over POST: %s", env, r.Raw)
+		}
+		status, body, err := apptest.Get(t.Context(), s.URL+"?documentId="+tdHash("nope"),
+			map[string]string{"Authorization": "Bearer " + apptest.PlatformToken})
+		if err != nil || status != 200 || !strings.Contains(body, tdNotFound) {
+			t.Errorf("%v: unknown documentId over GET: %d %s %v", env, status, body, err)
+		}
+		if r := send(apptest.Request{Query: q, Extensions: apq}); len(r.Errors) > 0 || !strings.Contains(string(r.Data), "companies") {
+			t.Errorf("%v: APQ with its query: %s", env, r.Raw)
+		}
+		if env["APQ_CACHE_SIZE"] == "0" {
+			if r := send(apptest.Request{Extensions: apq}); r.FirstCode() != tdNotFound {
+				t.Errorf("%v: APQ without its query, APQ off: %s", env, r.Raw)
+			}
+		}
+	}
+}

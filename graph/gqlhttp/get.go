@@ -16,9 +16,9 @@ type GET struct{}
 
 var _ graphql.Transport = GET{}
 
-// Supports claims GET requests that are not protocol upgrades.
+// Supports claims GET requests that are not WebSocket upgrades (see POST.Supports).
 func (GET) Supports(r *http.Request) bool {
-	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
+	return r.Method == http.MethodGet && !webSocketUpgrade(r)
 }
 
 // Do decodes the URL parameters and executes the query.

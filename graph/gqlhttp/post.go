@@ -23,11 +23,25 @@ type POST struct {
 
 var _ graphql.Transport = POST{}
 
-// Supports claims every POST request that is not a protocol upgrade, so that an
+// Supports claims every POST request that is not a WebSocket upgrade, so that an
 // unsupported Content-Type answers 415: add POST after the transports that claim
-// narrower sets of POST requests.
+// narrower sets of POST requests. An offer to upgrade to another protocol (h2c) is not
+// taken, and the request answered as without it.
 func (POST) Supports(r *http.Request) bool {
-	return r.Method == http.MethodPost && r.Header.Get("Upgrade") == ""
+	return r.Method == http.MethodPost && !webSocketUpgrade(r)
+}
+
+// webSocketUpgrade reports whether "websocket" is among the Upgrade header's tokens,
+// in any case, as the WebSocket transport takes them.
+func webSocketUpgrade(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Do decodes the request and executes it.
@@ -88,6 +102,12 @@ type postBody struct {
 	DocumentID    any `json:"documentId"`
 	DocID         any `json:"doc_id"` // Relay's name for it
 }
+
+// DecodeBody reads a request body as POST does (one JSON object, fields of the right
+// JSON types, documentId or doc_id into extensions.documentId), for transports that
+// take the same body (SSE). On failure it returns the status (400 or 413) and a message
+// that does not repeat the body.
+func DecodeBody(body io.Reader) (*graphql.RawParams, int, string) { return decodePOST(body) }
 
 // decodePOST reads the body. On failure it returns the status (400 or 413) and a
 // message.

@@ -1,0 +1,91 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"resolutioncenter/app/apptest"
+)
+
+// TestIPv6ClientsLimitedByPrefix: the per-address budgets (failed authentications,
+// the cost of requests without a token) count an IPv6 client by its /64, the block a
+// single subscriber or host is given: one machine can take any of its 2^64 addresses,
+// and by rotating them it had a fresh budget for every request. Here the clients come
+// through a trusted proxy, which names them in X-Forwarded-For.
+func TestIPv6ClientsLimitedByPrefix(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{
+		"TRUSTED_PROXIES": "127.0.0.0/8", "AUTH_FAILURE_BURST": "5", "AUTH_FAILURE_RATE": "0.01",
+		"RATE_LIMIT": "0.01", "RATE_BURST": "10", "MAX_COMPLEXITY": "10"}})
+	ask := func(from, token, query string) int {
+		t.Helper()
+		r, err := apptest.Send(context.Background(), s.URL, apptest.Request{Query: query, Token: token,
+			Header: map[string]string{"X-Forwarded-For": from}})
+		if err != nil && r.Status == 0 {
+			t.Fatalf("post: %v", err)
+		}
+		return r.Status
+	}
+
+	// Bad tokens from the addresses of one /64.
+	counts := map[int]int{}
+	for i := range 20 {
+		counts[ask(fmt.Sprintf("2001:db8:1:2::%x", i+1), randomToken(), `{ __typename }`)]++
+	}
+	if counts[http.StatusTooManyRequests] < 15 {
+		t.Errorf("20 bad tokens from one /64, failure burst 5: %v, want 15 refused with 429", counts)
+	}
+	// Another /64 has its own budget; so has an IPv4 address.
+	for _, from := range []string{"2001:db8:1:3::1", "192.0.2.10"} {
+		if st := ask(from, randomToken(), `{ __typename }`); st != http.StatusUnauthorized {
+			t.Errorf("a bad token from %s: %d, want 401 (its own budget)", from, st)
+		}
+	}
+
+	// Requests without a token spend the /64's cost budget (10 units; an operation
+	// costs at least 1).
+	counts = map[int]int{}
+	for i := range 20 {
+		counts[ask(fmt.Sprintf("2001:db8:5:6:%x::1", i+1), "", `{ __typename }`)]++
+	}
+	if counts[http.StatusTooManyRequests] < 10 {
+		t.Errorf("20 requests without a token from one /64, burst 10: %v, want 10 refused with 429", counts)
+	}
+	if st := ask("2001:db8:5:7::1", "", `{ __typename }`); st != http.StatusOK {
+		t.Errorf("a request from another /64: %d, want 200", st)
+	}
+}
+
+// TestForwardedAddressWithPort: a proxy that writes the client's port in
+// X-Forwarded-For ("192.0.2.50:41234", "[2001:db8::1]:41234", as some load balancers
+// do) names the same client on every connection: the port is not part of its budget.
+// Each port was a fresh budget before.
+func TestForwardedAddressWithPort(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{
+		"TRUSTED_PROXIES": "127.0.0.0/8, 10.0.0.0/8", "AUTH_FAILURE_BURST": "5", "AUTH_FAILURE_RATE": "0.01"}})
+	for _, format := range []string{"192.0.2.50:%d", "[2001:db8:7:7::1]:%d", "192.0.2.60:%d, 10.1.2.3:8080"} {
+		counts := map[int]int{}
+		for i := range 12 {
+			r, err := apptest.Send(context.Background(), s.URL, apptest.Request{Query: `{ __typename }`, Token: randomToken(),
+				Header: map[string]string{"X-Forwarded-For": fmt.Sprintf(format, 40000+i)}})
+			if err != nil && r.Status == 0 {
+				t.Fatalf("post: %v", err)
+			}
+			counts[r.Status]++
+		}
+		if counts[http.StatusTooManyRequests] < 7 {
+			t.Errorf("X-Forwarded-For %q, 12 bad tokens from one client on 12 ports, burst 5: %v, want 7 refused", format, counts)
+		}
+	}
+	// A trusted proxy written with its port is still the proxy, not the client: another
+	// client behind it has a budget of its own.
+	r, err := apptest.Send(context.Background(), s.URL, apptest.Request{Query: `{ __typename }`, Token: randomToken(),
+		Header: map[string]string{"X-Forwarded-For": "192.0.2.61:1234, 10.1.2.3:8080"}})
+	if err != nil && r.Status == 0 {
+		t.Fatalf("post: %v", err)
+	}
+	if r.Status != http.StatusUnauthorized {
+		t.Errorf("another client behind the same proxy: %d, want 401 (its own budget)", r.Status)
+	}
+}
