@@ -139,3 +139,61 @@ func TestRedeliveredHeadReleasesLaterDeliveries(t *testing.T) {
 		})
 	})
 }
+
+// TestOrderAfterHeadGivesUp: a case's first delivery fails until its retries end
+// (RetryFor); the change held behind it is then sent. Redelivering the first one later
+// sends it with its webhook-id.
+func TestOrderAfterHeadGivesUp(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		s := newService(t, d, webhook.Options{RetryBase: 100 * time.Millisecond, RetryFor: 1500 * time.Millisecond, Timeout: 2 * time.Second})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		var mu sync.Mutex
+		head := ""
+		rcv.Respond = func(got webhooktest.Delivery, n int) int {
+			mu.Lock()
+			defer mu.Unlock()
+			if head == "" {
+				head = got.ID
+			}
+			if got.ID == head && n < 100 {
+				return 500
+			}
+			return 200
+		}
+		_, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.SetSecrets(secret)
+		t.Cleanup(d.SetOutbox(s))
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Stop(context.Background())
+		res := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		waitFor(t, func() bool { return len(rcv.All()) >= 1 })
+		dbtest.MustApply(t, d, res.Case.ID, dispute.ActorMerchant, dispute.ActionRespond, "looking", dbtest.Now())
+		got := rcv.WaitAccepted(t, 1, 20*time.Second)
+		if got[0].Type() != webhook.EventUpdated {
+			t.Fatalf("accepted %v", types(got))
+		}
+		del, err := d.WebhookDeliveryByID(ctx, head)
+		if err != nil || del.Status != db.DeliveryFailed {
+			t.Fatalf("head %+v %v, want failed before the held change was sent", del, err)
+		}
+		mu.Lock()
+		head = "none"
+		mu.Unlock()
+		if _, err := s.Redeliver(ctx, del.ID, func(db.WebhookEndpoint) error { return nil }, dbtest.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got = rcv.WaitAccepted(t, 2, 20*time.Second)
+		if got[1].ID != del.ID {
+			t.Errorf("redelivered %s, want webhook-id %s", got[1].ID, del.ID)
+		}
+		rcv.CheckAll(t)
+	})
+}
