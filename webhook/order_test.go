@@ -197,3 +197,52 @@ func TestOrderAfterHeadGivesUp(t *testing.T) {
 		rcv.CheckAll(t)
 	})
 }
+
+// TestRestartMidBackoff: a delivery that failed waits for its retry in the outbox row
+// and its snoozed job; the process stops, another starts, and the retry is sent by it
+// when due, with the same webhook-id, and the attempt count goes on.
+func TestRestartMidBackoff(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		opts := webhook.Options{RetryBase: 1500 * time.Millisecond, Timeout: 2 * time.Second}
+		s1 := newService(t, d, opts)
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		rcv.Respond = func(_ webhooktest.Delivery, n int) int {
+			if n == 1 {
+				return 500
+			}
+			return 200
+		}
+		ep, secret, err := s1.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.SetSecrets(secret)
+		t.Cleanup(d.SetOutbox(s1))
+		if err := s1.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		waitFor(t, func() bool {
+			list, _ := d.ListWebhookDeliveries(ctx, ep.ID, db.DeliveryFilter{}, "", 10)
+			return len(list) == 1 && list[0].NextAttemptAt != nil
+		})
+		s1.Stop(context.Background())
+		s2 := newService(t, d, opts)
+		if err := s2.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Stop(context.Background())
+		got := rcv.WaitAccepted(t, 1, 20*time.Second)
+		rcv.CheckAll(t)
+		if all := rcv.All(); len(all) != 2 || all[0].ID != got[0].ID {
+			t.Fatalf("requests %d, want the failed one and its retry with one webhook-id", len(all))
+		}
+		waitFor(t, func() bool {
+			list, _ := d.ListWebhookDeliveries(ctx, ep.ID, db.DeliveryFilter{}, "", 10)
+			return len(list) == 1 && list[0].Status == db.DeliveryDelivered && list[0].Attempts == 2
+		})
+	})
+}
