@@ -235,6 +235,24 @@ func (d *DB) RequeueWebhookDelivery(ctx context.Context, id string, now time.Tim
 	return out, err
 }
 
+// LastPendingAfter returns the latest pending delivery of del's case to del's endpoint
+// that comes after del in commit order (found false when none does): the deliveries
+// held behind del end with it. Their jobs snoozed until del's retry was due; a
+// redelivery of del that sends it sooner schedules a job for this one as well, whose
+// claims then take the held deliveries in order, up to it.
+func (t *OutboxTx) LastPendingAfter(ctx context.Context, del WebhookDelivery) (WebhookDelivery, bool, error) {
+	var rows []webhookDeliveryRow
+	err := t.tx.NewSelect().Model(&rows).
+		Column("id", "endpoint_id", "company_id", "case_id", "position", "ordinal", "event_type", "status", "attempts", "created_at").
+		Where("wd.case_id = ? AND wd.endpoint_id = ? AND wd.status = ?", del.CaseID, del.EndpointID, DeliveryPending).
+		Where("(wd.position > ? OR (wd.position = ? AND wd.ordinal > ?))", del.Position, del.Position, del.Ordinal).
+		OrderExpr("wd.position DESC, wd.ordinal DESC").Limit(1).Scan(ctx)
+	if err != nil || len(rows) == 0 {
+		return WebhookDelivery{}, false, mapErr(err)
+	}
+	return toWebhookDelivery(rows[0]), true, nil
+}
+
 // RequeueFailedWebhookDeliveries makes up to limit of an endpoint's failed deliveries,
 // of changes at or after since, pending again and due now, oldest first, and lets
 // enqueue schedule them in the same transaction (recovery after an outage: the claims

@@ -199,7 +199,18 @@ func (s *Service) Redeliver(ctx context.Context, deliveryID string, check Check,
 			Message: "the endpoint is disabled: enable it first (updateWebhookEndpoint with enabled: true)"}
 	}
 	return s.db.RequeueWebhookDelivery(ctx, deliveryID, now, func(ctx context.Context, tx *db.OutboxTx, del db.WebhookDelivery) error {
-		_, err := s.river.InsertTx(ctx, tx.SQL(), jobFor([]db.WebhookDelivery{del}, nil), nil)
+		jobs := []river.InsertManyParams{{Args: jobFor([]db.WebhookDelivery{del}, nil)}}
+		// The later pending deliveries of the case to the endpoint were held behind this
+		// one while it waited for its retry, and their jobs sleep until that retry (up to
+		// 12 h): a job for the last of them sends them right after this one, in order.
+		last, found, err := tx.LastPendingAfter(ctx, del)
+		if err != nil {
+			return err
+		}
+		if found {
+			jobs = append(jobs, river.InsertManyParams{Args: jobFor([]db.WebhookDelivery{last}, nil)})
+		}
+		_, err = s.river.InsertManyFastTx(ctx, tx.SQL(), jobs)
 		return err
 	})
 }
