@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -434,6 +435,53 @@ func rpWalk(t *testing.T, rng *rand.Rand, s *apptest.Server, c rpCaller, q rpQue
 	}
 }
 
+// rpAliases reads several random lists, their totals and summaries in one operation
+// (the planner batches their counts in one round trip) and checks each against its
+// own model.
+func rpAliases(t *testing.T, rng *rand.Rand, s *apptest.Server, f *rpFixture, c rpCaller) {
+	t.Helper()
+	qs := make([]rpQuery, 2+rng.IntN(3))
+	var decl, body []string
+	vars := map[string]any{}
+	for i := range qs {
+		qs[i] = rpRandomQuery(rng, f, c)
+		decl = append(decl, fmt.Sprintf("$f%d: ResolutionFilter, $o%d: ResolutionOrder", i, i))
+		body = append(body, fmt.Sprintf("l%d: resolutions(first: 100, filter: $f%d, orderBy: $o%d) { totalCount nodes { id } } "+
+			"s%d: resolutionSummary(filter: $f%d) { total waitingOnMe }", i, i, i, i, i))
+		if qs[i].filter != nil {
+			vars[fmt.Sprintf("f%d", i)] = qs[i].filter
+		}
+		if qs[i].orderBy != nil {
+			vars[fmt.Sprintf("o%d", i)] = qs[i].orderBy
+		}
+	}
+	var out map[string]struct {
+		TotalCount  int        `json:"totalCount"`
+		Nodes       []rdIdNode `json:"nodes"`
+		Total       int        `json:"total"`
+		WaitingOnMe int        `json:"waitingOnMe"`
+	}
+	s.MustData(t, c.token, "query("+strings.Join(decl, ", ")+") { "+strings.Join(body, " ")+" }", vars, &out)
+	for i, q := range qs {
+		l, sum := out[fmt.Sprintf("l%d", i)], out[fmt.Sprintf("s%d", i)]
+		got := make([]string, len(l.Nodes))
+		for j, n := range l.Nodes {
+			got[j] = n.ID
+		}
+		waiting := 0
+		for _, k := range q.matched {
+			if dispute.WaitingOn(k.Status, c.roleOn(k)) {
+				waiting++
+			}
+		}
+		if want := q.want[:min(len(q.want), 100)]; !slices.Equal(got, want) || l.TotalCount != len(q.want) ||
+			sum.Total != len(q.want) || sum.WaitingOnMe != waiting {
+			t.Fatalf("%s: alias %d (filter %v order %v): %v total %d summary %d/%d, want %v total %d waiting %d",
+				c.name, i, q.filter, q.orderBy, got, l.TotalCount, sum.Total, sum.WaitingOnMe, want, len(q.want), waiting)
+		}
+	}
+}
+
 // ---- timelines ----
 
 const rpEventsQuery = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $orderBy: ResolutionEventOrder) {
@@ -585,6 +633,7 @@ func TestReadPaginationProperty(t *testing.T) {
 					}
 					for range 2 {
 						rpNestedEvents(t, rng, s, c, f)
+						rpAliases(t, rng, s, f, c)
 					}
 					for i := range min(len(visible), 4) {
 						k := visible[rng.IntN(len(visible))]
