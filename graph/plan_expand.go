@@ -244,9 +244,6 @@ func (x *run) expandCaseField(f *fieldPlan, cases []*model.Resolution, w *wants,
 			if counted {
 				x.eventCount(w, c)
 			}
-			if q.page.Limit == 0 {
-				continue
-			}
 			if _, ok := x.pages[q.page][c.Case.ID]; !ok {
 				x.page(w, q.page, db.CaseView{CaseID: c.Case.ID, Role: c.Role})
 			}

@@ -74,11 +74,11 @@ func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first
 	if err != nil {
 		return casePage{}, err
 	}
-	var res db.ListResult
-	if page.Limit > 0 {
-		if res, err = r.DB.ListCases(ctx, p.Scope(), f, page); err != nil {
-			return casePage{}, err
-		}
+	// An empty page (first: 0, last: 0) is read too: its one extra row tells whether
+	// cases follow (precede), as Relay's hasNextPage (hasPreviousPage) must.
+	res, err := r.DB.ListCases(ctx, p.Scope(), f, page)
+	if err != nil {
+		return casePage{}, err
 	}
 	out := casePage{cases: res.Cases, field: page.Field, scope: p.Scope(), filter: f}
 	if args.backward {
@@ -220,11 +220,10 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 	if err != nil {
 		return nil, err
 	}
-	var evs []dispute.Event
-	if q.page.Limit > 0 {
-		if evs, err = r.loaders(ctx).Events.Load(ctx, eventsKey{View: db.CaseView{CaseID: obj.Case.ID, Role: obj.Role}, Page: q.page}); err != nil {
-			return nil, err
-		}
+	// Read even for an empty page: the one extra event tells whether more follow.
+	evs, err := r.loaders(ctx).Events.Load(ctx, eventsKey{View: db.CaseView{CaseID: obj.Case.ID, Role: obj.Role}, Page: q.page})
+	if err != nil {
+		return nil, err
 	}
 	evs, hasPrev, hasNext := q.present(evs)
 	n := len(evs)

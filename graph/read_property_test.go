@@ -423,9 +423,18 @@ func rpWalk(t *testing.T, rng *rand.Rand, s *apptest.Server, c rpCaller, q rpQue
 		}
 		before = p.PageInfo.StartCursor
 	}
-	// Probes from random cursors, both ways.
+	// Empty pages (first: 0, last: 0) still say whether cases follow or precede, as
+	// Relay's algorithm has it: more edges than first (zero) means a next page.
+	p := rpFetch(t, s, c.token, q, rdPageArgs{first: rdIntp(0)}, c.name+" first 0")
+	rpWantPage(t, c.name+" first 0", q, p, 0, 0, false, n > 0)
+	p = rpFetch(t, s, c.token, q, rdPageArgs{last: rdIntp(0)}, c.name+" last 0")
+	rpWantPage(t, c.name+" last 0", q, p, n, n, n > 0, false)
+	// Probes from random cursors, both ways, some of them empty.
 	for range min(n, 3) {
 		i, size := rng.IntN(n), rpSize(rng)
+		if rng.IntN(4) == 0 {
+			size = 0
+		}
 		where := fmt.Sprintf("%s probe first %d after item %d", c.name, size, i)
 		p := rpFetch(t, s, c.token, q, rdPageArgs{first: rdIntp(size), after: &cursors[i]}, where)
 		rpWantPage(t, where, q, p, i+1, min(i+1+size, n), true, i+1+size < n)
@@ -589,8 +598,13 @@ func rpWalkEvents(t *testing.T, rng *rand.Rand, s *apptest.Server, c rpCaller, k
 		}
 		before = p.PageInfo.StartCursor
 	}
+	check("first 0", fetch(rdPageArgs{first: rdIntp(0)}, "first 0"), 0, 0, false, n > 0)
+	check("last 0", fetch(rdPageArgs{last: rdIntp(0)}, "last 0"), n, n, n > 0, false)
 	if n > 0 {
 		i, size := rng.IntN(n), esize()
+		if rng.IntN(4) == 0 {
+			size = 0
+		}
 		where := fmt.Sprintf("%s events of %s (order %v) probe around %d", c.name, k.ID, orderBy, i)
 		check(where+" after", fetch(rdPageArgs{first: rdIntp(size), after: &cursors[i]}, where), i+1, min(i+1+size, n), true, i+1+size < n)
 		check(where+" before", fetch(rdPageArgs{last: rdIntp(size), before: &cursors[i]}, where), max(i-size, 0), i, i-size > 0, true)
