@@ -739,3 +739,41 @@ func rpNestedEvents(t *testing.T, rng *rand.Rand, s *apptest.Server, c rpCaller,
 		}
 	}
 }
+
+// An empty page reads its cases (one extra row) only when its page info is asked for:
+// resolutions(first: 0) { totalCount }, the idiom of a count, costs the count alone, and
+// events(first: 0) { totalCount } the event count alone.
+func TestReadEmptyPageStatements(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		u, c := dbtest.MustUser(t, d), dbtest.MustCompany(t, d)
+		k := dbtest.MustOpen(t, d, dbtest.MustPayment(t, d, u, c, ""), dispute.Issues[0], dbtest.Now()).Case
+		log := &rdStatementLog{}
+		d.AddQueryHook(log)
+		tok := dbtest.MustToken(t, d, db.TokenCompany, c.ID, false)
+		for _, planner := range []string{"true", "false"} {
+			s := apptest.New(t, d, apptest.Options{Env: map[string]string{"QUERY_PLANNER": planner}})
+			for _, tc := range []struct {
+				query string
+				want  int
+			}{
+				{`{ resolutions(first: 0) { totalCount } }`, 1},
+				{`{ resolutions(first: 0) { totalCount pageInfo { hasNextPage } } }`, 2},
+				{`{ resolutions(last: 0) { pageInfo { hasPreviousPage } } }`, 1},
+				{`query($id: ID!) { resolution(id: $id) { events(first: 0) { totalCount } } }`, 2},
+				{`query($id: ID!) { resolution(id: $id) { events(last: 0) { pageInfo { hasPreviousPage } } } }`, 2},
+			} {
+				var out map[string]any
+				log.start()
+				s.MustData(t, tok, tc.query, map[string]any{"id": k.ID}, &out)
+				_, rest := log.stop()
+				if len(rest) != tc.want {
+					t.Errorf("planner %s: %s ran %d statements, want %d: %q", planner, tc.query, len(rest), tc.want, rest)
+				}
+				if strings.Contains(tc.query, "pageInfo") && !strings.Contains(fmt.Sprint(out), "true") {
+					t.Errorf("planner %s: %s: %v, want the flag true", planner, tc.query, out)
+				}
+			}
+		}
+	})
+}
