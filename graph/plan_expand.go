@@ -234,7 +234,7 @@ func (x *run) expandCaseField(f *fieldPlan, cases []*model.Resolution, w *wants,
 		w.RecentN = recentCount
 	case fResEvents:
 		args := x.argsOf(f)
-		counted := hasField(f.sel, fConnTotal)
+		counted, paged := hasField(f.sel, fConnTotal), hasField(f.sel, fConnPageInfo)
 		for _, c := range cases {
 			q, err := toEventQuery(c.Case.ID, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string),
 				args["orderBy"].(*model.ResolutionEventOrder))
@@ -244,7 +244,7 @@ func (x *run) expandCaseField(f *fieldPlan, cases []*model.Resolution, w *wants,
 			if counted {
 				x.eventCount(w, c)
 			}
-			if q.page.Limit == 0 {
+			if q.page.Limit == 0 && !paged { // an empty page is read for its page info only
 				continue
 			}
 			if _, ok := x.pages[q.page][c.Case.ID]; !ok {

@@ -146,7 +146,8 @@ func (x *run) resolveRoot(f *fieldPlan, v *rootValue, w *wants, work []task) []t
 	switch f.kind {
 	case fQueryResolutions:
 		v.page, v.err = r.listResolutions(x.ctx, p, args["first"].(*int), args["after"].(*string), args["last"].(*int),
-			args["before"].(*string), args["filter"].(*model.ResolutionFilter), args["orderBy"].(*model.ResolutionOrder))
+			args["before"].(*string), args["filter"].(*model.ResolutionFilter), args["orderBy"].(*model.ResolutionOrder),
+			hasField(f.sel, fConnPageInfo))
 		if v.err != nil {
 			break
 		}

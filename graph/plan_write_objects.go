@@ -117,11 +117,7 @@ func (x *run) writeCaseRelation(f *fieldPlan, m *model.Resolution) bool {
 		if err != nil {
 			return w.fail(f, err)
 		}
-		var evs []dispute.Event
-		if q.page.Limit > 0 {
-			evs = x.pages[q.page][m.Case.ID]
-		}
-		page, hasPrev, hasNext := q.present(evs)
+		page, hasPrev, hasNext := q.present(x.pages[q.page][m.Case.ID])
 		return w.settle(f, start, x.writeEventConnection(f.sel, m, page, hasPrev, hasNext))
 	}
 	x.abort = reasonUnsupportedField

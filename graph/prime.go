@@ -139,6 +139,21 @@ func connectionNodeSelection(ctx context.Context) ast.SelectionSet {
 	return nodeSelection(ctx, "ResolutionConnection", "ResolutionEdge")
 }
 
+// selectsPageInfo reports whether the connection field of ctx, of type conn, selects
+// pageInfo.
+func selectsPageInfo(ctx context.Context, conn string) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, []string{conn}) {
+		if f.Name == "pageInfo" {
+			return true
+		}
+	}
+	return false
+}
+
 // nodeSelection returns the selection applied to each node of the connection field of
 // ctx, of type conn with edges of type edge.
 func nodeSelection(ctx context.Context, conn, edge string) ast.SelectionSet {

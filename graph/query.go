@@ -67,15 +67,18 @@ func toResolutionPage(first *int, after *string, last *int, before *string, filt
 	return args, page, f, nil
 }
 
-// listResolutions validates resolutions' arguments and reads the page.
+// listResolutions validates resolutions' arguments and reads the page. An empty page
+// (first: 0, last: 0) is read only when paged is set (the page info is asked for): its
+// one extra row tells whether cases follow (precede), as Relay's hasNextPage
+// (hasPreviousPage) must; resolutions(first: 0) { totalCount } costs only the count.
 func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
-	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (casePage, error) {
+	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder, paged bool) (casePage, error) {
 	args, page, f, err := toResolutionPage(first, after, last, before, filter, orderBy)
 	if err != nil {
 		return casePage{}, err
 	}
 	var res db.ListResult
-	if page.Limit > 0 {
+	if page.Limit > 0 || paged {
 		if res, err = r.DB.ListCases(ctx, p.Scope(), f, page); err != nil {
 			return casePage{}, err
 		}
@@ -91,7 +94,7 @@ func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first
 
 func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
 	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (*model.ResolutionConnection, error) {
-	page, err := r.listResolutions(ctx, p, first, after, last, before, filter, orderBy)
+	page, err := r.listResolutions(ctx, p, first, after, last, before, filter, orderBy, selectsPageInfo(ctx, "ResolutionConnection"))
 	if err != nil {
 		return nil, err
 	}
@@ -220,8 +223,10 @@ func (r *Resolver) events(ctx context.Context, obj *model.Resolution, first *int
 	if err != nil {
 		return nil, err
 	}
+	// An empty page is read when its page info is asked for: the one extra event
+	// tells whether more follow.
 	var evs []dispute.Event
-	if q.page.Limit > 0 {
+	if q.page.Limit > 0 || selectsPageInfo(ctx, "ResolutionEventConnection") {
 		if evs, err = r.loaders(ctx).Events.Load(ctx, eventsKey{View: db.CaseView{CaseID: obj.Case.ID, Role: obj.Role}, Page: q.page}); err != nil {
 			return nil, err
 		}
