@@ -100,16 +100,7 @@ func TestRedeliveredHeadReleasesLaterDeliveries(t *testing.T) {
 			}
 			return 200
 		}
-		ep, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
-		t.Cleanup(d.SetOutbox(s))
-		if err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer s.Stop(context.Background())
+		ep := hookUp(ctx, t, d, s, c, rcv)
 		res := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
 		waitFor(t, func() bool { return len(rcv.All()) >= 1 })
 		head := rcv.All()[0].ID
@@ -163,16 +154,7 @@ func TestOrderAfterHeadGivesUp(t *testing.T) {
 			}
 			return 200
 		}
-		_, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
-		t.Cleanup(d.SetOutbox(s))
-		if err := s.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer s.Stop(context.Background())
+		hookUp(ctx, t, d, s, c, rcv)
 		res := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
 		waitFor(t, func() bool { return len(rcv.All()) >= 1 })
 		dbtest.MustApply(t, d, res.Case.ID, dispute.ActorMerchant, dispute.ActionRespond, "looking", dbtest.Now())
@@ -245,4 +227,21 @@ func TestRestartMidBackoff(t *testing.T) {
 			return len(list) == 1 && list[0].Status == db.DeliveryDelivered && list[0].Attempts == 2
 		})
 	})
+}
+
+// hookUp registers an endpoint of c's company on rcv (which then verifies its
+// signatures), makes s the database's outbox and starts s until the test ends.
+func hookUp(ctx context.Context, t *testing.T, d *db.DB, s *webhook.Service, c *dbtest.Cast, rcv *webhooktest.Receiver) db.WebhookEndpoint {
+	t.Helper()
+	ep, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv.SetSecrets(secret)
+	t.Cleanup(d.SetOutbox(s))
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	return ep
 }
