@@ -16,6 +16,7 @@ import (
 	"resolutioncenter/auth"
 	"resolutioncenter/db"
 	"resolutioncenter/graph"
+	"resolutioncenter/graph/gqlhttp"
 	"resolutioncenter/graphiql"
 	"resolutioncenter/observe"
 	"resolutioncenter/webhook"
@@ -95,7 +96,7 @@ func isLoopbackHost(hostport string) bool {
 // legacy ones hold their request until they close.
 func (a *App) countInflight(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if graph.IsWebSocketUpgrade(r) {
+		if gqlhttp.IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

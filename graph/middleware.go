@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"resolutioncenter/graph/gqlhttp"
 )
 
 // isStreaming tells requests that stay open (WebSocket upgrades, SSE) from ordinary ones.
 func isStreaming(r *http.Request) bool {
-	return IsWebSocketUpgrade(r) || prefersEventStream(r.Header.Get("Accept"))
+	return gqlhttp.IsWebSocketUpgrade(r) || prefersEventStream(r.Header.Get("Accept"))
 }
 
 // prefersEventStream reports whether an Accept header ranks text/event-stream first:
@@ -42,24 +44,6 @@ func prefersEventStream(accept string) bool {
 		}
 	}
 	return strings.EqualFold(best, "text/event-stream") && bestQ > 0
-}
-
-// isUpgrade tells WebSocket upgrade requests.
-func isUpgrade(r *http.Request) bool { return IsWebSocketUpgrade(r) }
-
-// IsWebSocketUpgrade tells WebSocket upgrade requests as the WebSocket library accepts
-// them: "websocket" among the Upgrade header's comma-separated tokens, in any case (an
-// exact match missed "websocket, x", which the upgrade accepts: such a socket was then
-// timed and counted as an ordinary request).
-func IsWebSocketUpgrade(r *http.Request) bool {
-	for _, v := range r.Header.Values("Upgrade") {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // withRequestTimeout bounds ordinary requests (not streams) with a context deadline, which
@@ -177,7 +161,7 @@ func withWriteDeadlines(d time.Duration, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsWebSocketUpgrade(r) {
+		if gqlhttp.IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

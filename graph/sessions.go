@@ -10,6 +10,7 @@ import (
 
 	"resolutioncenter/auth"
 	"resolutioncenter/dispute"
+	"resolutioncenter/graph/gqlhttp"
 	"resolutioncenter/graph/wsproto"
 )
 
@@ -45,7 +46,7 @@ func endReason(err error) string {
 func withStreamWatch(authn *auth.Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.FromContext(r.Context())
-		if p == nil || !isStreaming(r) || isUpgrade(r) {
+		if p == nil || !isStreaming(r) || gqlhttp.IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

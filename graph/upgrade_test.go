@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"resolutioncenter/graph"
+	"resolutioncenter/graph/gqlhttp"
 )
 
 // TestIsWebSocketUpgrade: an upgrade is told as the WebSocket library accepts it (a
@@ -23,7 +23,7 @@ func TestIsWebSocketUpgrade(t *testing.T) {
 		for _, v := range c.values {
 			r.Header.Add("Upgrade", v)
 		}
-		if got := graph.IsWebSocketUpgrade(r); got != c.want {
+		if got := gqlhttp.IsWebSocketUpgrade(r); got != c.want {
 			t.Errorf("Upgrade %q: %v, want %v", c.values, got, c.want)
 		}
 	}

@@ -18,7 +18,7 @@ var _ graphql.Transport = GET{}
 
 // Supports claims GET requests that are not WebSocket upgrades (see POST.Supports).
 func (GET) Supports(r *http.Request) bool {
-	return r.Method == http.MethodGet && !webSocketUpgrade(r)
+	return r.Method == http.MethodGet && !IsWebSocketUpgrade(r)
 }
 
 // Do decodes the URL parameters and executes the query.

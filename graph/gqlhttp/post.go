@@ -28,12 +28,14 @@ var _ graphql.Transport = POST{}
 // narrower sets of POST requests. An offer to upgrade to another protocol (h2c) is not
 // taken, and the request answered as without it.
 func (POST) Supports(r *http.Request) bool {
-	return r.Method == http.MethodPost && !webSocketUpgrade(r)
+	return r.Method == http.MethodPost && !IsWebSocketUpgrade(r)
 }
 
-// webSocketUpgrade reports whether "websocket" is among the Upgrade header's tokens,
-// in any case, as the WebSocket transport takes them.
-func webSocketUpgrade(r *http.Request) bool {
+// IsWebSocketUpgrade tells WebSocket upgrade requests as the WebSocket library accepts
+// them: "websocket" among the Upgrade header's comma-separated tokens, in any case (an
+// exact match missed "websocket, x", which the upgrade accepts: such a socket was then
+// timed and counted as an ordinary request).
+func IsWebSocketUpgrade(r *http.Request) bool {
 	for _, v := range r.Header.Values("Upgrade") {
 		for tok := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
