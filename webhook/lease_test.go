@@ -29,11 +29,7 @@ func TestSlowEndpointNoDoubleSends(t *testing.T) {
 		c := dbtest.MustCast(t, d)
 		rcv := webhooktest.Start(t)
 		rcv.Respond = func(webhooktest.Delivery, int) int { time.Sleep(700 * time.Millisecond); return 200 }
-		ep, secret, err := s1.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
+		ep := endpointOn(ctx, t, s1, c, rcv)
 		t.Cleanup(d.SetOutbox(s1))
 		const cases = 12
 		for range cases {

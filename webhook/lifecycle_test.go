@@ -31,11 +31,7 @@ func TestLifecyclePayloads(t *testing.T) {
 		t.Cleanup(d.SetOutbox(s))
 		c := dbtest.MustCast(t, d)
 		rcv := webhooktest.Start(t)
-		_, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
+		endpointOn(ctx, t, s, c, rcv)
 		now := dbtest.Now()
 		one := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, now).Case.ID
 		dbtest.MustApply(t, d, one, dispute.ActorPlatform, dispute.ActionRequestBuyerInfo, "statement?", now)

@@ -47,11 +47,7 @@ func TestOrderBehindRetryingHead(t *testing.T) {
 			}
 			return 200
 		}
-		_, secret, err := s1.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
+		endpointOn(ctx, t, s1, c, rcv)
 		t.Cleanup(d.SetOutbox(s1))
 		for _, s := range []*webhook.Service{s1, s2} {
 			if err := s.Start(ctx); err != nil {
@@ -197,11 +193,7 @@ func TestRestartMidBackoff(t *testing.T) {
 			}
 			return 200
 		}
-		ep, secret, err := s1.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
+		ep := endpointOn(ctx, t, s1, c, rcv)
 		t.Cleanup(d.SetOutbox(s1))
 		if err := s1.Start(ctx); err != nil {
 			t.Fatal(err)
@@ -233,15 +225,23 @@ func TestRestartMidBackoff(t *testing.T) {
 // signatures), makes s the database's outbox and starts s until the test ends.
 func hookUp(ctx context.Context, t *testing.T, d *db.DB, s *webhook.Service, c *dbtest.Cast, rcv *webhooktest.Receiver) db.WebhookEndpoint {
 	t.Helper()
-	ep, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv.SetSecrets(secret)
+	ep := endpointOn(ctx, t, s, c, rcv)
 	t.Cleanup(d.SetOutbox(s))
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Stop(context.Background()) })
+	return ep
+}
+
+// endpointOn registers an endpoint of c's company on rcv, which then verifies its
+// signatures.
+func endpointOn(ctx context.Context, t *testing.T, s *webhook.Service, c *dbtest.Cast, rcv *webhooktest.Receiver) db.WebhookEndpoint {
+	t.Helper()
+	ep, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv.SetSecrets(secret)
 	return ep
 }

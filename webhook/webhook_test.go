@@ -166,15 +166,11 @@ func TestRolledBackChangeSendsNothing(t *testing.T) {
 		s, ctx := startService(t, d, webhook.Options{})
 		c := dbtest.MustCast(t, d)
 		rcv := webhooktest.Start(t)
-		_, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
+		endpointOn(ctx, t, s, c, rcv)
 
 		remove := d.SetOutbox(failingOutbox{s})
 		pay := c.MustPayment(t, d)
-		_, err = d.OpenCase(ctx, dispute.DefaultPolicy(), db.OpenRequest{UserID: pay.UserID, PaymentID: pay.ID, Issue: dispute.IssueItemNotReceived, Message: "x"}, dbtest.Now())
+		_, err := d.OpenCase(ctx, dispute.DefaultPolicy(), db.OpenRequest{UserID: pay.UserID, PaymentID: pay.ID, Issue: dispute.IssueItemNotReceived, Message: "x"}, dbtest.Now())
 		if err == nil {
 			t.Fatal("the change committed")
 		}
@@ -253,11 +249,7 @@ func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 		defer cancel()
 		c := dbtest.MustCast(t, d)
 		rcv := webhooktest.Start(t)
-		ep, secret, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: rcv.URL}, dbtest.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rcv.SetSecrets(secret)
+		ep := endpointOn(ctx, t, s, c, rcv)
 		// "Another process" disables and enables the endpoint straight in the database;
 		// in between, this process caches it as disabled.
 		webhook.SetDisabled(t, d, ep.ID, true)
