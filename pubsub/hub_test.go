@@ -868,23 +868,13 @@ func TestHubUpdateSubscriberSurvivesBurst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := newStore()
 		const n = 2 * pubsub.UpdateBuffer
-		for i := range n {
-			st.addCase(fmt.Sprintf("reso_%03d", i), "biz_a", "user_1")
-		}
+		ids := addCases(st, n)
 		h, stop := startHub(st)
 		defer stop()
 		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
-		got := map[string]int{}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			time.Sleep(10 * time.Millisecond) // the client reads again 10 ms after the burst
-			for c := range u.C {
-				got[c.ID] = c.Version
-			}
-		}()
-		for i := range n {
-			h.Notify(st.commit(fmt.Sprintf("reso_%03d", i), visBoth))
+		got, done := readUpdates(u, 10*time.Millisecond, 0) // the client reads again 10 ms after the burst
+		for _, id := range ids {
+			h.Notify(st.commit(id, visBoth))
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
@@ -1004,24 +994,14 @@ func TestHubUpdateSubscriberTakingABigBurstSteadilyStays(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := newStore()
 		const n = 8000
-		for i := range n {
-			st.addCase(fmt.Sprintf("reso_%05d", i), "biz_a", "user_1")
-		}
+		ids := addCases(st, n)
 		h, stop := startHub(st)
 		defer stop()
 		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
-		got := map[string]int{}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for c := range u.C {
-				got[c.ID] = c.Version
-				time.Sleep(time.Millisecond) // a client that takes 1,000 cases a second
-			}
-		}()
+		got, done := readUpdates(u, 0, time.Millisecond)            // a client that takes 1,000 cases a second
 		stuck := h.SubscribeUpdates(pubsub.UpdateFilter{All: true}) // takes nothing
-		for i := range n {
-			h.Notify(st.commit(fmt.Sprintf("reso_%05d", i), visBoth))
+		for _, id := range ids {
+			h.Notify(st.commit(id, visBoth))
 		}
 		time.Sleep(30 * time.Second)
 		synctest.Wait()
@@ -1047,22 +1027,13 @@ func TestHubResyncBeyondItsReadEndsUpdateSubscribers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := newStore()
 		const n = 10000 + 50
-		for i := range n {
-			st.addCase(fmt.Sprintf("reso_%05d", i), "biz_a", "user_1")
-		}
+		ids := addCases(st, n)
 		h, stop := startHub(st)
 		defer stop()
 		u := h.SubscribeUpdates(pubsub.UpdateFilter{All: true})
-		got := map[string]int{}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for c := range u.C {
-				got[c.ID] = c.Version
-			}
-		}()
-		for i := range n { // committed during the gap: no notice
-			st.commit(fmt.Sprintf("reso_%05d", i), visBoth)
+		got, done := readUpdates(u, 0, 0)
+		for _, id := range ids { // committed during the gap: no notice
+			st.commit(id, visBoth)
 		}
 		h.Resync()
 		time.Sleep(time.Second)
@@ -1074,4 +1045,30 @@ func TestHubResyncBeyondItsReadEndsUpdateSubscribers(t *testing.T) {
 				len(got), n, u.Err())
 		}
 	})
+}
+
+// addCases adds n cases of one company and customer to st and returns their IDs.
+func addCases(st *fakeStore, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("reso_%05d", i)
+		st.addCase(ids[i], "biz_a", "user_1")
+	}
+	return ids
+}
+
+// readUpdates reads u's changed cases into got (case ID to version) until u ends, as a
+// client that starts reading after wait and takes each case in each; done closes then.
+func readUpdates(u *pubsub.UpdateSub, wait, each time.Duration) (got map[string]int, done <-chan struct{}) {
+	got = map[string]int{}
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		time.Sleep(wait)
+		for c := range u.C {
+			got[c.ID] = c.Version
+			time.Sleep(each)
+		}
+	}()
+	return got, ch
 }
