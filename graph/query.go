@@ -94,7 +94,10 @@ func (r *Resolver) listResolutions(ctx context.Context, p *auth.Principal, first
 
 func (r *Resolver) resolutions(ctx context.Context, p *auth.Principal, first *int, after *string, last *int, before *string,
 	filter *model.ResolutionFilter, orderBy *model.ResolutionOrder) (*model.ResolutionConnection, error) {
-	page, err := r.listResolutions(ctx, p, first, after, last, before, filter, orderBy, selectsPageInfo(ctx, "ResolutionConnection"))
+	// Only an empty page asks whether pageInfo is selected (collecting the fields is
+	// work every other page would do for nothing).
+	empty := (first != nil && *first == 0) || (last != nil && *last == 0)
+	page, err := r.listResolutions(ctx, p, first, after, last, before, filter, orderBy, empty && selectsPageInfo(ctx, "ResolutionConnection"))
 	if err != nil {
 		return nil, err
 	}
