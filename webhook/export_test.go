@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"testing"
+	"time"
 
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
@@ -28,4 +29,10 @@ func SetDisabled(tb testing.TB, d *db.DB, id string, disabled bool) {
 	}); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// WithJobTimeout sets River's job timeout (normally derived from Timeout).
+func WithJobTimeout(o Options, d time.Duration) Options {
+	o.jobTimeout = d
+	return o
 }

@@ -59,6 +59,9 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// jobTimeout, when set, replaces River's job timeout (tests).
+	jobTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -164,8 +167,13 @@ func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Servi
 	if err := river.AddWorkerSafely(workers, &deliverWorker{s: s}); err != nil {
 		return nil, err
 	}
-	// A job sends at most maxChain deliveries (each bounded by Timeout) per run.
+	// A job sends at most maxChain deliveries (each bounded by Timeout) per run, and
+	// starts a round only while the run has time for a whole one (roundLimit), so that
+	// River's timeout does not cut an attempt.
 	jobTimeout := time.Duration(maxChain)*opts.Timeout + 10*time.Second
+	if opts.jobTimeout > 0 {
+		jobTimeout = opts.jobTimeout
+	}
 	cfg := &river.Config{
 		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: opts.Workers}},
 		Workers: workers,

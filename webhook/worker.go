@@ -62,7 +62,14 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		l.refs = append(l.refs, db.DeliveryRef{ID: d.ID, EndpointID: d.EndpointID, CaseID: job.Args.CaseID,
 			Position: job.Args.Position, Ordinal: d.Ordinal})
 	}
+	// more: the run ran short of time with lanes still open; sent: it made an attempt
+	// (its first round of sends always runs).
+	more, sent := false, false
 	for {
+		if sent && !s.roomForRound(ctx) {
+			more = true
+			break
+		}
 		var open []*lane
 		var refs []db.DeliveryRef
 		for _, l := range lanes {
@@ -91,6 +98,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 				sends = append(sends, &sending{lane: l, d: c.Delivery})
 			}
 		}
+		sent = sent || len(sends) > 0
 		if err := s.sendAll(ctx, sends); err != nil {
 			span.RecordError(err)
 			return err // the leases run out; River retries the job
@@ -115,6 +123,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		}
 	}
 	var next time.Time
+	if more {
+		next = s.now() // go on in a new run, with a whole job timeout
+	}
 	for _, l := range lanes {
 		if !l.wait.IsZero() && (next.IsZero() || l.wait.Before(next)) {
 			next = l.wait
@@ -125,6 +136,18 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	return river.JobSnooze(max(next.Sub(s.now()), 0) + jitter(50*time.Millisecond))
 }
+
+// roomForRound says whether the run has time left for a whole round: River cancels a
+// job at its timeout, and an attempt cut off there would count against the endpoint
+// (and fail the job, which River then retries with its own backoff). A round takes at
+// most a claim batch (bounded by Timeout), its lease (Timeout+5s: an attempt starts only
+// while the lease covers it and its record) and a record batch (Timeout).
+func (s *Service) roomForRound(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) >= s.roundLimit()
+}
+
+func (s *Service) roundLimit() time.Duration { return 3*s.opts.Timeout + 5*time.Second }
 
 // lane is one endpoint's deliveries of a job's change: refs[i] is the next to deliver;
 // wait, once set, is when to look again (the lane is done for this run).
@@ -145,8 +168,9 @@ type sending struct {
 	res  db.AttemptResult
 	// skipped: the endpoint is gone or disabled; nothing was sent.
 	skipped bool
-	// notSent: no slot at the endpoint came while the lease left time for an attempt
-	// (or the run was cancelled first); nothing was sent and its lease is given back.
+	// notSent: no slot at the endpoint came while the lease left time for an attempt,
+	// or the run was cancelled before the attempt or during it, before an answer; it
+	// counts as not sent (no attempt logged) and its lease is given back.
 	notSent bool
 }
 
@@ -264,6 +288,13 @@ func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.Webho
 	}
 	a := s.send(ctx, d, ep)
 	release()
+	if a.StatusCode == 0 && ctx.Err() != nil {
+		// The run was cancelled during the attempt (shutdown past its grace, or the job's
+		// timeout): no answer is no fault of the endpoint's. The lease is given back and
+		// the delivery sent again, with the same webhook-id.
+		span.SetStatus(codes.Error, "not sent: the run was cancelled during the attempt")
+		return res, true
+	}
 	a.ID, a.DeliveryID = ids.New(ids.WebhookAttempt), d.ID
 	if a.AttemptedAt.IsZero() {
 		a.AttemptedAt = s.now()
