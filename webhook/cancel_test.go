@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -123,6 +124,61 @@ func TestRunShortOfTimeGoesOnInANewRun(t *testing.T) {
 				t.Errorf("delivery %s (%s): status %s, %d attempts, last error %q; want delivered at the first attempt",
 					del.ID, del.EventType, del.Status, del.Attempts, del.LastError)
 			}
+		}
+	})
+}
+
+// TestSlowRecordStillLands: the database is slow to take an attempt's record (another
+// transaction holds the delivery's row for longer than an attempt's Timeout). The
+// record waits for it rather than giving up at Timeout: a record given up on leaves the
+// delivered attempt unlogged, and the delivery is sent again when its lease runs out.
+func TestSlowRecordStillLands(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s, ctx := startService(t, d, webhook.Options{Timeout: time.Second, RetryBase: time.Hour})
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		held := make(chan error, 1)
+		rcv.Respond = func(got webhooktest.Delivery, n int) int {
+			if n > 1 {
+				return 200
+			}
+			// Hold the delivery's row (PostgreSQL) or the database's write lock (SQLite)
+			// for 1.5 s, from before the answer until after it.
+			locked := make(chan error, 1)
+			go func() {
+				tx, err := d.SQL().BeginTx(ctx, nil)
+				if err == nil {
+					q := "UPDATE webhook_deliveries SET last_error = last_error WHERE id = $1"
+					if d.Engine != db.Postgres {
+						q = "UPDATE webhook_deliveries SET last_error = last_error WHERE id = ?"
+					}
+					_, err = tx.ExecContext(ctx, q, got.ID)
+					locked <- err
+					time.Sleep(1500 * time.Millisecond)
+					err = errors.Join(err, tx.Commit())
+				} else {
+					locked <- err
+				}
+				held <- err
+			}()
+			if err := <-locked; err != nil {
+				t.Errorf("holding the row: %v", err)
+			}
+			return 200
+		}
+		ep := endpointOn(ctx, t, s, c, rcv)
+		t.Cleanup(d.SetOutbox(s))
+		dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, dbtest.Now())
+		waitFor(t, func() bool {
+			list, err := d.ListWebhookDeliveries(ctx, ep.ID, db.DeliveryFilter{Status: db.DeliveryDelivered}, "", 10)
+			return err == nil && len(list) == 1
+		})
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(6 * time.Second) // past the lease (Timeout + 5 s): a lost record would mean a resend by now
+		if all := rcv.All(); len(all) != 1 {
+			t.Errorf("received %d requests, want 1 (the slow record was given up on)", len(all))
 		}
 	})
 }

@@ -114,6 +114,13 @@ const (
 	batchMax     = 200
 )
 
+// recordTimeout bounds a batch of attempt records. A record given up on leaves attempts
+// that were made unlogged, and their deliveries are sent again once their leases run out
+// (while a late record is safe: it changes a delivery only while it holds the lease the
+// attempt was sent under), so records wait for a slow database much longer than an
+// attempt waits for its endpoint.
+const recordTimeout = 30 * time.Second
+
 // maxJobAttempts bounds how often River itself retries a delivery job whose run
 // failed (the database was unavailable, the process died): the delivery's own retry
 // schedule is kept in its outbox row and the job snoozes between attempts, which
@@ -160,7 +167,7 @@ func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Servi
 	s.claims = newBatcher(batchMax, opts.Timeout, func(ctx context.Context, refs []db.DeliveryRef) ([]db.Claim, error) {
 		return d.ClaimWebhookDeliveries(ctx, refs, s.now(), lease)
 	})
-	s.records = newBatcher(batchMax, opts.Timeout, func(ctx context.Context, list []db.AttemptResult) ([]struct{}, error) {
+	s.records = newBatcher(batchMax, max(opts.Timeout, recordTimeout), func(ctx context.Context, list []db.AttemptResult) ([]struct{}, error) {
 		return nil, d.RecordWebhookAttempts(ctx, list)
 	})
 	workers := river.NewWorkers()
