@@ -24,11 +24,17 @@ import (
 //     function, which sees the IP actually dialled after DNS resolution: a name that
 //     resolves to a public address when checked and a private one when used (DNS
 //     rebinding) is refused all the same, before any packet is sent;
-//   - refused: loopback (except in development mode), private (RFC 1918, RFC 4193
-//     fc00::/7), link-local (169.254/16, fe80::/10, which holds the cloud metadata
-//     address 169.254.169.254), carrier-grade NAT (100.64/10), unspecified, multicast,
-//     broadcast, the benchmarking and documentation ranges, IPv4-mapped and NAT64 forms
-//     of those, and fd00:ec2::254 (AWS metadata over IPv6, inside fc00::/7);
+//   - refused: loopback (except in development mode), private (RFC 1918), link-local
+//     (169.254/16, which holds the cloud metadata address 169.254.169.254),
+//     carrier-grade NAT (100.64/10), unspecified, multicast, broadcast, the
+//     benchmarking and documentation ranges, and the IPv4-mapped and 6to4 forms of
+//     those; of IPv6 only global unicast (2000::/3) is allowed, which leaves out the
+//     unspecified address, IPv4-compatible (::a.b.c.d) and translated
+//     (::ffff:0:a.b.c.d) forms, NAT64 (64:ff9b::/96, 64:ff9b:1::/48), discard,
+//     unique-local fc00::/7 (with fd00:ec2::254, AWS metadata over IPv6), link-local
+//     fe80::/10, site-local fec0::/10 and multicast; inside it Teredo (2001::/32, whose
+//     embedded IPv4 addresses are obfuscated), ORCHID, benchmarking and documentation
+//     are refused too;
 //   - no proxy from the environment, no redirects (a 3xx is a failed attempt), a
 //     timeout per attempt, and response bodies read up to ExcerptBytes.
 
@@ -38,6 +44,12 @@ const ExcerptBytes = 1024
 // ErrBlockedAddress is the dial error for a refused address.
 var ErrBlockedAddress = errors.New("webhook: the endpoint resolves to a private, loopback, link-local or metadata address")
 
+// globalUnicast6 is IPv6's global unicast space (RFC 4291; every IANA allocation to
+// the registries lies in it). Everything outside it is loopback (decided separately),
+// special-purpose (::, ::a.b.c.d, ::ffff:0:a.b.c.d, 64:ff9b::/96, 100::/64, fc00::/7,
+// fe80::/10, fec0::/10, ff00::/8) or unassigned: no receiver is there.
+var globalUnicast6 = netip.MustParsePrefix("2000::/3")
+
 // blocked are the ranges no delivery may reach (loopback is decided separately).
 var blocked = func() []netip.Prefix {
 	var out []netip.Prefix
@@ -45,7 +57,8 @@ var blocked = func() []netip.Prefix {
 		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
 		"192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
 		"224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
-		"::/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+		// Inside 2000::/3 (IPv6 outside it is refused before these are looked at).
+		"2001::/32", "2001:2::/48", "2001:10::/28", "2001:20::/28", "2001:db8::/32", "3fff::/20",
 	} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
@@ -66,7 +79,10 @@ func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 		return allowLoopback
 	}
 	if ip.Is6() {
-		// NAT64 and 6to4 embed an IPv4 address: judge it too.
+		if !globalUnicast6.Contains(ip) {
+			return false
+		}
+		// 6to4 embeds an IPv4 address: judge it too.
 		if b := ip.As16(); b[0] == 0x20 && b[1] == 0x02 {
 			if !AllowedAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), false) {
 				return false

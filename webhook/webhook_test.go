@@ -33,6 +33,17 @@ func TestAllowedAddr(t *testing.T) {
 		{"fd00:ec2::254", true, false}, {"fe80::1", false, false}, {"fc00::1", false, false}, {"::ffff:10.0.0.1", false, false},
 		{"::ffff:169.254.169.254", false, false}, {"64:ff9b::a00:1", false, false}, {"2002:a00:1::", false, false},
 		{"172.32.0.1", false, true},
+		// IPv6 outside global unicast 2000::/3: IPv4-compatible (::a.b.c.d, which Linux
+		// dials as an IPv6 packet out of the default route) and translated
+		// (::ffff:0:a.b.c.d) forms, site-local fec0::/10, unassigned space; and inside it
+		// Teredo (obfuscated embedded IPv4), ORCHID, benchmarking and documentation.
+		{"::127.0.0.1", false, false}, {"::10.0.0.1", false, false}, {"::169.254.169.254", false, false},
+		{"::ffff:0:10.0.0.1", false, false}, {"::ffff:0:127.0.0.1", false, false}, {"::2", false, false},
+		{"fec0::1", false, false}, {"feff::1", false, false}, {"4000::1", false, false}, {"5f00::1", false, false},
+		{"2001::1", false, false}, {"2001:0:4136:e378:8000:63bf:3fff:fdd2", false, false}, {"2001:2::1", false, false},
+		{"2001:10::1", false, false}, {"2001:20::1", false, false}, {"3fff::1", false, false},
+		{"64:ff9b::808:808", false, false}, {"64:ff9b:1::a00:1", false, false}, {"100::1", false, false},
+		{"2002:808:808::1", false, true}, {"2a00:1450:4001:80b::200e", false, true}, {"2001:4860:4860::8888", false, true},
 		// A zone hides an address from every prefix (netip compares zones) while the
 		// kernel ignores it off link-local: zoned addresses are refused outright.
 		{"fd00:ec2::254%eth0", false, false}, {"fe80::1%eth0", false, false}, {"fc00::1%1", false, false},
@@ -61,6 +72,14 @@ func TestClientRefusesAtConnect(t *testing.T) {
 	// A zone on a private address: refused when connecting, before any packet leaves.
 	if _, err := webhook.NewClient(time.Second, false).Get("http://[fd00:ec2::254%25lo]:80/latest/meta-data/"); !errors.Is(err, webhook.ErrBlockedAddress) {
 		t.Errorf("a zoned private address: %v, want ErrBlockedAddress", err)
+	}
+	// The IPv4-compatible form of the loopback server (::127.0.0.1) and a site-local
+	// address: Linux sends these out as IPv6; refused before any packet leaves, even in
+	// development mode (neither is loopback).
+	for _, u := range []string{"http://[::127.0.0.1]" + port, "http://[fec0::1]" + port} {
+		if _, err := webhook.NewClient(time.Second, true).Get(u); !errors.Is(err, webhook.ErrBlockedAddress) {
+			t.Errorf("%s: %v, want ErrBlockedAddress", u, err)
+		}
 	}
 	resp, err := webhook.NewClient(time.Second, true).Get(srv.URL)
 	if err != nil || resp.StatusCode != 204 {
