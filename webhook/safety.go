@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -131,14 +132,40 @@ func ValidateURL(raw string, dev bool) (*url.URL, error) {
 	if loopback && !dev {
 		return nil, invalid("must not point at this machine (loopback is accepted only in development mode)")
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && !AllowedAddr(ip, dev) {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, invalid("must have a port between 1 and 65535")
+		}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err == nil && !AllowedAddr(ip, dev) {
 		return nil, invalid("must not point at a private, link-local or metadata address")
+	}
+	if err != nil && numericHost(host) {
+		return nil, invalid("must name its host, or give an IPv4 address in dotted-decimal form (203.0.113.7)")
 	}
 	return u, nil
 }
 
+// numericHost reports whether host, not a valid IP address, ends in a number: the
+// last label is all digits, or 0x and hex digits ("2130706433", "0177.0.0.1",
+// "0x7f.1", "10.0.0.1."). No top-level domain is numeric, so such a host is no name;
+// resolvers differ on what it means (getaddrinfo reads each of those as 127.0.0.1,
+// or 10.0.0.1, in inet_aton's notations; Go's resolver asks DNS), which is no way to
+// name a receiver.
+func numericHost(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	digits := "0123456789"
+	if len(last) > 2 && (last[:2] == "0x" || last[:2] == "0X") {
+		last, digits = last[2:], "0123456789abcdefABCDEF"
+	}
+	return last != "" && strings.Trim(last, digits) == ""
+}
+
 func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip, err := netip.ParseAddr(host)

@@ -55,6 +55,45 @@ func TestAllowedAddr(t *testing.T) {
 	}
 }
 
+// TestValidateURL: what an endpoint URL may be, at registration. Out-of-range ports and
+// hosts that end in a number without being a dotted-decimal IPv4 address (resolvers
+// disagree on them: getaddrinfo reads 2130706433 as 127.0.0.1) are refused with a
+// clear error rather than failing every attempt; loopback names with a trailing dot
+// are loopback.
+func TestValidateURL(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		dev  bool
+		want string // "" accepted, else a word of the message
+	}{
+		{"https://example.com/hook", false, ""}, {"https://example.com:8443/hook", false, ""},
+		{"https://example.com:65535/", false, ""}, {"https://example.com:/hook", false, ""},
+		{"https://203.0.113.7.example.com/", false, ""}, {"https://1password.com/", false, ""},
+		{"https://xn--bcher-kva.example/", false, ""}, {"https://93.184.216.34/", false, ""},
+		{"https://example.com.:443/", false, ""}, {"http://localhost:8080/", true, ""},
+		{"http://localhost.:8080/", true, ""}, {"http://app.localhost:8080/", true, ""},
+		{"https://example.com:99999/", false, "port"}, {"https://example.com:0/", false, "port"},
+		{"https://example.com:65536/", false, "port"}, {"https://example.com:18446744073709551617/", false, "port"},
+		{"https://2130706433/", false, "dotted-decimal"}, {"https://0177.0.0.1/", false, "dotted-decimal"},
+		{"https://0x7f.0.0.1/", false, "dotted-decimal"}, {"https://0x7f000001/", false, "dotted-decimal"},
+		{"https://127.1/", false, "dotted-decimal"}, {"https://10.0.0.1./", false, "dotted-decimal"},
+		{"https://1.2.3.4.5/", false, "dotted-decimal"}, {"https://169.254.169.254.:80/", false, "dotted-decimal"},
+		{"https://2130706433/", true, "dotted-decimal"},
+		{"https://localhost./", false, "this machine"}, {"https://LOCALHOST./", false, "this machine"},
+		{"https://a.localhost./", false, "this machine"},
+		{"https://user@example.com/", false, "user information"}, {"https://example.com/#x", false, "fragment"},
+		{"http://example.com/", false, "https"}, {"ftp://example.com/", false, "https"},
+	} {
+		_, err := webhook.ValidateURL(c.url, c.dev)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("ValidateURL(%q, dev %v): %v, want accepted", c.url, c.dev, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || dispute.CodeOf(err) != dispute.CodeInvalidArgument):
+			t.Errorf("ValidateURL(%q, dev %v): %v, want INVALID_ARGUMENT about %q", c.url, c.dev, err, c.want)
+		}
+	}
+}
+
 // TestClientRefusesAtConnect: the check runs when the connection is made, on the
 // address actually dialled: a loopback server is refused outside development mode
 // even through the name "localhost", and reached in development mode. (Only loopback
