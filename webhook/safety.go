@@ -229,8 +229,13 @@ const MaxErrorLength = 500
 
 // attemptError is err as an attempt's error: without the request's URL, which an HTTP
 // client's error repeats (the endpoint's own, up to MaxURLLength bytes, shown on the
-// endpoint), and clipped to MaxErrorLength.
+// endpoint), and clipped to MaxErrorLength. A refused address is not named: the
+// attempt is shown to the endpoint's merchant, and the address is what the server's
+// own resolver answered, which for a name such as db.internal is the platform's.
 func attemptError(err error) string {
+	if errors.Is(err, ErrBlockedAddress) {
+		return ErrBlockedAddress.Error()
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
 		err = ue.Err

@@ -410,3 +410,46 @@ func TestAttemptErrorBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedAttemptHidesAddress: a name that resolves to a refused address (here
+// localhost, standing in for a registered name whose DNS answer changed, or a name
+// only the server's own resolver knows, such as db.internal) fails the attempt at
+// connect time, and the attempt's error, shown to the endpoint's merchant, says why
+// without the address: otherwise registering https://<internal name>/ would read the
+// platform's private DNS (which names exist and their addresses) back to a tenant.
+func TestBlockedAttemptHidesAddress(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+		sealer, _ := webhook.NewSealer(key)
+		p := dispute.DefaultPolicy()
+		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: false, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		c := dbtest.MustCast(t, d)
+		ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: "https://hooks.example.com/in"}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		allow := func(db.WebhookEndpoint) error { return nil }
+		if _, err := d.UpdateWebhookEndpoint(ctx, ep.ID, allow, func(e *db.WebhookEndpoint) error {
+			e.URL = "https://localhost:9/in"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, a, err := s.SendTest(ctx, ep.ID, allow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Success || !strings.Contains(a.Error, "private, loopback") {
+			t.Fatalf("attempt %+v: want refused at connect", a)
+		}
+		for _, addr := range []string{"127.0.0.1", "::1", "[::1]"} {
+			if strings.Contains(a.Error, addr) {
+				t.Errorf("the attempt's error %q shows the address the name resolved to", a.Error)
+			}
+		}
+	})
+}
