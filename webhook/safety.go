@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"resolutioncenter/dispute"
 )
@@ -118,7 +121,10 @@ func ValidateURL(raw string, dev bool) (*url.URL, error) {
 	if u.Fragment != "" {
 		return nil, invalid("must not have a fragment")
 	}
-	host := u.Hostname()
+	host, err := dialHost(u.Hostname())
+	if err != nil {
+		return nil, invalid("must have a valid host name")
+	}
 	loopback := isLoopbackHost(host)
 	switch u.Scheme {
 	case "https":
@@ -145,6 +151,19 @@ func ValidateURL(raw string, dev bool) (*url.URL, error) {
 		return nil, invalid("must name its host, or give an IPv4 address in dotted-decimal form (203.0.113.7)")
 	}
 	return u, nil
+}
+
+// dialHost is host as the HTTP client dials it: net/http maps a host that is not
+// ASCII with IDNA (UTS #46, idna.Lookup), so that "１２７.０.０.１" is 127.0.0.1 and
+// "ｌｏｃａｌｈｏｓｔ" localhost; the checks of a URL look at that. A host the mapping
+// refuses is an error (net/http would look it up as it is, and find nothing).
+func dialHost(host string) (string, error) {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= utf8.RuneSelf {
+			return idna.Lookup.ToASCII(host)
+		}
+	}
+	return host, nil
 }
 
 // numericHost reports whether host, not a valid IP address, ends in a number: the

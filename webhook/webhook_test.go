@@ -83,6 +83,15 @@ func TestValidateURL(t *testing.T) {
 		{"https://a.localhost./", false, "this machine"},
 		{"https://user@example.com/", false, "user information"}, {"https://example.com/#x", false, "fragment"},
 		{"http://example.com/", false, "https"}, {"ftp://example.com/", false, "https"},
+		// net/http maps a non-ASCII host with IDNA before dialling: the checks see the
+		// mapped host (fullwidth digits and dots, fullwidth letters, ideographic stops).
+		{"https://bücher.example/", false, ""}, {"https://例え.テスト/hook", false, ""},
+		{"https://１２７.０.０.１/", false, "this machine"}, {"https://127。0。0。1/", false, "this machine"},
+		{"https://ｌｏｃａｌｈｏｓｔ/", false, "this machine"}, {"https://app.ｌｏｃａｌｈｏｓｔ/", false, "this machine"},
+		{"https://１０.０.０.１/", false, "private"}, {"https://１６９.２５４.１６９.２５４/", false, "private"},
+		{"https://２１３０７０６４３３/", false, "dotted-decimal"},
+		{"http://ｌｏｃａｌｈｏｓｔ:8080/", true, ""}, {"https://ex\u00adample.com/", false, ""},
+		{"https://xn--a.example/", false, ""}, {"https://\u0080.example/", false, "host name"},
 	} {
 		_, err := webhook.ValidateURL(c.url, c.dev)
 		switch {
