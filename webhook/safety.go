@@ -101,7 +101,8 @@ func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 	return true
 }
 
-// MaxURLLength is the longest endpoint URL, in bytes.
+// MaxURLLength is the longest endpoint URL, in bytes, as given and as stored
+// (percent-encoded).
 const MaxURLLength = 2000
 
 // ValidateURL checks an endpoint URL before it is stored. Host names are not resolved
@@ -149,6 +150,12 @@ func ValidateURL(raw string, dev bool) (*url.URL, error) {
 	}
 	if err != nil && numericHost(host) {
 		return nil, invalid("must name its host, or give an IPv4 address in dotted-decimal form (203.0.113.7)")
+	}
+	// What is stored and shown is u.String(), percent-encoded: up to three times the
+	// input's bytes ("é" is %C3%A9, a space %20). MaxURLLength bounds that form (the
+	// schema's cost model prices WebhookEndpoint.url by it).
+	if len(u.String()) > MaxURLLength {
+		return nil, invalid("must be at most 2000 characters once percent-encoded")
 	}
 	return u, nil
 }

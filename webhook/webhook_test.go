@@ -92,13 +92,22 @@ func TestValidateURL(t *testing.T) {
 		{"https://２１３０７０６４３３/", false, "dotted-decimal"},
 		{"http://ｌｏｃａｌｈｏｓｔ:8080/", true, ""}, {"https://ex\u00adample.com/", false, ""},
 		{"https://xn--a.example/", false, ""}, {"https://\u0080.example/", false, "host name"},
+		// The stored form is percent-encoded: its length is what is bounded.
+		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-20), false, ""},
+		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-19), false, "2000"},
+		{"https://example.com/" + strings.Repeat("é", 900), false, "percent-encoded"},
+		{"https://example.com/" + strings.Repeat(" ", 1900), false, "percent-encoded"},
+		{"https://example.com/?q=" + strings.Repeat("é", 900), false, ""}, // a query is kept as given
 	} {
-		_, err := webhook.ValidateURL(c.url, c.dev)
+		u, err := webhook.ValidateURL(c.url, c.dev)
+		if err == nil && len(u.String()) > webhook.MaxURLLength {
+			t.Errorf("ValidateURL(%.40q…): stored as %d bytes, more than MaxURLLength", c.url, len(u.String()))
+		}
 		switch {
 		case c.want == "" && err != nil:
-			t.Errorf("ValidateURL(%q, dev %v): %v, want accepted", c.url, c.dev, err)
+			t.Errorf("ValidateURL(%.60q, dev %v): %v, want accepted", c.url, c.dev, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || dispute.CodeOf(err) != dispute.CodeInvalidArgument):
-			t.Errorf("ValidateURL(%q, dev %v): %v, want INVALID_ARGUMENT about %q", c.url, c.dev, err, c.want)
+			t.Errorf("ValidateURL(%.60q, dev %v): %v, want INVALID_ARGUMENT about %q", c.url, c.dev, err, c.want)
 		}
 	}
 }
