@@ -23,7 +23,9 @@ import (
 // server's own network (SSRF). The defences:
 //
 //   - a URL must be https (http only for loopback in development mode), without user
-//     info, and at most 2,000 characters;
+//     info or fragment, at most 2,000 characters as stored (percent-encoded), with a
+//     port from 1 to 65535; its host is judged as net/http dials it (IDNA-mapped), and
+//     a host that ends in a number must be an IP address in standard form;
 //   - the address is checked when the connection is made, in the dialer's Control
 //     function, which sees the IP actually dialled after DNS resolution: a name that
 //     resolves to a public address when checked and a private one when used (DNS
