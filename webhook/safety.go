@@ -259,10 +259,18 @@ const MaxErrorLength = 500
 // client's error repeats (the endpoint's own, up to MaxURLLength bytes, shown on the
 // endpoint), and clipped to MaxErrorLength. A refused address is not named: the
 // attempt is shown to the endpoint's merchant, and the address is what the server's
-// own resolver answered, which for a name such as db.internal is the platform's.
+// own resolver answered, which for a name such as db.internal is the platform's. Nor
+// is the DNS server a failed lookup asked ("lookup x on 10.0.0.2:53: no such host"):
+// that is the platform's network too.
 func attemptError(err error) string {
 	if errors.Is(err, ErrBlockedAddress) {
 		return ErrBlockedAddress.Error()
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) && de.Server != "" {
+		d := *de
+		d.Server = ""
+		return clipError(d.Error())
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {

@@ -471,3 +471,35 @@ func TestBlockedAttemptHidesAddress(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedLookupHidesResolver: a name that does not resolve fails the attempt with
+// the lookup's error, without the DNS server the platform asked (on a cloud network
+// its address tells the tenant the network's range).
+func TestFailedLookupHidesResolver(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+		sealer, _ := webhook.NewSealer(key)
+		p := dispute.DefaultPolicy()
+		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: false, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		c := dbtest.MustCast(t, d)
+		// .invalid never resolves (RFC 6761).
+		ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: "https://hooks.no-such-name.invalid/in"}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, a, err := s.SendTest(ctx, ep.ID, func(db.WebhookEndpoint) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Success || !strings.Contains(a.Error, "lookup hooks.no-such-name.invalid") {
+			t.Fatalf("attempt %+v: want a failed lookup", a)
+		}
+		if strings.Contains(a.Error, " on ") || strings.Contains(a.Error, ":53") {
+			t.Errorf("the attempt's error %q names the DNS server", a.Error)
+		}
+	})
+}
