@@ -469,6 +469,8 @@ func TestWebhooksRefusedURLs(t *testing.T) {
 	for _, url := range []string{
 		"https://10.0.0.1/hook", "https://192.168.1.10/hook", "https://172.16.5.4/", "https://169.254.169.254/latest/meta-data",
 		"https://[fd00:ec2::254]/", "https://[fd00:ec2::254%25eth0]/", "https://[fe80::1%25lo]/", "https://[::ffff:10.0.0.1]/", "https://127.0.0.1/hook", "https://localhost/hook",
+		"https://[::127.0.0.1]/", "https://[::a9fe:a9fe]/", "https://[fec0::1]/", "https://[2001::a00:1]/",
+		"https://１６９.２５４.１６９.２５４/latest/meta-data", "https://ｌｏｃａｌｈｏｓｔ/hook", "https://2130706433/", "https://example.com:99999/",
 		"http://example.com/hook", "ftp://example.com/", "https://user:pw@example.com/", "not a url",
 	} {
 		r := prod.Do(t, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": url}})

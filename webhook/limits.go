@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -27,16 +28,22 @@ func newLimits(concurrency int, perSecond float64) *limits {
 	return &limits{concurrency: concurrency, rate: perSecond, by: map[string]*endpointLimit{}}
 }
 
+// maxLimits is how many endpoints' entries the table holds before idle ones are
+// forgotten.
+const maxLimits = 10000
+
 // acquire waits for a slot to send to endpoint id; release gives it back.
 func (l *limits) acquire(ctx context.Context, id string) (release func(), err error) {
 	l.mu.Lock()
 	e := l.by[id]
 	if e == nil {
-		if len(l.by) > 10000 { // forget idle endpoints now and then
+		if len(l.by) > maxLimits { // forget idle endpoints now and then
+			now := time.Now()
 			for k, v := range l.by {
-				// Not one with requests open: a new entry beside them would let as
-				// many more through.
-				if len(v.sem) == 0 {
+				// Not one with requests open (a new entry beside them would let as many
+				// more through), nor one whose rate limiter has not refilled since its
+				// last requests (a new entry would start with a full burst).
+				if len(v.sem) == 0 && (v.rl == nil || v.rl.TokensAt(now) >= float64(v.rl.Burst())) {
 					delete(l.by, k)
 				}
 			}

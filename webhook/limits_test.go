@@ -40,3 +40,29 @@ func TestLimitsForgetOnlyIdleEndpoints(t *testing.T) {
 	}
 	r()
 }
+
+// TestLimitsPruningKeepsRateState: an endpoint that just used its burst keeps its rate
+// limiter when the table is pruned: a fresh entry would let a whole new burst through
+// at once.
+func TestLimitsPruningKeepsRateState(t *testing.T) {
+	l := newLimits(10, 1) // one request a second, burst 1
+	ctx := context.Background()
+	r, err := l.acquire(ctx, "hot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r() // idle now, its token spent
+	for i := range maxLimits + 2 {
+		r, err := l.acquire(ctx, "other-"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r()
+	}
+	wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if r, err := l.acquire(wctx, "hot"); err == nil {
+		r()
+		t.Fatal("a second request within the second went through: the pruned table gave the endpoint a new burst")
+	}
+}

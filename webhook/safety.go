@@ -8,9 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"resolutioncenter/dispute"
 )
@@ -19,16 +23,24 @@ import (
 // server's own network (SSRF). The defences:
 //
 //   - a URL must be https (http only for loopback in development mode), without user
-//     info, and at most 2,000 characters;
+//     info or fragment, at most 2,000 characters as stored (percent-encoded), with a
+//     port from 1 to 65535; its host is judged as net/http dials it (IDNA-mapped), and
+//     a host that ends in a number must be an IP address in standard form;
 //   - the address is checked when the connection is made, in the dialer's Control
 //     function, which sees the IP actually dialled after DNS resolution: a name that
 //     resolves to a public address when checked and a private one when used (DNS
 //     rebinding) is refused all the same, before any packet is sent;
-//   - refused: loopback (except in development mode), private (RFC 1918, RFC 4193
-//     fc00::/7), link-local (169.254/16, fe80::/10, which holds the cloud metadata
-//     address 169.254.169.254), carrier-grade NAT (100.64/10), unspecified, multicast,
-//     broadcast, the benchmarking and documentation ranges, IPv4-mapped and NAT64 forms
-//     of those, and fd00:ec2::254 (AWS metadata over IPv6, inside fc00::/7);
+//   - refused: loopback (except in development mode), private (RFC 1918), link-local
+//     (169.254/16, which holds the cloud metadata address 169.254.169.254),
+//     carrier-grade NAT (100.64/10), unspecified, multicast, broadcast, the
+//     benchmarking and documentation ranges, and the IPv4-mapped and 6to4 forms of
+//     those; of IPv6 only global unicast (2000::/3) is allowed, which leaves out the
+//     unspecified address, IPv4-compatible (::a.b.c.d) and translated
+//     (::ffff:0:a.b.c.d) forms, NAT64 (64:ff9b::/96, 64:ff9b:1::/48), discard,
+//     unique-local fc00::/7 (with fd00:ec2::254, AWS metadata over IPv6), link-local
+//     fe80::/10, site-local fec0::/10 and multicast; inside it Teredo (2001::/32, whose
+//     embedded IPv4 addresses are obfuscated), ORCHID, benchmarking and documentation
+//     are refused too;
 //   - no proxy from the environment, no redirects (a 3xx is a failed attempt), a
 //     timeout per attempt, and response bodies read up to ExcerptBytes.
 
@@ -38,6 +50,12 @@ const ExcerptBytes = 1024
 // ErrBlockedAddress is the dial error for a refused address.
 var ErrBlockedAddress = errors.New("webhook: the endpoint resolves to a private, loopback, link-local or metadata address")
 
+// globalUnicast6 is IPv6's global unicast space (RFC 4291; every IANA allocation to
+// the registries lies in it). Everything outside it is loopback (decided separately),
+// special-purpose (::, ::a.b.c.d, ::ffff:0:a.b.c.d, 64:ff9b::/96, 100::/64, fc00::/7,
+// fe80::/10, fec0::/10, ff00::/8) or unassigned: no receiver is there.
+var globalUnicast6 = netip.MustParsePrefix("2000::/3")
+
 // blocked are the ranges no delivery may reach (loopback is decided separately).
 var blocked = func() []netip.Prefix {
 	var out []netip.Prefix
@@ -45,7 +63,8 @@ var blocked = func() []netip.Prefix {
 		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
 		"192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
 		"224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
-		"::/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+		// Inside 2000::/3 (IPv6 outside it is refused before these are looked at).
+		"2001::/32", "2001:2::/48", "2001:10::/28", "2001:20::/28", "2001:db8::/32", "3fff::/20",
 	} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
@@ -66,7 +85,10 @@ func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 		return allowLoopback
 	}
 	if ip.Is6() {
-		// NAT64 and 6to4 embed an IPv4 address: judge it too.
+		if !globalUnicast6.Contains(ip) {
+			return false
+		}
+		// 6to4 embeds an IPv4 address: judge it too.
 		if b := ip.As16(); b[0] == 0x20 && b[1] == 0x02 {
 			if !AllowedAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), false) {
 				return false
@@ -81,7 +103,8 @@ func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 	return true
 }
 
-// MaxURLLength is the longest endpoint URL, in bytes.
+// MaxURLLength is the longest endpoint URL, in bytes, as given and as stored
+// (percent-encoded).
 const MaxURLLength = 2000
 
 // ValidateURL checks an endpoint URL before it is stored. Host names are not resolved
@@ -101,7 +124,10 @@ func ValidateURL(raw string, dev bool) (*url.URL, error) {
 	if u.Fragment != "" {
 		return nil, invalid("must not have a fragment")
 	}
-	host := u.Hostname()
+	host, err := dialHost(u.Hostname())
+	if err != nil {
+		return nil, invalid("must have a valid host name")
+	}
 	loopback := isLoopbackHost(host)
 	switch u.Scheme {
 	case "https":
@@ -115,14 +141,59 @@ func ValidateURL(raw string, dev bool) (*url.URL, error) {
 	if loopback && !dev {
 		return nil, invalid("must not point at this machine (loopback is accepted only in development mode)")
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil && !AllowedAddr(ip, dev) {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, invalid("must have a port between 1 and 65535")
+		}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err == nil && !AllowedAddr(ip, dev) {
 		return nil, invalid("must not point at a private, link-local or metadata address")
+	}
+	if err != nil && numericHost(host) {
+		return nil, invalid("must name its host, or give an IPv4 address in dotted-decimal form (203.0.113.7)")
+	}
+	// What is stored and shown is u.String(), percent-encoded: up to three times the
+	// input's bytes ("é" is %C3%A9, a space %20). MaxURLLength bounds that form (the
+	// schema's cost model prices WebhookEndpoint.url by it).
+	if len(u.String()) > MaxURLLength {
+		return nil, invalid("must be at most 2000 characters once percent-encoded")
 	}
 	return u, nil
 }
 
+// dialHost is host as the HTTP client dials it: net/http maps a host that is not
+// ASCII with IDNA (UTS #46, idna.Lookup), so that "１２７.０.０.１" is 127.0.0.1 and
+// "ｌｏｃａｌｈｏｓｔ" localhost; the checks of a URL look at that. A host the mapping
+// refuses is an error (net/http would look it up as it is, and find nothing).
+func dialHost(host string) (string, error) {
+	for i := 0; i < len(host); i++ {
+		if host[i] >= utf8.RuneSelf {
+			return idna.Lookup.ToASCII(host)
+		}
+	}
+	return host, nil
+}
+
+// numericHost reports whether host, not a valid IP address, ends in a number: the
+// last label is all digits, or 0x and hex digits ("2130706433", "0177.0.0.1",
+// "0x7f.1", "10.0.0.1."). No top-level domain is numeric, so such a host is no name;
+// resolvers differ on what it means (getaddrinfo reads each of those as 127.0.0.1,
+// or 10.0.0.1, in inet_aton's notations; Go's resolver asks DNS), which is no way to
+// name a receiver.
+func numericHost(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	digits := "0123456789"
+	if len(last) > 2 && (last[:2] == "0x" || last[:2] == "0X") {
+		last, digits = last[2:], "0123456789abcdefABCDEF"
+	}
+	return last != "" && strings.Trim(last, digits) == ""
+}
+
 func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip, err := netip.ParseAddr(host)
@@ -186,8 +257,21 @@ const MaxErrorLength = 500
 
 // attemptError is err as an attempt's error: without the request's URL, which an HTTP
 // client's error repeats (the endpoint's own, up to MaxURLLength bytes, shown on the
-// endpoint), and clipped to MaxErrorLength.
+// endpoint), and clipped to MaxErrorLength. A refused address is not named: the
+// attempt is shown to the endpoint's merchant, and the address is what the server's
+// own resolver answered, which for a name such as db.internal is the platform's. Nor
+// is the DNS server a failed lookup asked ("lookup x on 10.0.0.2:53: no such host"):
+// that is the platform's network too.
 func attemptError(err error) string {
+	if errors.Is(err, ErrBlockedAddress) {
+		return ErrBlockedAddress.Error()
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) && de.Server != "" {
+		d := *de
+		d.Server = ""
+		return clipError(d.Error())
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
 		err = ue.Err

@@ -33,6 +33,17 @@ func TestAllowedAddr(t *testing.T) {
 		{"fd00:ec2::254", true, false}, {"fe80::1", false, false}, {"fc00::1", false, false}, {"::ffff:10.0.0.1", false, false},
 		{"::ffff:169.254.169.254", false, false}, {"64:ff9b::a00:1", false, false}, {"2002:a00:1::", false, false},
 		{"172.32.0.1", false, true},
+		// IPv6 outside global unicast 2000::/3: IPv4-compatible (::a.b.c.d, which Linux
+		// dials as an IPv6 packet out of the default route) and translated
+		// (::ffff:0:a.b.c.d) forms, site-local fec0::/10, unassigned space; and inside it
+		// Teredo (obfuscated embedded IPv4), ORCHID, benchmarking and documentation.
+		{"::127.0.0.1", false, false}, {"::10.0.0.1", false, false}, {"::169.254.169.254", false, false},
+		{"::ffff:0:10.0.0.1", false, false}, {"::ffff:0:127.0.0.1", false, false}, {"::2", false, false},
+		{"fec0::1", false, false}, {"feff::1", false, false}, {"4000::1", false, false}, {"5f00::1", false, false},
+		{"2001::1", false, false}, {"2001:0:4136:e378:8000:63bf:3fff:fdd2", false, false}, {"2001:2::1", false, false},
+		{"2001:10::1", false, false}, {"2001:20::1", false, false}, {"3fff::1", false, false},
+		{"64:ff9b::808:808", false, false}, {"64:ff9b:1::a00:1", false, false}, {"100::1", false, false},
+		{"2002:808:808::1", false, true}, {"2a00:1450:4001:80b::200e", false, true}, {"2001:4860:4860::8888", false, true},
 		// A zone hides an address from every prefix (netip compares zones) while the
 		// kernel ignores it off link-local: zoned addresses are refused outright.
 		{"fd00:ec2::254%eth0", false, false}, {"fe80::1%eth0", false, false}, {"fc00::1%1", false, false},
@@ -40,6 +51,63 @@ func TestAllowedAddr(t *testing.T) {
 	} {
 		if got := webhook.AllowedAddr(netip.MustParseAddr(c.ip), c.loopback); got != c.want {
 			t.Errorf("AllowedAddr(%s, loopback %v) = %v, want %v", c.ip, c.loopback, got, c.want)
+		}
+	}
+}
+
+// TestValidateURL: what an endpoint URL may be, at registration. Out-of-range ports and
+// hosts that end in a number without being a dotted-decimal IPv4 address (resolvers
+// disagree on them: getaddrinfo reads 2130706433 as 127.0.0.1) are refused with a
+// clear error rather than failing every attempt; loopback names with a trailing dot
+// are loopback.
+func TestValidateURL(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		dev  bool
+		want string // "" accepted, else a word of the message
+	}{
+		{"https://example.com/hook", false, ""}, {"https://example.com:8443/hook", false, ""},
+		{"https://example.com:65535/", false, ""}, {"https://example.com:/hook", false, ""},
+		{"https://203.0.113.7.example.com/", false, ""}, {"https://1password.com/", false, ""},
+		{"https://xn--bcher-kva.example/", false, ""}, {"https://93.184.216.34/", false, ""},
+		{"https://example.com.:443/", false, ""}, {"http://localhost:8080/", true, ""},
+		{"http://localhost.:8080/", true, ""}, {"http://app.localhost:8080/", true, ""},
+		{"https://example.com:99999/", false, "port"}, {"https://example.com:0/", false, "port"},
+		{"https://example.com:65536/", false, "port"}, {"https://example.com:18446744073709551617/", false, "port"},
+		{"https://2130706433/", false, "dotted-decimal"}, {"https://0177.0.0.1/", false, "dotted-decimal"},
+		{"https://0x7f.0.0.1/", false, "dotted-decimal"}, {"https://0x7f000001/", false, "dotted-decimal"},
+		{"https://127.1/", false, "dotted-decimal"}, {"https://10.0.0.1./", false, "dotted-decimal"},
+		{"https://1.2.3.4.5/", false, "dotted-decimal"}, {"https://169.254.169.254.:80/", false, "dotted-decimal"},
+		{"https://2130706433/", true, "dotted-decimal"},
+		{"https://localhost./", false, "this machine"}, {"https://LOCALHOST./", false, "this machine"},
+		{"https://a.localhost./", false, "this machine"},
+		{"https://user@example.com/", false, "user information"}, {"https://example.com/#x", false, "fragment"},
+		{"http://example.com/", false, "https"}, {"ftp://example.com/", false, "https"},
+		// net/http maps a non-ASCII host with IDNA before dialling: the checks see the
+		// mapped host (fullwidth digits and dots, fullwidth letters, ideographic stops).
+		{"https://bücher.example/", false, ""}, {"https://例え.テスト/hook", false, ""},
+		{"https://１２７.０.０.１/", false, "this machine"}, {"https://127。0。0。1/", false, "this machine"},
+		{"https://ｌｏｃａｌｈｏｓｔ/", false, "this machine"}, {"https://app.ｌｏｃａｌｈｏｓｔ/", false, "this machine"},
+		{"https://１０.０.０.１/", false, "private"}, {"https://１６９.２５４.１６９.２５４/", false, "private"},
+		{"https://２１３０７０６４３３/", false, "dotted-decimal"},
+		{"http://ｌｏｃａｌｈｏｓｔ:8080/", true, ""}, {"https://ex\u00adample.com/", false, ""},
+		{"https://xn--a.example/", false, ""}, {"https://\u0080.example/", false, "host name"},
+		// The stored form is percent-encoded: its length is what is bounded.
+		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-20), false, ""},
+		{"https://example.com/" + strings.Repeat("a", webhook.MaxURLLength-19), false, "2000"},
+		{"https://example.com/" + strings.Repeat("é", 900), false, "percent-encoded"},
+		{"https://example.com/" + strings.Repeat(" ", 1900), false, "percent-encoded"},
+		{"https://example.com/?q=" + strings.Repeat("é", 900), false, ""}, // a query is kept as given
+	} {
+		u, err := webhook.ValidateURL(c.url, c.dev)
+		if err == nil && len(u.String()) > webhook.MaxURLLength {
+			t.Errorf("ValidateURL(%.40q…): stored as %d bytes, more than MaxURLLength", c.url, len(u.String()))
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("ValidateURL(%.60q, dev %v): %v, want accepted", c.url, c.dev, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || dispute.CodeOf(err) != dispute.CodeInvalidArgument):
+			t.Errorf("ValidateURL(%.60q, dev %v): %v, want INVALID_ARGUMENT about %q", c.url, c.dev, err, c.want)
 		}
 	}
 }
@@ -61,6 +129,14 @@ func TestClientRefusesAtConnect(t *testing.T) {
 	// A zone on a private address: refused when connecting, before any packet leaves.
 	if _, err := webhook.NewClient(time.Second, false).Get("http://[fd00:ec2::254%25lo]:80/latest/meta-data/"); !errors.Is(err, webhook.ErrBlockedAddress) {
 		t.Errorf("a zoned private address: %v, want ErrBlockedAddress", err)
+	}
+	// The IPv4-compatible form of the loopback server (::127.0.0.1) and a site-local
+	// address: Linux sends these out as IPv6; refused before any packet leaves, even in
+	// development mode (neither is loopback).
+	for _, u := range []string{"http://[::127.0.0.1]" + port, "http://[fec0::1]" + port} {
+		if _, err := webhook.NewClient(time.Second, true).Get(u); !errors.Is(err, webhook.ErrBlockedAddress) {
+			t.Errorf("%s: %v, want ErrBlockedAddress", u, err)
+		}
 	}
 	resp, err := webhook.NewClient(time.Second, true).Get(srv.URL)
 	if err != nil || resp.StatusCode != 204 {
@@ -351,4 +427,79 @@ func TestAttemptErrorBounded(t *testing.T) {
 			t.Errorf("error (%d bytes) %q, want the cause without the URL", len(e), e)
 		}
 	}
+}
+
+// TestBlockedAttemptHidesAddress: a name that resolves to a refused address (here
+// localhost, standing in for a registered name whose DNS answer changed, or a name
+// only the server's own resolver knows, such as db.internal) fails the attempt at
+// connect time, and the attempt's error, shown to the endpoint's merchant, says why
+// without the address: otherwise registering https://<internal name>/ would read the
+// platform's private DNS (which names exist and their addresses) back to a tenant.
+func TestBlockedAttemptHidesAddress(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+		sealer, _ := webhook.NewSealer(key)
+		p := dispute.DefaultPolicy()
+		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: false, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		c := dbtest.MustCast(t, d)
+		ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: "https://hooks.example.com/in"}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		allow := func(db.WebhookEndpoint) error { return nil }
+		if _, err := d.UpdateWebhookEndpoint(ctx, ep.ID, allow, func(e *db.WebhookEndpoint) error {
+			e.URL = "https://localhost:9/in"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, a, err := s.SendTest(ctx, ep.ID, allow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Success || !strings.Contains(a.Error, "private, loopback") {
+			t.Fatalf("attempt %+v: want refused at connect", a)
+		}
+		for _, addr := range []string{"127.0.0.1", "::1", "[::1]"} {
+			if strings.Contains(a.Error, addr) {
+				t.Errorf("the attempt's error %q shows the address the name resolved to", a.Error)
+			}
+		}
+	})
+}
+
+// TestFailedLookupHidesResolver: a name that does not resolve fails the attempt with
+// the lookup's error, without the DNS server the platform asked (on a cloud network
+// its address tells the tenant the network's range).
+func TestFailedLookupHidesResolver(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
+		sealer, _ := webhook.NewSealer(key)
+		p := dispute.DefaultPolicy()
+		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: false, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		c := dbtest.MustCast(t, d)
+		// .invalid never resolves (RFC 6761).
+		ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: "https://hooks.no-such-name.invalid/in"}, dbtest.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, a, err := s.SendTest(ctx, ep.ID, func(db.WebhookEndpoint) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Success || !strings.Contains(a.Error, "lookup hooks.no-such-name.invalid") {
+			t.Fatalf("attempt %+v: want a failed lookup", a)
+		}
+		if strings.Contains(a.Error, " on ") || strings.Contains(a.Error, ":53") {
+			t.Errorf("the attempt's error %q names the DNS server", a.Error)
+		}
+	})
 }
