@@ -302,18 +302,23 @@ func TestHostileQueries(t *testing.T) {
 				continue
 			}
 			req := c.req(s.Addr())
-			// The machine may be busy with other work: a refusal over the budget is
-			// retried twice and the best attempt counts (a shape the server is slow
-			// on is slow every time).
+			// The machine may be busy with other work: a refusal over the budget, or a
+			// peak over its bound, is retried twice and the best attempt counts (a shape
+			// the server is slow on is slow every time, and one that costs memory costs
+			// it every time; the peak counts garbage not yet collected, which the honest
+			// traffic alongside adds to, the more the longer a busy machine takes).
 			var res apptest.RawResult
 			var heap heapSample
 			for attempt := 1; attempt <= 3; attempt++ {
 				var r apptest.RawResult
 				h := measureHeap(func() { r = apptest.Raw(s.Addr(), req, max(10*time.Second, 20*c.maxLatency)) })
 				if attempt == 1 || (r.Resp != nil && r.Latency() < res.Latency()) {
-					res, heap = r, h
+					res = r
 				}
-				if res.Resp == nil || res.Latency() <= max(budget(), c.maxLatency) {
+				if attempt == 1 || h.peak < heap.peak {
+					heap = h
+				}
+				if res.Resp == nil || (res.Latency() <= max(budget(), c.maxLatency) && heap.peak <= maxPeakGrowth) {
 					break
 				}
 			}
