@@ -431,3 +431,34 @@ func TestDocumentIDOnEveryTransport(t *testing.T) {
 		t.Errorf("after the refused starts: %s", m.Payload)
 	}
 }
+
+// graphql-codegen's client preset keys its manifest by "sha256:<hex>", while Apollo
+// Client's persisted-query link (and any client hashing the document itself) sends the
+// bare hex hash as extensions.persistedQuery.sha256Hash: the bare hash finds the
+// prefixed entry, as "sha256:<hex>" finds a bare one. Before, such a request was
+// PERSISTED_QUERY_NOT_FOUND against a codegen manifest.
+func TestDocumentIDPrefixEitherWay(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	b, _ := json.Marshal(map[string]string{"sha256:" + tdHash(tdViewer): tdViewer})
+	p := filepath.Join(t.TempDir(), "persisted-documents.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"PERSISTED_DOCUMENTS": p, "PERSISTED_ONLY": "true"}})
+	for _, r := range []apptest.Request{
+		{Extensions: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": tdHash(tdViewer)}}},
+		{Extensions: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "sha256:" + tdHash(tdViewer)}}},
+		{DocumentID: tdHash(tdViewer)},
+		{DocumentID: "sha256:" + tdHash(tdViewer)},
+	} {
+		r.Token = apptest.PlatformToken
+		resp, err := apptest.Send(t.Context(), s.URL, r)
+		if err != nil || len(resp.Errors) > 0 || !strings.Contains(string(resp.Data), `"PLATFORM"`) {
+			t.Errorf("%+v against a manifest keyed sha256:<hex>: %s %v", r, resp.Raw, err)
+		}
+	}
+	r := apptest.Request{Token: apptest.PlatformToken, DocumentID: tdHash("nope")}
+	if resp, err := apptest.Send(t.Context(), s.URL, r); err != nil || resp.FirstCode() != tdNotFound {
+		t.Errorf("an unknown bare hash: %s %v, want %s", resp.Raw, err, tdNotFound)
+	}
+}
