@@ -229,13 +229,11 @@ func listen(ctx context.Context, addr string, writeTimeout time.Duration) (net.L
 }
 
 // wsOrigins are the browser origins allowed to open WebSockets besides the same origin:
-// WS_ORIGINS, the CORS_ORIGINS a frontend was given for HTTP (so that a page allowed
-// to query may also subscribe), and in development mode loopback hosts, as for HTTP.
+// WS_ORIGINS and the CORS_ORIGINS a frontend was given for HTTP (so that a page allowed
+// to query may also subscribe). In development mode graph also allows loopback origins,
+// by the rule of HTTP's CORS (wsproto.Options.AllowLoopback).
 func wsOrigins(cfg Config) []string {
 	out := []string{}
-	if cfg.DevMode {
-		out = append(out, wsproto.DefaultAllowedOrigins...)
-	}
 	out = append(out, cfg.WSOrigins...)
 	for _, o := range cfg.CORSOrigins {
 		if strings.Contains(o, "://") || o == "*" {

@@ -2,10 +2,14 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"resolutioncenter/app/apptest"
 )
@@ -99,6 +103,45 @@ func TestCORSDevelopmentAndProduction(t *testing.T) {
 		}
 		if !strings.Contains(strings.Join(post.Header.Values("Vary"), ","), "Origin") {
 			t.Errorf("%s: Vary %q lacks Origin", c.name, post.Header.Values("Vary"))
+		}
+	}
+}
+
+// In development mode a loopback origin is allowed by the same rule for HTTP (CORS) and
+// for WebSockets, as the README says ("loopback origins in development mode, as for
+// HTTP"): a page that may query may also subscribe, and one that may not query may not
+// subscribe either. Before, WebSockets allowed the host names localhost, 127.0.0.1 and
+// [::1] of any scheme, and HTTP every http(s) origin on a loopback address: a page on
+// http://127.0.0.2:5173 could query but not subscribe, and a tauri://localhost page
+// could subscribe but not query.
+func TestDevModeLoopbackOriginsAgree(t *testing.T) {
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DEV_MODE": "true"}})
+	for _, c := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"http://localhost:5173", true},
+		{"http://127.0.0.1:5173", true},
+		{"http://127.0.0.2:5173", true},
+		{"https://[::1]:8443", true},
+		{"http://LOCALHOST:3000", true},
+		{"tauri://localhost", false},
+		{"http://localhost.evil.example.net", false},
+		{"https://evil.example.net", false},
+	} {
+		pre := corsRequest(t, s.URL, http.MethodOptions, c.origin, preflightHeaders)
+		gotHTTP := pre.StatusCode == http.StatusNoContent && pre.Header.Get("Access-Control-Allow-Origin") != ""
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &websocket.DialOptions{
+			HTTPHeader: http.Header{"Origin": {c.origin}}, Subprotocols: []string{"graphql-transport-ws"}})
+		cancel()
+		if conn != nil {
+			_ = conn.CloseNow()
+		}
+		gotWS := err == nil
+		if gotHTTP != c.ok || gotWS != c.ok {
+			t.Errorf("development mode, origin %s: HTTP approved %v (%d), WebSocket accepted %v (%v); want %v for both",
+				c.origin, gotHTTP, pre.StatusCode, gotWS, err, c.ok)
 		}
 	}
 }

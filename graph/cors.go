@@ -1,9 +1,7 @@
 package graph
 
 import (
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -44,7 +42,9 @@ func withCORS(origins []string, dev bool, next http.Handler) http.Handler {
 		ExposedHeaders: []string{"X-Request-Id", "Retry-After"},
 		MaxAge:         600,
 	}
-	opts.AllowOriginFunc = func(origin string) bool { return (dev && isLoopbackOrigin(origin)) || originListed(origins, origin) }
+	opts.AllowOriginFunc = func(origin string) bool {
+		return (dev && wsproto.IsLoopbackOrigin(origin)) || originListed(origins, origin)
+	}
 	c := cors.New(opts)
 	h := c.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,20 +80,6 @@ func safeRequestHeaders(values []string) string {
 
 func isPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
-}
-
-// isLoopbackOrigin reports whether origin is http(s) on localhost or a loopback address.
-func isLoopbackOrigin(origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // originListed reports whether origin matches an entry of CORS_ORIGINS: "*", or an

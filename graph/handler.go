@@ -200,7 +200,9 @@ func principalKind(ctx context.Context) string {
 // then the GraphQL server with its transports.
 func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	srv := newServer(res, o)
-	addStreamingTransports(srv, authn, o.WebSocket, o.SSEKeepAlive)
+	ws := o.WebSocket
+	ws.AllowLoopback = ws.AllowLoopback || o.DevMode // loopback pages subscribe as they query (withCORS)
+	addStreamingTransports(srv, authn, ws, o.SSEKeepAlive)
 	addHTTPTransports(srv)
 	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, withStreamWatch(authn, srv)))
 	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withWriteDeadlines(o.WriteTimeout,

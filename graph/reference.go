@@ -80,13 +80,14 @@ func (r *Resolver) createCompany(ctx context.Context, in model.CreateCompanyInpu
 	if _, err := platform(ctx); err != nil {
 		return nil, err
 	}
-	err := errors.Join(checkText("title", in.Title, 1, maxTitleLen), checkText("route", in.Route, 1, maxRouteLen))
+	title := strings.TrimSpace(in.Title) // stored trimmed: checked as stored, so never blank
+	err := errors.Join(checkText("title", title, 1, maxTitleLen), checkText("route", in.Route, 1, maxRouteLen))
 	if err == nil && !routePattern.MatchString(in.Route) {
 		err = dispute.Invalid("route", "use lower-case letters, digits and single dashes")
 	}
 	var c db.Company
 	if err == nil {
-		c, err = r.DB.CreateCompany(ctx, strings.TrimSpace(in.Title), in.Route, r.now())
+		c, err = r.DB.CreateCompany(ctx, title, in.Route, r.now())
 	}
 	if err != nil {
 		ue, err := userErrors(firstErr(err))

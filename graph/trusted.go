@@ -110,7 +110,9 @@ func ParseDocuments(data []byte) (*Documents, error) {
 func (d *Documents) Len() int { return len(d.byID) }
 
 // Lookup returns the document registered under id. An ID in the GraphQL over HTTP
-// spec's "sha256:<hex>" form also finds a manifest entry keyed by the bare hex hash.
+// spec's "sha256:<hex>" form also finds a manifest entry keyed by the bare hex hash,
+// and a bare hash one keyed "sha256:<hex>" (graphql-codegen's client preset writes its
+// manifest so, while Apollo Client's persisted-query link sends the bare hash).
 func (d *Documents) Lookup(id string) (string, bool) {
 	if doc, ok := d.byID[id]; ok {
 		return doc, true
@@ -119,7 +121,8 @@ func (d *Documents) Lookup(id string) (string, bool) {
 		doc, ok := d.byID[hex]
 		return doc, ok
 	}
-	return "", false
+	doc, ok := d.byID["sha256:"+id]
+	return doc, ok
 }
 
 // trustedDocuments runs registered documents by ID. A request names one with

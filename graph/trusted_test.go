@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
 	"resolutioncenter/graph"
+	"resolutioncenter/graph/wsproto"
 )
 
 // The documents a frontend registered: a query with a variable, a mutation and a
@@ -320,5 +322,143 @@ func TestDocumentIDWithoutManifest(t *testing.T) {
 				t.Errorf("%v: APQ without its query, APQ off: %s", env, r.Raw)
 			}
 		}
+	}
+}
+
+// A document ID names the same document, and an unknown one answers the same code, on
+// every transport: SSE (documentId in the body), graphql-transport-ws (in subscribe)
+// and legacy graphql-ws (in start). gqlgen's legacy transport dropped documentId and
+// doc_id and answered "no operation provided" (GRAPHQL_VALIDATION_FAILED); and a start
+// payload that is not a GraphQL request ("variables": "x") got an error without an
+// extensions.code, where HTTP answers INVALID_ARGUMENT.
+func TestDocumentIDOnEveryTransport(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"PERSISTED_DOCUMENTS": writeManifest(t, tdViewer)}})
+	tok := apptest.PlatformToken
+	requests := []struct {
+		name    string
+		payload map[string]any
+		want    string // in data, or the code
+	}{
+		{"documentId", map[string]any{"documentId": tdHash(tdViewer)}, `"PLATFORM"`},
+		{"documentId sha256:", map[string]any{"documentId": "sha256:" + tdHash(tdViewer)}, `"PLATFORM"`},
+		{"doc_id", map[string]any{"doc_id": tdHash(tdViewer)}, `"PLATFORM"`},
+		{"unknown documentId", map[string]any{"documentId": tdHash("nope")}, tdNotFound},
+	}
+	code := func(raw []byte) string {
+		var errs []apptest.Error
+		if json.Unmarshal(raw, &errs) == nil && len(errs) > 0 {
+			return errs[0].Code()
+		}
+		var r apptest.Response
+		_ = json.Unmarshal(raw, &r)
+		return r.FirstCode()
+	}
+	for _, rq := range requests {
+		check := func(transport, typ string, payload []byte) {
+			t.Helper()
+			if rq.want == tdNotFound {
+				if got := code(payload); got != tdNotFound {
+					t.Errorf("%s over %s: %s %s, want %s", rq.name, transport, typ, payload, tdNotFound)
+				}
+			} else if (typ != "next" && typ != "data" && typ != "sse") || !strings.Contains(string(payload), rq.want) || code(payload) != "" {
+				t.Errorf("%s over %s: %s %s, want data with %s", rq.name, transport, typ, payload, rq.want)
+			}
+		}
+		// SSE: the body as a POST would carry it.
+		body, _ := json.Marshal(rq.payload)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL, strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		data := ""
+		for _, l := range strings.Split(string(raw), "\n") {
+			if d, ok := strings.CutPrefix(l, "data: "); ok && data == "" {
+				data = d
+			}
+		}
+		check("SSE", "sse", []byte(data))
+
+		ws := dialRaw(t, s.URL, wsOpts{protocols: []string{wsproto.Subprotocol}})
+		ws.init(bearer(tok))
+		ws.sendJSON(map[string]any{"id": "1", "type": "subscribe", "payload": rq.payload})
+		m, err := ws.next(10 * time.Second)
+		if err != nil {
+			t.Fatalf("%s over graphql-transport-ws: %v", rq.name, err)
+		}
+		check("graphql-transport-ws", m.Type, m.Payload)
+
+		legacy := dialRaw(t, s.URL, wsOpts{protocols: []string{wsproto.LegacySubprotocol}})
+		legacy.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(tok)})
+		legacy.expect("connection_ack", "")
+		legacy.sendJSON(map[string]any{"id": "1", "type": "start", "payload": rq.payload})
+		for m.Type = "ka"; m.Type == "ka"; {
+			if m, err = legacy.next(10 * time.Second); err != nil {
+				t.Fatalf("%s over graphql-ws: %v", rq.name, err)
+			}
+		}
+		check("graphql-ws", m.Type, m.Payload)
+	}
+
+	// A start payload that is no GraphQL request: an error with INVALID_ARGUMENT, as
+	// over HTTP (400), and the connection stays.
+	legacy := dialRaw(t, s.URL, wsOpts{protocols: []string{wsproto.LegacySubprotocol}})
+	legacy.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(tok)})
+	legacy.expect("connection_ack", "")
+	for i, p := range []any{
+		map[string]any{"query": tdViewer, "variables": "x"},
+		map[string]any{"query": 1},
+		map[string]any{"documentId": 1},
+		map[string]any{"documentId": ""},
+		map[string]any{},
+		"{ viewer { role } }",
+	} {
+		id := fmt.Sprint("bad", i)
+		legacy.sendJSON(map[string]any{"id": id, "type": "start", "payload": p})
+		m := legacy.expect("error", id)
+		if got := code(m.Payload); got != "INVALID_ARGUMENT" {
+			t.Errorf("graphql-ws start with payload %v: error %s, want code INVALID_ARGUMENT", p, m.Payload)
+		}
+	}
+	legacy.sendJSON(map[string]any{"id": "ok", "type": "start", "payload": map[string]any{"query": tdViewer}})
+	if m := legacy.expect("data", "ok"); !strings.Contains(string(m.Payload), `"PLATFORM"`) {
+		t.Errorf("after the refused starts: %s", m.Payload)
+	}
+}
+
+// graphql-codegen's client preset keys its manifest by "sha256:<hex>", while Apollo
+// Client's persisted-query link (and any client hashing the document itself) sends the
+// bare hex hash as extensions.persistedQuery.sha256Hash: the bare hash finds the
+// prefixed entry, as "sha256:<hex>" finds a bare one. Before, such a request was
+// PERSISTED_QUERY_NOT_FOUND against a codegen manifest.
+func TestDocumentIDPrefixEitherWay(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	b, _ := json.Marshal(map[string]string{"sha256:" + tdHash(tdViewer): tdViewer})
+	p := filepath.Join(t.TempDir(), "persisted-documents.json")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"PERSISTED_DOCUMENTS": p, "PERSISTED_ONLY": "true"}})
+	for _, r := range []apptest.Request{
+		{Extensions: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": tdHash(tdViewer)}}},
+		{Extensions: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "sha256:" + tdHash(tdViewer)}}},
+		{DocumentID: tdHash(tdViewer)},
+		{DocumentID: "sha256:" + tdHash(tdViewer)},
+	} {
+		r.Token = apptest.PlatformToken
+		resp, err := apptest.Send(t.Context(), s.URL, r)
+		if err != nil || len(resp.Errors) > 0 || !strings.Contains(string(resp.Data), `"PLATFORM"`) {
+			t.Errorf("%+v against a manifest keyed sha256:<hex>: %s %v", r, resp.Raw, err)
+		}
+	}
+	r := apptest.Request{Token: apptest.PlatformToken, DocumentID: tdHash("nope")}
+	if resp, err := apptest.Send(t.Context(), s.URL, r); err != nil || resp.FirstCode() != tdNotFound {
+		t.Errorf("an unknown bare hash: %s %v, want %s", resp.Raw, err, tdNotFound)
 	}
 }

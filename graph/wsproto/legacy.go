@@ -78,10 +78,17 @@ func (c *legacyConn) NextReader() (int, io.Reader, error) {
 			}
 			return int(typ), nil, err
 		}
-		if msg := c.admit(data); msg != "" {
+		data, bad := normalizeStart(data)
+		code := "INVALID_ARGUMENT"
+		if bad == "" {
+			if bad = c.admit(data); bad != "" {
+				code = "LIMIT_REACHED"
+			}
+		}
+		if bad != "" {
 			var m legacyMessage
 			_ = json.Unmarshal(data, &m)
-			payload, _ := json.Marshal([]map[string]any{{"message": msg, "extensions": map[string]any{"code": "LIMIT_REACHED"}}})
+			payload, _ := json.Marshal([]map[string]any{{"message": bad, "extensions": map[string]any{"code": code}}})
 			if err := c.write(frame(m.ID, "error", payload)); err != nil {
 				return int(typ), nil, err
 			}
@@ -89,6 +96,37 @@ func (c *legacyConn) NextReader() (int, io.Reader, error) {
 		}
 		return int(typ), bytes.NewReader(data), nil
 	}
+}
+
+// normalizeStart checks a start message's payload as graphql-transport-ws checks a
+// subscribe payload (parseSubscribe), and hands a documentId (or Relay's doc_id) to
+// the executor as extensions.documentId, as every other transport does: gqlgen's
+// legacy transport reads only query, operationName, variables and extensions, so a
+// document sent by ID was "no operation provided", and it answered a payload that is
+// no GraphQL request with an error that had no extensions.code. It returns the
+// message to hand on, or why the start is refused (an INVALID_ARGUMENT error).
+// Other messages, and what does not decode as a message, pass unchanged.
+func normalizeStart(data []byte) ([]byte, string) {
+	var m struct {
+		Type    string          `json:"type"`
+		ID      string          `json:"id"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(data, &m) != nil || m.Type != "start" {
+		return data, ""
+	}
+	params, ok := parseSubscribe(m.Payload)
+	if !ok {
+		return data, "the start payload is not a GraphQL request: an object with a string query (or a documentId), and optional operationName, variables and extensions objects"
+	}
+	if _, ok := params.Extensions["documentId"]; !ok {
+		return data, ""
+	}
+	out, err := json.Marshal(map[string]any{"id": m.ID, "type": m.Type, "payload": params})
+	if err != nil {
+		return data, "the start payload cannot be read"
+	}
+	return out, ""
 }
 
 // admit records a start message's operation, or returns why it is refused.

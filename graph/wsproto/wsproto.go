@@ -123,6 +123,10 @@ type Options struct {
 	// "*" accepts every origin. nil means DefaultAllowedOrigins; an empty, non-nil
 	// slice accepts the same origin only.
 	AllowedOrigins []string
+	// AllowLoopback also accepts every http(s) origin on localhost or a loopback
+	// address (IsLoopbackOrigin), any port: the rule the HTTP CORS handler applies
+	// in development mode, so that a page allowed to query may also subscribe.
+	AllowLoopback bool
 	// InitTimeout is how long a client has to send connection_init before the
 	// connection closes with 4408 (default 3s).
 	InitTimeout time.Duration
@@ -366,7 +370,7 @@ func (t *Transport) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false // includes the opaque origin "null"
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, r.Host) || t.opts.AllowLoopback && IsLoopbackOrigin(origin) {
 		return true
 	}
 	for _, p := range t.opts.AllowedOrigins {
@@ -375,6 +379,22 @@ func (t *Transport) originAllowed(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// IsLoopbackOrigin reports whether a browser origin is http or https on localhost or
+// a loopback address (127.0.0.0/8, ::1), any port: a page served by a development
+// server on the developer's machine.
+func IsLoopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // MatchOrigin reports whether a browser origin (scheme://host[:port]) matches an
