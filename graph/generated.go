@@ -3180,7 +3180,9 @@ input ResolutionUpdatesFilter {
 """
 Live updates over WebSocket (graphql-transport-ws, or legacy graphql-ws) or Server-Sent Events
 at /graphql. Authenticate with the ` + "`" + `connection_init` + "`" + ` payload ` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `
-or the request's Authorization header.
+or the request's Authorization header. A token may hold 1,000 subscriptions at once (the
+server's ` + "`" + `MAX_SUBSCRIPTIONS` + "`" + `; one more is ` + "`" + `LIMIT_REACHED` + "`" + `), at most 100 on one WebSocket, and
+as many open WebSocket connections (one more closes with 4429 at ` + "`" + `connection_init` + "`" + `).
 """
 type Subscription {
   """
