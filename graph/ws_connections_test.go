@@ -54,28 +54,38 @@ func TestWSConnectionsPerToken(t *testing.T) {
 		other := dialRaw(t, s.URL, wsOpts{})
 		other.init(bearer(f.merchant))
 
-		// A connection that ends gives its place back.
-		_ = open[0].c.Close(websocket.StatusNormalClosure, "")
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			c, _, err := tryDial(s.URL, wsOpts{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := newWSClient(t, c)
-			w.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
-			m, err := w.next(10 * time.Second)
-			if err == nil && m.Type == "connection_ack" {
+		// A connection that ends gives its place back, on either protocol.
+		waitPlace := func(after string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				c, _, err := tryDial(s.URL, wsOpts{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := newWSClient(t, c)
+				w.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+				m, err := w.next(10 * time.Second)
 				_ = c.CloseNow()
-				break
+				if err == nil && m.Type == "connection_ack" {
+					return
+				}
+				var ce websocket.CloseError
+				if !errors.As(err, &ce) || int(ce.Code) != wsproto.CloseTooManyInit || time.Now().After(deadline) {
+					t.Fatalf("after %s closed: %+v %v, want connection_ack", after, m, err)
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
-			_ = c.CloseNow()
-			var ce websocket.CloseError
-			if !errors.As(err, &ce) || int(ce.Code) != wsproto.CloseTooManyInit || time.Now().After(deadline) {
-				t.Fatalf("after a connection closed: %+v %v, want connection_ack", m, err)
-			}
-			time.Sleep(20 * time.Millisecond)
 		}
+		_ = open[0].c.Close(websocket.StatusNormalClosure, "")
+		waitPlace("a graphql-transport-ws connection")
+		refill := dialRaw(t, s.URL, wsOpts{})
+		refill.init(bearer(f.customer)) // the three places are taken again
+		over = dialRaw(t, s.URL, wsOpts{})
+		over.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+		over.expectClose(wsproto.CloseTooManyInit, reason)
+		_ = open[1].c.Close(websocket.StatusNormalClosure, "")
+		waitPlace("a legacy graphql-ws connection")
 
 		// Without a token, connections are counted per client address.
 		for range limit {
