@@ -28,8 +28,9 @@ type idempotencyRow struct {
 	CreatedAt     time.Time `bun:"created_at,notnull"`
 }
 
-// IdempotencyTTL is how long keys are kept at least; PurgeIdempotencyKeys deletes
-// older ones.
+// IdempotencyTTL is how long a key's result is kept: a retry within it is answered
+// from the record, a request after it runs as a new one (claimKey), and
+// PurgeIdempotencyKeys deletes the older records.
 const IdempotencyTTL = 24 * time.Hour
 
 // claimKey claims an idempotency key inside the transaction. When the key is new it is
@@ -41,6 +42,22 @@ func claimKey(ctx context.Context, tx bun.Tx, k Idempotency, now time.Time) (Res
 	row := idempotencyRow{Principal: k.Principal, Key: k.Key, Operation: k.Operation, RequestHash: k.RequestHash,
 		CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	res, err := tx.NewInsert().Model(&row).On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return Result{}, false, mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return Result{}, false, nil
+	}
+	// A record older than IdempotencyTTL is gone by contract, even when the sweeper has
+	// not deleted it yet (it runs every SWEEP_INTERVAL, or on another replica, or not
+	// at all): the key is claimed afresh for this request. The condition is checked on
+	// the row itself, so of two concurrent retries of an expired key one claims it and
+	// the other, once the first commits, finds its record.
+	res, err = tx.NewUpdate().Model((*idempotencyRow)(nil)).
+		Set("operation = ?", row.Operation).Set("request_hash = ?", row.RequestHash).
+		Set("response = NULL").Set("created_at = ?", row.CreatedAt).
+		Where("principal = ?", k.Principal).Where("key = ?", k.Key).
+		Where("created_at < ?", now.Add(-IdempotencyTTL)).Exec(ctx)
 	if err != nil {
 		return Result{}, false, mapErr(err)
 	}

@@ -3046,7 +3046,7 @@ input OpenResolutionInput {
   issue: ResolutionIssue!
   "What happened, for the merchant: 1 to 10,000 characters, not blank."
   message: String!
-  "Retrying with the same key (up to 255 characters) returns the first result and changes nothing."
+  "Retrying with the same key (up to 255 characters) within 24 hours returns the first result and changes nothing; after them the key is free again and a request with it is a new request."
   idempotencyKey: String
 }
 
@@ -3058,7 +3058,7 @@ input WithdrawResolutionInput {
   message: String
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
-  "Retrying with the same key returns the first result and changes nothing."
+  "Retrying with the same key within 24 hours returns the first result and changes nothing."
   idempotencyKey: String
 }
 
@@ -3072,7 +3072,7 @@ input AcceptResolutionInput {
   terminateMembership: Boolean = false
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
-  "Retrying with the same key returns the first result and changes nothing."
+  "Retrying with the same key within 24 hours returns the first result and changes nothing."
   idempotencyKey: String
 }
 
@@ -3084,7 +3084,7 @@ input DenyResolutionInput {
   message: String!
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
-  "Retrying with the same key returns the first result and changes nothing."
+  "Retrying with the same key within 24 hours returns the first result and changes nothing."
   idempotencyKey: String
 }
 
@@ -3096,7 +3096,7 @@ input ResolutionMessageInput {
   message: String!
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
-  "Retrying with the same key returns the first result and changes nothing."
+  "Retrying with the same key within 24 hours returns the first result and changes nothing."
   idempotencyKey: String
 }
 
@@ -3108,7 +3108,7 @@ input DecideResolutionInput {
   message: String
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
-  "Retrying with the same key returns the first result and changes nothing."
+  "Retrying with the same key within 24 hours returns the first result and changes nothing."
   idempotencyKey: String
 }
 
@@ -3122,7 +3122,7 @@ input RecordChargebackEventInput {
   details: String
   "Act only if the case is still at this version; otherwise CONFLICT."
   expectedVersion: Int
-  "Retrying with the same key returns the first result and changes nothing."
+  "Retrying with the same key within 24 hours returns the first result and changes nothing."
   idempotencyKey: String
 }
 
@@ -3180,7 +3180,9 @@ input ResolutionUpdatesFilter {
 """
 Live updates over WebSocket (graphql-transport-ws, or legacy graphql-ws) or Server-Sent Events
 at /graphql. Authenticate with the ` + "`" + `connection_init` + "`" + ` payload ` + "`" + `{"Authorization": "Bearer <token>"}` + "`" + `
-or the request's Authorization header.
+or the request's Authorization header. A token may hold 1,000 subscriptions at once (the
+server's ` + "`" + `MAX_SUBSCRIPTIONS` + "`" + `; one more is ` + "`" + `LIMIT_REACHED` + "`" + `), at most 100 on one WebSocket, and
+as many open WebSocket connections (one more closes with 4429 at ` + "`" + `connection_init` + "`" + `).
 """
 type Subscription {
   """

@@ -202,7 +202,7 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 	srv := newServer(res, o)
 	ws := o.WebSocket
 	ws.AllowLoopback = ws.AllowLoopback || o.DevMode // loopback pages subscribe as they query (withCORS)
-	addStreamingTransports(srv, authn, ws, o.SSEKeepAlive)
+	addStreamingTransports(srv, res, authn, ws, o.SSEKeepAlive)
 	addHTTPTransports(srv)
 	h := withBodyLimit(o.Limits.MaxBodyBytes, withAuthentication(authn, withStreamWatch(authn, srv)))
 	return withCORS(o.CORSOrigins, o.DevMode, allowMethods(withWriteDeadlines(o.WriteTimeout,
@@ -217,9 +217,14 @@ func NewAPI(res *Resolver, authn *auth.Authenticator, o Options) http.Handler {
 // connection_init payload {"Authorization": "Bearer ..."} or the upgrade request's
 // header; a rejected token closes the connection with 4403. ws tunes the WebSocket
 // transport (allowed browser origins, init timeout, ...); its InitFunc is set here.
-func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws wsproto.Options, sseKeepAlive time.Duration) {
+// Each token may hold as many open WebSocket connections as subscriptions
+// (connectionKey); one more closes with 4429.
+func addStreamingTransports(srv *handler.Server, res *Resolver, authn *auth.Authenticator, ws wsproto.Options, sseKeepAlive time.Duration) {
 	ws.InitFunc = func(ctx context.Context, payload map[string]any) (context.Context, error) {
 		if p := auth.FromContext(ctx); p != nil {
+			if err := res.holdConnection(ctx, p); err != nil {
+				return nil, err
+			}
 			return watchSocket(ctx, authn, p), nil
 		}
 		header, _ := payload["Authorization"].(string)
@@ -236,6 +241,9 @@ func addStreamingTransports(srv *handler.Server, authn *auth.Authenticator, ws w
 				return nil, wsproto.ErrForbidden
 			}
 			return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error", Err: err}
+		}
+		if err := res.holdConnection(ctx, p); err != nil {
+			return nil, err
 		}
 		if p != nil {
 			ctx = watchSocket(auth.WithPrincipal(ctx, p), authn, p)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
@@ -242,4 +243,95 @@ func idempotencyReplayNeedsAccess(t *testing.T, e *caseEnv) {
 	before := e.caseSnapshot(t, id)
 	wantTopError(t, e.act(t, token, "respondToResolution", in), "NOT_FOUND")
 	e.expectSnapshot(t, id, before)
+}
+
+// idempotencyKeyExpires: results are kept 24 hours (README, DOMAIN.md), and a request
+// after them is a new request, whether or not the sweeper has deleted the record yet
+// (it runs every SWEEP_INTERVAL, or on another replica; the test server does not
+// sweep). Before, a record past its 24 hours answered until the sweeper came: a retry
+// was replayed, and the key with another input was refused with CONFLICT.
+//
+// It has a server of its own: it moves the server's clock by days, which would expire
+// the keys of the suites that share one.
+func TestIdempotencyKeyExpires(t *testing.T) {
+	t.Parallel()
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		t.Parallel()
+		idempotencyKeyExpires(t, newCaseEnv(t, d))
+	})
+}
+
+func idempotencyKeyExpires(t *testing.T, e *caseEnv) {
+	id := openedCase(t, e)
+	in := func(msg string) map[string]any {
+		return map[string]any{"resolutionId": id, "message": msg, "idempotencyKey": "daily-1"}
+	}
+	first := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("Monday."))
+	e.clock.Advance(23 * time.Hour)
+	if again := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("Monday.")); !again.Replayed || again.Event.ID != first.Event.ID {
+		t.Fatalf("a retry within 24 hours = %s, want the first result replayed", toJSON(again))
+	}
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "respondToResolution", in("Other.")), "CONFLICT", "idempotencyKey")
+
+	e.clock.Advance(2 * time.Hour)
+	before := e.caseSnapshot(t, id)
+	next := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("Tuesday."))
+	if next.Replayed || next.Event == nil || next.Event.ID == first.Event.ID || next.Resolution.Version != before.Case.Version+1 {
+		t.Fatalf("the key with another input after 24 hours = %s, want a new request applied", toJSON(next))
+	}
+	// The key now holds the new result, for its own 24 hours.
+	if again := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("Tuesday.")); !again.Replayed || again.Event.ID != next.Event.ID {
+		t.Fatalf("a retry of the new request = %s, want it replayed", toJSON(again))
+	}
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "respondToResolution", in("Monday.")), "CONFLICT", "idempotencyKey")
+
+	// The same input after 24 hours is a new request too (here applied again).
+	e.clock.Advance(25 * time.Hour)
+	if third := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("Tuesday.")); third.Replayed || third.Event.ID == next.Event.ID {
+		t.Fatalf("the same request after 24 hours = %s, want it applied anew", toJSON(third))
+	}
+
+	// A refused request after 24 hours stores nothing: the expired record is not
+	// replaced, and the key is free for the next request.
+	e.clock.Advance(25 * time.Hour)
+	appeal := map[string]any{"resolutionId": id, "message": "I appeal.", "idempotencyKey": "daily-1"}
+	wantUserError(t, e.act(t, e.cast.CustomerToken, "appealResolution", appeal), "ACTION_NOT_ALLOWED", "")
+	if p := e.mustAct(t, e.cast.CustomerToken, "respondToResolution", in("Thursday.")); p.Replayed {
+		t.Fatalf("a request after a refused one on an expired key = %s, want it applied", toJSON(p))
+	}
+
+	// Concurrent retries of an expired key: one claims it and applies, the others get
+	// its result, as with a new key.
+	e.clock.Advance(25 * time.Hour)
+	before = e.caseSnapshot(t, id)
+	const n = 10
+	res := make([]mutResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res[i], errs[i] = postGQL(e.s, e.cast.CustomerToken, mutationDoc("respondToResolution"), map[string]any{"input": in("Friday.")})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	fresh := 0
+	for i, r := range res {
+		if errs[i] != nil || len(r.Errors) > 0 || len(r.P.UserErrors) > 0 || r.P.Event == nil {
+			t.Fatalf("concurrent retry %d of an expired key: %v %+v %s", i, errs[i], r.Errors, toJSON(r.P.UserErrors))
+		}
+		if !r.P.Replayed {
+			fresh++
+		}
+		if r.P.Event.ID != res[0].P.Event.ID {
+			t.Errorf("concurrent retries of an expired key answered different events %s and %s", r.P.Event.ID, res[0].P.Event.ID)
+		}
+	}
+	if c := dbtest.MustGetCase(t, e.d, id); fresh != 1 || c.Version != before.Case.Version+1 {
+		t.Errorf("concurrent retries of an expired key: %d applied, version %d -> %d; want one", fresh, before.Case.Version, c.Version)
+	}
 }

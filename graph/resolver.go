@@ -32,12 +32,50 @@ type Resolver struct {
 	Hub *pubsub.Hub
 	// Webhooks manages webhook endpoints and redeliveries; nil answers UNAVAILABLE.
 	Webhooks *webhook.Service
-	// MaxSubscriptionsPerPrincipal bounds one principal's concurrent subscriptions
-	// (0: 1000).
+	// MaxSubscriptionsPerPrincipal bounds one token's concurrent subscriptions, and
+	// its open WebSocket connections as well (0: 1000).
 	MaxSubscriptionsPerPrincipal int
 
-	subsMu sync.Mutex
-	subs   map[string]int // active subscriptions per principal key
+	subs  slots // active subscriptions per subscriptionKey
+	conns slots // open WebSocket connections per connectionKey
+}
+
+// maxSessions is MaxSubscriptionsPerPrincipal with its default.
+func (r *Resolver) maxSessions() int {
+	if r.MaxSubscriptionsPerPrincipal <= 0 {
+		return 1000
+	}
+	return r.MaxSubscriptionsPerPrincipal
+}
+
+// slots counts what callers hold at once, per key. The zero value is ready to use.
+type slots struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more for key unless limit are held already; release (idempotent)
+// gives it back.
+func (s *slots) take(key string, limit int) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[string]int{}
+	}
+	if s.n[key] >= limit {
+		return nil, false
+	}
+	s.n[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.n[key]--; s.n[key] <= 0 {
+				delete(s.n, key)
+			}
+		})
+	}, true
 }
 
 // now returns the current time in UTC at the millisecond precision the store keeps.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -21,6 +22,37 @@ import (
 // operation on a WebSocket re-checks the credential first (auth.Authenticator.Recheck).
 
 type socketKey struct{}
+
+// connectionKey is what the WebSocket connection limit counts against: the token, as
+// for subscriptions (subscriptionKey), or without a token the client's address (an
+// IPv6 client's /64). Connections cost the server memory whether or not they run
+// anything, so one credential (or one address without any) may hold no more of them
+// than it may hold subscriptions: a token could otherwise open connections without
+// end, each idle one a goroutine and its buffers.
+func connectionKey(ctx context.Context, p *auth.Principal) string {
+	if p == nil {
+		return "addr:" + auth.ClientAddr(ctx)
+	}
+	return subscriptionKey(p)
+}
+
+// errTooManyConnections closes a WebSocket connection over the limit.
+func errTooManyConnections(limit int) error {
+	return &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many connections: at most " + strconv.Itoa(limit) + " per token"}
+}
+
+// holdConnection counts an initialised WebSocket connection against its key's limit
+// until ctx, the connection's context, ends; over the limit it returns the error
+// that closes the connection (4429).
+func (r *Resolver) holdConnection(ctx context.Context, p *auth.Principal) error {
+	limit := r.maxSessions()
+	release, ok := r.conns.take(connectionKey(ctx, p), limit)
+	if !ok {
+		return errTooManyConnections(limit)
+	}
+	context.AfterFunc(ctx, release)
+	return nil
+}
 
 // watchSocket makes a WebSocket's operation context end with a 4403 close when p's
 // credential is revoked or expires, and marks it for per-operation re-checks.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -127,30 +126,12 @@ func subscriptionKey(p *auth.Principal) string {
 // acquireSubscription counts a new subscription against the token's limit and
 // returns the function that releases it.
 func (r *Resolver) acquireSubscription(p *auth.Principal) (func(), error) {
-	limit := r.MaxSubscriptionsPerPrincipal
-	if limit <= 0 {
-		limit = 1000
-	}
-	key := subscriptionKey(p)
-	r.subsMu.Lock()
-	defer r.subsMu.Unlock()
-	if r.subs == nil {
-		r.subs = map[string]int{}
-	}
-	if r.subs[key] >= limit {
+	limit := r.maxSessions()
+	release, ok := r.subs.take(subscriptionKey(p), limit)
+	if !ok {
 		return nil, &dispute.Error{Code: dispute.CodeLimitReached, Message: fmt.Sprintf("at most %d concurrent subscriptions per token", limit)}
 	}
-	r.subs[key]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			r.subsMu.Lock()
-			defer r.subsMu.Unlock()
-			if r.subs[key]--; r.subs[key] <= 0 {
-				delete(r.subs, key)
-			}
-		})
-	}, nil
+	return release, nil
 }
 
 // streamEnd is a subscription operation's state for the response middleware: its

@@ -26,7 +26,7 @@ type AcceptResolutionInput struct {
 	TerminateMembership *bool `json:"terminateMembership,omitempty"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Retrying with the same key returns the first result and changes nothing.
+	// Retrying with the same key within 24 hours returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -204,7 +204,7 @@ type DecideResolutionInput struct {
 	Message *string `json:"message,omitempty"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Retrying with the same key returns the first result and changes nothing.
+	// Retrying with the same key within 24 hours returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -230,7 +230,7 @@ type DenyResolutionInput struct {
 	Message string `json:"message"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Retrying with the same key returns the first result and changes nothing.
+	// Retrying with the same key within 24 hours returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -262,7 +262,7 @@ type OpenResolutionInput struct {
 	Issue dispute.Issue `json:"issue"`
 	// What happened, for the merchant: 1 to 10,000 characters, not blank.
 	Message string `json:"message"`
-	// Retrying with the same key (up to 255 characters) returns the first result and changes nothing.
+	// Retrying with the same key (up to 255 characters) within 24 hours returns the first result and changes nothing; after them the key is free again and a request with it is a new request.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -300,7 +300,7 @@ type RecordChargebackEventInput struct {
 	Details *string `json:"details,omitempty"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Retrying with the same key returns the first result and changes nothing.
+	// Retrying with the same key within 24 hours returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -400,7 +400,7 @@ type ResolutionMessageInput struct {
 	Message string `json:"message"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Retrying with the same key returns the first result and changes nothing.
+	// Retrying with the same key within 24 hours returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
@@ -513,7 +513,9 @@ type StatusCount struct {
 
 // Live updates over WebSocket (graphql-transport-ws, or legacy graphql-ws) or Server-Sent Events
 // at /graphql. Authenticate with the `connection_init` payload `{"Authorization": "Bearer <token>"}`
-// or the request's Authorization header.
+// or the request's Authorization header. A token may hold 1,000 subscriptions at once (the
+// server's `MAX_SUBSCRIPTIONS`; one more is `LIMIT_REACHED`), at most 100 on one WebSocket, and
+// as many open WebSocket connections (one more closes with 4429 at `connection_init`).
 type Subscription struct {
 }
 
@@ -605,7 +607,7 @@ type WithdrawResolutionInput struct {
 	Message *string `json:"message,omitempty"`
 	// Act only if the case is still at this version; otherwise CONFLICT.
 	ExpectedVersion *int `json:"expectedVersion,omitempty"`
-	// Retrying with the same key returns the first result and changes nothing.
+	// Retrying with the same key within 24 hours returns the first result and changes nothing.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 

@@ -1,0 +1,132 @@
+package graph_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"resolutioncenter/app/apptest"
+	"resolutioncenter/db"
+	"resolutioncenter/db/dbtest"
+	"resolutioncenter/graph/wsproto"
+)
+
+// TestWSConnectionsPerToken: a token holds at most MAX_SUBSCRIPTIONS open WebSocket
+// connections, on both protocols together, and clients without a token as many per
+// address; one more is closed with 4429 at connection_init, and a connection that
+// ends gives its place back. Before, connections were not counted at all: one token
+// (or anyone, without a token) could open them without end, each an idle goroutine
+// with its buffers, whether or not it ran anything; only subscriptions were limited.
+func TestWSConnectionsPerToken(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		const limit = 3
+		s := apptest.New(t, d, apptest.Options{Env: map[string]string{"MAX_SUBSCRIPTIONS": "3"}})
+		f := newWSFixture(t, d)
+		const reason = "Too many connections: at most 3 per token"
+
+		var open []*wsClient
+		for i := range limit {
+			proto := wsproto.Subprotocol
+			if i == 1 {
+				proto = wsproto.LegacySubprotocol // both protocols count alike
+			}
+			c := dialRaw(t, s.URL, wsOpts{protocols: []string{proto}})
+			c.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+			c.expect("connection_ack", "")
+			open = append(open, c)
+		}
+		over := dialRaw(t, s.URL, wsOpts{})
+		over.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+		over.expectClose(wsproto.CloseTooManyInit, reason)
+		legacy := dialRaw(t, s.URL, wsOpts{protocols: []string{wsproto.LegacySubprotocol}})
+		legacy.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+		expectRefusedLegacy(t, legacy, reason)
+
+		// The token given in the upgrade request's header counts the same.
+		hdr := dialRaw(t, s.URL, wsOpts{header: map[string][]string{"Authorization": {"Bearer " + f.customer}}})
+		hdr.sendJSON(map[string]any{"type": "connection_init", "payload": map[string]any{}})
+		hdr.expectClose(wsproto.CloseTooManyInit, reason)
+
+		// Another token has its own connections.
+		other := dialRaw(t, s.URL, wsOpts{})
+		other.init(bearer(f.merchant))
+
+		// A connection that ends gives its place back, on either protocol.
+		waitPlace := func(after string) {
+			t.Helper()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				c, _, err := tryDial(s.URL, wsOpts{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := newWSClient(t, c)
+				w.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+				m, err := w.next(10 * time.Second)
+				_ = c.CloseNow()
+				if err == nil && m.Type == "connection_ack" {
+					return
+				}
+				var ce websocket.CloseError
+				if !errors.As(err, &ce) || int(ce.Code) != wsproto.CloseTooManyInit || time.Now().After(deadline) {
+					t.Fatalf("after %s closed: %+v %v, want connection_ack", after, m, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		_ = open[0].c.Close(websocket.StatusNormalClosure, "")
+		waitPlace("a graphql-transport-ws connection")
+		refill := dialRaw(t, s.URL, wsOpts{})
+		refill.init(bearer(f.customer)) // the three places are taken again
+		over = dialRaw(t, s.URL, wsOpts{})
+		over.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
+		over.expectClose(wsproto.CloseTooManyInit, reason)
+		_ = open[1].c.Close(websocket.StatusNormalClosure, "")
+		waitPlace("a legacy graphql-ws connection")
+
+		// Without a token, connections are counted per client address.
+		for range limit {
+			c := dialRaw(t, s.URL, wsOpts{})
+			c.init(map[string]any{})
+		}
+		anon := dialRaw(t, s.URL, wsOpts{})
+		anon.sendJSON(map[string]any{"type": "connection_init", "payload": map[string]any{}})
+		anon.expectClose(wsproto.CloseTooManyInit, reason)
+
+		// The connections that are open still work.
+		open[2].subscribe("1", `query { viewer { role } }`, nil)
+		open[2].expect("next", "1")
+	})
+}
+
+// expectRefusedLegacy reads a legacy graphql-ws connection's refusal of
+// connection_init: a connection_error with the reason, then the close.
+func expectRefusedLegacy(t *testing.T, c *wsClient, reason string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sawError := false
+	for ctx.Err() == nil {
+		m, err := c.next(10 * time.Second)
+		if err != nil {
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || int(ce.Code) != wsproto.CloseTooManyInit || !sawError {
+				t.Fatalf("legacy refusal: %v (connection_error seen: %v), want close %d after connection_error", err, sawError, wsproto.CloseTooManyInit)
+			}
+			return
+		}
+		switch m.Type {
+		case "ka":
+		case "connection_error":
+			sawError = true
+			if got := string(m.Payload); got != `{"message":"`+reason+`"}` {
+				t.Errorf("legacy connection_error payload %s, want the reason %q", got, reason)
+			}
+		default:
+			t.Fatalf("legacy refusal: got %s %s", m.Type, m.Payload)
+		}
+	}
+}
