@@ -218,7 +218,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
 		{"query-planner", "QUERY_PLANNER", "true", "answer the query operations the planner covers with planned execution (false: gqlgen's executor for everything)", false, boolean(&c.QueryPlanner)},
 		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any, or a pattern with the scheme such as https://*.example.com) and to open WebSockets; in DEV_MODE every loopback origin is allowed too; none otherwise", false, list(&c.CORSOrigins)},
-		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time a query or mutation may run, over any transport (subscriptions are not bounded), and an ordinary HTTP request as a whole", false, dur(&c.RequestTimeout)},
+		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time a query or mutation may run, over any transport (subscriptions are not bounded), and an ordinary HTTP request as a whole (0: no bound)", false, durZero(&c.RequestTimeout)},
 		{"statement-timeout", "STATEMENT_TIMEOUT", "10s", "PostgreSQL statement_timeout for every statement", false, dur(&c.StatementTimeout)},
 		{"header-timeout", "HEADER_TIMEOUT", "5s", "longest time a client may take to send request headers", false, dur(&c.HeaderTimeout)},
 		{"read-timeout", "READ_TIMEOUT", "30s", "longest time a client may take to send a whole request", false, dur(&c.ReadTimeout)},
