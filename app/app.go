@@ -257,11 +257,12 @@ func (a *App) startBackground(cfg Config) {
 	a.stopHub, a.hubDone = stopHub, make(chan struct{})
 	go func() { defer close(a.hubDone); a.Hub.Run(hubCtx) }()
 	a.Listener = a.DB.Feed(a.Hub, a.logger)
-	if a.Listener != nil {
+	if l := a.Listener; l != nil {
 		a.background.Add(1)
-		go func() { defer a.background.Done(); a.Listener.Run(bgCtx) }()
+		go func() { defer a.background.Done(); l.Run(bgCtx) }()
+		a.Metrics.WatchListen(l.Up, l.Reconnects.Load)
 	} else {
-		a.Metrics.ListenUp.Set(1)
+		a.Metrics.WatchListen(func() bool { return true }, func() int64 { return 0 })
 	}
 	sweeper := &deadline.Sweeper{DB: a.DB, Policy: *cfg.Policy(), Now: cfg.Now, Interval: cfg.SweepInterval, Logger: a.logger,
 		WebhookRetention: cfg.WebhookDeliveryRetention,
@@ -272,9 +273,6 @@ func (a *App) startBackground(cfg Config) {
 				a.Metrics.DeadlineSweeps.WithLabelValues("ok").Inc()
 			}
 			a.Metrics.DeadlineChanges.Add(float64(n))
-			if a.Listener != nil {
-				a.Metrics.ListenUp.Set(boolFloat(a.Listener.Up()))
-			}
 		}}
 	if cfg.SweepInterval > 0 {
 		a.background.Add(1)
