@@ -450,10 +450,3 @@ func streamTransport(protocol string) string {
 	}
 	return "websocket"
 }
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
