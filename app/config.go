@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -165,7 +166,11 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	float := func(p *float64) func(string) error {
 		return func(s string) error {
 			v, err := strconv.ParseFloat(s, 64)
-			if err == nil && v < 0 {
+			switch {
+			case err != nil:
+			case math.IsNaN(v) || math.IsInf(v, 0):
+				err = errors.New("must be a finite number")
+			case v < 0:
 				err = errors.New("must not be negative")
 			}
 			*p = v
@@ -408,7 +413,11 @@ func parseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("bad duration %q", s)
 		}
-		return time.Duration(n) * 24 * time.Hour, nil
+		const day = 24 * time.Hour
+		if n > int(math.MaxInt64/day) || n < int(math.MinInt64/day) {
+			return 0, fmt.Errorf("duration %q out of range", s)
+		}
+		return time.Duration(n) * day, nil
 	}
 	return time.ParseDuration(s)
 }

@@ -100,3 +100,31 @@ func TestReadmeConfigDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigRefusesNonsense: values that parse but mean nothing are refused at start
+// with the setting's name, not taken: a NaN rate compared false with everything and
+// turned the rate limit off (RATE_LIMIT=NaN) or let any burst through, and a day count
+// past the range of a duration wrapped around to some other duration.
+func TestConfigRefusesNonsense(t *testing.T) {
+	for env, v := range map[string]string{
+		"RATE_LIMIT":                 "NaN",
+		"RATE_BURST":                 "NaN",
+		"MUTATION_RATE_LIMIT":        "nan",
+		"MUTATION_RATE_BURST":        "+Inf",
+		"AUTH_FAILURE_RATE":          "NaN",
+		"WEBHOOK_ENDPOINT_RATE":      "NaN",
+		"RESPONSE_WINDOW":            "213504d",
+		"WEBHOOK_DELIVERY_RETENTION": "9223372036854775807d",
+	} {
+		getenv := func(k string) string {
+			if k == env {
+				return v
+			}
+			return ""
+		}
+		_, err := app.ParseConfig("migrate", nil, getenv, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), env) {
+			t.Errorf("%s=%s: %v, want it refused", env, v, err)
+		}
+	}
+}
