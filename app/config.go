@@ -197,7 +197,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"platform-token", "PLATFORM_TOKEN", "", "a token accepted as the platform with read and manage scopes (for operators and scripts)", true, str(&c.PlatformToken)},
 		{"response-window", "RESPONSE_WINDOW", "168h", "how long a party has to answer before the deadline passes (e.g. 168h or 7d)", false, dur(&c.ResponseWindow)},
 		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the sweeper transitions past-due cases and deletes old idempotency records (0: this process does not sweep; another replica does)", false, durZero(&c.SweepInterval)},
-		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
+		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests and webhook deliveries may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
 		{"seed-demo", "SEED_DEMO", "true", "seed demo data on the first start of an empty embedded (SQLite) database", false, boolean(&c.Seed)},
 		{"max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest accepted request body; larger bodies answer 413", false, num(&bodyBytes)},
 		{"max-depth", "MAX_DEPTH", "15", "deepest selection nesting accepted", false, num(&c.Limits.MaxDepth)},
