@@ -156,11 +156,19 @@ func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("db: empty sqlite path")
 	}
+	// A new database, and a folder made for it, are the owner's alone: the file holds
+	// e-mails, messages and token hashes (SQLite gives its -wal and -shm files the
+	// database's mode). An existing file keeps the mode it has.
 	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("db: create %s: %w", dir, err)
 		}
 	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	f.Close()
 	// modernc reads pragmas as _pragma=name(value); _txlock=immediate takes the write
 	// lock at BEGIN so a read-then-write transaction never fails with BUSY_SNAPSHOT.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
