@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -187,5 +188,31 @@ func TestMetricsListenPostgres(t *testing.T) {
 	}
 	if up := scrapeMetric(t, s.Base, "rc_listen_up"); up != 1 {
 		t.Errorf("rc_listen_up = %v after the reconnect, want 1", up)
+	}
+}
+
+// TestMetricsOperationNamesNeedAPrincipal: callers without a credential cannot take the
+// operation label's 200 values. They did, first come first served, until the process
+// restarted: 200 requests naming junk operations, sent by anyone, put every operation
+// of every tenant under "other".
+func TestMetricsOperationNamesNeedAPrincipal(t *testing.T) {
+	dbURL, fx := sqliteWithFixture(t, 1)
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL}})
+	for i := range 210 {
+		r, err := apptest.Post(context.Background(), s.URL, "", fmt.Sprintf("query Junk%d { __typename }", i), nil)
+		if err != nil || len(r.Errors) > 0 {
+			t.Fatalf("anonymous query %d: %v %s", i, err, r.Raw)
+		}
+	}
+	apptest.MustQuery(t, s.URL, fx.CustomerToken, `query Mine { resolutions(first: 1) { edges { node { id } } } }`, nil, nil)
+	_, text, err := apptest.Get(context.Background(), s.Base+"/metrics", apptest.MetricsHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, `rc_graphql_operations_total{operation="Mine",type="query"} 1`) {
+		t.Errorf("the customer's operation Mine has no label of its own after 210 anonymous operations")
+	}
+	if n := strings.Count(text, `rc_graphql_operations_total{operation="Junk`); n > 0 {
+		t.Errorf("%d operation names of callers without a credential became label values", n)
 	}
 }

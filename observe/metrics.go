@@ -44,14 +44,18 @@ type Metrics struct {
 const maxOperationNames = 200
 
 // operationLabel returns name while fewer than maxOperationNames names were seen, and
-// "other" for new names after that.
-func (m *Metrics) operationLabel(name string) string {
+// "other" for new names after that. Only a caller with a credential (mayAdd) adds a
+// name: the values are taken first come first served for the process's life, and a
+// caller without one, anyone at all, could otherwise take them all with junk names and
+// put every tenant's operations under "other". Its operations count under the names
+// already added.
+func (m *Metrics) operationLabel(name string, mayAdd bool) string {
 	m.namesMu.Lock()
 	defer m.namesMu.Unlock()
 	if m.names[name] {
 		return name
 	}
-	if len(m.names) >= maxOperationNames || len(name) > 100 {
+	if !mayAdd || len(m.names) >= maxOperationNames || len(name) > 100 {
 		return "other"
 	}
 	m.names[name] = true
