@@ -92,6 +92,15 @@ func TestMigrateInterruptedRecovers(t *testing.T) {
 					points = append(points, int64(i+1))
 				}
 			}
+			if testing.Short() {
+				// Every fourth point: the first interruption, mid-transaction, shows the
+				// old failure already.
+				var some []int64
+				for i := 0; i < len(points); i += 4 {
+					some = append(some, points[i])
+				}
+				points = some
+			}
 			for _, n := range points {
 				url := empty()
 				ctx, cancel := context.WithCancel(context.Background())
