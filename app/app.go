@@ -71,8 +71,9 @@ type App struct {
 	hubDone        chan struct{}
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
-	// stopWebhooks stops the webhook delivery workers (nil when they do not run).
-	stopWebhooks func()
+	// stopWebhooks stops the webhook delivery workers, letting the deliveries in flight
+	// finish within ctx (nil when they do not run).
+	stopWebhooks func(ctx context.Context)
 
 	closers   []func()
 	closeOnce sync.Once
@@ -255,11 +256,12 @@ func (a *App) startBackground(cfg Config) {
 	a.stopHub, a.hubDone = stopHub, make(chan struct{})
 	go func() { defer close(a.hubDone); a.Hub.Run(hubCtx) }()
 	a.Listener = a.DB.Feed(a.Hub, a.logger)
-	if a.Listener != nil {
+	if l := a.Listener; l != nil {
 		a.background.Add(1)
-		go func() { defer a.background.Done(); a.Listener.Run(bgCtx) }()
+		go func() { defer a.background.Done(); l.Run(bgCtx) }()
+		a.Metrics.WatchListen(l.Up, l.Reconnects.Load)
 	} else {
-		a.Metrics.ListenUp.Set(1)
+		a.Metrics.WatchListen(func() bool { return true }, func() int64 { return 0 })
 	}
 	sweeper := &deadline.Sweeper{DB: a.DB, Policy: *cfg.Policy(), Now: cfg.Now, Interval: cfg.SweepInterval, Logger: a.logger,
 		WebhookRetention: cfg.WebhookDeliveryRetention,
@@ -270,9 +272,6 @@ func (a *App) startBackground(cfg Config) {
 				a.Metrics.DeadlineSweeps.WithLabelValues("ok").Inc()
 			}
 			a.Metrics.DeadlineChanges.Add(float64(n))
-			if a.Listener != nil {
-				a.Metrics.ListenUp.Set(boolFloat(a.Listener.Up()))
-			}
 		}}
 	if cfg.SweepInterval > 0 {
 		a.background.Add(1)
@@ -315,6 +314,12 @@ func (a *App) Serve(ctx context.Context) error {
 	// complete; then the hijacked WebSocket connections are ended through their context.
 	shutErr := make(chan error, 1)
 	go func() { shutErr <- a.srv.Shutdown(shutCtx) }()
+	// Webhook delivery stops meanwhile, within the same grace period: the deliveries in
+	// flight may finish, and those still running when it ends are cancelled (their
+	// leases expire and a replica, or the next start, sends them again). Requests still
+	// draining enqueue their changes' deliveries as before: the queue is in the database.
+	webhooksDone := make(chan struct{})
+	go func() { defer close(webhooksDone); a.stopWebhooksOnce(shutCtx) }()
 	a.stopHub()
 	<-a.hubDone
 	err := <-shutErr
@@ -340,7 +345,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.stopBackground()
 	a.background.Wait()
-	a.stopWebhooksOnce()
+	<-webhooksDone
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -381,7 +386,10 @@ func (a *App) Close() {
 			a.stopBackground()
 			a.background.Wait()
 		}
-		a.stopWebhooksOnce()
+		// Without Serve's shutdown, deliveries in flight get no time to finish.
+		now, cancel := context.WithCancel(context.Background())
+		cancel()
+		a.stopWebhooksOnce(now)
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			a.closers[i]()
 		}
@@ -390,11 +398,11 @@ func (a *App) Close() {
 
 func (a *App) onClose(f func()) { a.closers = append(a.closers, f) }
 
-// stopWebhooksOnce stops the delivery workers, if they run.
-func (a *App) stopWebhooksOnce() {
+// stopWebhooksOnce stops the delivery workers, if they run, within ctx.
+func (a *App) stopWebhooksOnce(ctx context.Context) {
 	if f := a.stopWebhooks; f != nil {
 		a.stopWebhooks = nil
-		f()
+		f(ctx)
 	}
 }
 
@@ -449,11 +457,4 @@ func streamTransport(protocol string) string {
 		return "graphql-ws"
 	}
 	return "websocket"
-}
-
-func boolFloat(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -165,7 +166,11 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 	float := func(p *float64) func(string) error {
 		return func(s string) error {
 			v, err := strconv.ParseFloat(s, 64)
-			if err == nil && v < 0 {
+			switch {
+			case err != nil:
+			case math.IsNaN(v) || math.IsInf(v, 0):
+				err = errors.New("must be a finite number")
+			case v < 0:
 				err = errors.New("must not be negative")
 			}
 			*p = v
@@ -192,7 +197,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"platform-token", "PLATFORM_TOKEN", "", "a token accepted as the platform with read and manage scopes (for operators and scripts)", true, str(&c.PlatformToken)},
 		{"response-window", "RESPONSE_WINDOW", "168h", "how long a party has to answer before the deadline passes (e.g. 168h or 7d)", false, dur(&c.ResponseWindow)},
 		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the sweeper transitions past-due cases and deletes old idempotency records (0: this process does not sweep; another replica does)", false, durZero(&c.SweepInterval)},
-		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
+		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests and webhook deliveries may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
 		{"seed-demo", "SEED_DEMO", "true", "seed demo data on the first start of an empty embedded (SQLite) database", false, boolean(&c.Seed)},
 		{"max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest accepted request body; larger bodies answer 413", false, num(&bodyBytes)},
 		{"max-depth", "MAX_DEPTH", "15", "deepest selection nesting accepted", false, num(&c.Limits.MaxDepth)},
@@ -218,7 +223,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"suggestions", "SUGGESTIONS", "true", "include \"did you mean\" hints in validation errors", false, boolean(&c.Suggestions)},
 		{"query-planner", "QUERY_PLANNER", "true", "answer the query operations the planner covers with planned execution (false: gqlgen's executor for everything)", false, boolean(&c.QueryPlanner)},
 		{"cors-origins", "CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API cross-origin (* for any, or a pattern with the scheme such as https://*.example.com) and to open WebSockets; in DEV_MODE every loopback origin is allowed too; none otherwise", false, list(&c.CORSOrigins)},
-		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time a query or mutation may run, over any transport (subscriptions are not bounded), and an ordinary HTTP request as a whole", false, dur(&c.RequestTimeout)},
+		{"request-timeout", "REQUEST_TIMEOUT", "30s", "longest time a query or mutation may run, over any transport (subscriptions are not bounded), and an ordinary HTTP request as a whole (0: no bound)", false, durZero(&c.RequestTimeout)},
 		{"statement-timeout", "STATEMENT_TIMEOUT", "10s", "PostgreSQL statement_timeout for every statement", false, dur(&c.StatementTimeout)},
 		{"header-timeout", "HEADER_TIMEOUT", "5s", "longest time a client may take to send request headers", false, dur(&c.HeaderTimeout)},
 		{"read-timeout", "READ_TIMEOUT", "30s", "longest time a client may take to send a whole request", false, dur(&c.ReadTimeout)},
@@ -408,7 +413,11 @@ func parseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("bad duration %q", s)
 		}
-		return time.Duration(n) * 24 * time.Hour, nil
+		const day = 24 * time.Hour
+		if n > int(math.MaxInt64/day) || n < int(math.MinInt64/day) {
+			return 0, fmt.Errorf("duration %q out of range", s)
+		}
+		return time.Duration(n) * day, nil
 	}
 	return time.ParseDuration(s)
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"resolutioncenter/app/apptest"
+	"resolutioncenter/db/dbtest"
 )
 
 // TestMetricsRealServer scrapes /metrics of the wired server after real traffic and
@@ -125,5 +127,92 @@ func TestMetricsRealServer(t *testing.T) {
 		if strings.Contains(text, secret) {
 			t.Errorf("/metrics contains a token")
 		}
+	}
+}
+
+// scrapeMetric returns the value of one unlabelled metric of the test server's /metrics.
+func scrapeMetric(t *testing.T, base, name string) float64 {
+	t.Helper()
+	status, text, err := apptest.Get(context.Background(), base+"/metrics", apptest.MetricsHeader)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", status, err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	f, ok := fams[name]
+	if !ok || len(f.GetMetric()) != 1 {
+		t.Fatalf("%s: not one series in /metrics", name)
+	}
+	m := f.GetMetric()[0]
+	if m.Counter != nil {
+		return m.GetCounter().GetValue()
+	}
+	return m.GetGauge().GetValue()
+}
+
+// TestMetricsListenPostgres: rc_listen_up says whether the LISTEN connection is up now,
+// in a process that does not sweep too (SWEEP_INTERVAL=0: it was set only after a sweep,
+// so such a process reported it down forever), and rc_listen_reconnects_total counts
+// its reconnects (it never moved).
+func TestMetricsListenPostgres(t *testing.T) {
+	d := dbtest.MustPostgres(t)
+	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"SWEEP_INTERVAL": "0"}})
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("still not %s after 15 s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("listening", s.Listener.Up)
+	if up := scrapeMetric(t, s.Base, "rc_listen_up"); up != 1 {
+		t.Errorf("rc_listen_up = %v while LISTEN is up, want 1", up)
+	}
+	if n := scrapeMetric(t, s.Base, "rc_listen_reconnects_total"); n != 0 {
+		t.Errorf("rc_listen_reconnects_total = %v before any reconnect", n)
+	}
+	var pids []int
+	if _, err := d.Raw(context.Background(), &pids, `SELECT pg_terminate_backend(pid)::int * pid FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN %'`); err != nil || len(pids) == 0 {
+		t.Fatalf("kill the LISTEN session: %v %v", pids, err)
+	}
+	waitFor("reconnected", func() bool { return s.Listener.Reconnects.Load() > 0 && s.Listener.Up() })
+	if n := scrapeMetric(t, s.Base, "rc_listen_reconnects_total"); n < 1 {
+		t.Errorf("rc_listen_reconnects_total = %v after the LISTEN connection was killed and re-established, want >= 1", n)
+	}
+	if up := scrapeMetric(t, s.Base, "rc_listen_up"); up != 1 {
+		t.Errorf("rc_listen_up = %v after the reconnect, want 1", up)
+	}
+}
+
+// TestMetricsOperationNamesNeedAPrincipal: callers without a credential cannot take the
+// operation label's 200 values. They did, first come first served, until the process
+// restarted: 200 requests naming junk operations, sent by anyone, put every operation
+// of every tenant under "other".
+func TestMetricsOperationNamesNeedAPrincipal(t *testing.T) {
+	dbURL, fx := sqliteWithFixture(t, 1)
+	s := apptest.Start(t, apptest.Options{Env: map[string]string{"DATABASE_URL": dbURL}})
+	for i := range 210 {
+		r, err := apptest.Post(context.Background(), s.URL, "", fmt.Sprintf("query Junk%d { __typename }", i), nil)
+		if err != nil || len(r.Errors) > 0 {
+			t.Fatalf("anonymous query %d: %v %s", i, err, r.Raw)
+		}
+	}
+	apptest.MustQuery(t, s.URL, fx.CustomerToken, `query Mine { resolutions(first: 1) { edges { node { id } } } }`, nil, nil)
+	_, text, err := apptest.Get(context.Background(), s.Base+"/metrics", apptest.MetricsHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, `rc_graphql_operations_total{operation="Mine",type="query"} 1`) {
+		t.Errorf("the customer's operation Mine has no label of its own after 210 anonymous operations")
+	}
+	if n := strings.Count(text, `rc_graphql_operations_total{operation="Junk`); n > 0 {
+		t.Errorf("%d operation names of callers without a credential became label values", n)
 	}
 }

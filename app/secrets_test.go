@@ -143,6 +143,15 @@ func TestConfigMasksDatabasePassword(t *testing.T) {
 		"postgres://rc@db.internal:5432/rc?password=hunter2-secret",
 		"host=db.internal user=rc password=hunter2-secret dbname=rc",
 		"host=db.internal user=rc password='hunter2-secret' dbname=rc",
+		// A password with a reserved character left unencoded: the URL does not
+		// parse (or parses into the wrong parts), and must not be printed in clear.
+		"postgres://rc:hunter2#secret@db.internal:5432/rc",
+		"postgres://rc:hunter2/secret@db.internal:5432/rc",
+		"postgres://rc:hunter2?secret@db.internal:5432/rc",
+		"postgres://rc:100%hunter2@db.internal:5432/rc",
+		"postgres://rc:hunter2 secret@db.internal:5432/rc",
+		"postgres://rc:12/hunter2@db.internal:5432/rc",
+		"postgres://rc:pw@db.internal:5432/rc?password=hunter2&x=%zz",
 	} {
 		_, out, err := parse(map[string]string{"DATABASE_URL": url})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"resolutioncenter/app/apptest"
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
+	"resolutioncenter/webhook/webhooktest"
 )
 
 // shutdownCall is one request of the load during shutdown.
@@ -439,5 +441,68 @@ func TestE2ESIGTERMCutOffExitsNonZero(t *testing.T) {
 	}
 	if !strings.Contains(p.Out.String(), "shutdown cut requests off: 1 requests in flight") {
 		t.Errorf("the process did not say what it cut off:\n%s", p.Tail(10))
+	}
+}
+
+// TestE2ESIGTERMWebhookInFlight: a webhook delivery in flight when SIGTERM comes (its
+// receiver slow to answer, WEBHOOK_TIMEOUT long) does not hold the process past
+// SHUTDOWN_GRACE: delivery workers stop alongside the HTTP server, within the same grace
+// period (they were stopped only after it, with WEBHOOK_TIMEOUT and more of their own,
+// so a process took SHUTDOWN_GRACE + WEBHOOK_TIMEOUT + 7 s, past a supervisor's kill),
+// and the delivery cut off is sent again by the next process.
+func TestE2ESIGTERMWebhookInFlight(t *testing.T) {
+	const grace = 2 * time.Second
+	url := "sqlite:" + filepath.Join(t.TempDir(), "wh.db")
+	env := maps.Clone(fastWebhooks)
+	env["DATABASE_URL"] = url
+	env["WEBHOOK_TIMEOUT"] = "8s"
+	env["SHUTDOWN_GRACE"] = grace.String()
+	p := startProcess(t, "wh-term", env)
+	d := openDB(t, url)
+	c := dbtest.MustCast(t, d)
+	rcv := webhooktest.Start(t)
+	inFlight := make(chan string, 1)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var once sync.Once
+	rcv.Respond = func(dl webhooktest.Delivery, n int) int {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			inFlight <- dl.ID
+			select { // the first answer takes as long as the sender waits
+			case <-release:
+			case <-time.After(time.Minute):
+			}
+			return 503
+		}
+		return 200
+	}
+	var ep endpointResult
+	apptest.MustQuery(t, p.URL, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": rcv.URL}}, &ep)
+	rcv.SetSecrets(*ep.CreateWebhookEndpoint.Secret)
+	pay := c.MustPayment(t, d)
+	apptest.MustQuery(t, p.URL, c.CustomerToken, `mutation($in: OpenResolutionInput!) { openResolution(input: $in) { resolution { id } } }`,
+		map[string]any{"in": map[string]any{"paymentId": pay.ID, "issue": "ITEM_NOT_RECEIVED", "message": "Where is it?"}}, nil)
+	var interrupted string
+	select {
+	case interrupted = <-inFlight:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the delivery never arrived")
+	}
+	apptest.CloseIdleConnections()
+	code, el := p.Stop(t, grace+40*time.Second)
+	t.Logf("exit %d after %v with a delivery in flight", code, el.Round(time.Millisecond))
+	if code != 0 || el > grace+time.Second {
+		t.Errorf("exit code %d after %v with a webhook delivery in flight, want 0 within SHUTDOWN_GRACE (%v)", code, el.Round(time.Millisecond), grace)
+	}
+
+	// The next process sends the delivery that was cut off, once its lease has expired.
+	start := time.Now()
+	startProcess(t, "wh-term-2", env)
+	got := rcv.WaitAccepted(t, 1, 60*time.Second)
+	t.Logf("the cut-off delivery was accepted %v after the next process started", time.Since(start).Round(time.Millisecond))
+	if got[0].ID != interrupted {
+		t.Errorf("accepted %s, want the delivery cut off by the shutdown (%s)", got[0].ID, interrupted)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -48,10 +47,8 @@ func (a *App) startWebhooks(ctx context.Context, cfg Config, tracer trace.Tracer
 			stop()
 			return nil, err
 		}
-		a.stopWebhooks = func() {
-			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.WebhookTimeout+2*time.Second)
-			defer cancel()
-			s.Stop(stopCtx)
+		a.stopWebhooks = func(ctx context.Context) {
+			s.Stop(ctx)
 			stop()
 		}
 	}

@@ -156,11 +156,19 @@ func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("db: empty sqlite path")
 	}
+	// A new database, and a folder made for it, are the owner's alone: the file holds
+	// e-mails, messages and token hashes (SQLite gives its -wal and -shm files the
+	// database's mode). An existing file keeps the mode it has.
 	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("db: create %s: %w", dir, err)
 		}
 	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+	}
+	f.Close()
 	// modernc reads pragmas as _pragma=name(value); _txlock=immediate takes the write
 	// lock at BEGIN so a read-then-write transaction never fails with BUSY_SNAPSHOT.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
@@ -243,23 +251,36 @@ func (d *DB) gate(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// MaskURL hides the password in a database URL, for logs.
+// MaskURL hides the password in a database URL, for logs. A URL whose password holds
+// a reserved character left unencoded (#, /, ?, %, a space) does not parse, or parses
+// with the password in its path or host; the userinfo is then taken to run to the last
+// '@', as an operator who wrote it meant, and masked whole (at worst more than the
+// password is hidden, never less).
 func MaskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" {
+	scheme, rest, isURL := strings.Cut(raw, "://")
+	if !isURL {
 		// A key/value connection string (host=... password=...), or not a URL.
 		return dsnPassword.ReplaceAllString(raw, "${1}xxxxx")
 	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	u, err := url.Parse(raw)
+	if err == nil && (u.User != nil || !strings.Contains(rest, "@")) {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			}
+		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if user, _, hasPassword := strings.Cut(rest[:at], ":"); hasPassword {
+			rest = user + ":xxxxx" + rest[at:]
 		}
 	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return dsnPassword.ReplaceAllString(scheme+"://"+rest, "${1}xxxxx")
 }
 
 // dsnPassword is the password of a key/value connection string: password=value or

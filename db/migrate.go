@@ -27,7 +27,27 @@ func (d *DB) migrator() (*migrate.Migrator, error) {
 	if err := ms.Discover(sub); err != nil {
 		return nil, fmt.Errorf("db: discover migrations: %w", err)
 	}
-	return migrate.NewMigrator(d.bun, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+	return migrate.NewMigrator(d.bun, ms, migrate.WithMarkAppliedOnSuccess(true), migrate.WithUpsert(true),
+		migrate.AfterMigration(markAppliedInTx)), nil
+}
+
+// markAppliedInTx records a transactional migration (a .tx.up.sql file) as applied in
+// its own transaction. bun records it after the commit, in a statement of its own: a
+// start interrupted in between (SIGTERM, a lost connection) left the migration's tables
+// without its record, and every later start ran it again and failed ("relation ...
+// already exists"). bun's own record after the commit then finds this one (upsert).
+// Every migration file runs in a transaction but those that build an index
+// CONCURRENTLY, which cannot, and are written to run again from any point instead.
+func markAppliedInTx(ctx context.Context, conn bun.IConn, m *migrate.Migration) error {
+	tx, ok := conn.(bun.Tx)
+	if !ok {
+		return nil
+	}
+	row := *m
+	row.ID = 0
+	_, err := tx.NewInsert().Model(&row).ModelTableExpr("bun_migrations").
+		On("CONFLICT (name) DO UPDATE").Set("group_id = EXCLUDED.group_id").Exec(ctx)
+	return err
 }
 
 // Migrate applies every pending migration, the job queue's (River's) included, and

@@ -13,7 +13,7 @@ import (
 )
 
 // PrincipalKind tells the log line what kind of caller made a request, without
-// identifying it.
+// identifying it: "none" for a caller without a credential.
 type PrincipalKind func(ctx context.Context) string
 
 // Operations is a gqlgen extension that, per operation, counts it and its errors,
@@ -118,16 +118,16 @@ func (o Operations) InterceptResponse(ctx context.Context, next graphql.Response
 		st.span.SetAttributes(attribute.StringSlice("graphql.error.codes", codesSeen))
 	}
 	st.span.End()
+	kind := "none"
+	if o.Principal != nil {
+		kind = o.Principal(ctx)
+	}
 	if o.Metrics != nil {
-		label := o.Metrics.operationLabel(st.name)
+		label := o.Metrics.operationLabel(st.name, kind != "none")
 		o.Metrics.Operations.WithLabelValues(label, st.typ).Inc()
 		o.Metrics.OperationTime.WithLabelValues(label, st.typ).Observe(dur.Seconds())
 	}
 	if o.Logger != nil {
-		kind := "none"
-		if o.Principal != nil {
-			kind = o.Principal(ctx)
-		}
 		attrs := []any{"operation", st.name, "type", st.typ, "principal", kind,
 			"duration_ms", float64(dur.Microseconds()) / 1000, "request_id", RequestID(ctx)}
 		if len(codesSeen) > 0 {

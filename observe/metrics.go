@@ -32,8 +32,6 @@ type Metrics struct {
 	DeadlineSweeps  *prometheus.CounterVec // by result (ok, error)
 	DeadlineChanges prometheus.Counter
 	RateLimited     prometheus.Counter
-	ListenUp        prometheus.Gauge
-	Reconnects      prometheus.Counter
 	QueriesPlanned  prometheus.Counter
 	QueryFallbacks  *prometheus.CounterVec // by reason
 
@@ -46,14 +44,18 @@ type Metrics struct {
 const maxOperationNames = 200
 
 // operationLabel returns name while fewer than maxOperationNames names were seen, and
-// "other" for new names after that.
-func (m *Metrics) operationLabel(name string) string {
+// "other" for new names after that. Only a caller with a credential (mayAdd) adds a
+// name: the values are taken first come first served for the process's life, and a
+// caller without one, anyone at all, could otherwise take them all with junk names and
+// put every tenant's operations under "other". Its operations count under the names
+// already added.
+func (m *Metrics) operationLabel(name string, mayAdd bool) string {
 	m.namesMu.Lock()
 	defer m.namesMu.Unlock()
 	if m.names[name] {
 		return name
 	}
-	if len(m.names) >= maxOperationNames || len(name) > 100 {
+	if !mayAdd || len(m.names) >= maxOperationNames || len(name) > 100 {
 		return "other"
 	}
 	m.names[name] = true
@@ -93,10 +95,6 @@ func NewMetrics() *Metrics {
 			Help: "Cases transitioned by the deadline sweeper."}),
 		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_rate_limited_total",
 			Help: "Operations refused by the rate limiter."}),
-		ListenUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rc_listen_up",
-			Help: "1 when the PostgreSQL LISTEN connection is up (always 1 on SQLite)."}),
-		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_listen_reconnects_total",
-			Help: "Times the LISTEN connection was re-established."}),
 		QueriesPlanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_query_planned_total",
 			Help: "Query operations answered by the planned executor."}),
 		QueryFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rc_query_fallbacks_total",
@@ -104,7 +102,7 @@ func NewMetrics() *Metrics {
 	}
 	r.MustRegister(m.Operations, m.OperationTime, m.Errors, m.SQLStatements, m.HTTPRequests, m.Connections,
 		m.FanoutLag, m.FanoutPayloads, m.SlowDropped, m.DeadlineSweeps, m.DeadlineChanges, m.RateLimited,
-		m.ListenUp, m.Reconnects, m.QueriesPlanned, m.QueryFallbacks,
+		m.QueriesPlanned, m.QueryFallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -149,6 +147,21 @@ func (m *Metrics) WatchSubscriptions(stats func() (events, updates int)) {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rc_subscriptions",
 			Help: "Active subscriptions by field.", ConstLabels: prometheus.Labels{"field": f.field}}, f.pick))
 	}
+}
+
+// WatchListen exports the change feed's LISTEN connection, read at each scrape:
+// rc_listen_up (1 while it is up) and rc_listen_reconnects_total.
+func (m *Metrics) WatchListen(up func() bool, reconnects func() int64) {
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "rc_listen_up",
+			Help: "1 when the PostgreSQL LISTEN connection is up (always 1 on SQLite)."}, func() float64 {
+			if up() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rc_listen_reconnects_total",
+			Help: "Times the LISTEN connection was re-established."}, func() float64 { return float64(reconnects()) }))
 }
 
 // SetInfo exports rc_info{engine="postgres"|"sqlite"} 1, so dashboards and tools can
