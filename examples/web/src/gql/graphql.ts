@@ -8,7 +8,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type AcceptResolutionInput = {
   /** Act only if the case is still at this version; otherwise CONFLICT. */
   expectedVersion?: number | null | undefined;
-  /** Retrying with the same key returns the first result and changes nothing. */
+  /** Retrying with the same key within 24 hours returns the first result and changes nothing. */
   idempotencyKey?: string | null | undefined;
   /** A note to the customer, optionally: at most 10,000 characters. */
   message?: string | null | undefined;
@@ -22,7 +22,7 @@ export type AcceptResolutionInput = {
 export type DecideResolutionInput = {
   /** Act only if the case is still at this version; otherwise CONFLICT. */
   expectedVersion?: number | null | undefined;
-  /** Retrying with the same key returns the first result and changes nothing. */
+  /** Retrying with the same key within 24 hours returns the first result and changes nothing. */
   idempotencyKey?: string | null | undefined;
   /** The reasoning, optionally: at most 10,000 characters. */
   message?: string | null | undefined;
@@ -34,7 +34,7 @@ export type DecideResolutionInput = {
 export type DenyResolutionInput = {
   /** Act only if the case is still at this version; otherwise CONFLICT. */
   expectedVersion?: number | null | undefined;
-  /** Retrying with the same key returns the first result and changes nothing. */
+  /** Retrying with the same key within 24 hours returns the first result and changes nothing. */
   idempotencyKey?: string | null | undefined;
   /** Why: 1 to 10,000 characters, not blank. */
   message: string;
@@ -118,7 +118,7 @@ export type ResolutionIssue =
 export type ResolutionMessageInput = {
   /** Act only if the case is still at this version; otherwise CONFLICT. */
   expectedVersion?: number | null | undefined;
-  /** Retrying with the same key returns the first result and changes nothing. */
+  /** Retrying with the same key within 24 hours returns the first result and changes nothing. */
   idempotencyKey?: string | null | undefined;
   /** The message: 1 to 10,000 characters, not blank. */
   message: string;
@@ -180,7 +180,7 @@ export type ViewerRole =
 export type WithdrawResolutionInput = {
   /** Act only if the case is still at this version; otherwise CONFLICT. */
   expectedVersion?: number | null | undefined;
-  /** Retrying with the same key returns the first result and changes nothing. */
+  /** Retrying with the same key within 24 hours returns the first result and changes nothing. */
   idempotencyKey?: string | null | undefined;
   /** Why, optionally: at most 10,000 characters. */
   message?: string | null | undefined;
