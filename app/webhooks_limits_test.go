@@ -151,7 +151,7 @@ func TestWebhookConnectionsPriced(t *testing.T) {
 	refused := map[string]int{
 		b.String(): 1 + 300*2301,
 		`{ webhookEndpoints(first: 100) { nodes { deliveries(first: 100) { nodes { attempts { statusCode } } } } } }`: 1 + 100*(1+1+100*(1+1+20)),
-		`query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 10) { nodes { payload } } } }`:                1 + 1 + 10*(1+5251),
+		`query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 60) { nodes { payload } } } }`:                1 + 1 + 60*(1+906),
 		// error and lastError are priced by webhook.MaxErrorLength (500 bytes: 1 + 5).
 		`{ webhookEndpoints(first: 100) { nodes { deliveries(first: 100) { nodes { lastError attempts { error } } } } } }`: 1 + 100*(1+1+100*(1+6+1+20*6)),
 	}

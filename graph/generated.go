@@ -3364,7 +3364,7 @@ type WebhookDelivery {
   lastStatusCode: Int
   "What went wrong with the last attempt, if anything."
   lastError: String
-  "The JSON body, exactly as sent (frozen when the change committed). The cost model prices it as a text of 525,000 characters (a case with 50 events and their messages): ask for it on a few deliveries at a time."
+  "The JSON body, exactly as sent (frozen when the change committed). The cost model prices it as a text of 90,536 characters (a case with up to 50 events, their messages within 65,536 characters): ask for it on a few deliveries at a time."
   payload: String!
   "The most recent attempts (at most 20), oldest first."
   attempts: [WebhookAttempt!]!

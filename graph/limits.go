@@ -129,7 +129,7 @@ func setComplexity(c *ComplexityRoot) {
 	}
 	// Webhooks: endpoints and deliveries are connections like the others, a delivery's
 	// attempts a list of at most attemptsShown, its payload a text as long as the case
-	// it carries (webhook.MaxPayloadChars: 50 events with their messages).
+	// it carries (webhook.MaxPayloadChars: up to 50 events, their messages within 64 Ki characters).
 	c.Query.WebhookEndpoints = func(child int, _ *string, first *int, _ *string) int {
 		return 1 + pageCost(first, nil)*child
 	}

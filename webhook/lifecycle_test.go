@@ -3,8 +3,10 @@ package webhook_test
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
@@ -117,5 +119,65 @@ func TestLifecyclePayloads(t *testing.T) {
 				last = data
 			}
 		}
+	})
+}
+
+// TestPayloadEventsBoundedByMessageLength: long messages do not make every later
+// payload store them again: data.resolution_events holds the latest visible events
+// whose messages fit 64 KiB together (always the newest), contiguous up to the change,
+// and no more than fit (the next older one would pass the bound).
+func TestPayloadEventsBoundedByMessageLength(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
+		s, ctx := startService(t, d, webhook.Options{})
+		t.Cleanup(d.SetOutbox(s))
+		c := dbtest.MustCast(t, d)
+		rcv := webhooktest.Start(t)
+		endpointOn(ctx, t, s, c, rcv)
+		now := dbtest.Now()
+		id := dbtest.MustOpen(t, d, c.MustPayment(t, d), dispute.IssueItemNotReceived, now).Case.ID
+		const n = 9
+		for i := range n {
+			dbtest.MustApply(t, d, id, dispute.ActorCustomer, dispute.ActionRespond, strings.Repeat(string(rune('a'+i)), dispute.MaxMessageLength), now)
+		}
+		got := rcv.WaitAccepted(t, n+1, 30*time.Second)
+		rcv.CheckAll(t)
+		const limit = 64 << 10
+		events := dbtest.MustEvents(t, d, id)
+		for _, x := range got {
+			data := x.Data()
+			version := int(data["version"].(float64))
+			var visible []dispute.Event
+			for _, e := range events {
+				if e.Position <= version && e.ViewableByMerchant {
+					visible = append(visible, e)
+				}
+			}
+			list := data["resolution_events"].([]any)
+			total := 0
+			for i, raw := range list {
+				e := raw.(map[string]any)
+				want := visible[len(visible)-len(list)+i]
+				if int(e["position"].(float64)) != want.Position {
+					t.Fatalf("v%d: event %d at position %v, want the latest events up to the change (%d)", version, i, e["position"], want.Position)
+				}
+				if m, ok := e["details"].(string); ok {
+					total += utf8.RuneCountInString(m)
+				}
+			}
+			if len(list) == 0 || total > limit {
+				t.Errorf("v%d: %d events with %d characters of messages, want the newest and at most %d", version, len(list), total, limit)
+			}
+			if len(list) < len(visible) {
+				older := visible[len(visible)-len(list)-1]
+				if total+utf8.RuneCountInString(older.Details) <= limit {
+					t.Errorf("v%d: event %d left out, though it fits (%d + %d characters)", version, older.Position, total, len(older.Details))
+				}
+			}
+		}
+		last := got[len(got)-1].Data()["resolution_events"].([]any)
+		if len(last) != 6 {
+			t.Errorf("the last payload has %d events, want the 6 latest 10,000-character messages", len(last))
+		}
+		t.Logf("last payload: %d bytes, %d events", len(got[len(got)-1].Body), len(last))
 	})
 }

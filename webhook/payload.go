@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"resolutioncenter/db"
 	"resolutioncenter/dispute"
@@ -27,15 +28,25 @@ var EventTypes = []string{EventCreated, EventUpdated, EventDecided}
 // Resolution.resolutionEvents does.
 const recentEvents = 50
 
+// maxPayloadDetails bounds the characters of the payload's event messages together:
+// data.resolution_events holds the latest visible events, at most recentEvents of them
+// and no older one once their messages would pass this (the newest is always there). A
+// payload is stored with its change and kept for the delivery log's retention, and
+// messages may be dispute.MaxMessageLength (10,000) characters: without this bound,
+// each change could store the 50 latest messages again, about 500,000 characters, so
+// that a party writing long messages made the server store 50 times what it wrote.
+// With it a payload holds at most about 90,000 characters; a receiver that needs
+// older events reads them through the API.
+const maxPayloadDetails = 64 << 10
+
 // MaxPayloadChars bounds the characters of a delivery's body, for the API's cost model
 // (WebhookDelivery.payload is priced as a text of this length): the case with its
-// recentEvents most recent events, each with a message of at most
-// dispute.MaxMessageLength characters and payloadEventChars of other fields, and
-// payloadCaseChars for the envelope, the case's other attributes, previous_attributes,
-// and the company's and customer's names at their longest. Like the API's other texts
-// it counts characters before JSON escaping. About 525,000: a payload costs what the
-// case with its resolutionEvents costs through the API.
-const MaxPayloadChars = recentEvents*(dispute.MaxMessageLength+payloadEventChars) + payloadCaseChars
+// recent events, their messages within maxPayloadDetails characters and
+// payloadEventChars of other fields each, and payloadCaseChars for the envelope, the
+// case's other attributes, previous_attributes, and the company's and customer's names
+// at their longest. Like the API's other texts it counts characters before JSON
+// escaping. About 90,000.
+const MaxPayloadChars = maxPayloadDetails + recentEvents*payloadEventChars + payloadCaseChars
 
 const (
 	payloadEventChars = 400
@@ -190,7 +201,23 @@ func NewCase(c dispute.Case, parts db.CaseParts, policy *dispute.Policy) *Case {
 	for i, e := range visible {
 		out.ResolutionEvents[i] = newEvent(e)
 	}
+	out.ResolutionEvents = latestWithin(out.ResolutionEvents, maxPayloadDetails)
 	return out
+}
+
+// latestWithin returns the latest of events (oldest first) whose messages together
+// take at most limit characters, and always the newest.
+func latestWithin(events []Event, limit int) []Event {
+	n := 0
+	for i := len(events) - 1; i >= 0; i-- {
+		if d := events[i].Details; d != nil {
+			n += utf8.RuneCountInString(*d)
+		}
+		if n > limit && i < len(events)-1 {
+			return events[i+1:]
+		}
+	}
+	return events
 }
 
 // newEvent is a timeline entry as the API shows it.

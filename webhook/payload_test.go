@@ -12,8 +12,8 @@ import (
 )
 
 // TestMaxPayloadChars: the longest body a delivery can carry (every text at its limit,
-// 50 events with 10,000-character messages, every action list full, every attribute in
-// previous_attributes) stays within MaxPayloadChars, the length the cost model prices
+// the latest of 50 events with 10,000-character messages that fit maxPayloadDetails,
+// every action list full, every attribute in previous_attributes) stays within MaxPayloadChars, the length the cost model prices
 // WebhookDelivery.payload at.
 func TestMaxPayloadChars(t *testing.T) {
 	id := func(prefix string) string { return prefix + strings.Repeat("0", 26) }
@@ -37,6 +37,10 @@ func TestMaxPayloadChars(t *testing.T) {
 		c.ResolutionEvents = append(c.ResolutionEvents, Event{ID: id("evt_"), Position: 1<<31 - i, Action: "request_merchant_info",
 			ReporterType: "platform", Details: &details, FromStatus: status, ToStatus: status, ViewableByCustomer: true,
 			ViewableByMerchant: true, CreatedAt: at})
+	}
+	c.ResolutionEvents = latestWithin(c.ResolutionEvents, maxPayloadDetails)
+	if len(c.ResolutionEvents) != maxPayloadDetails/dispute.MaxMessageLength {
+		t.Errorf("%d events of 10,000-character messages kept, want %d", len(c.ResolutionEvents), maxPayloadDetails/dispute.MaxMessageLength)
 	}
 	data, err := json.Marshal(c)
 	if err != nil {
