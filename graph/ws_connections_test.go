@@ -54,8 +54,10 @@ func TestWSConnectionsPerToken(t *testing.T) {
 		other := dialRaw(t, s.URL, wsOpts{})
 		other.init(bearer(f.merchant))
 
-		// A connection that ends gives its place back, on either protocol.
-		waitPlace := func(after string) {
+		// A connection that ends gives its place back, on either protocol. waitPlace
+		// returns the connection that took it (closing it at once would leave the place
+		// taken until the server notices, and the next connection could be refused).
+		waitPlace := func(after string) *wsClient {
 			t.Helper()
 			deadline := time.Now().Add(10 * time.Second)
 			for {
@@ -66,10 +68,10 @@ func TestWSConnectionsPerToken(t *testing.T) {
 				w := newWSClient(t, c)
 				w.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
 				m, err := w.next(10 * time.Second)
-				_ = c.CloseNow()
 				if err == nil && m.Type == "connection_ack" {
-					return
+					return w
 				}
+				_ = c.CloseNow()
 				var ce websocket.CloseError
 				if !errors.As(err, &ce) || int(ce.Code) != wsproto.CloseTooManyInit || time.Now().After(deadline) {
 					t.Fatalf("after %s closed: %+v %v, want connection_ack", after, m, err)
@@ -78,9 +80,7 @@ func TestWSConnectionsPerToken(t *testing.T) {
 			}
 		}
 		_ = open[0].c.Close(websocket.StatusNormalClosure, "")
-		waitPlace("a graphql-transport-ws connection")
-		refill := dialRaw(t, s.URL, wsOpts{})
-		refill.init(bearer(f.customer)) // the three places are taken again
+		waitPlace("a graphql-transport-ws connection") // the three places are taken again
 		over = dialRaw(t, s.URL, wsOpts{})
 		over.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
 		over.expectClose(wsproto.CloseTooManyInit, reason)
