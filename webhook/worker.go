@@ -139,9 +139,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 
 // roomForRound says whether the run has time left for a whole round: River cancels a
 // job at its timeout, and an attempt cut off there would count against the endpoint
-// (and fail the job, which River then retries with its own backoff). A round takes at
-// most a claim batch (bounded by Timeout), its lease (Timeout+5s: an attempt starts only
-// while the lease covers it and its record) and a record batch (Timeout).
+// (and fail the job, which River then retries with its own backoff). A round's sends
+// end within a claim batch (bounded by Timeout) and its lease (Timeout+5s: an attempt
+// starts only while the lease covers it and its record); one more Timeout is kept in
+// hand. The record that follows is not cut: it runs without the run's cancellation.
 func (s *Service) roomForRound(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
 	return !ok || time.Until(dl) >= s.roundLimit()
