@@ -49,21 +49,7 @@ func idempotencyConcurrentRetries(t *testing.T, e *caseEnv) {
 	} {
 		input := tc.input()
 		input["idempotencyKey"] = "retry-" + tc.name
-		const n = 20
-		res := make([]mutResult, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				res[i], errs[i] = postGQL(e.s, tc.token, mutationDoc(tc.op), map[string]any{"input": input})
-			}()
-		}
-		close(start)
-		wg.Wait()
+		res, errs := atOnce(e, tc.token, tc.op, input, 20)
 		fresh := 0
 		for i, r := range res {
 			if errs[i] != nil || len(r.Errors) > 0 || len(r.P.UserErrors) > 0 || r.P.Resolution == nil {
@@ -77,7 +63,7 @@ func idempotencyConcurrentRetries(t *testing.T, e *caseEnv) {
 			}
 		}
 		if fresh != 1 {
-			t.Errorf("%s: %d of %d responses were not replays, want 1", tc.name, fresh, n)
+			t.Errorf("%s: %d of %d responses were not replays, want 1", tc.name, fresh, len(res))
 		}
 		id := res[0].P.Resolution.ID
 		c := dbtest.MustGetCase(t, d, id)
@@ -304,21 +290,7 @@ func idempotencyKeyExpires(t *testing.T, e *caseEnv) {
 	// its result, as with a new key.
 	e.clock.Advance(25 * time.Hour)
 	before = e.caseSnapshot(t, id)
-	const n = 10
-	res := make([]mutResult, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			res[i], errs[i] = postGQL(e.s, e.cast.CustomerToken, mutationDoc("respondToResolution"), map[string]any{"input": in("Friday.")})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	res, errs := atOnce(e, e.cast.CustomerToken, "respondToResolution", in("Friday."), 10)
 	fresh := 0
 	for i, r := range res {
 		if errs[i] != nil || len(r.Errors) > 0 || len(r.P.UserErrors) > 0 || r.P.Event == nil {
@@ -334,4 +306,24 @@ func idempotencyKeyExpires(t *testing.T, e *caseEnv) {
 	if c := dbtest.MustGetCase(t, e.d, id); fresh != 1 || c.Version != before.Case.Version+1 {
 		t.Errorf("concurrent retries of an expired key: %d applied, version %d -> %d; want one", fresh, before.Case.Version, c.Version)
 	}
+}
+
+// atOnce sends n copies of the mutation op with input as token, all released at once,
+// and returns their results in order.
+func atOnce(e *caseEnv, token, op string, input map[string]any, n int) ([]mutResult, []error) {
+	res := make([]mutResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res[i], errs[i] = postGQL(e.s, token, mutationDoc(op), map[string]any{"input": input})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return res, errs
 }
