@@ -22,6 +22,9 @@ type Metrics struct {
 	Lag prometheus.Histogram
 	// RetryAge is the age of a delivery when it is retried.
 	RetryAge prometheus.Histogram
+	// Deferred counts delivery jobs put off because their company held its share of
+	// the busy workers.
+	Deferred prometheus.Counter
 	pending  prometheus.Gauge
 	oldest   prometheus.Gauge
 }
@@ -41,12 +44,14 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 		RetryAge: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rc_webhook_retry_age_seconds",
 			Help:    "Age of a delivery (since its change committed) when it is retried.",
 			Buckets: []float64{1, 10, 60, 600, 3600, 6 * 3600, 86400, 3 * 86400}}),
+		Deferred: prometheus.NewCounter(prometheus.CounterOpts{Name: "rc_webhook_jobs_deferred_total",
+			Help: "Webhook delivery jobs put off because their company held its share of the busy workers."}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rc_webhook_pending",
 			Help: "Webhook deliveries not yet delivered nor given up (all processes)."}),
 		oldest: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rc_webhook_oldest_pending_seconds",
 			Help: "Age of the oldest pending webhook delivery (0 when none)."}),
 	}
-	r.MustRegister(m.Enqueued, m.Attempts, m.Finished, m.Lag, m.RetryAge, m.pending, m.oldest)
+	r.MustRegister(m.Enqueued, m.Attempts, m.Finished, m.Lag, m.RetryAge, m.Deferred, m.pending, m.oldest)
 	return m
 }
 

@@ -21,7 +21,10 @@ import (
 // claims need no lookup first), and the trace of the change (W3C traceparent), so that
 // the delivery's spans join the action's trace.
 type deliverArgs struct {
-	CaseID      string            `json:"case_id"`
+	CaseID string `json:"case_id"`
+	// CompanyID is the case's company, whose share of the workers the job runs in
+	// (shares); empty in jobs written by an earlier build.
+	CompanyID   string            `json:"company_id,omitempty"`
 	Position    int               `json:"position"`
 	Deliveries  jobDeliveries     `json:"deliveries"`
 	TraceHeader map[string]string `json:"trace,omitempty"`
@@ -88,7 +91,7 @@ func (l *jobDeliveries) UnmarshalJSON(data []byte) error {
 
 // jobFor returns the job that sends deliveries, all of one change.
 func jobFor(list []db.WebhookDelivery, trace map[string]string) deliverArgs {
-	a := deliverArgs{CaseID: list[0].CaseID, Position: list[0].Position, TraceHeader: trace}
+	a := deliverArgs{CaseID: list[0].CaseID, CompanyID: list[0].CompanyID, Position: list[0].Position, TraceHeader: trace}
 	for _, d := range list {
 		a.Deliveries = append(a.Deliveries, jobDelivery{ID: d.ID, EndpointID: d.EndpointID, Ordinal: d.Ordinal})
 	}

@@ -138,6 +138,8 @@ type Service struct {
 	client *http.Client
 	river  *river.Client[*sql.Tx]
 	limits *limits
+	// shares keeps one company's jobs from taking every worker.
+	shares *shares
 	// endpoints caches endpoints for the workers (endpointTTL).
 	endpoints endpointCache
 	// timelines caches the events of the payloads of recent changes, by case.
@@ -162,7 +164,8 @@ var ErrNoKey = &dispute.Error{Code: dispute.CodeUnavailable,
 func New(d *db.DB, sealer *Sealer, policy *dispute.Policy, opts Options) (*Service, error) {
 	opts.defaults()
 	s := &Service{db: d, sealer: sealer, policy: policy, opts: opts,
-		client: NewClient(opts.Timeout, opts.Dev), limits: newLimits(opts.EndpointConcurrency, opts.EndpointRate)}
+		client: NewClient(opts.Timeout, opts.Dev), limits: newLimits(opts.EndpointConcurrency, opts.EndpointRate),
+		shares: newShares(opts.Workers)}
 	lease := opts.Timeout + 5*time.Second
 	s.claims = newBatcher(batchMax, opts.Timeout, func(ctx context.Context, refs []db.DeliveryRef) ([]db.Claim, error) {
 		return d.ClaimWebhookDeliveries(ctx, refs, s.now(), lease)

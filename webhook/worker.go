@@ -45,6 +45,15 @@ type deliverWorker struct {
 // of them is due; deliveries already sent are skipped when it runs again.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	s := w.s
+	leave, ok := s.shares.enter(job.Args.CompanyID)
+	if !ok {
+		// The company holds its share of busy workers: try again later, nothing claimed.
+		if m := s.opts.Metrics; m != nil {
+			m.Deferred.Inc()
+		}
+		return river.JobSnooze(deferFor(job.Metadata))
+	}
+	defer leave()
 	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier(job.Args.TraceHeader))
 	ctx, span := s.opts.Tracer.Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("webhook.case_id", job.Args.CaseID), attribute.Int("webhook.position", job.Args.Position),
