@@ -235,7 +235,7 @@ func addStreamingTransports(srv *handler.Server, res *Resolver, authn *auth.Auth
 		if err != nil {
 			var te *auth.ThrottledError
 			if errors.As(err, &te) {
-				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many failed authentications"}
+				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, ErrorCode: string(dispute.CodeRateLimited), Reason: "Too many failed authentications"}
 			}
 			if auth.IsAuthError(err) {
 				return nil, wsproto.ErrForbidden
