@@ -146,6 +146,8 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
 	// After it, before the rate limit, which then charges introspection too.
 	srv.Use(introspectionCost{limit: lim.MaxComplexity, schema: servedSchema()})
+	// Before the rate limits: a mutation over GET is answered 405 without a charge.
+	srv.Use(gqlhttp.RefuseGETMutations{})
 	if o.RateLimiter != nil {
 		rl := rateLimit{limiter: o.RateLimiter}
 		if o.Metrics != nil {
