@@ -5,9 +5,6 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,11 +13,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.Run(ctx, os.Args[1:], os.Getenv, os.Stdout)
-	stop()
-	if err != nil && !errors.Is(err, app.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
+	// The first SIGINT or SIGTERM stops gracefully; a second one exits at once (app.Main).
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	os.Exit(app.Main(os.Args[1:], os.Getenv, os.Stdout, os.Stderr, signals, os.Exit))
 }

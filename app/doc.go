@@ -4,8 +4,9 @@
 // metrics, tracing, request IDs), GraphiQL, health and readiness, the collector
 // settings, graceful shutdown, and the migrate and seed subcommands.
 //
-// Production (server.go) calls Run; tests build servers through the same New, by way
-// of apptest, so that what is tested is what is deployed.
+// Production (server.go) calls Main, which runs Run under the process's stop signals;
+// tests build servers through the same New, by way of apptest, so that what is tested
+// is what is deployed.
 //
 // app may import every package of the module; none imports app but server.go and the
 // tests.

@@ -65,8 +65,16 @@ func serve(ctx context.Context, cfg Config) error {
 	} else {
 		defaultGC(cfg.Getenv, 200)
 	}
+	logger := newLogger(cfg.LogFormat, cfg.Out)
+	useLogger(ctx, logger)
 	a, err := New(ctx, cfg)
 	if err != nil {
+		// A stop signal during start-up (migrations, connecting, before listening)
+		// stops the server before it served: an orderly stop, not a failure.
+		if stoppedDuringStartup(ctx, err) {
+			logger.Info("stopped during start-up", "cause", context.Cause(ctx).Error())
+			return nil
+		}
 		return err
 	}
 	defer a.Close()

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -504,5 +505,160 @@ func TestE2ESIGTERMWebhookInFlight(t *testing.T) {
 	t.Logf("the cut-off delivery was accepted %v after the next process started", time.Since(start).Round(time.Millisecond))
 	if got[0].ID != interrupted {
 		t.Errorf("accepted %s, want the delivery cut off by the shutdown (%s)", got[0].ID, interrupted)
+	}
+}
+
+// TestE2ESecondSIGTERMExitsAtOnce: a second SIGTERM while the graceful shutdown is
+// still waiting (here for a mutation held on the SQLite write lock, with a long
+// SHUTDOWN_GRACE) makes the process say so and exit 1 at once, as an operator's second
+// Ctrl-C or a supervisor's repeated signal expects. Before, the second signal was
+// ignored: the process waited out the whole grace period.
+func TestE2ESecondSIGTERMExitsAtOnce(t *testing.T) {
+	const grace = time.Minute
+	dbURL, fx := sqliteWithFixture(t, 1)
+	p := startProcess(t, "rc-twice", map[string]string{"DATABASE_URL": dbURL, "SHUTDOWN_GRACE": grace.String()})
+	d := openDB(t, dbURL)
+	conn, err := d.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck
+	answered := make(chan error, 1)
+	go func() {
+		_, err := apptest.Post(context.Background(), p.URL, fx.CustomerToken,
+			`mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "late"}) { userErrors { code } } }`,
+			map[string]any{"id": fx.Cases[0]})
+		answered <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the mutation waits for the lock
+	p.Terminate(t)
+	waitOutput(t, p, `"shutting down"`, 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // the shutdown is waiting for the mutation
+	select {
+	case <-p.Exited():
+		t.Fatalf("the process exited on the first SIGTERM with a request in flight:\n%s", p.Tail(10))
+	default:
+	}
+	code, el := p.WaitExit(t, p.Terminate(t), 10*time.Second)
+	<-answered
+	t.Logf("exit %d %v after the second SIGTERM: %s", code, el.Round(time.Millisecond), p.Tail(1))
+	if code != 1 || el > 3*time.Second {
+		t.Errorf("a second SIGTERM during the shutdown: exit %d after %v, want 1 at once (SHUTDOWN_GRACE is %v)", code, el.Round(time.Millisecond), grace)
+	}
+	if !strings.Contains(p.Out.String(), "second stop signal during shutdown: exiting at once") {
+		t.Errorf("the process did not say why it exited at once:\n%s", p.Tail(10))
+	}
+}
+
+// TestE2ESIGTERMDuringStartup: a SIGTERM that comes while the process starts (waiting
+// for the identity provider's discovery document, after the migrations; or waiting for
+// another replica's migrations on PostgreSQL), before it listens, stops it at once with
+// exit status 0 and a line saying so: an orderly stop, not a failure. Before, the
+// start-up's "context canceled" was printed as an error and the process exited 1,
+// which a supervisor counts as a crash. A start-up that fails by itself still exits 1.
+func TestE2ESIGTERMDuringStartup(t *testing.T) {
+	stopped := func(t *testing.T, p *apptest.Process) {
+		t.Helper()
+		code, el := p.Stop(t, 10*time.Second)
+		t.Logf("exit %d %v after SIGTERM during start-up: %s", code, el.Round(time.Millisecond), p.Tail(1))
+		if code != 0 || el > 3*time.Second {
+			t.Errorf("SIGTERM during start-up: exit %d after %v, want 0 at once:\n%s", code, el.Round(time.Millisecond), p.Tail(10))
+		}
+		if out := p.Out.String(); !strings.Contains(out, "stopped during start-up") || strings.Contains(out, "listening on") ||
+			strings.Contains(out, "error:") {
+			t.Errorf("SIGTERM during start-up, want a line saying it stopped, no listening line and no error:\n%s", p.Tail(10))
+		}
+	}
+	t.Run("identity provider", func(t *testing.T) {
+		asked := make(chan struct{}, 1)
+		release := make(chan struct{})
+		iss := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/fail") {
+				http.NotFound(w, r)
+				return
+			}
+			select {
+			case asked <- struct{}{}:
+			default:
+			}
+			select { // the discovery document takes as long as the server waits
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer iss.Close()
+		defer close(release)
+		env := map[string]string{"OIDC_ISSUER": iss.URL, "OIDC_AUDIENCE": "rc-api"}
+		p := launchProcess(t, "rc-start-oidc", env)
+		select {
+		case <-asked:
+		case <-p.Exited():
+			t.Fatalf("exited before asking for the discovery document:\n%s", p.Tail(10))
+		case <-time.After(time.Minute):
+			t.Fatal("the discovery document was never asked for")
+		}
+		stopped(t, p)
+
+		// An identity provider that answers 404 fails the start-up: exit 1.
+		env["OIDC_ISSUER"] = iss.URL + "/fail"
+		p = launchProcess(t, "rc-start-fail", env)
+		code, _ := p.WaitExit(t, time.Now(), time.Minute)
+		if code != 1 || !strings.Contains(p.Out.String(), "error: oidc: discovery") {
+			t.Errorf("a failed start-up: exit %d, want 1 with the error:\n%s", code, p.Tail(10))
+		}
+	})
+	t.Run("postgres migrations", func(t *testing.T) {
+		url := dbtest.PostgresURL(t)
+		d := openDB(t, url)
+		conn, err := d.SQL().Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// The migration lock (db's migrationLockKey): another replica migrating.
+		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", int64(0x7265736365_6e7472)); err != nil {
+			t.Fatal(err)
+		}
+		p := launchProcess(t, "rc-start-pg", map[string]string{"DATABASE_URL": url})
+		deadline := time.Now().Add(time.Minute)
+		for {
+			var n int
+			if err := conn.QueryRowContext(context.Background(), `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				break
+			}
+			select {
+			case <-p.Exited():
+				t.Fatalf("exited before waiting for the migration lock:\n%s", p.Tail(10))
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the process never asked for the migration lock")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		stopped(t, p)
+	})
+}
+
+// waitOutput waits until the process has printed s.
+func waitOutput(t *testing.T, p *apptest.Process, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for !strings.Contains(p.Out.String(), s) {
+		select {
+		case <-p.Out.Written():
+		case <-p.Exited():
+			t.Fatalf("%s exited before printing %s:\n%s", p.Name, s, p.Tail(10))
+		case <-deadline:
+			t.Fatalf("%s did not print %s within %v:\n%s", p.Name, s, timeout, p.Tail(10))
+		}
 	}
 }

@@ -2903,7 +2903,7 @@ type CreateCompanyPayload {
 
 "Create a user (platform only)."
 input CreateUserInput {
-  "The display name, up to 200 characters."
+  "The display name, 1 to 200 characters (not blank); omit it for none."
   name: String
   "The unique handle: letters, digits, ` + "`" + `_` + "`" + `, ` + "`" + `.` + "`" + ` and ` + "`" + `-` + "`" + `, 1 to 100 characters."
   username: String!
@@ -2997,7 +2997,7 @@ input CreateTokenInput {
   holder: TokenHolderInput!
   "The scopes; ` + "`" + `[READ]` + "`" + ` by default."
   scopes: [Scope!]
-  "A label for operators, up to 200 characters."
+  "A label for operators, 1 to 200 characters (not blank); omit it for none."
   label: String
 }
 

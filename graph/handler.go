@@ -146,6 +146,8 @@ func newServer(res *Resolver, o Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(lim.MaxComplexity))
 	// After it, before the rate limit, which then charges introspection too.
 	srv.Use(introspectionCost{limit: lim.MaxComplexity, schema: servedSchema()})
+	// Before the rate limits: a mutation over GET is answered 405 without a charge.
+	srv.Use(gqlhttp.RefuseGETMutations{})
 	if o.RateLimiter != nil {
 		rl := rateLimit{limiter: o.RateLimiter}
 		if o.Metrics != nil {
@@ -235,7 +237,7 @@ func addStreamingTransports(srv *handler.Server, res *Resolver, authn *auth.Auth
 		if err != nil {
 			var te *auth.ThrottledError
 			if errors.As(err, &te) {
-				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many failed authentications"}
+				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, ErrorCode: string(dispute.CodeRateLimited), Reason: "Too many failed authentications"}
 			}
 			if auth.IsAuthError(err) {
 				return nil, wsproto.ErrForbidden

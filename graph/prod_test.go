@@ -197,6 +197,56 @@ func TestProdRateLimit(t *testing.T) {
 	})
 }
 
+// TestGETMutationNotCharged: a mutation sent over GET is answered 405 before any
+// budget is charged: neither the cost budget (RATE_LIMIT) nor the mutation budget
+// (MUTATION_RATE_LIMIT) of its caller changes, however many are sent. Before, the
+// 405 came after the rate limits had charged it, so GET links (an <img>, a crawler
+// following one) spent a user's budget, and past it answered 429 instead of 405.
+func TestGETMutationNotCharged(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	u := dbtest.MustUser(t, d)
+	customer := dbtest.MustToken(t, d, db.TokenUser, u.ID, true)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now } // no budget comes back meanwhile
+	const mutation = `mutation { respondToResolution(input: {resolutionId: "res_00000000000000000000000000", message: "hi"}) { userErrors { code } } }`
+	getMutation := func(s *prodServer, mutation string) {
+		t.Helper()
+		for range 5 {
+			r := send(t, http.MethodGet, s.GQL+"?query="+url.QueryEscape(mutation), "", nil, map[string]string{"Authorization": "Bearer " + customer})
+			if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != http.MethodPost || r.FirstCode() != "INVALID_ARGUMENT" {
+				t.Fatalf("GET mutation: %s (Allow %q), want 405 INVALID_ARGUMENT with Allow: POST", r, r.Header.Get("Allow"))
+			}
+		}
+	}
+	t.Run("cost budget", func(t *testing.T) {
+		s := newProdServer(t, d, prodOptions{now: clock,
+			env: map[string]string{"RATE_LIMIT": "1", "RATE_BURST": "3", "MAX_COMPLEXITY": "3", "MUTATION_RATE_LIMIT": "0"}})
+		getMutation(s, `mutation { __typename }`) // each would cost 1
+		// Each costs 1.
+		q := map[string]any{"query": "{ __typename }"}
+		for i := 1; i <= 3; i++ {
+			if r := gql(t, s.GQL, customer, q, nil); r.Status != http.StatusOK || len(r.Errors) > 0 {
+				t.Fatalf("query %d of a budget of 3 after GET mutations: %s, want 200: the GET mutations were charged", i, r)
+			}
+		}
+		if r := gql(t, s.GQL, customer, q, nil); r.Status != http.StatusTooManyRequests {
+			t.Errorf("query 4 of a budget of 3: %s, want 429", r)
+		}
+	})
+	t.Run("mutation budget", func(t *testing.T) {
+		s := newProdServer(t, d, prodOptions{now: clock,
+			env: map[string]string{"MUTATION_RATE_LIMIT": "0.01", "MUTATION_RATE_BURST": "1"}})
+		getMutation(s, mutation)
+		m := map[string]any{"query": mutation}
+		if r := gql(t, s.GQL, customer, m, nil); r.Status != http.StatusOK || r.FirstCode() == "RATE_LIMITED" {
+			t.Fatalf("the one mutation of the budget after GET mutations: %s, want it run: the GET mutations were charged", r)
+		}
+		if r := gql(t, s.GQL, customer, m, nil); r.Status != http.StatusTooManyRequests {
+			t.Errorf("a second mutation with a budget of 1: %s, want 429", r)
+		}
+	})
+}
+
 func sha(q string) string {
 	h := sha256.Sum256([]byte(q))
 	return hex.EncodeToString(h[:])

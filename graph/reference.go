@@ -100,11 +100,14 @@ func (r *Resolver) createUser(ctx context.Context, in model.CreateUserInput) (*m
 	if _, err := platform(ctx); err != nil {
 		return nil, err
 	}
-	name := ""
+	// A name, when given, is stored trimmed and checked as stored, so never blank (as a
+	// company's title); without one the user has none.
+	name, err := "", error(nil)
 	if in.Name != nil {
-		name = *in.Name
+		name = strings.TrimSpace(*in.Name)
+		err = checkText("name", name, 1, maxNameLen)
 	}
-	err := errors.Join(checkText("name", name, 0, maxNameLen), checkText("username", in.Username, 1, maxUsernameLen), checkText("email", in.Email, 3, maxEmailLen))
+	err = errors.Join(err, checkText("username", in.Username, 1, maxUsernameLen), checkText("email", in.Email, 3, maxEmailLen))
 	if err == nil && !usernamePattern.MatchString(in.Username) {
 		err = dispute.Invalid("username", "use letters, digits, '_', '.' and '-'")
 	}
@@ -221,8 +224,9 @@ func (r *Resolver) createToken(ctx context.Context, in model.CreateTokenInput) (
 	t := db.Token{}
 	err := holder(&t, in.Holder)
 	if in.Label != nil {
-		t.Label = *in.Label
-		err = errors.Join(err, checkText("label", t.Label, 0, 200))
+		// Stored trimmed and checked as stored, so never blank; without one the token has none.
+		t.Label = strings.TrimSpace(*in.Label)
+		err = errors.Join(err, checkText("label", t.Label, 1, 200))
 	}
 	scopes := in.Scopes
 	if len(scopes) == 0 {

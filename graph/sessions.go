@@ -36,9 +36,12 @@ func connectionKey(ctx context.Context, p *auth.Principal) string {
 	return subscriptionKey(p)
 }
 
-// errTooManyConnections closes a WebSocket connection over the limit.
+// errTooManyConnections closes a WebSocket connection over the limit (4429; on the
+// legacy protocol a connection_error with code LIMIT_REACHED, as a subscription over
+// its limit).
 func errTooManyConnections(limit int) error {
-	return &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many connections: at most " + strconv.Itoa(limit) + " per token"}
+	return &wsproto.CloseError{Code: wsproto.CloseTooManyInit, ErrorCode: string(dispute.CodeLimitReached),
+		Reason: "Too many connections: at most " + strconv.Itoa(limit) + " per token"}
 }
 
 // holdConnection counts an initialised WebSocket connection against its key's limit

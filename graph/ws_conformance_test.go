@@ -604,6 +604,11 @@ func TestWSConformanceLegacyProtocol(t *testing.T) {
 				}
 			}
 		}
+		// A bad token is refused with a connection_error whose code is UNAUTHENTICATED,
+		// as over HTTP (before, the payload had the message alone), then close 4403.
+		bad := dialRaw(t, s.URL, wsOpts{protocols: []string{wsproto.LegacySubprotocol}})
+		bad.sendJSON(map[string]any{"type": "connection_init", "payload": bearer("nope")})
+		expectRefusedLegacy(t, bad, wsproto.CloseForbidden, "Forbidden", "UNAUTHENTICATED")
 	})
 }
 

@@ -17,7 +17,8 @@ import (
 // TestWSConnectionsPerToken: a token holds at most MAX_SUBSCRIPTIONS open WebSocket
 // connections, on both protocols together, and clients without a token as many per
 // address; one more is closed with 4429 at connection_init, and a connection that
-// ends gives its place back. Before, connections were not counted at all: one token
+// ends gives its place back (a legacy graphql-ws connection gets a connection_error
+// with code LIMIT_REACHED first). Before, connections were not counted at all: one token
 // (or anyone, without a token) could open them without end, each an idle goroutine
 // with its buffers, whether or not it ran anything; only subscriptions were limited.
 func TestWSConnectionsPerToken(t *testing.T) {
@@ -43,7 +44,7 @@ func TestWSConnectionsPerToken(t *testing.T) {
 		over.expectClose(wsproto.CloseTooManyInit, reason)
 		legacy := dialRaw(t, s.URL, wsOpts{protocols: []string{wsproto.LegacySubprotocol}})
 		legacy.sendJSON(map[string]any{"type": "connection_init", "payload": bearer(f.customer)})
-		expectRefusedLegacy(t, legacy, reason)
+		expectRefusedLegacy(t, legacy, wsproto.CloseTooManyInit, reason, "LIMIT_REACHED")
 
 		// The token given in the upgrade request's header counts the same.
 		hdr := dialRaw(t, s.URL, wsOpts{header: map[string][]string{"Authorization": {"Bearer " + f.customer}}})
@@ -103,8 +104,9 @@ func TestWSConnectionsPerToken(t *testing.T) {
 }
 
 // expectRefusedLegacy reads a legacy graphql-ws connection's refusal of
-// connection_init: a connection_error with the reason, then the close.
-func expectRefusedLegacy(t *testing.T, c *wsClient, reason string) {
+// connection_init: a connection_error with the reason and the error code
+// (extensions.code), then the close with closeCode.
+func expectRefusedLegacy(t *testing.T, c *wsClient, closeCode int, reason, code string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -113,8 +115,8 @@ func expectRefusedLegacy(t *testing.T, c *wsClient, reason string) {
 		m, err := c.next(10 * time.Second)
 		if err != nil {
 			var ce websocket.CloseError
-			if !errors.As(err, &ce) || int(ce.Code) != wsproto.CloseTooManyInit || !sawError {
-				t.Fatalf("legacy refusal: %v (connection_error seen: %v), want close %d after connection_error", err, sawError, wsproto.CloseTooManyInit)
+			if !errors.As(err, &ce) || int(ce.Code) != closeCode || !sawError {
+				t.Fatalf("legacy refusal: %v (connection_error seen: %v), want close %d after connection_error", err, sawError, closeCode)
 			}
 			return
 		}
@@ -122,8 +124,9 @@ func expectRefusedLegacy(t *testing.T, c *wsClient, reason string) {
 		case "ka":
 		case "connection_error":
 			sawError = true
-			if got := string(m.Payload); got != `{"message":"`+reason+`"}` {
-				t.Errorf("legacy connection_error payload %s, want the reason %q", got, reason)
+			want := `{"message":"` + reason + `","extensions":{"code":"` + code + `"}}`
+			if got := string(m.Payload); got != want {
+				t.Errorf("legacy connection_error payload %s, want %s", got, want)
 			}
 		default:
 			t.Fatalf("legacy refusal: got %s %s", m.Type, m.Payload)

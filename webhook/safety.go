@@ -205,6 +205,14 @@ func isLoopbackHost(host string) bool {
 // limit, would make the server hold gigabytes for one company.
 const MaxResponseHeaderBytes = 64 << 10
 
+// The delivery client's kept-alive connections: at most MaxIdleConnsPerHost to one host,
+// MaxIdleConns in all, each closed after IdleConnTimeout unused.
+const (
+	MaxIdleConnsPerHost = 64
+	MaxIdleConns        = 1024
+	IdleConnTimeout     = 90 * time.Second
+)
+
 // NewClient returns the HTTP client deliveries use: every connection's address is
 // checked at connect time, no proxy, no redirects, timeout per request, answers'
 // headers bounded (MaxResponseHeaderBytes) and their bodies read up to ExcerptBytes.
@@ -229,9 +237,12 @@ func NewClient(timeout time.Duration, allowLoopback bool) *http.Client {
 		ResponseHeaderTimeout:  timeout,
 		MaxResponseHeaderBytes: MaxResponseHeaderBytes,
 		// Enough kept-alive connections for every endpoint of a host at its concurrency
-		// limit (several endpoints often share a host): a burst does not redial.
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
+		// limit (several endpoints often share a host): a burst does not redial. In all,
+		// at most MaxIdleConns (0 would be no bound: one of each of thousands of hosts'
+		// connections kept, each a file descriptor and its buffers, until IdleConnTimeout).
+		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
+		MaxIdleConns:        MaxIdleConns,
+		IdleConnTimeout:     IdleConnTimeout,
 		ForceAttemptHTTP2:   true,
 	}
 	return &http.Client{

@@ -179,6 +179,26 @@ func TestClientBoundsAnswerHeaders(t *testing.T) {
 	resp.Body.Close()
 }
 
+// TestClientBoundsIdleConnections: the delivery client keeps at most
+// MaxIdleConnsPerHost idle connections to one host and MaxIdleConns in all (net/http's
+// zero is no bound: deliveries to thousands of hosts would each keep theirs), and
+// closes an idle one after IdleConnTimeout.
+func TestClientBoundsIdleConnections(t *testing.T) {
+	tr, ok := webhook.NewClient(time.Second, false).Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("the client's transport is a %T, want *http.Transport", webhook.NewClient(time.Second, false).Transport)
+	}
+	if tr.MaxIdleConnsPerHost != webhook.MaxIdleConnsPerHost || tr.MaxIdleConnsPerHost <= 0 {
+		t.Errorf("MaxIdleConnsPerHost = %d, want %d", tr.MaxIdleConnsPerHost, webhook.MaxIdleConnsPerHost)
+	}
+	if tr.MaxIdleConns != webhook.MaxIdleConns || tr.MaxIdleConns < tr.MaxIdleConnsPerHost {
+		t.Errorf("MaxIdleConns = %d, want %d (bounded, and at least a host's %d)", tr.MaxIdleConns, webhook.MaxIdleConns, tr.MaxIdleConnsPerHost)
+	}
+	if tr.IdleConnTimeout != webhook.IdleConnTimeout || tr.IdleConnTimeout <= 0 {
+		t.Errorf("IdleConnTimeout = %v, want %v", tr.IdleConnTimeout, webhook.IdleConnTimeout)
+	}
+}
+
 func TestSealer(t *testing.T) {
 	key, err := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
 	if err != nil {

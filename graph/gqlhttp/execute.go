@@ -2,6 +2,7 @@ package gqlhttp
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -19,7 +20,14 @@ import (
 // response middleware see them.
 func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, mediaType string, params *graphql.RawParams, viaGET bool) {
 	ctx := r.Context()
+	if viaGET {
+		ctx = context.WithValue(ctx, viaGETKey{}, true) // for RefuseGETMutations
+	}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil && viaGET && refusedOverGET(errs) {
+		refuseMutationOverGET(w, mediaType)
+		return
+	}
 	if errs != nil {
 		if opCtx != nil {
 			ctx = graphql.WithOperationContext(ctx, opCtx)
@@ -39,10 +47,8 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 
 	switch opCtx.Operation.Operation {
 	case ast.Mutation:
-		if viaGET {
-			// GraphQL over HTTP: a mutation over GET MUST answer 405.
-			w.Header().Set("Allow", http.MethodPost)
-			writeError(w, mediaType, http.StatusMethodNotAllowed, "mutations are not allowed over GET: use POST")
+		if viaGET { // without RefuseGETMutations
+			refuseMutationOverGET(w, mediaType)
 			return
 		}
 	case ast.Subscription:
@@ -71,6 +77,13 @@ func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 	if buf.Cap() <= maxPooledBody {
 		bodyBuffers.Put(buf)
 	}
+}
+
+// refuseMutationOverGET answers a mutation sent over GET: GraphQL over HTTP says it
+// MUST be 405.
+func refuseMutationOverGET(w http.ResponseWriter, mediaType string) {
+	w.Header().Set("Allow", http.MethodPost)
+	writeError(w, mediaType, http.StatusMethodNotAllowed, mutationOverGET)
 }
 
 // bodyBuffers holds response buffers between requests; larger ones are dropped.

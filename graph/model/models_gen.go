@@ -140,7 +140,7 @@ type CreateTokenInput struct {
 	Holder *TokenHolderInput `json:"holder"`
 	// The scopes; `[READ]` by default.
 	Scopes []Scope `json:"scopes,omitempty"`
-	// A label for operators, up to 200 characters.
+	// A label for operators, 1 to 200 characters (not blank); omit it for none.
 	Label *string `json:"label,omitempty"`
 }
 
@@ -156,7 +156,7 @@ type CreateTokenPayload struct {
 
 // Create a user (platform only).
 type CreateUserInput struct {
-	// The display name, up to 200 characters.
+	// The display name, 1 to 200 characters (not blank); omit it for none.
 	Name *string `json:"name,omitempty"`
 	// The unique handle: letters, digits, `_`, `.` and `-`, 1 to 100 characters.
 	Username string `json:"username"`

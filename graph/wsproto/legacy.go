@@ -8,10 +8,13 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // legacyImpl is the WebSocket implementation gqlgen's stock transport serves the legacy
@@ -46,13 +49,40 @@ func (i legacyImpl) Accept(w http.ResponseWriter, r *http.Request, o transport.W
 	if i.opts.OnConn != nil {
 		i.opts.OnConn(LegacySubprotocol, 1)
 	}
-	return &legacyConn{ws: ws, opts: i.opts, active: map[string]bool{}}, nil
+	st, _ := r.Context().Value(legacyInitKey{}).(*legacyInit)
+	return &legacyConn{ws: ws, opts: i.opts, init: st, active: map[string]bool{}}, nil
+}
+
+// legacyInitKey is the request context's key of the *legacyInit of a legacy connection.
+type legacyInitKey struct{}
+
+// legacyInit carries the error code of an InitFunc's refusal to the connection, which
+// writes gqlgen's connection_error (whose payload is the error's text only).
+type legacyInit struct{ code atomic.Pointer[string] }
+
+func (s *legacyInit) refused(code string) { s.code.Store(&code) }
+
+// errorCode is the code of a connection_error with message msg: the InitFunc's
+// refusal's, else, for gqlgen's own (a message that is no JSON, or not
+// connection_init), INVALID_ARGUMENT, and INTERNAL for anything else.
+func (s *legacyInit) errorCode(msg string) string {
+	if s != nil {
+		if c := s.code.Load(); c != nil {
+			return *c
+		}
+	}
+	if msg == "invalid json" || strings.HasPrefix(msg, "unexpected message") {
+		return "INVALID_ARGUMENT"
+	}
+	return "INTERNAL"
 }
 
 // legacyConn is one legacy connection (see legacyImpl).
 type legacyConn struct {
 	ws   *websocket.Conn
 	opts *Options
+
+	init *legacyInit // nil when served without Transport.Do
 
 	mu        sync.Mutex
 	active    map[string]bool // started operations that have not sent complete or error
@@ -148,7 +178,8 @@ func (c *legacyConn) admit(data []byte) string {
 }
 
 // WriteJSON sends one message within WriteTimeout; a complete or error message ends
-// its operation.
+// its operation. A connection_error gets its error code: gqlgen sends only the text
+// ({"message": ...}), where every other error of the server has extensions.code.
 func (c *legacyConn) WriteJSON(v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -160,7 +191,33 @@ func (c *legacyConn) WriteJSON(v any) error {
 		delete(c.active, m.ID)
 		c.mu.Unlock()
 	}
+	if m.Type == "connection_error" {
+		data = c.withErrorCode(data)
+	}
 	return c.write(data)
+}
+
+// withErrorCode adds extensions.code to a connection_error's payload that has none.
+func (c *legacyConn) withErrorCode(data []byte) []byte {
+	var m struct {
+		Type    string          `json:"type"`
+		Payload *gqlerror.Error `json:"payload"`
+	}
+	if json.Unmarshal(data, &m) != nil || m.Payload == nil {
+		return data
+	}
+	if _, ok := m.Payload.Extensions["code"]; ok {
+		return data
+	}
+	if m.Payload.Extensions == nil {
+		m.Payload.Extensions = map[string]any{}
+	}
+	m.Payload.Extensions["code"] = c.init.errorCode(m.Payload.Message)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 func (c *legacyConn) write(data []byte) error {

@@ -82,11 +82,30 @@ var DefaultAllowedOrigins = []string{"localhost", "127.0.0.1", "[::1]"}
 
 // CloseError is an error an InitFunc returns to choose the close code and reason
 // (at most 123 bytes, sent to the client). Err, if any, is the cause: logged, never
-// sent.
+// sent. ErrorCode is the GraphQL error code (extensions.code) of the legacy
+// protocol's connection_error, which tells the cause as the other transports' errors
+// do: empty, it is the close code's (ErrorCodeOf).
 type CloseError struct {
-	Code   int
-	Reason string
-	Err    error
+	Code      int
+	Reason    string
+	ErrorCode string
+	Err       error
+}
+
+// ErrorCodeOf returns the GraphQL error code (extensions.code) that stands for a close
+// code on the legacy protocol: 4400 INVALID_ARGUMENT, 4401 and 4403 UNAUTHENTICATED
+// (a token that is missing, unknown, revoked or expired), 4429 RATE_LIMITED, and
+// INTERNAL for the others.
+func ErrorCodeOf(closeCode int) string {
+	switch closeCode {
+	case CloseBadRequest:
+		return "INVALID_ARGUMENT"
+	case CloseUnauthorized, CloseForbidden:
+		return "UNAUTHENTICATED"
+	case CloseTooManyInit:
+		return "RATE_LIMITED"
+	}
+	return "INTERNAL"
 }
 
 func (e *CloseError) Error() string {
@@ -239,7 +258,11 @@ func New(opts Options) *Transport {
 				if code == CloseInternalServerError {
 					o.Logger.ErrorContext(ctx, "websocket connection_init", "err", err)
 				}
-				// gqlgen sends the error's text in connection_error: the reason only.
+				// gqlgen sends the error's text in connection_error: the reason only;
+				// legacyConn.WriteJSON adds the error code.
+				if st, ok := ctx.Value(legacyInitKey{}).(*legacyInit); ok {
+					st.refused(initErrorCode(err, code))
+				}
 				return transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), reason), nil, errors.New(reason)
 			}
 			if nctx == nil {
@@ -278,6 +301,9 @@ func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		w = smallBuffers{w}
 	}
 	if !offers(r, Subprotocol) {
+		// The InitFunc's refusal reaches the connection (legacyImpl.Accept) through
+		// the request's context, which gqlgen gives both.
+		r = r.WithContext(context.WithValue(r.Context(), legacyInitKey{}, &legacyInit{}))
 		t.legacy.Do(w, r, exec)
 		return
 	}
@@ -437,6 +463,15 @@ func closeFor(err error) (int, string) {
 		return ce.Code, truncateReason(ce.Reason)
 	}
 	return CloseForbidden, forbiddenReason
+}
+
+// initErrorCode is the error code of an InitFunc error that closes with closeCode.
+func initErrorCode(err error, closeCode int) string {
+	var ce *CloseError
+	if errors.As(err, &ce) && ce.ErrorCode != "" {
+		return ce.ErrorCode
+	}
+	return ErrorCodeOf(closeCode)
 }
 
 func truncateReason(s string) string {

@@ -195,6 +195,10 @@ func startServer(t *testing.T, o wsproto.Options, detached bool) *server {
 				return nil, errors.New("bad token")
 			case "down":
 				return nil, &wsproto.CloseError{Code: wsproto.CloseInternalServerError, Reason: "Internal server error"}
+			case "busy":
+				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many connections", ErrorCode: "LIMIT_REACHED"}
+			case "throttled":
+				return nil, &wsproto.CloseError{Code: wsproto.CloseTooManyInit, Reason: "Too many failed authentications"}
 			case "panic":
 				panic("init boom")
 			case nil:
@@ -725,10 +729,36 @@ func TestWSLegacyProtocol(t *testing.T) {
 			}
 		}
 	}
-	// Bad credentials on the legacy protocol close with 4403 too.
-	c := dial(t, s.URL, &websocket.DialOptions{Subprotocols: []string{wsproto.LegacySubprotocol}})
-	c.sendRaw(`{"type":"connection_init","payload":{"token":"bad"}}`)
-	c.expectClose(4403, "Forbidden")
+	// A refused connection_init closes with the code of graphql-transport-ws (bad
+	// credentials 4403 too) after a connection_error whose payload has, as every other
+	// error of the server, extensions.code: the InitFunc's CloseError's ErrorCode, or
+	// its close code's. gqlgen's own connection errors (a message that is no JSON, or
+	// not connection_init) are INVALID_ARGUMENT. Before, the payload was
+	// {"message": ...} alone.
+	for _, tc := range []struct {
+		send, message, code string
+		close               int
+		reason              string
+	}{
+		{`{"type":"connection_init","payload":{"token":"bad"}}`, "Forbidden", "UNAUTHENTICATED", 4403, "Forbidden"},
+		{`{"type":"connection_init","payload":{"token":"down"}}`, "Internal server error", "INTERNAL", 4500, "Internal server error"},
+		{`{"type":"connection_init","payload":{"token":"busy"}}`, "Too many connections", "LIMIT_REACHED", 4429, "Too many connections"},
+		{`{"type":"connection_init","payload":{"token":"throttled"}}`, "Too many failed authentications", "RATE_LIMITED", 4429, "Too many failed authentications"},
+		{`{"id":"1","type":"start","payload":{"query":"whoami"}}`, "unexpected message start", "INVALID_ARGUMENT", 1002, "unexpected message"},
+		{`not json`, "invalid json", "INVALID_ARGUMENT", 1002, "decoding error"},
+	} {
+		c := dial(t, s.URL, &websocket.DialOptions{Subprotocols: []string{wsproto.LegacySubprotocol}})
+		c.sendRaw(tc.send)
+		m := c.expect("connection_error", "")
+		var p struct {
+			Message    string
+			Extensions map[string]any
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil || p.Message != tc.message || p.Extensions["code"] != tc.code {
+			t.Errorf("%s: connection_error %s, want message %q with extensions.code %s", tc.send, m.Payload, tc.message, tc.code)
+		}
+		c.expectClose(tc.close, tc.reason)
+	}
 }
 
 func TestWSNoGoroutineLeaks(t *testing.T) {
