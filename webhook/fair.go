@@ -13,7 +13,7 @@ import (
 // endpoints' concurrency limits together (20 endpoints of 10 requests each are the
 // default 200 workers), and other companies' deliveries would wait behind its own.
 //
-// Once the process runs busyAt jobs or more, a job whose company already runs share of
+// Once the process runs busyAt jobs or more (a quarter of its workers, at least two), a job whose company already runs share of
 // them is not run: it is deferred (snoozed, nothing claimed) and tried again later. Below
 // busyAt nothing is deferred, so a company alone may use the idle workers. Jobs without
 // a company (written by an earlier build) are never deferred.
@@ -26,7 +26,9 @@ type shares struct {
 }
 
 func newShares(workers int) *shares {
-	return &shares{busyAt: max(1, workers/4), share: max(1, workers/8), by: map[string]int{}}
+	// At least two busy: with a pool of a few workers, a company alone still runs two
+	// jobs at once (and with one worker, deferring would free nothing for anyone).
+	return &shares{busyAt: max(2, workers/4), share: max(1, workers/8), by: map[string]int{}}
 }
 
 // enter counts a job of company as running, or says it should be deferred. leave

@@ -42,6 +42,27 @@ func TestSharesDeferOnlyWhenBusy(t *testing.T) {
 	}
 }
 
+// TestSharesSmallPools: with one worker nothing is deferred; with four, a company
+// alone runs two jobs at once.
+func TestSharesSmallPools(t *testing.T) {
+	one := newShares(1)
+	if _, ok := one.enter("A"); !ok {
+		t.Fatal("the only job of a one-worker pool was deferred")
+	}
+	four := newShares(4)
+	for i := range 2 {
+		if _, ok := four.enter("A"); !ok {
+			t.Fatalf("job %d of A deferred in an idle pool of four", i+1)
+		}
+	}
+	if _, ok := four.enter("A"); ok {
+		t.Fatal("A ran a third job in a pool of four, busy with two of its own")
+	}
+	if _, ok := four.enter("B"); !ok {
+		t.Fatal("B deferred in a pool of four with two free workers")
+	}
+}
+
 // TestDeferForGrows: a deferral doubles with the job's snoozes, from 1 s up to
 // maxDefer, plus at most half again of jitter.
 func TestDeferForGrows(t *testing.T) {
