@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg Config) error {
 		// A stop signal during start-up (migrations, connecting, before listening)
 		// stops the server before it served: an orderly stop, not a failure.
 		if stoppedDuringStartup(ctx, err) {
-			logger.Info("stopped during start-up", "cause", context.Cause(ctx).Error())
+			logger.Info("stopped during start-up", "cause", context.Cause(ctx).Error(), "err", err.Error())
 			return nil
 		}
 		return err

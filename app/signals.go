@@ -86,9 +86,11 @@ func useLogger(ctx context.Context, l *slog.Logger) {
 	}
 }
 
-// stoppedDuringStartup reports whether New failed because ctx ended (a stop signal
-// during start-up) rather than for a reason of its own: ctx has ended and err is its
-// cancellation.
+// stoppedDuringStartup reports whether New failed once ctx had ended (a stop signal
+// during start-up): the stop cut the start-up, whatever the error says. Not every
+// cut statement reports the context's error: the SQLite driver answers an
+// interrupted statement with "interrupted", and a dial or a migration may wrap it in
+// its own words.
 func stoppedDuringStartup(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx)))
+	return err != nil && ctx.Err() != nil
 }
