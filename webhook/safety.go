@@ -33,10 +33,11 @@ import (
 //   - refused: loopback (except in development mode), private (RFC 1918), link-local
 //     (169.254/16, which holds the cloud metadata address 169.254.169.254),
 //     carrier-grade NAT (100.64/10), unspecified, multicast, broadcast, the
-//     benchmarking and documentation ranges, and the IPv4-mapped and 6to4 forms of
-//     those; of IPv6 only global unicast (2000::/3) is allowed, which leaves out the
+//     benchmarking and documentation ranges, and the IPv4-mapped, 6to4 and NAT64
+//     (64:ff9b::/96, on an IPv6-only network with DNS64) forms of those; otherwise of
+//     IPv6 only global unicast (2000::/3) is allowed, which leaves out the
 //     unspecified address, IPv4-compatible (::a.b.c.d) and translated
-//     (::ffff:0:a.b.c.d) forms, NAT64 (64:ff9b::/96, 64:ff9b:1::/48), discard,
+//     (::ffff:0:a.b.c.d) forms, local-use NAT64 (64:ff9b:1::/48), discard,
 //     unique-local fc00::/7 (with fd00:ec2::254, AWS metadata over IPv6), link-local
 //     fe80::/10, site-local fec0::/10 and multicast; inside it Teredo (2001::/32, whose
 //     embedded IPv4 addresses are obfuscated), ORCHID, benchmarking and documentation
@@ -52,9 +53,14 @@ var ErrBlockedAddress = errors.New("webhook: the endpoint resolves to a private,
 
 // globalUnicast6 is IPv6's global unicast space (RFC 4291; every IANA allocation to
 // the registries lies in it). Everything outside it is loopback (decided separately),
-// special-purpose (::, ::a.b.c.d, ::ffff:0:a.b.c.d, 64:ff9b::/96, 100::/64, fc00::/7,
+// special-purpose (::, ::a.b.c.d, ::ffff:0:a.b.c.d, 64:ff9b:1::/48, 100::/64, fc00::/7,
 // fe80::/10, fec0::/10, ff00::/8) or unassigned: no receiver is there.
 var globalUnicast6 = netip.MustParsePrefix("2000::/3")
+
+// nat64 is NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4
+// address the translator reaches. On an IPv6-only network with DNS64 every IPv4-only
+// receiver resolves into it, so the embedded address is judged as IPv4.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
 // blocked are the ranges no delivery may reach (loopback is decided separately).
 var blocked = func() []netip.Prefix {
@@ -85,6 +91,10 @@ func AllowedAddr(ip netip.Addr, allowLoopback bool) bool {
 		return allowLoopback
 	}
 	if ip.Is6() {
+		if nat64.Contains(ip) {
+			b := ip.As16()
+			return AllowedAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), false)
+		}
 		if !globalUnicast6.Contains(ip) {
 			return false
 		}

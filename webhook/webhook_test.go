@@ -42,7 +42,12 @@ func TestAllowedAddr(t *testing.T) {
 		{"fec0::1", false, false}, {"feff::1", false, false}, {"4000::1", false, false}, {"5f00::1", false, false},
 		{"2001::1", false, false}, {"2001:0:4136:e378:8000:63bf:3fff:fdd2", false, false}, {"2001:2::1", false, false},
 		{"2001:10::1", false, false}, {"2001:20::1", false, false}, {"3fff::1", false, false},
-		{"64:ff9b::808:808", false, false}, {"64:ff9b:1::a00:1", false, false}, {"100::1", false, false},
+		{"64:ff9b:1::a00:1", false, false}, {"64:ff9b:1::808:808", false, false}, {"100::1", false, false},
+		// NAT64's well-known prefix (an IPv6-only network with DNS64): the embedded IPv4
+		// address is judged, loopback included (never allowed through a translator).
+		{"64:ff9b::808:808", false, true}, {"64:ff9b::5db8:d822", false, true}, {"64:ff9b::7f00:1", true, false},
+		{"64:ff9b::a9fe:a9fe", false, false}, {"64:ff9b::c0a8:1", false, false}, {"64:ff9b::6440:1", false, false},
+		{"64:ff9b::1:808:808", false, false},
 		{"2002:808:808::1", false, true}, {"2a00:1450:4001:80b::200e", false, true}, {"2001:4860:4860::8888", false, true},
 		// A zone hides an address from every prefix (netip compares zones) while the
 		// kernel ignores it off link-local: zoned addresses are refused outright.
