@@ -13,10 +13,11 @@ import (
 // endpoints' concurrency limits together (20 endpoints of 10 requests each are the
 // default 200 workers), and other companies' deliveries would wait behind its own.
 //
-// Once the process runs busyAt jobs or more (a quarter of its workers, at least two), a job whose company already runs share of
-// them is not run: it is deferred (snoozed, nothing claimed) and tried again later. Below
-// busyAt nothing is deferred, so a company alone may use the idle workers. Jobs without
-// a company (written by an earlier build) are never deferred.
+// Once the process runs busyAt jobs or more (a quarter of its workers, at least two), a
+// job whose company already runs share of them (an eighth, at least one) is not run: it
+// is deferred (snoozed, nothing claimed) and tried again later. Below busyAt nothing is
+// deferred, so a company alone may use the idle workers. Jobs without a company
+// (written by an earlier build) are never deferred.
 type shares struct {
 	busyAt, share int
 

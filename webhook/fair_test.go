@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
@@ -24,7 +26,9 @@ func TestHangingCompanyLeavesWorkersToOthers(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		const timeout = 3 * time.Second
-		s := newService(t, d, webhook.Options{Timeout: timeout, Workers: 8, RetryBase: 500 * time.Millisecond})
+		reg := prometheus.NewRegistry()
+		m := webhook.NewMetrics(reg)
+		s := newService(t, d, webhook.Options{Timeout: timeout, Workers: 8, RetryBase: 500 * time.Millisecond, Metrics: m})
 		hostile, good := dbtest.MustCast(t, d), dbtest.MustCast(t, d)
 
 		slow := webhooktest.Start(t)
@@ -67,6 +71,9 @@ func TestHangingCompanyLeavesWorkersToOthers(t *testing.T) {
 		if n := reached.Load(); n > 4 {
 			t.Errorf("H's endpoint had %d requests by then, with 8 workers: want at most its share while busy (2)", n)
 		}
+		if n := counterValue(t, reg, "rc_webhook_jobs_deferred_total"); n < 1 {
+			t.Errorf("rc_webhook_jobs_deferred_total = %v, want H's jobs past its share counted", n)
+		}
 
 		hanging.Store(false)
 		waitFor(t, func() bool {
@@ -76,4 +83,19 @@ func TestHangingCompanyLeavesWorkersToOthers(t *testing.T) {
 		slow.CheckAll(t)
 		fast.CheckAll(t)
 	})
+}
+
+// counterValue reads a counter of reg by name (0 when it is not there).
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) > 0 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }

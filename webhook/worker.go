@@ -42,7 +42,9 @@ type deliverWorker struct {
 // with the jobs running beside this one), sends them at once, and records the attempts
 // in one batch. A delivery not acknowledged stays pending with its next attempt time
 // (the retry schedule lives in the outbox row), and the job snoozes until the earliest
-// of them is due; deliveries already sent are skipped when it runs again.
+// of them is due; deliveries already sent are skipped when it runs again. A job whose
+// company holds its share of the busy workers (shares) is deferred before it claims
+// anything.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	s := w.s
 	leave, ok := s.shares.enter(job.Args.CompanyID)
