@@ -93,7 +93,7 @@ func TestReadmeMetricNames(t *testing.T) {
 			}
 			continue
 		}
-		uses := regexp.MustCompile("`" + name + `\{([a-z_,]+)\}` + "`").FindAllStringSubmatch(text, -1)
+		uses := regexp.MustCompile("`"+name+`\{([a-z_,]+)\}`+"`").FindAllStringSubmatch(text, -1)
 		if len(uses) == 0 {
 			t.Errorf("README does not name the metric %s with its labels (as `%s{%s}`)", name, name, strings.Join(want, ","))
 		}
