@@ -196,7 +196,7 @@ func ParseConfig(cmd string, args []string, getenv func(string) string, out io.W
 		{"database-url", "DATABASE_URL", "", "postgres://... for PostgreSQL; empty for the SQLite file data/resolution-center.db; sqlite:PATH for another file", true, str(&c.DatabaseURL)},
 		{"platform-token", "PLATFORM_TOKEN", "", "a token accepted as the platform with read and manage scopes (for operators and scripts)", true, str(&c.PlatformToken)},
 		{"response-window", "RESPONSE_WINDOW", "168h", "how long a party has to answer before the deadline passes (e.g. 168h or 7d)", false, dur(&c.ResponseWindow)},
-		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the sweeper transitions past-due cases and deletes old idempotency records (0: this process does not sweep; another replica does)", false, durZero(&c.SweepInterval)},
+		{"sweep-interval", "SWEEP_INTERVAL", "30s", "how often the sweeper transitions past-due cases, deletes old idempotency records and trims the webhook delivery log (0: this process does not sweep; another replica does)", false, durZero(&c.SweepInterval)},
 		{"shutdown-grace", "SHUTDOWN_GRACE", "15s", "how long in-flight requests and webhook deliveries may take to finish on SIGTERM", false, dur(&c.ShutdownGrace)},
 		{"seed-demo", "SEED_DEMO", "true", "seed demo data on the first start of an empty embedded (SQLite) database", false, boolean(&c.Seed)},
 		{"max-body-bytes", "MAX_BODY_BYTES", "1048576", "largest accepted request body; larger bodies answer 413", false, num(&bodyBytes)},

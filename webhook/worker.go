@@ -417,7 +417,8 @@ func (s *Service) secrets(ep db.WebhookEndpoint, now time.Time) ([]string, error
 
 // retryDelay is the wait after the n-th failed attempt: RetryBase doubled n-1 times,
 // at most 12 hours, with ±20% jitter (so endpoints that failed together do not all
-// retry at once). With the default 5 s the attempts span about 3 days in 18 tries.
+// retry at once). With the default 5 s base and RetryFor of 72 h a delivery gets 19 to 21
+// attempts, the last one (the first to fail after RetryFor) 72 to 87 h after its change.
 func (s *Service) retryDelay(n int) time.Duration {
 	d := s.opts.RetryBase
 	for i := 1; i < n && d < 12*time.Hour; i++ {
