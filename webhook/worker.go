@@ -324,7 +324,7 @@ func (s *Service) attempt(ctx context.Context, d db.WebhookDelivery, ep db.Webho
 			ep = fresh
 		}
 		res.Status = db.DeliveryPending
-		res.NextAttemptAt = a.AttemptedAt.Add(s.retryDelay(d.Attempts))
+		res.NextAttemptAt = s.nextAttempt(d.CreatedAt, a.AttemptedAt, d.Attempts)
 		if a.AttemptedAt.Sub(d.CreatedAt) >= s.opts.RetryFor {
 			res.Status = db.DeliveryFailed
 		}
@@ -417,8 +417,7 @@ func (s *Service) secrets(ep db.WebhookEndpoint, now time.Time) ([]string, error
 
 // retryDelay is the wait after the n-th failed attempt: RetryBase doubled n-1 times,
 // at most 12 hours, with ±20% jitter (so endpoints that failed together do not all
-// retry at once). With the default 5 s base and RetryFor of 72 h a delivery gets 19 to 21
-// attempts, the last one (the first to fail after RetryFor) 72 to 87 h after its change.
+// retry at once).
 func (s *Service) retryDelay(n int) time.Duration {
 	d := s.opts.RetryBase
 	for i := 1; i < n && d < 12*time.Hour; i++ {
@@ -426,6 +425,19 @@ func (s *Service) retryDelay(n int) time.Duration {
 	}
 	d = min(d, 12*time.Hour)
 	return d + time.Duration((rand.Float64()*0.4-0.2)*float64(d))
+}
+
+// nextAttempt is when a delivery of a change made at created, whose n-th attempt failed
+// at failed, is tried again: after retryDelay, but not past RetryFor after the change,
+// where the last attempt is made (a 12 h delay from 71 h would have put it at 83 h).
+// With the default 5 s base and RetryFor of 72 h a delivery gets 19 to 21 attempts, the
+// last at 72 h.
+func (s *Service) nextAttempt(created, failed time.Time, n int) time.Time {
+	next, last := failed.Add(s.retryDelay(n)), created.Add(s.opts.RetryFor)
+	if next.After(last) {
+		return last
+	}
+	return next
 }
 
 func jitter(d time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(d) + 1)) }
