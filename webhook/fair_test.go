@@ -85,16 +85,30 @@ func TestHangingCompanyLeavesWorkersToOthers(t *testing.T) {
 	})
 }
 
-// counterValue reads a counter of reg by name (0 when it is not there).
-func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+// counterValue reads a counter of reg by name, and by label values given as name,
+// value pairs (0 when it is not there).
+func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) > 0 {
-			return f.GetMetric()[0].GetCounter().GetValue()
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, l := range m.GetLabel() {
+					found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
+				}
+				if !found {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
 		}
 	}
 	return 0

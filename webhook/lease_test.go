@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"resolutioncenter/db"
 	"resolutioncenter/db/dbtest"
 	"resolutioncenter/dispute"
@@ -110,7 +112,8 @@ func TestRoundRecordsDespiteAnotherLaneError(t *testing.T) {
 			}
 		}
 		// A fresh process (nothing cached) runs the job.
-		run := newService(t, d, webhook.Options{Timeout: time.Second})
+		reg := prometheus.NewRegistry()
+		run := newService(t, d, webhook.Options{Timeout: time.Second, Metrics: webhook.NewMetrics(reg)})
 		if err := run.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -143,6 +146,12 @@ func TestRoundRecordsDespiteAnotherLaneError(t *testing.T) {
 		}
 		if n := len(rcvA.All()); n != 1 {
 			t.Errorf("A received %d requests, want 1", n)
+		}
+		// Both ended: A delivered, B failed as disabled (no attempt, but counted).
+		for result, want := range map[string]float64{"delivered": 1, "failed": 1} {
+			if got := counterValue(t, reg, "rc_webhook_deliveries_total", "result", result); got != want {
+				t.Errorf("rc_webhook_deliveries_total{result=%q} = %v, want %v", result, got, want)
+			}
 		}
 		rcvA.CheckAll(t)
 	})

@@ -217,6 +217,9 @@ func (s *Service) sendAll(ctx context.Context, list []*sending) error {
 				x.skipped = true
 				x.res.Status = db.DeliveryFailed
 				errs[i] = s.db.FailWebhookDelivery(ctx, x.d.ID, leaseOf(x.d), clipError("endpoint disabled: "+ep.DisabledReason))
+				if m := s.opts.Metrics; m != nil && errs[i] == nil {
+					m.Finished.WithLabelValues("failed").Inc() // ended without an attempt
+				}
 			default:
 				x.ep = ep
 				x.res, x.notSent = s.attempt(ctx, x.d, ep)
