@@ -51,6 +51,13 @@ func (a *App) startWebhooks(ctx context.Context, cfg Config, tracer trace.Tracer
 			s.Stop(ctx)
 			stop()
 		}
+	} else {
+		// This process does not deliver, but it reports the outbox's backlog all the same:
+		// were every delivery process down, the gauges would otherwise read nothing while
+		// the backlog grows.
+		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		s.WatchBacklog(wctx)
+		a.onClose(stop)
 	}
 	return s, nil
 }

@@ -244,6 +244,18 @@ func TestWebhooksDeliveryTier(t *testing.T) {
 			t.Fatalf("delivery %s before any delivery process ran", r.Status)
 		}
 	}
+	// The API process reports the backlog it is left with (its gauges are read every ten
+	// polls: 1 s here).
+	deadline := time.Now().Add(20 * time.Second)
+	for scrapedValue(api, "rc_webhook_pending") < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the WEBHOOK_WORKERS=0 process reports rc_webhook_pending %v with 4 deliveries pending", scrapedValue(api, "rc_webhook_pending"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if v := scrapedValue(api, "rc_webhook_oldest_pending_seconds"); v <= 0 {
+		t.Errorf("rc_webhook_oldest_pending_seconds = %v with deliveries pending", v)
+	}
 
 	webhookProcess(t, "wh-delivery", url)
 	got := rcv.WaitAccepted(t, 4, 60*time.Second)

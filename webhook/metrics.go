@@ -76,9 +76,10 @@ func (m *Metrics) observe(d db.WebhookDelivery, a db.WebhookAttempt, res db.Atte
 	}
 }
 
-// watchBacklog refreshes the backlog gauges every 10 s until stopped.
-func (m *Metrics) watchBacklog(ctx context.Context, d *db.DB, stopped <-chan struct{}) {
-	t := time.NewTicker(10 * time.Second)
+// watchBacklog refreshes the backlog gauges every interval until ctx ends or stopped
+// is closed (nil: never).
+func (m *Metrics) watchBacklog(ctx context.Context, d *db.DB, interval time.Duration, stopped <-chan struct{}) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)

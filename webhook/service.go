@@ -221,9 +221,26 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.started = true
 	if s.opts.Metrics != nil {
-		go s.opts.Metrics.watchBacklog(ctx, s.db, s.river.Stopped())
+		go s.opts.Metrics.watchBacklog(ctx, s.db, s.backlogInterval(), s.river.Stopped())
 	}
 	return nil
+}
+
+// WatchBacklog keeps the backlog gauges (rc_webhook_pending,
+// rc_webhook_oldest_pending_seconds) fresh until ctx ends, on a process that does not
+// deliver (Start is not called; WEBHOOK_WORKERS=0): the backlog is the whole outbox's,
+// and it grows fastest when no process delivers, which is when the API processes alone
+// are left to report it. Start does the same on a delivering process.
+func (s *Service) WatchBacklog(ctx context.Context) {
+	if s.opts.Metrics != nil {
+		go s.opts.Metrics.watchBacklog(ctx, s.db, s.backlogInterval(), nil)
+	}
+}
+
+// backlogInterval is how often the backlog gauges are read: every ten polls, at most
+// every 10 s (a query over the pending deliveries' index each time).
+func (s *Service) backlogInterval() time.Duration {
+	return min(10*time.Second, 10*s.opts.PollInterval)
 }
 
 // Stop lets running deliveries finish within ctx, then cancels them (their leases
