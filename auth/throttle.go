@@ -17,14 +17,16 @@ import (
 // Burst times at once and then Rate times per second (golang.org/x/time/rate buckets).
 // An address over its budget is refused before any lookup, so guessing tokens costs
 // the server no SQL; a token already in the principal cache still passes. The zero
-// Rate disables it.
+// Rate disables it. An IPv6 client, counted by its /64, is also held to its /48's
+// aggregate budget (AggregateFactor times Rate and Burst; see Begin).
 type Throttle struct {
 	Rate  float64
 	Burst int
 
-	mu    sync.Mutex
-	addrs map[string]*throttled
-	now   func() time.Time
+	mu      sync.Mutex
+	addrs   map[string]*throttled
+	parents map[string]*throttled // the aggregates of IPv6 /64s: their /48s (AggregateAddr)
+	now     func() time.Time
 }
 
 // throttled is an address's budget of failures, and its attempts under way (each
@@ -35,7 +37,7 @@ type throttled struct {
 	ended    chan struct{} // closed (and replaced) when an attempt under way ends
 }
 
-// maxThrottled bounds the addresses remembered; past it, those whose budget has
+// maxThrottled bounds the addresses remembered (and, apart, the aggregates); past it, those whose budget has
 // refilled are forgotten (they hold no information), and then the oldest half.
 const maxThrottled = 100000
 
@@ -69,86 +71,129 @@ func (t *Throttle) clock() time.Time {
 // failed yet, while good ones from one address (many users behind one NAT) only queue
 // for a moment. Otherwise it returns end, which the caller must call once with whether
 // the attempt failed (a failure is then taken from the budget).
+//
+// An IPv6 /64 is also held to the aggregate budget of its /48 (AggregateAddr,
+// AggregateFactor times Rate and Burst), with the same rules: an attempt must find a
+// failure left at both levels, counts as under way at both, and a failure is taken
+// from both. A refusal by either level takes nothing from the other.
 func (t *Throttle) Begin(ctx context.Context, addr string) (end func(failed bool), wait time.Duration, err error) {
 	if t == nil || t.Rate <= 0 {
 		return func(bool) {}, 0, nil
 	}
+	parent := AggregateAddr(addr)
 	for {
 		now := t.clock()
 		t.mu.Lock()
-		e := t.entry(addr, now)
-		tokens := e.l.TokensAt(now)
-		if tokens < 1 {
-			t.mu.Unlock()
-			return nil, time.Duration((1 - tokens) / t.Rate * float64(time.Second)), nil
+		levels := t.levels(addr, parent, now)
+		for _, e := range levels {
+			if tokens := e.l.TokensAt(now); tokens < 1 {
+				wait = max(wait, time.Duration((1-tokens)/float64(e.l.Limit())*float64(time.Second)))
+			}
 		}
-		if tokens-float64(e.inflight) >= 1 {
-			e.inflight++
+		if wait > 0 {
+			t.mu.Unlock()
+			return nil, wait, nil
+		}
+		var ended []chan struct{} // of the levels whose failures left are all under way
+		for _, e := range levels {
+			if e.l.TokensAt(now)-float64(e.inflight) < 1 {
+				ended = append(ended, e.ended)
+			}
+		}
+		if len(ended) == 0 {
+			for _, e := range levels {
+				e.inflight++
+			}
 			t.mu.Unlock()
 			return func(failed bool) {
 				if failed {
-					e.l.AllowN(t.clock(), 1)
+					for _, e := range levels {
+						e.l.AllowN(t.clock(), 1)
+					}
 				}
 				t.mu.Lock()
-				e.inflight--
-				close(e.ended)
-				e.ended = make(chan struct{})
+				for _, e := range levels {
+					e.inflight--
+					close(e.ended)
+					e.ended = make(chan struct{})
+				}
 				t.mu.Unlock()
 			}, 0, nil
 		}
-		ended := e.ended
 		t.mu.Unlock()
+		var other chan struct{} // nil (never ready) with one level waited for
+		if len(ended) > 1 {
+			other = ended[1]
+		}
 		select {
-		case <-ended:
+		case <-ended[0]:
+		case <-other:
 		case <-ctx.Done():
 			return nil, 0, ctx.Err()
 		}
 	}
 }
 
-// Fail records a failed authentication from addr that did not Begin.
+// Fail records a failed authentication from addr that did not Begin (at both levels,
+// as Begin).
 func (t *Throttle) Fail(addr string) {
 	if t == nil || t.Rate <= 0 {
 		return
 	}
 	now := t.clock()
 	t.mu.Lock()
-	e := t.entry(addr, now)
+	levels := t.levels(addr, AggregateAddr(addr), now)
 	t.mu.Unlock()
-	e.l.AllowN(now, 1)
+	for _, e := range levels {
+		e.l.AllowN(now, 1)
+	}
 }
 
-// entry returns addr's budget, made when missing. The caller holds mu.
-func (t *Throttle) entry(addr string, now time.Time) *throttled {
+// levels returns addr's budget, and that of its aggregate parent when there is one
+// (parent != ""). The caller holds mu.
+func (t *Throttle) levels(addr, parent string, now time.Time) []*throttled {
 	if t.addrs == nil {
 		t.addrs = map[string]*throttled{}
 	}
-	e := t.addrs[addr]
-	if e == nil {
-		if len(t.addrs) >= maxThrottled {
-			t.forget(now)
+	levels := []*throttled{t.entry(t.addrs, addr, t.Rate, t.Burst, now)}
+	if parent != "" {
+		if t.parents == nil {
+			t.parents = map[string]*throttled{}
 		}
-		e = &throttled{l: rate.NewLimiter(rate.Limit(t.Rate), max(1, t.Burst)), ended: make(chan struct{})}
-		t.addrs[addr] = e
+		levels = append(levels, t.entry(t.parents, parent, t.Rate*AggregateFactor, max(1, t.Burst)*AggregateFactor, now))
+	}
+	return levels
+}
+
+// entry returns addr's budget in table m (addrs or parents), made when missing with
+// the given rate and burst. The caller holds mu.
+func (t *Throttle) entry(m map[string]*throttled, addr string, r float64, burst int, now time.Time) *throttled {
+	e := m[addr]
+	if e == nil {
+		if len(m) >= maxThrottled {
+			forget(m, now)
+		}
+		e = &throttled{l: rate.NewLimiter(rate.Limit(r), max(1, burst)), ended: make(chan struct{})}
+		m[addr] = e
 	}
 	return e
 }
 
-// forget drops the addresses whose budget has refilled, then (if still full) half of
+// forget drops from m the keys whose budget has refilled, then (if still full) half of
 // the rest. The caller holds mu.
-func (t *Throttle) forget(now time.Time) {
-	for a, e := range t.addrs {
+func forget(m map[string]*throttled, now time.Time) {
+	for a, e := range m {
 		if e.inflight == 0 && e.l.TokensAt(now) >= float64(e.l.Burst()) {
-			delete(t.addrs, a)
+			delete(m, a)
 		}
 	}
-	n := len(t.addrs) / 2
-	for a, e := range t.addrs {
-		if len(t.addrs) <= n || len(t.addrs) < maxThrottled {
+	n := len(m) / 2
+	for a, e := range m {
+		if len(m) <= n || len(m) < maxThrottled {
 			break
 		}
 		if e.inflight == 0 {
-			delete(t.addrs, a)
+			delete(m, a)
 		}
 	}
 }

@@ -104,7 +104,9 @@ func hopAddr(h string) string {
 // budgetAddr is the key of an address's budgets: an IPv4 address (also written as
 // IPv4-mapped IPv6) itself, an IPv6 address its /64, the block one subscriber or host
 // is given: a client picks any address of its /64 at will, and rotating them gave it a
-// fresh budget for every request. Anything else is kept as it is.
+// fresh budget for every request. Anything else is kept as it is. The /64s of one /48
+// also share an aggregate budget (auth.AggregateAddr, auth.AggregateFactor times one
+// /64's), so that the holder of a /48 does not get 65,536 budgets.
 func budgetAddr(addr string) string {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {

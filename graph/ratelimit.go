@@ -16,7 +16,8 @@ import (
 )
 
 // rateLimit charges each operation its computed complexity against the caller's budget
-// (per principal; per client address without a token). It runs after the complexity limit,
+// (per principal; per client address without a token, and for an IPv6 client's /64
+// also its /48's aggregate, aggregateKey). It runs after the complexity limit,
 // whose figure it reuses. A refusal is RATE_LIMITED with the seconds to wait in
 // extensions.retryAfter; the HTTP transport answers it with 429 and Retry-After.
 type rateLimit struct {
@@ -37,7 +38,7 @@ func (l rateLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	if st := extension.GetComplexityStats(graphql.WithOperationContext(ctx, oc)); st != nil {
 		cost = st.Complexity
 	}
-	ok, wait := l.limiter.Take(rateKey(ctx), float64(cost))
+	ok, wait := l.limiter.TakeWithin(rateKey(ctx), aggregateKey(ctx), auth.AggregateFactor, float64(cost))
 	if ok {
 		return nil
 	}
@@ -62,6 +63,20 @@ func rateKey(ctx context.Context) string {
 		return "principal:" + principalKey(p)
 	}
 	return "addr:" + auth.ClientAddr(ctx)
+}
+
+// aggregateKey is the aggregate budget over rateKey's, or "": without a token, an IPv6
+// client's /48 (auth.AggregateAddr), which its 65,536 /64s share at
+// auth.AggregateFactor times one's budget. The same for the WebSocket connections
+// counted by address (connectionKey).
+func aggregateKey(ctx context.Context) string {
+	if auth.FromContext(ctx) != nil {
+		return ""
+	}
+	if a := auth.AggregateAddr(auth.ClientAddr(ctx)); a != "" {
+		return "addr:" + a
+	}
+	return ""
 }
 
 // writeLimit charges each mutation operation one unit per mutation it runs (its root

@@ -57,22 +57,37 @@ type slots struct {
 // take counts one more for key unless limit are held already; release (idempotent)
 // gives it back.
 func (s *slots) take(key string, limit int) (release func(), ok bool) {
+	return s.takeWithin(key, limit, "", 0)
+}
+
+// takeWithin is take for key and, unless parent is empty, for parent (an aggregate
+// of several keys, with its own parentLimit) together: one more for both, or, when
+// either is full, for neither. Keys are forgotten when nothing is held, parents too.
+func (s *slots) takeWithin(key string, limit int, parent string, parentLimit int) (release func(), ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.n == nil {
 		s.n = map[string]int{}
 	}
-	if s.n[key] >= limit {
+	if s.n[key] >= limit || parent != "" && s.n[parent] >= parentLimit {
 		return nil, false
 	}
-	s.n[key]++
+	keys := []string{key}
+	if parent != "" {
+		keys = append(keys, parent)
+	}
+	for _, k := range keys {
+		s.n[k]++
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if s.n[key]--; s.n[key] <= 0 {
-				delete(s.n, key)
+			for _, k := range keys {
+				if s.n[k]--; s.n[k] <= 0 {
+					delete(s.n, k)
+				}
 			}
 		})
 	}, true

@@ -25,7 +25,8 @@ type socketKey struct{}
 
 // connectionKey is what the WebSocket connection limit counts against: the token, as
 // for subscriptions (subscriptionKey), or without a token the client's address (an
-// IPv6 client's /64). Connections cost the server memory whether or not they run
+// IPv6 client's /64, and its /48 as well, which holds auth.AggregateFactor times as
+// many: see aggregateKey). Connections cost the server memory whether or not they run
 // anything, so one credential (or one address without any) may hold no more of them
 // than it may hold subscriptions: a token could otherwise open connections without
 // end, each idle one a goroutine and its buffers.
@@ -49,7 +50,11 @@ func errTooManyConnections(limit int) error {
 // that closes the connection (4429).
 func (r *Resolver) holdConnection(ctx context.Context, p *auth.Principal) error {
 	limit := r.maxSessions()
-	release, ok := r.conns.take(connectionKey(ctx, p), limit)
+	parent := ""
+	if p == nil {
+		parent = aggregateKey(ctx) // an IPv6 /64 also counts against its /48
+	}
+	release, ok := r.conns.takeWithin(connectionKey(ctx, p), limit, parent, limit*auth.AggregateFactor)
 	if !ok {
 		return errTooManyConnections(limit)
 	}

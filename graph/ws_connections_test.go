@@ -3,6 +3,8 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -131,5 +133,34 @@ func expectRefusedLegacy(t *testing.T, c *wsClient, closeCode int, reason, code 
 		default:
 			t.Fatalf("legacy refusal: got %s %s", m.Type, m.Payload)
 		}
+	}
+}
+
+// TestWSConnectionsPer48: without a token, WebSocket connections are counted per
+// client address, an IPv6 client by its /64, and the /64s of one /48 share 16 times
+// that: with MAX_SUBSCRIPTIONS 1, 16 /64s of a /48 hold one connection each and a
+// 17th /64 is refused (4429, as over its own limit), while a /64 of another /48 is
+// not; one /64 alone gets its limit, and IPv4 addresses have no aggregate. Before,
+// the 65,536 /64s of a /48 held 65,536 times the limit.
+func TestWSConnectionsPer48(t *testing.T) {
+	d := dbtest.MustSQLite(t)
+	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"MAX_SUBSCRIPTIONS": "1", "TRUSTED_PROXIES": "127.0.0.0/8"}})
+	const reason = "Too many connections: at most 1 per token"
+	from := func(addr string) wsOpts { return wsOpts{header: http.Header{"X-Forwarded-For": {addr}}} }
+	refused := func(addr string) {
+		t.Helper()
+		c := dialRaw(t, s.URL, from(addr))
+		c.sendJSON(map[string]any{"type": "connection_init", "payload": map[string]any{}})
+		c.expectClose(wsproto.CloseTooManyInit, reason)
+	}
+	for i := range 16 {
+		dialRaw(t, s.URL, from(fmt.Sprintf("2001:db8:1:%x::1", i))).init(map[string]any{})
+	}
+	refused("2001:db8:1:10::1")                                     // a 17th /64 of the /48
+	refused("2001:db8:1:0::2")                                      // a /64 over its own limit
+	dialRaw(t, s.URL, from("2001:db8:2::1")).init(map[string]any{}) // another /48
+	refused("2001:db8:2::2")
+	for i := range 17 { // IPv4: one per address, however many of one block
+		dialRaw(t, s.URL, from(fmt.Sprintf("192.0.2.%d", i+1))).init(map[string]any{})
 	}
 }
