@@ -412,28 +412,7 @@ func TestE2ESIGTERMCutOffExitsNonZero(t *testing.T) {
 	const grace = time.Second
 	dbURL, fx := sqliteWithFixture(t, 1)
 	p := startProcess(t, "rc-cut", map[string]string{"DATABASE_URL": dbURL, "SHUTDOWN_GRACE": grace.String()})
-	d, err := db.Open(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	conn, err := d.SQL().Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck
-	answered := make(chan error, 1)
-	go func() {
-		_, err := apptest.Post(context.Background(), p.URL, fx.CustomerToken,
-			`mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "late"}) { userErrors { code } } }`,
-			map[string]any{"id": fx.Cases[0]})
-		answered <- err
-	}()
-	time.Sleep(300 * time.Millisecond) // the mutation waits for the lock
+	answered := mutationBehindWriteLock(t, dbURL, p, fx)
 	code, el := p.Stop(t, grace+10*time.Second)
 	<-answered
 	t.Logf("exit %d after %v: %s", code, el.Round(time.Millisecond), p.Tail(1))
@@ -517,24 +496,7 @@ func TestE2ESecondSIGTERMExitsAtOnce(t *testing.T) {
 	const grace = time.Minute
 	dbURL, fx := sqliteWithFixture(t, 1)
 	p := startProcess(t, "rc-twice", map[string]string{"DATABASE_URL": dbURL, "SHUTDOWN_GRACE": grace.String()})
-	d := openDB(t, dbURL)
-	conn, err := d.SQL().Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck
-	answered := make(chan error, 1)
-	go func() {
-		_, err := apptest.Post(context.Background(), p.URL, fx.CustomerToken,
-			`mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "late"}) { userErrors { code } } }`,
-			map[string]any{"id": fx.Cases[0]})
-		answered <- err
-	}()
-	time.Sleep(300 * time.Millisecond) // the mutation waits for the lock
+	answered := mutationBehindWriteLock(t, dbURL, p, fx)
 	p.Terminate(t)
 	waitOutput(t, p, `"shutting down"`, 10*time.Second)
 	time.Sleep(200 * time.Millisecond) // the shutdown is waiting for the mutation
@@ -661,4 +623,30 @@ func waitOutput(t *testing.T, p *apptest.Process, s string, timeout time.Duratio
 			t.Fatalf("%s did not print %s within %v:\n%s", p.Name, s, timeout, p.Tail(10))
 		}
 	}
+}
+
+// mutationBehindWriteLock takes the SQLite write lock of the database at dbURL (held
+// until the test ends) and sends p a mutation, which waits for the lock; the channel
+// gets its outcome.
+func mutationBehindWriteLock(t *testing.T, dbURL string, p *apptest.Process, fx fixture) <-chan error {
+	t.Helper()
+	d := openDB(t, dbURL)
+	conn, err := d.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.ExecContext(context.Background(), "ROLLBACK") }) //nolint:errcheck
+	answered := make(chan error, 1)
+	go func() {
+		_, err := apptest.Post(context.Background(), p.URL, fx.CustomerToken,
+			`mutation($id: ID!) { respondToResolution(input: {resolutionId: $id, message: "late"}) { userErrors { code } } }`,
+			map[string]any{"id": fx.Cases[0]})
+		answered <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the mutation waits for the lock
+	return answered
 }
