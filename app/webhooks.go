@@ -51,10 +51,11 @@ func (a *App) startWebhooks(ctx context.Context, cfg Config, tracer trace.Tracer
 			s.Stop(ctx)
 			stop()
 		}
-	} else {
-		// This process does not deliver, but it reports the outbox's backlog all the same:
-		// were every delivery process down, the gauges would otherwise read nothing while
-		// the backlog grows.
+	} else if cfg.SweepInterval > 0 {
+		// This process does not deliver, but as it sweeps (its background work on the
+		// database) it reports the outbox's backlog too: were every delivery process down,
+		// the gauges would otherwise read nothing while the backlog grows. A process that
+		// neither delivers nor sweeps runs no statement of its own.
 		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		s.WatchBacklog(wctx)
 		a.onClose(stop)

@@ -228,9 +228,10 @@ func (s *Service) Start(ctx context.Context) error {
 
 // WatchBacklog keeps the backlog gauges (rc_webhook_pending,
 // rc_webhook_oldest_pending_seconds) fresh until ctx ends, on a process that does not
-// deliver (Start is not called; WEBHOOK_WORKERS=0): the backlog is the whole outbox's,
-// and it grows fastest when no process delivers, which is when the API processes alone
-// are left to report it. Start does the same on a delivering process.
+// deliver (Start is not called; WEBHOOK_WORKERS=0; app runs it where the process
+// sweeps): the backlog is the whole outbox's, and it grows fastest when no process
+// delivers, which is when the API processes alone are left to report it. Start does
+// the same on a delivering process.
 func (s *Service) WatchBacklog(ctx context.Context) {
 	if s.opts.Metrics != nil {
 		go s.opts.Metrics.watchBacklog(ctx, s.db, s.backlogInterval(), nil)
