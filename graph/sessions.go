@@ -39,10 +39,15 @@ func connectionKey(ctx context.Context, p *auth.Principal) string {
 
 // errTooManyConnections closes a WebSocket connection over the limit (4429; on the
 // legacy protocol a connection_error with code LIMIT_REACHED, as a subscription over
-// its limit).
-func errTooManyConnections(limit int) error {
+// its limit); the reason says what the limit counts: a token, or without one the
+// client's address.
+func errTooManyConnections(limit int, byAddress bool) error {
+	per := "token"
+	if byAddress {
+		per = "client address"
+	}
 	return &wsproto.CloseError{Code: wsproto.CloseTooManyInit, ErrorCode: string(dispute.CodeLimitReached),
-		Reason: "Too many connections: at most " + strconv.Itoa(limit) + " per token"}
+		Reason: "Too many connections: at most " + strconv.Itoa(limit) + " per " + per}
 }
 
 // holdConnection counts an initialised WebSocket connection against its key's limit
@@ -56,7 +61,7 @@ func (r *Resolver) holdConnection(ctx context.Context, p *auth.Principal) error 
 	}
 	release, ok := r.conns.takeWithin(connectionKey(ctx, p), limit, parent, limit*auth.AggregateFactor)
 	if !ok {
-		return errTooManyConnections(limit)
+		return errTooManyConnections(limit, p == nil)
 	}
 	context.AfterFunc(ctx, release)
 	return nil

@@ -97,7 +97,7 @@ func TestWSConnectionsPerToken(t *testing.T) {
 		}
 		anon := dialRaw(t, s.URL, wsOpts{})
 		anon.sendJSON(map[string]any{"type": "connection_init", "payload": map[string]any{}})
-		anon.expectClose(wsproto.CloseTooManyInit, reason)
+		anon.expectClose(wsproto.CloseTooManyInit, "Too many connections: at most 3 per client address")
 
 		// The connections that are open still work.
 		open[2].subscribe("1", `query { viewer { role } }`, nil)
@@ -145,7 +145,7 @@ func expectRefusedLegacy(t *testing.T, c *wsClient, closeCode int, reason, code 
 func TestWSConnectionsPer48(t *testing.T) {
 	d := dbtest.MustSQLite(t)
 	s := apptest.New(t, d, apptest.Options{Env: map[string]string{"MAX_SUBSCRIPTIONS": "1", "TRUSTED_PROXIES": "127.0.0.0/8"}})
-	const reason = "Too many connections: at most 1 per token"
+	const reason = "Too many connections: at most 1 per client address"
 	from := func(addr string) wsOpts { return wsOpts{header: http.Header{"X-Forwarded-For": {addr}}} }
 	refused := func(addr string) {
 		t.Helper()
