@@ -381,8 +381,6 @@ func TestWorkerSendsToEndpointEnabledElsewhere(t *testing.T) {
 	})
 }
 
-// newService builds a delivery service on d with the tests' key, in development mode
-// and polling every 50 ms unless opts says otherwise (not started).
 // startService starts a service made by newService until the test ends; ctx ends
 // with the test too.
 func startService(t *testing.T, d *db.DB, opts webhook.Options) (*webhook.Service, context.Context) {
@@ -397,12 +395,20 @@ func startService(t *testing.T, d *db.DB, opts webhook.Options) (*webhook.Servic
 	return s, ctx
 }
 
+// newService builds a delivery service on d with the tests' key, in development mode
+// and polling every 50 ms unless opts says otherwise (not started).
 func newService(t *testing.T, d *db.DB, opts webhook.Options) *webhook.Service {
+	t.Helper()
+	opts.Dev = true
+	return buildService(t, d, opts)
+}
+
+// buildService is newService in the mode opts says (production unless opts.Dev).
+func buildService(t *testing.T, d *db.DB, opts webhook.Options) *webhook.Service {
 	t.Helper()
 	key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
 	sealer, _ := webhook.NewSealer(key)
 	p := dispute.DefaultPolicy()
-	opts.Dev = true
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 50 * time.Millisecond
 	}
@@ -462,13 +468,7 @@ func TestAttemptErrorBounded(t *testing.T) {
 // platform's private DNS (which names exist and their addresses) back to a tenant.
 func TestBlockedAttemptHidesAddress(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
-		sealer, _ := webhook.NewSealer(key)
-		p := dispute.DefaultPolicy()
-		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: false, Timeout: 2 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := buildService(t, d, webhook.Options{Timeout: 2 * time.Second})
 		ctx := t.Context()
 		c := dbtest.MustCast(t, d)
 		ep, _, err := s.Create(ctx, webhook.EndpointInput{CompanyID: c.Company.ID, URL: "https://hooks.example.com/in"}, dbtest.Now())
@@ -502,13 +502,7 @@ func TestBlockedAttemptHidesAddress(t *testing.T) {
 // its address tells the tenant the network's range).
 func TestFailedLookupHidesResolver(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, d *db.DB) {
-		key, _ := webhook.ParseKey("dGVzdC13ZWJob29rLXNlY3JldC1rZXktMzItYnl0ZXM=")
-		sealer, _ := webhook.NewSealer(key)
-		p := dispute.DefaultPolicy()
-		s, err := webhook.New(d, sealer, &p, webhook.Options{Dev: false, Timeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := buildService(t, d, webhook.Options{Timeout: 5 * time.Second})
 		ctx := t.Context()
 		c := dbtest.MustCast(t, d)
 		// .invalid never resolves (RFC 6761).
