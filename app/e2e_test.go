@@ -105,23 +105,6 @@ func scrape(p *apptest.Process) (string, bool) {
 	return text, err == nil
 }
 
-// scrapedValue returns the value of a metric without labels from the process's
-// /metrics, or -1 when it does not report it.
-func scrapedValue(p *apptest.Process, name string) float64 {
-	text, ok := scrape(p)
-	if !ok {
-		return -1
-	}
-	for _, line := range strings.Split(text, "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
-			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
-				return v
-			}
-		}
-	}
-	return -1
-}
-
 // subscriptions returns the server's active subscription count from /metrics, or -1
 // when it does not report one.
 func subscriptions(p *apptest.Process) float64 {

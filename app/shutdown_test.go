@@ -441,23 +441,7 @@ func TestE2ESIGTERMWebhookInFlight(t *testing.T) {
 	d := openDB(t, url)
 	c := dbtest.MustCast(t, d)
 	rcv := webhooktest.Start(t)
-	inFlight := make(chan string, 1)
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	var once sync.Once
-	rcv.Respond = func(dl webhooktest.Delivery, n int) int {
-		first := false
-		once.Do(func() { first = true })
-		if first {
-			inFlight <- dl.ID
-			select { // the first answer takes as long as the sender waits
-			case <-release:
-			case <-time.After(time.Minute):
-			}
-			return 503
-		}
-		return 200
-	}
+	inFlight := holdFirstAnswer(t, rcv)
 	var ep endpointResult
 	apptest.MustQuery(t, p.URL, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": rcv.URL}}, &ep)
 	rcv.SetSecrets(*ep.CreateWebhookEndpoint.Secret)

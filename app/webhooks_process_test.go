@@ -39,6 +39,27 @@ func openDB(t *testing.T, url string) *db.DB {
 	return d
 }
 
+// holdFirstAnswer makes rcv hold its first request unanswered until the test ends
+// (then 503), as long as the sender waits, and answer the others 200 at once; the
+// channel gets the held request's webhook-id.
+func holdFirstAnswer(t *testing.T, rcv *webhooktest.Receiver) <-chan string {
+	inFlight := make(chan string, 1)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var once sync.Once
+	rcv.Respond = func(dl webhooktest.Delivery, n int) int {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			inFlight <- dl.ID
+			<-release
+			return 503
+		}
+		return 200
+	}
+	return inFlight
+}
+
 // checkCommitOrder fails when one case's deliveries were accepted out of version order.
 func checkCommitOrder(t *testing.T, got []webhooktest.Delivery) {
 	t.Helper()
@@ -118,20 +139,7 @@ func TestWebhooksKilledMidDelivery(t *testing.T) {
 	d := openDB(t, url)
 	c := dbtest.MustCast(t, d)
 	rcv := webhooktest.Start(t)
-	inFlight := make(chan string, 1)
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	var once sync.Once
-	rcv.Respond = func(dl webhooktest.Delivery, n int) int {
-		first := false
-		once.Do(func() { first = true })
-		if first {
-			inFlight <- dl.ID
-			<-release // the sender dies while waiting for this answer
-			return 503
-		}
-		return 200
-	}
+	inFlight := holdFirstAnswer(t, rcv) // the sender dies while waiting for its answer
 	var ep endpointResult
 	apptest.MustQuery(t, p1.URL, c.CompanyToken, createEndpointMutation, map[string]any{"in": map[string]any{"url": rcv.URL}}, &ep)
 	rcv.SetSecrets(*ep.CreateWebhookEndpoint.Secret)
@@ -247,13 +255,13 @@ func TestWebhooksDeliveryTier(t *testing.T) {
 	// The API process reports the backlog it is left with (its gauges are read every ten
 	// polls: 1 s here).
 	deadline := time.Now().Add(20 * time.Second)
-	for scrapedValue(api, "rc_webhook_pending") < 4 {
+	for scrapeMetric(t, api.Base, "rc_webhook_pending") < 4 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the WEBHOOK_WORKERS=0 process reports rc_webhook_pending %v with 4 deliveries pending", scrapedValue(api, "rc_webhook_pending"))
+			t.Fatalf("the WEBHOOK_WORKERS=0 process reports rc_webhook_pending %v with 4 deliveries pending", scrapeMetric(t, api.Base, "rc_webhook_pending"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if v := scrapedValue(api, "rc_webhook_oldest_pending_seconds"); v <= 0 {
+	if v := scrapeMetric(t, api.Base, "rc_webhook_oldest_pending_seconds"); v <= 0 {
 		t.Errorf("rc_webhook_oldest_pending_seconds = %v with deliveries pending", v)
 	}
 
